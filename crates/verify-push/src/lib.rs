@@ -1,0 +1,2 @@
+//! Push approval with a device key (work in progress).
+#![forbid(unsafe_code)]

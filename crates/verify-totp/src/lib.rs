@@ -1,0 +1,2 @@
+//! HOTP/TOTP for authenticator apps (work in progress).
+#![forbid(unsafe_code)]

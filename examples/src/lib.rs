@@ -1,0 +1,2 @@
+//! Runnable hosts built on verify: see `src/bin/`.
+#![forbid(unsafe_code)]
