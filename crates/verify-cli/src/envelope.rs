@@ -129,7 +129,9 @@ impl Envelope {
     /// An optional boolean, `default` when absent.
     pub(crate) fn bool_or(&self, name: &str, default: bool) -> Result<bool, EnvelopeError> {
         self.get(name).map_or(Ok(default), |value| {
-            value.as_bool().ok_or_else(|| wrong_type(name, "true or false"))
+            value
+                .as_bool()
+                .ok_or_else(|| wrong_type(name, "true or false"))
         })
     }
 
@@ -260,11 +262,26 @@ mod tests {
             r#"{"s": "x", "n": 5, "neg": -1, "b": true, "arr": ["a", 1], "nul": null}"#,
         )
         .unwrap();
-        assert!(matches!(envelope.str("missing"), Err(EnvelopeError::Missing(_))));
-        assert!(matches!(envelope.str("nul"), Err(EnvelopeError::Missing(_))));
-        assert!(matches!(envelope.str("n"), Err(EnvelopeError::WrongType { .. })));
-        assert!(matches!(envelope.u64("s"), Err(EnvelopeError::WrongType { .. })));
-        assert!(matches!(envelope.u64("neg"), Err(EnvelopeError::OutOfRange { .. })));
+        assert!(matches!(
+            envelope.str("missing"),
+            Err(EnvelopeError::Missing(_))
+        ));
+        assert!(matches!(
+            envelope.str("nul"),
+            Err(EnvelopeError::Missing(_))
+        ));
+        assert!(matches!(
+            envelope.str("n"),
+            Err(EnvelopeError::WrongType { .. })
+        ));
+        assert!(matches!(
+            envelope.u64("s"),
+            Err(EnvelopeError::WrongType { .. })
+        ));
+        assert!(matches!(
+            envelope.u64("neg"),
+            Err(EnvelopeError::OutOfRange { .. })
+        ));
         assert!(matches!(
             envelope.u64_in("n", 6..=8, 6),
             Err(EnvelopeError::OutOfRange { .. })
@@ -279,6 +296,9 @@ mod tests {
             Err(EnvelopeError::WrongType { .. })
         ));
         assert!(envelope.bool_or("b", false).unwrap());
-        assert!(matches!(envelope.bool_or("s", false), Err(EnvelopeError::WrongType { .. })));
+        assert!(matches!(
+            envelope.bool_or("s", false),
+            Err(EnvelopeError::WrongType { .. })
+        ));
     }
 }

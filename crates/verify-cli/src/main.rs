@@ -69,7 +69,10 @@ fn main() -> ExitCode {
     let (outcome, status) = match std::io::stdin().read_to_string(&mut input) {
         Ok(_) => run(&args, &input),
         Err(err) => (
-            Outcome::rejected("invalid_json", format!("standard input is not UTF-8 text: {err}")),
+            Outcome::rejected(
+                "invalid_json",
+                format!("standard input is not UTF-8 text: {err}"),
+            ),
             2,
         ),
     };

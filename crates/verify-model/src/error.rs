@@ -11,7 +11,9 @@ use thiserror::Error;
 #[non_exhaustive]
 pub enum ModelError {
     /// A sid did not match `^XX[0-9a-fA-F]{32}$` for its prefix.
-    #[error("invalid sid: expected {expected_prefix} followed by 32 hex digits (got {length} characters)")]
+    #[error(
+        "invalid sid: expected {expected_prefix} followed by 32 hex digits (got {length} characters)"
+    )]
     InvalidSid {
         /// The prefix this kind of sid must start with.
         expected_prefix: &'static str,

@@ -204,8 +204,14 @@ mod tests {
     fn generated_ids_come_from_the_rng() {
         let mut a = ChaCha20Rng::seed_from_u64(7);
         let mut b = ChaCha20Rng::seed_from_u64(7);
-        assert_eq!(ChallengeSid::generate(&mut a), ChallengeSid::generate(&mut b));
-        assert_ne!(ChallengeSid::generate(&mut a), ChallengeSid::generate(&mut a));
+        assert_eq!(
+            ChallengeSid::generate(&mut a),
+            ChallengeSid::generate(&mut b)
+        );
+        assert_ne!(
+            ChallengeSid::generate(&mut a),
+            ChallengeSid::generate(&mut a)
+        );
     }
 
     #[test]

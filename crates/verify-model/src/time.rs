@@ -67,9 +67,7 @@ impl UnixTime {
     /// [`ModelError::InvalidTimestamp`] when the text is not exactly that form or names
     /// an impossible date or time.
     pub fn parse_rfc3339(text: &str) -> Result<Self, ModelError> {
-        parse_timestamp(text).ok_or(ModelError::InvalidTimestamp {
-            length: text.len(),
-        })
+        parse_timestamp(text).ok_or(ModelError::InvalidTimestamp { length: text.len() })
     }
 
     /// The civil date and time in UTC: (year, month, day, hour, minute, second).
@@ -129,7 +127,11 @@ fn civil_from_days(days: u64) -> (u64, u64, u64) {
 
 /// (year, month, day) to days since 1970-01-01; `None` before 1970.
 fn days_from_civil(year: u64, month: u64, day: u64) -> Option<u64> {
-    let year = if month <= 2 { year.checked_sub(1)? } else { year };
+    let year = if month <= 2 {
+        year.checked_sub(1)?
+    } else {
+        year
+    };
     let era = year / 400;
     let yoe = year - era * 400;
     let mp = if month > 2 { month - 3 } else { month + 9 };

@@ -1,0 +1,26 @@
+//! Integration tests of the `verify` binary against SPEC.md §11: one test binary,
+//! one module per command group.
+
+mod push;
+mod support;
+mod totp;
+mod webauthn;
+
+use support::run;
+
+#[test]
+fn unknown_command_is_a_usage_error() {
+    let (status, out) = run(&["frobnicate"], "{}");
+    assert_eq!(status, 2);
+    assert_eq!(out["ok"], false);
+    assert_eq!(out["error"]["code"], "usage");
+}
+
+#[test]
+fn stdin_must_be_one_object() {
+    for input in ["", "[]", "{} {}", "nope"] {
+        let (status, out) = run(&["totp", "code"], input);
+        assert_eq!(status, 2, "{input:?}");
+        assert_eq!(out["error"]["code"], "invalid_json");
+    }
+}

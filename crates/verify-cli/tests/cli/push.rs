@@ -1,0 +1,1 @@
+//! `verify push` tests (owned by the push work).

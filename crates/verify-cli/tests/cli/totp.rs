@@ -1,0 +1,1 @@
+//! `verify totp` tests (owned by the totp work).

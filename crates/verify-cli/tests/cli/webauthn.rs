@@ -1,0 +1,1 @@
+//! `verify webauthn` tests (owned by the webauthn work).
