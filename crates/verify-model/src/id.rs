@@ -9,6 +9,8 @@
 //! | [`AccessTokenSid`] | `YK` | enrollment access token |
 //! | [`WebhookSid`] | `YW` | webhook |
 //! | [`NotificationSid`] | `NT` | push notification |
+//! | [`AccountSid`] | `AC` | the host's account (tenant), shown as `account_sid` |
+//! | [`CredentialSid`] | `CR` | a push factor's key id (`config.credential_sid`) |
 //!
 //! The documents' pattern is `^XX[0-9a-fA-F]{32}$`: the prefix is exact, the hex digits
 //! are parsed in either case and always written in lower case, so two spellings of one
@@ -133,6 +135,18 @@ sid_type!(
     /// A webhook's id (`YW…`).
     WebhookSid,
     "YW"
+);
+sid_type!(
+    /// The account (tenant) id (`AC…`) a host shows in `account_sid` and uses as the
+    /// push JWT `sub`: one per deployment, chosen by the host.
+    AccountSid,
+    "AC"
+);
+sid_type!(
+    /// A push factor's credential id (`CR…`): the `config.credential_sid` the SDKs
+    /// put in their JWT `kid`.
+    CredentialSid,
+    "CR"
 );
 sid_type!(
     /// A push notification's id (`NT…`).

@@ -1,0 +1,744 @@
+//! [`Challenge`]: one sign-in or approval request, and its state machine
+//! `pending → approved | denied | expired`.
+//!
+//! | transition | from | to | event | outcome |
+//! |---|---|---|---|---|
+//! | [`Challenge::create`] | — | pending | — | [`ChallengeOutcome::Created`] |
+//! | [`Challenge::approve`] | pending | approved | `challenge.approved` | [`ChallengeOutcome::Approved`] |
+//! | [`Challenge::deny`] | pending | denied | `challenge.denied` | [`ChallengeOutcome::Denied`] |
+//! | [`Challenge::record_failed_attempt`] | pending | pending, attempts + 1 | — | [`ChallengeOutcome::Rejected`] |
+//! | [`Challenge::record_failed_attempt`] (5th) | pending | denied | `challenge.denied` | [`ChallengeOutcome::AttemptsExhausted`] |
+//! | any of the above at `now >= expiration_date` | pending | expired | `challenge.expired` | [`ChallengeOutcome::Expired`] |
+//! | [`Challenge::poll_expiry`] | pending, due | expired | `challenge.expired` | [`ChallengeOutcome::Expired`] |
+//!
+//! Rules:
+//! - Approved, denied and expired are terminal: every transition on them is an `Err`
+//!   ([`ModelError::ChallengeNotPending`], [`ModelError::ChallengeAttemptsExhausted`]
+//!   (60308) or [`ModelError::ChallengeExpired`] (60323)), and `Err` means nothing
+//!   changed.
+//! - Expiry is checked first, from `now`: a pending challenge at or past its
+//!   `expiration_date` reads as expired ([`Challenge::status_at`]) and any transition
+//!   on it returns the `Expired` transition, which the store persists like any other.
+//! - Each transition returns the new value with `version` + 1; the store writes it
+//!   with compare-and-set on the old version, so two servers can never both approve.
+//! - The cryptographic check (TOTP code, push signature, passkey assertion) happens in
+//!   the factor's crate before [`Challenge::approve`]; a failed check is recorded with
+//!   [`Challenge::record_failed_attempt`] (TOTP) or changes nothing (push: 60324).
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::string_enum;
+use crate::error::{Field, ModelError, check_len};
+use crate::event::{Event, EventType};
+use crate::factor::{Factor, FactorType, next_version};
+use crate::id::{ChallengeSid, EntitySid, FactorSid, ServiceSid};
+use crate::identity::Identity;
+use crate::limits::{DEFAULT_CHALLENGE_TTL, MAX_CHALLENGE_ATTEMPTS, MAX_CHALLENGE_TTL};
+use crate::text::{Details, StringMap};
+use crate::time::UnixTime;
+
+string_enum!(
+    /// A challenge's `status`.
+    ChallengeStatus, Field::ChallengeStatus, {
+        /// Waiting for an answer.
+        Pending => "pending",
+        /// Passed its expiration date unanswered.
+        Expired => "expired",
+        /// Approved.
+        Approved => "approved",
+        /// Denied (by the user, or after too many failed attempts).
+        Denied => "denied",
+    }
+);
+
+impl ChallengeStatus {
+    /// Whether no transition leaves this status.
+    #[must_use]
+    pub const fn is_terminal(self) -> bool {
+        !matches!(self, Self::Pending)
+    }
+}
+
+string_enum!(
+    /// A challenge's `responded_reason`.
+    RespondedReason, Field::RespondedReason, {
+        /// The default.
+        None => "none",
+        /// Approved without asking the user (silent device approval).
+        NotNeeded => "not_needed",
+        /// Answered without the user being asked.
+        NotRequested => "not_requested",
+    }
+);
+
+/// Why a challenge ended denied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum DenialCause {
+    /// The user (device) denied it.
+    Responded,
+    /// [`MAX_CHALLENGE_ATTEMPTS`] wrong answers were recorded.
+    AttemptsExhausted,
+}
+
+/// A challenge's state, with the data only that state has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ChallengeState {
+    /// Waiting for an answer.
+    Pending,
+    /// Approved at `date_responded`.
+    Approved {
+        /// When it was approved.
+        date_responded: UnixTime,
+    },
+    /// Denied at `date_responded`.
+    Denied {
+        /// When it was denied.
+        date_responded: UnixTime,
+        /// Why.
+        cause: DenialCause,
+    },
+    /// Expired (recorded by a transition at or after `expiration_date`).
+    Expired,
+}
+
+impl ChallengeState {
+    /// The stored status (without applying expiry: see [`Challenge::status_at`]).
+    #[must_use]
+    pub const fn status(self) -> ChallengeStatus {
+        match self {
+            Self::Pending => ChallengeStatus::Pending,
+            Self::Approved { .. } => ChallengeStatus::Approved,
+            Self::Denied { .. } => ChallengeStatus::Denied,
+            Self::Expired => ChallengeStatus::Expired,
+        }
+    }
+}
+
+/// What a passkey challenge carries: the WebAuthn request options served to the
+/// browser (public, the resource's `options`) and the ceremony state the WebAuthn
+/// crate needs back (private, opaque to the model).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct PasskeyCeremony {
+    /// `options` as served (`{"publicKey": {...}}`).
+    pub options: serde_json::Value,
+    /// The WebAuthn crate's stored state for finishing the ceremony.
+    pub state: serde_json::Value,
+}
+
+impl PasskeyCeremony {
+    /// Pairs the served options with the ceremony state.
+    #[must_use]
+    pub const fn new(options: serde_json::Value, state: serde_json::Value) -> Self {
+        Self { options, state }
+    }
+}
+
+/// What a challenge is for: a factor, or a discoverable (usernameless) passkey
+/// sign-in where the credential names the user.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum ChallengeTarget<'a> {
+    /// A verified factor of a known entity.
+    Factor(&'a Factor),
+    /// A usernameless passkey sign-in for `service_sid`.
+    DiscoverablePasskey(ServiceSid),
+}
+
+/// The request-side fields of [`Challenge::create`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct NewChallenge {
+    /// Requested `expiration_date` (default now + 5 min, at most now + 60 min).
+    pub expiration_date: Option<UnixTime>,
+    /// `details` shown to the user (required for push: `details.message`).
+    pub details: Option<Details>,
+    /// `hidden_details`, not shown to the user.
+    pub hidden_details: Option<StringMap>,
+    /// WebAuthn options and state, required for passkey challenges.
+    pub passkey: Option<PasskeyCeremony>,
+}
+
+impl NewChallenge {
+    /// An input with every optional field absent.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// With `details`.
+    #[must_use]
+    pub fn with_details(mut self, details: Details) -> Self {
+        self.details = Some(details);
+        self
+    }
+
+    /// With `hidden_details`.
+    #[must_use]
+    pub fn with_hidden_details(mut self, hidden_details: StringMap) -> Self {
+        self.hidden_details = Some(hidden_details);
+        self
+    }
+
+    /// With a requested `expiration_date`.
+    #[must_use]
+    pub const fn with_expiration_date(mut self, expiration_date: UnixTime) -> Self {
+        self.expiration_date = Some(expiration_date);
+        self
+    }
+
+    /// With the passkey ceremony.
+    #[must_use]
+    pub fn with_passkey(mut self, passkey: PasskeyCeremony) -> Self {
+        self.passkey = Some(passkey);
+        self
+    }
+}
+
+/// The input of [`Challenge::approve`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ApproveInput<'a> {
+    /// The time of the answer.
+    pub now: UnixTime,
+    /// `responded_reason` to record (default `none`).
+    pub responded_reason: RespondedReason,
+    /// `metadata` sent by the device with its answer.
+    pub metadata: Option<StringMap>,
+    /// The factor that answered: required for a discoverable passkey challenge (it
+    /// names the entity), and must match the challenge's factor otherwise.
+    pub factor: Option<&'a Factor>,
+}
+
+impl<'a> ApproveInput<'a> {
+    /// An answer at `now` with reason `none` and no metadata.
+    #[must_use]
+    pub const fn new(now: UnixTime) -> Self {
+        Self {
+            now,
+            responded_reason: RespondedReason::None,
+            metadata: None,
+            factor: None,
+        }
+    }
+
+    /// With the answering factor.
+    #[must_use]
+    pub const fn with_factor(mut self, factor: &'a Factor) -> Self {
+        self.factor = Some(factor);
+        self
+    }
+
+    /// With a responded reason.
+    #[must_use]
+    pub const fn with_responded_reason(mut self, reason: RespondedReason) -> Self {
+        self.responded_reason = reason;
+        self
+    }
+
+    /// With device metadata.
+    #[must_use]
+    pub fn with_metadata(mut self, metadata: StringMap) -> Self {
+        self.metadata = Some(metadata);
+        self
+    }
+}
+
+/// What a challenge transition did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ChallengeOutcome {
+    /// The challenge was created.
+    Created,
+    /// Approved.
+    Approved,
+    /// Denied by the answer.
+    Denied,
+    /// A wrong answer was recorded; the challenge stays pending.
+    Rejected {
+        /// Failed attempts so far.
+        failed_attempts: u32,
+        /// Attempts left before the challenge is denied.
+        remaining: u32,
+    },
+    /// The last allowed wrong answer was recorded: the challenge is now denied (the
+    /// engine answers 60308).
+    AttemptsExhausted,
+    /// The challenge was at or past its expiration date: it is now expired (the
+    /// engine answers 60323). Nothing else in the input was applied.
+    Expired,
+}
+
+/// The result of a challenge transition: the value to store (compare-and-set on the
+/// old `version`), the events to write to the outbox, and what happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use = "persist the new state and drain its events"]
+#[non_exhaustive]
+pub struct ChallengeTransition {
+    /// The challenge after the transition.
+    pub challenge: Challenge,
+    /// Events to deliver.
+    pub events: Vec<Event>,
+    /// What happened.
+    pub outcome: ChallengeOutcome,
+}
+
+/// A challenge: one verification attempt of an entity with a factor.
+///
+/// Built only by [`Challenge::create`] and changed only by its transitions, so every
+/// field respects its limit. Its serde form is the storage record (it holds the
+/// private passkey ceremony state and the attempt counter); API responses use
+/// [`ChallengeJson`](crate::json::ChallengeJson).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Challenge {
+    sid: ChallengeSid,
+    service_sid: ServiceSid,
+    entity_sid: Option<EntitySid>,
+    identity: Option<Identity>,
+    factor_sid: Option<FactorSid>,
+    factor_type: FactorType,
+    date_created: UnixTime,
+    date_updated: UnixTime,
+    expiration_date: UnixTime,
+    state: ChallengeState,
+    responded_reason: RespondedReason,
+    details: Option<Details>,
+    hidden_details: Option<StringMap>,
+    metadata: Option<StringMap>,
+    passkey: Option<PasskeyCeremony>,
+    failed_attempts: u32,
+    version: u64,
+}
+
+impl Challenge {
+    /// Creates a pending challenge with a fresh sid.
+    ///
+    /// # Errors
+    /// - [`ModelError::FactorNotVerified`] (60318) for an unverified factor;
+    /// - [`ModelError::ExpirationOutOfRange`] unless `now < expiration_date <= now +`
+    ///   [`MAX_CHALLENGE_TTL`];
+    /// - [`ModelError::MissingField`] for a push challenge without `details`, or a
+    ///   passkey challenge without its ceremony;
+    /// - [`ModelError::UnexpectedField`] for a ceremony on a non-passkey challenge.
+    pub fn create<R: rand_core::RngCore + rand_core::CryptoRng + ?Sized>(
+        target: ChallengeTarget<'_>,
+        input: NewChallenge,
+        now: UnixTime,
+        rng: &mut R,
+    ) -> Result<ChallengeTransition, ModelError> {
+        let (service_sid, entity_sid, identity, factor_sid, factor_type) = match target {
+            ChallengeTarget::Factor(factor) => {
+                factor.check_usable()?;
+                (
+                    factor.service_sid(),
+                    Some(factor.entity_sid()),
+                    Some(factor.identity().clone()),
+                    Some(factor.sid()),
+                    factor.factor_type(),
+                )
+            }
+            ChallengeTarget::DiscoverablePasskey(service_sid) => {
+                (service_sid, None, None, None, FactorType::Passkeys)
+            }
+        };
+        let latest = now.saturating_add(MAX_CHALLENGE_TTL);
+        let expiration_date = match input.expiration_date {
+            None => now.saturating_add(DEFAULT_CHALLENGE_TTL),
+            Some(requested) if requested > now && requested <= latest => requested,
+            Some(requested) => {
+                return Err(ModelError::ExpirationOutOfRange {
+                    now,
+                    latest,
+                    requested,
+                });
+            }
+        };
+        if factor_type == FactorType::Push && input.details.is_none() {
+            return Err(ModelError::MissingField {
+                field: Field::DetailsMessage,
+            });
+        }
+        match (factor_type, input.passkey.is_some()) {
+            (FactorType::Passkeys, false) => {
+                return Err(ModelError::MissingField {
+                    field: Field::FactorType,
+                });
+            }
+            (FactorType::Push | FactorType::Totp, true) => {
+                return Err(ModelError::UnexpectedField {
+                    field: Field::FactorType,
+                });
+            }
+            _ => {}
+        }
+        let challenge = Self {
+            sid: ChallengeSid::generate(rng),
+            service_sid,
+            entity_sid,
+            identity,
+            factor_sid,
+            factor_type,
+            date_created: now,
+            date_updated: now,
+            expiration_date,
+            state: ChallengeState::Pending,
+            responded_reason: RespondedReason::None,
+            details: input.details,
+            hidden_details: input.hidden_details,
+            metadata: None,
+            passkey: input.passkey,
+            failed_attempts: 0,
+            version: 0,
+        };
+        Ok(ChallengeTransition {
+            challenge,
+            events: Vec::new(),
+            outcome: ChallengeOutcome::Created,
+        })
+    }
+
+    /// The status as read at `now`: a pending challenge at or past its expiration
+    /// date reads `expired`. Terminal statuses never change.
+    #[must_use]
+    pub fn status_at(&self, now: UnixTime) -> ChallengeStatus {
+        match self.state {
+            ChallengeState::Pending if now >= self.expiration_date => ChallengeStatus::Expired,
+            state => state.status(),
+        }
+    }
+
+    /// When a pending challenge expires (the host may schedule a
+    /// [`Challenge::poll_expiry`] then; nothing requires it).
+    #[must_use]
+    pub const fn expires_at(&self) -> UnixTime {
+        self.expiration_date
+    }
+
+    /// The `Expired` transition if the challenge is pending and due at `now`, else
+    /// `None`. Calling it early or twice is harmless.
+    ///
+    /// # Errors
+    /// [`ModelError::VersionExhausted`] only.
+    pub fn poll_expiry(&self, now: UnixTime) -> Result<Option<ChallengeTransition>, ModelError> {
+        if self.state == ChallengeState::Pending && now >= self.expiration_date {
+            self.expire(now).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    fn expire(&self, now: UnixTime) -> Result<ChallengeTransition, ModelError> {
+        let mut next = self.bumped(now)?;
+        next.state = ChallengeState::Expired;
+        let event = next.event(EventType::ChallengeExpired, now);
+        Ok(ChallengeTransition {
+            challenge: next,
+            events: vec![event],
+            outcome: ChallengeOutcome::Expired,
+        })
+    }
+
+    /// Refuses terminal states; returns the expiry transition when pending and due.
+    fn precheck(&self, now: UnixTime) -> Result<Option<ChallengeTransition>, ModelError> {
+        match self.state {
+            ChallengeState::Pending => self.poll_expiry(now),
+            ChallengeState::Expired => Err(ModelError::ChallengeExpired {
+                expired_at: self.expiration_date,
+                now,
+            }),
+            ChallengeState::Denied {
+                cause: DenialCause::AttemptsExhausted,
+                ..
+            } => Err(ModelError::ChallengeAttemptsExhausted {
+                limit: MAX_CHALLENGE_ATTEMPTS,
+            }),
+            state @ (ChallengeState::Approved { .. } | ChallengeState::Denied { .. }) => {
+                Err(ModelError::ChallengeNotPending {
+                    status: state.status(),
+                })
+            }
+        }
+    }
+
+    fn bumped(&self, now: UnixTime) -> Result<Self, ModelError> {
+        let mut next = self.clone();
+        next.version = next_version(self.version)?;
+        next.date_updated = now.max(self.date_updated);
+        Ok(next)
+    }
+
+    fn event(&self, event_type: EventType, now: UnixTime) -> Event {
+        Event {
+            event_type,
+            service_sid: self.service_sid,
+            entity_sid: self.entity_sid,
+            identity: self.identity.clone(),
+            factor_sid: self.factor_sid,
+            factor_type: self.factor_type,
+            challenge_sid: Some(self.sid),
+            challenge_status: Some(self.state.status()),
+            time: now,
+        }
+    }
+
+    fn answered(
+        &self,
+        input: &ApproveInput<'_>,
+        state: ChallengeState,
+        event_type: EventType,
+        outcome: ChallengeOutcome,
+    ) -> Result<ChallengeTransition, ModelError> {
+        if let Some(expired) = self.precheck(input.now)? {
+            return Ok(expired);
+        }
+        let mut next = self.bumped(input.now)?;
+        if let Some(factor) = input.factor {
+            next.bind_factor(factor)?;
+        } else if self.factor_sid.is_none() {
+            return Err(ModelError::MissingField {
+                field: Field::FactorType,
+            });
+        }
+        next.state = state;
+        next.responded_reason = input.responded_reason;
+        if let Some(metadata) = &input.metadata {
+            next.metadata = Some(metadata.clone());
+        }
+        let event = next.event(event_type, input.now);
+        Ok(ChallengeTransition {
+            challenge: next,
+            events: vec![event],
+            outcome,
+        })
+    }
+
+    fn bind_factor(&mut self, factor: &Factor) -> Result<(), ModelError> {
+        factor.check_usable()?;
+        if factor.factor_type() != self.factor_type {
+            return Err(ModelError::FactorTypeMismatch {
+                expected: self.factor_type,
+                got: factor.factor_type(),
+            });
+        }
+        if factor.service_sid() != self.service_sid
+            || self.factor_sid.is_some_and(|sid| sid != factor.sid())
+        {
+            return Err(ModelError::ChallengeFactorMismatch);
+        }
+        self.factor_sid = Some(factor.sid());
+        self.entity_sid = Some(factor.entity_sid());
+        self.identity = Some(factor.identity().clone());
+        Ok(())
+    }
+
+    /// `pending → approved`, emitting `challenge.approved`. At or past the expiration
+    /// date it returns the `Expired` transition instead.
+    ///
+    /// # Errors
+    /// [`ModelError::ChallengeNotPending`], [`ModelError::ChallengeExpired`] (60323) or
+    /// [`ModelError::ChallengeAttemptsExhausted`] (60308) for a terminal challenge;
+    /// [`ModelError::MissingField`] when a discoverable passkey challenge is approved
+    /// without naming the factor; [`ModelError::ChallengeFactorMismatch`] /
+    /// [`ModelError::FactorTypeMismatch`] when the named factor is not this
+    /// challenge's; [`ModelError::FactorNotVerified`] for an unverified factor.
+    pub fn approve(&self, input: &ApproveInput<'_>) -> Result<ChallengeTransition, ModelError> {
+        self.answered(
+            input,
+            ChallengeState::Approved {
+                date_responded: input.now,
+            },
+            EventType::ChallengeApproved,
+            ChallengeOutcome::Approved,
+        )
+    }
+
+    /// `pending → denied` by the answer, emitting `challenge.denied`. At or past the
+    /// expiration date it returns the `Expired` transition instead.
+    ///
+    /// # Errors
+    /// As [`Challenge::approve`].
+    pub fn deny(&self, input: &ApproveInput<'_>) -> Result<ChallengeTransition, ModelError> {
+        self.answered(
+            input,
+            ChallengeState::Denied {
+                date_responded: input.now,
+                cause: DenialCause::Responded,
+            },
+            EventType::ChallengeDenied,
+            ChallengeOutcome::Denied,
+        )
+    }
+
+    /// Records a wrong answer (a wrong TOTP code). The challenge stays pending until
+    /// the [`MAX_CHALLENGE_ATTEMPTS`]th, which denies it (`challenge.denied`,
+    /// [`ChallengeOutcome::AttemptsExhausted`]). At or past the expiration date it
+    /// returns the `Expired` transition instead.
+    ///
+    /// # Errors
+    /// As [`Challenge::approve`] for a terminal challenge.
+    pub fn record_failed_attempt(&self, now: UnixTime) -> Result<ChallengeTransition, ModelError> {
+        if let Some(expired) = self.precheck(now)? {
+            return Ok(expired);
+        }
+        let mut next = self.bumped(now)?;
+        next.failed_attempts = self.failed_attempts.saturating_add(1);
+        if next.failed_attempts >= MAX_CHALLENGE_ATTEMPTS {
+            next.state = ChallengeState::Denied {
+                date_responded: now,
+                cause: DenialCause::AttemptsExhausted,
+            };
+            let event = next.event(EventType::ChallengeDenied, now);
+            return Ok(ChallengeTransition {
+                challenge: next,
+                events: vec![event],
+                outcome: ChallengeOutcome::AttemptsExhausted,
+            });
+        }
+        Ok(ChallengeTransition {
+            outcome: ChallengeOutcome::Rejected {
+                failed_attempts: next.failed_attempts,
+                remaining: MAX_CHALLENGE_ATTEMPTS.saturating_sub(next.failed_attempts),
+            },
+            challenge: next,
+            events: Vec::new(),
+        })
+    }
+
+    /// Checks an `AuthPayload`'s length for this challenge's factor type: TOTP 3..=8
+    /// characters, push at most 5456. Call before any cryptographic work.
+    ///
+    /// # Errors
+    /// [`ModelError::LengthOutOfRange`] naming `auth_payload`.
+    pub fn check_auth_payload(&self, payload: &str) -> Result<(), ModelError> {
+        use crate::limits::{
+            MAX_PUSH_AUTH_PAYLOAD_LEN, MAX_TOTP_AUTH_PAYLOAD_LEN, MIN_TOTP_AUTH_PAYLOAD_LEN,
+        };
+        let length = payload.chars().count();
+        match self.factor_type {
+            FactorType::Totp => check_len(
+                Field::AuthPayload,
+                length,
+                MIN_TOTP_AUTH_PAYLOAD_LEN,
+                MAX_TOTP_AUTH_PAYLOAD_LEN,
+            ),
+            FactorType::Push => check_len(Field::AuthPayload, length, 1, MAX_PUSH_AUTH_PAYLOAD_LEN),
+            FactorType::Passkeys => Ok(()),
+        }
+    }
+
+    /// The sid.
+    #[must_use]
+    pub const fn sid(&self) -> ChallengeSid {
+        self.sid
+    }
+
+    /// The service.
+    #[must_use]
+    pub const fn service_sid(&self) -> ServiceSid {
+        self.service_sid
+    }
+
+    /// The entity (none for an unanswered discoverable passkey challenge).
+    #[must_use]
+    pub const fn entity_sid(&self) -> Option<EntitySid> {
+        self.entity_sid
+    }
+
+    /// The entity's identity, when known.
+    #[must_use]
+    pub const fn identity(&self) -> Option<&Identity> {
+        self.identity.as_ref()
+    }
+
+    /// The factor, when known.
+    #[must_use]
+    pub const fn factor_sid(&self) -> Option<FactorSid> {
+        self.factor_sid
+    }
+
+    /// The factor type.
+    #[must_use]
+    pub const fn factor_type(&self) -> FactorType {
+        self.factor_type
+    }
+
+    /// The stored state (see [`Challenge::status_at`] for the status as read).
+    #[must_use]
+    pub const fn state(&self) -> ChallengeState {
+        self.state
+    }
+
+    /// `date_created`.
+    #[must_use]
+    pub const fn date_created(&self) -> UnixTime {
+        self.date_created
+    }
+
+    /// `date_updated`.
+    #[must_use]
+    pub const fn date_updated(&self) -> UnixTime {
+        self.date_updated
+    }
+
+    /// `date_responded`: when it was approved or denied.
+    #[must_use]
+    pub const fn date_responded(&self) -> Option<UnixTime> {
+        match self.state {
+            ChallengeState::Approved { date_responded }
+            | ChallengeState::Denied { date_responded, .. } => Some(date_responded),
+            ChallengeState::Pending | ChallengeState::Expired => None,
+        }
+    }
+
+    /// `expiration_date`.
+    #[must_use]
+    pub const fn expiration_date(&self) -> UnixTime {
+        self.expiration_date
+    }
+
+    /// `responded_reason`.
+    #[must_use]
+    pub const fn responded_reason(&self) -> RespondedReason {
+        self.responded_reason
+    }
+
+    /// `details`.
+    #[must_use]
+    pub const fn details(&self) -> Option<&Details> {
+        self.details.as_ref()
+    }
+
+    /// `hidden_details`.
+    #[must_use]
+    pub const fn hidden_details(&self) -> Option<&StringMap> {
+        self.hidden_details.as_ref()
+    }
+
+    /// `metadata` (set by the device when it answers).
+    #[must_use]
+    pub const fn metadata(&self) -> Option<&StringMap> {
+        self.metadata.as_ref()
+    }
+
+    /// The passkey ceremony (passkey challenges only).
+    #[must_use]
+    pub const fn passkey(&self) -> Option<&PasskeyCeremony> {
+        self.passkey.as_ref()
+    }
+
+    /// Failed attempts so far.
+    #[must_use]
+    pub const fn failed_attempts(&self) -> u32 {
+        self.failed_attempts
+    }
+
+    /// The compare-and-set version: 0 at creation, + 1 per transition.
+    #[must_use]
+    pub const fn version(&self) -> u64 {
+        self.version
+    }
+}

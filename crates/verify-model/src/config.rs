@@ -1,0 +1,392 @@
+//! Configuration values shared by services and factors: TOTP parameters, passkey
+//! relying-party settings, push notification platforms.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Field, ModelError, check_text};
+use crate::limits::{
+    DEFAULT_TOTP_CODE_LENGTH, DEFAULT_TOTP_SKEW, DEFAULT_TOTP_TIME_STEP, MAX_RELYING_PARTY_LEN,
+    MAX_RELYING_PARTY_ORIGINS, MAX_TOTP_CODE_LENGTH, MAX_TOTP_SKEW, MAX_TOTP_TIME_STEP,
+    MAX_URL_LEN, MIN_TOTP_CODE_LENGTH, MIN_TOTP_TIME_STEP,
+};
+
+macro_rules! string_enum {
+    ($(#[$meta:meta])* $name:ident, $field:expr, { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
+        #[non_exhaustive]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $text)] $variant,)+
+        }
+
+        impl $name {
+            /// The API's spelling.
+            #[must_use]
+            pub const fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $text,)+ }
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl ::std::str::FromStr for $name {
+            type Err = ModelError;
+            fn from_str(text: &str) -> Result<Self, ModelError> {
+                match text {
+                    $($text => Ok(Self::$variant),)+
+                    _ => Err(ModelError::UnknownValue { field: $field, length: text.len() }),
+                }
+            }
+        }
+    };
+}
+pub(crate) use string_enum;
+
+string_enum!(
+    /// The HMAC hash of a TOTP factor (`config.alg`).
+    TotpAlgorithm, Field::TotpAlgorithm, {
+        /// HMAC-SHA1, the default and what every authenticator app supports.
+        Sha1 => "sha1",
+        /// HMAC-SHA256.
+        Sha256 => "sha256",
+        /// HMAC-SHA512.
+        Sha512 => "sha512",
+    }
+);
+
+impl Default for TotpAlgorithm {
+    fn default() -> Self {
+        Self::Sha1
+    }
+}
+
+string_enum!(
+    /// Where push notifications for a factor go (`config.notification_platform`).
+    NotificationPlatform, Field::NotificationPlatform, {
+        /// Apple Push Notification service.
+        Apn => "apn",
+        /// Firebase Cloud Messaging.
+        Fcm => "fcm",
+        /// No notifications: the device polls.
+        None => "none",
+    }
+);
+
+string_enum!(
+    /// `authenticator_attachment` of a passkeys configuration.
+    AuthenticatorAttachment, Field::AuthenticatorAttachment, {
+        /// Built into the device.
+        Platform => "platform",
+        /// A roaming authenticator (security key, phone).
+        CrossPlatform => "cross-platform",
+        /// Either.
+        Any => "any",
+    }
+);
+
+string_enum!(
+    /// `discoverable_credentials` of a passkeys configuration (WebAuthn `residentKey`).
+    DiscoverableCredentials, Field::DiscoverableCredentials, {
+        /// Must be discoverable.
+        Required => "required",
+        /// Discoverable if possible.
+        Preferred => "preferred",
+        /// Server-side credential preferred.
+        Discouraged => "discouraged",
+    }
+);
+
+string_enum!(
+    /// `user_verification` of a passkeys configuration.
+    UserVerification, Field::UserVerification, {
+        /// The authenticator must verify the user.
+        Required => "required",
+        /// Verify the user if possible.
+        Preferred => "preferred",
+        /// Do not ask for user verification.
+        Discouraged => "discouraged",
+    }
+);
+
+/// TOTP parameters: digits (`code_length` 3..=8, default 6), period (`time_step`
+/// 20..=60 s, default 30) and tolerated drift (`skew` 0..=2 steps, default 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub struct TotpParams {
+    code_length: u8,
+    time_step: u8,
+    skew: u8,
+}
+
+impl TotpParams {
+    /// Checks each parameter against its range.
+    ///
+    /// # Errors
+    /// [`ModelError::ValueOutOfRange`] naming `code_length`, `time_step` or `skew`.
+    pub fn new(code_length: u8, time_step: u8, skew: u8) -> Result<Self, ModelError> {
+        check_range(
+            Field::TotpCodeLength,
+            code_length,
+            MIN_TOTP_CODE_LENGTH,
+            MAX_TOTP_CODE_LENGTH,
+        )?;
+        check_range(
+            Field::TotpTimeStep,
+            time_step,
+            MIN_TOTP_TIME_STEP,
+            MAX_TOTP_TIME_STEP,
+        )?;
+        check_range(Field::TotpSkew, skew, 0, MAX_TOTP_SKEW)?;
+        Ok(Self {
+            code_length,
+            time_step,
+            skew,
+        })
+    }
+
+    /// Digits in a code.
+    #[must_use]
+    pub const fn code_length(self) -> u8 {
+        self.code_length
+    }
+
+    /// Seconds per time step.
+    #[must_use]
+    pub const fn time_step(self) -> u8 {
+        self.time_step
+    }
+
+    /// Steps tolerated either side of the current one.
+    #[must_use]
+    pub const fn skew(self) -> u8 {
+        self.skew
+    }
+}
+
+impl Default for TotpParams {
+    fn default() -> Self {
+        Self {
+            code_length: DEFAULT_TOTP_CODE_LENGTH,
+            time_step: DEFAULT_TOTP_TIME_STEP,
+            skew: DEFAULT_TOTP_SKEW,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct TotpParamsWire {
+    code_length: u8,
+    time_step: u8,
+    skew: u8,
+}
+
+impl<'de> Deserialize<'de> for TotpParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let wire = TotpParamsWire::deserialize(deserializer)?;
+        Self::new(wire.code_length, wire.time_step, wire.skew).map_err(serde::de::Error::custom)
+    }
+}
+
+fn check_range(field: Field, value: u8, min: u8, max: u8) -> Result<(), ModelError> {
+    if (min..=max).contains(&value) {
+        Ok(())
+    } else {
+        Err(ModelError::ValueOutOfRange {
+            field,
+            min: u64::from(min),
+            max: u64::from(max),
+            value: u64::from(value),
+        })
+    }
+}
+
+/// The WebAuthn relying party: `id` (a domain), `name`, and the `origins` allowed to
+/// use it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RelyingParty {
+    id: String,
+    name: String,
+    origins: Vec<String>,
+}
+
+impl RelyingParty {
+    /// Checks the id (1..=253 characters of a lower-case-insensitive host name: ASCII
+    /// letters, digits, `-` and `.`), the name (1..=253 characters), and the origins
+    /// (1..=20 of them, each an `https://` origin or `http://localhost...`, without
+    /// path).
+    ///
+    /// # Errors
+    /// [`ModelError::LengthOutOfRange`], [`ModelError::InvalidCharacters`],
+    /// [`ModelError::TooManyItems`] or [`ModelError::InvalidUrl`] naming the field.
+    pub fn new(id: &str, name: &str, origins: Vec<String>) -> Result<Self, ModelError> {
+        check_text(Field::RelyingPartyId, id, 1, MAX_RELYING_PARTY_LEN)?;
+        if !id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        {
+            return Err(ModelError::InvalidCharacters {
+                field: Field::RelyingPartyId,
+            });
+        }
+        check_text(Field::RelyingPartyName, name, 1, MAX_RELYING_PARTY_LEN)?;
+        if origins.is_empty() {
+            return Err(ModelError::MissingField {
+                field: Field::RelyingPartyOrigins,
+            });
+        }
+        if origins.len() > MAX_RELYING_PARTY_ORIGINS {
+            return Err(ModelError::TooManyItems {
+                field: Field::RelyingPartyOrigins,
+                max: MAX_RELYING_PARTY_ORIGINS,
+                count: origins.len(),
+            });
+        }
+        for origin in &origins {
+            if !is_origin(origin) {
+                return Err(ModelError::InvalidUrl {
+                    field: Field::RelyingPartyOrigins,
+                    length: origin.len(),
+                });
+            }
+        }
+        Ok(Self {
+            id: id.to_owned(),
+            name: name.to_owned(),
+            origins,
+        })
+    }
+
+    /// The RP ID.
+    #[must_use]
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The RP name.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The allowed origins.
+    #[must_use]
+    pub fn origins(&self) -> &[String] {
+        &self.origins
+    }
+}
+
+fn is_origin(text: &str) -> bool {
+    if text.len() > MAX_URL_LEN {
+        return false;
+    }
+    let host = text
+        .strip_prefix("https://")
+        .or_else(|| text.strip_prefix("http://"));
+    let Some(host) = host else { return false };
+    !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b':' | b'[' | b']'))
+}
+
+#[derive(Deserialize)]
+struct RelyingPartyWire {
+    id: String,
+    name: String,
+    origins: Vec<String>,
+}
+
+impl<'de> Deserialize<'de> for RelyingParty {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let wire = RelyingPartyWire::deserialize(deserializer)?;
+        Self::new(&wire.id, &wire.name, wire.origins).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A passkeys configuration, as in the service's `passkeys` block and a passkey
+/// factor's `config`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct PasskeysConfig {
+    /// The relying party.
+    pub relying_party: RelyingParty,
+    /// Which authenticators may be used.
+    pub authenticator_attachment: AuthenticatorAttachment,
+    /// Whether credentials must be discoverable.
+    pub discoverable_credentials: DiscoverableCredentials,
+    /// Whether user verification is required.
+    pub user_verification: UserVerification,
+}
+
+impl PasskeysConfig {
+    /// A configuration with the given relying party and the documents' defaults:
+    /// attachment `any`, discoverable credentials `preferred`, user verification
+    /// `preferred`.
+    #[must_use]
+    pub const fn new(relying_party: RelyingParty) -> Self {
+        Self {
+            relying_party,
+            authenticator_attachment: AuthenticatorAttachment::Any,
+            discoverable_credentials: DiscoverableCredentials::Preferred,
+            user_verification: UserVerification::Preferred,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn totp_param_boundaries() {
+        assert!(TotpParams::new(3, 20, 0).is_ok());
+        assert!(TotpParams::new(8, 60, 2).is_ok());
+        assert_eq!(
+            TotpParams::new(2, 30, 1),
+            Err(ModelError::ValueOutOfRange {
+                field: Field::TotpCodeLength,
+                min: 3,
+                max: 8,
+                value: 2
+            })
+        );
+        assert!(TotpParams::new(9, 30, 1).is_err());
+        assert!(TotpParams::new(6, 19, 1).is_err());
+        assert!(TotpParams::new(6, 61, 1).is_err());
+        assert_eq!(
+            TotpParams::new(6, 30, 3),
+            Err(ModelError::ValueOutOfRange {
+                field: Field::TotpSkew,
+                min: 0,
+                max: 2,
+                value: 3
+            })
+        );
+        assert!(serde_json::from_str::<TotpParams>(r#"{"code_length":9,"time_step":30,"skew":1}"#).is_err());
+    }
+
+    #[test]
+    fn enums_use_the_api_spellings() {
+        assert_eq!(
+            serde_json::to_string(&AuthenticatorAttachment::CrossPlatform).unwrap(),
+            "\"cross-platform\""
+        );
+        assert_eq!("sha256".parse::<TotpAlgorithm>().unwrap(), TotpAlgorithm::Sha256);
+        assert!("SHA256".parse::<TotpAlgorithm>().is_err());
+        assert_eq!(NotificationPlatform::Apn.to_string(), "apn");
+    }
+
+    #[test]
+    fn relying_party_checks() {
+        let rp = RelyingParty::new("example.com", "Example", vec!["https://example.com".into()]);
+        assert!(rp.is_ok());
+        assert!(RelyingParty::new("exa mple.com", "Example", vec!["https://example.com".into()]).is_err());
+        assert!(RelyingParty::new("example.com", "Example", vec![]).is_err());
+        assert!(RelyingParty::new("example.com", "Example", vec!["ftp://example.com".into()]).is_err());
+        assert!(RelyingParty::new("example.com", "Example", vec!["https://example.com/path".into()]).is_err());
+        assert!(RelyingParty::new("example.com", "Example", vec!["https://example.com".into(); 21]).is_err());
+    }
+}

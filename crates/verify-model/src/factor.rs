@@ -1,0 +1,1110 @@
+//! [`Factor`]: a passkey, an authenticator app (TOTP) or a push device, and its
+//! state machine `unverified → verified`.
+//!
+//! | transition | from | to | event | errors |
+//! |---|---|---|---|---|
+//! | [`Factor::create`] | — | unverified | `factor.created` | limits of the input |
+//! | [`Factor::verify`] | unverified | verified | `factor.verified` | already verified, expired, attempts exhausted (60310), type mismatch (60369), TOTP step reused |
+//! | [`Factor::record_failed_verification`] | unverified | unverified, attempts + 1 | — | as above |
+//! | [`Factor::record_totp_step`] | verified TOTP | same, `last_used_step` advanced | — | not verified (60318), step reused |
+//! | [`Factor::record_passkey_use`] | verified passkey | same, sign count / backup state updated | — | not verified (60318) |
+//! | [`Factor::rename`] | any | same, new friendly name | — | name limits |
+//! | [`Factor::delete`] | any | (gone) | `factor.deleted` | — |
+//!
+//! Every transition takes `&self` and returns a new value with `version` + 1 (the
+//! store's compare-and-set key) and the events it causes; `Err` means nothing
+//! changed. An unverified factor older than its service's unverified-factor TTL
+//! (1..=24 h, default 24 h) can no longer be verified and should be deleted.
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+
+use crate::config::{NotificationPlatform, PasskeysConfig, TotpAlgorithm, TotpParams, string_enum};
+use crate::error::{Field, ModelError, check_len, check_text};
+use crate::event::{Event, EventType};
+use crate::id::{CredentialSid, EntitySid, FactorSid, ServiceSid};
+use crate::identity::Identity;
+use crate::limits::{
+    DEFAULT_UNVERIFIED_FACTOR_TTL, MAX_COSE_KEY_LEN, MAX_CREDENTIAL_ID_LEN,
+    MAX_CREDENTIAL_TOKEN_LEN, MAX_FACTOR_CREATIONS_PER_DAY, MAX_FACTOR_FRIENDLY_NAME_LEN,
+    MAX_FACTOR_VERIFICATION_ATTEMPTS, MAX_NOTIFICATION_TOKEN_LEN, MAX_PASSKEY_FACTORS_PER_ENTITY,
+    MAX_PASSKEY_FRIENDLY_NAME_LEN, MAX_PUSH_APP_ID_LEN, MAX_PUSH_FACTORS_PER_ENTITY,
+    MAX_PUSH_SDK_VERSION_LEN, MAX_TOTP_FACTORS_PER_ENTITY, MAX_TRANSPORTS,
+    MAX_UNVERIFIED_FACTOR_TTL, MIN_NOTIFICATION_TOKEN_LEN, MIN_UNVERIFIED_FACTOR_TTL,
+    PUSH_PUBLIC_KEY_SPKI_LEN,
+};
+use crate::secret::TotpSecret;
+use crate::text::{FriendlyName, StringMap};
+use crate::time::UnixTime;
+
+string_enum!(
+    /// A factor's kind (`factor_type`).
+    FactorType, Field::FactorType, {
+        /// A device key approving pushed challenges.
+        Push => "push",
+        /// An authenticator app's time-based one-time codes.
+        Totp => "totp",
+        /// A WebAuthn passkey.
+        Passkeys => "passkeys",
+    }
+);
+
+impl FactorType {
+    /// How many factors of this type one entity may hold (60315).
+    #[must_use]
+    pub const fn max_per_entity(self) -> usize {
+        match self {
+            Self::Push => MAX_PUSH_FACTORS_PER_ENTITY,
+            Self::Totp => MAX_TOTP_FACTORS_PER_ENTITY,
+            Self::Passkeys => MAX_PASSKEY_FACTORS_PER_ENTITY,
+        }
+    }
+
+    /// The longest friendly name a factor of this type may have.
+    #[must_use]
+    pub const fn max_friendly_name_len(self) -> usize {
+        match self {
+            Self::Push | Self::Totp => MAX_FACTOR_FRIENDLY_NAME_LEN,
+            Self::Passkeys => MAX_PASSKEY_FRIENDLY_NAME_LEN,
+        }
+    }
+}
+
+string_enum!(
+    /// A factor's `status`.
+    FactorStatus, Field::FactorStatus, {
+        /// Created, not yet proven.
+        Unverified => "unverified",
+        /// Proven once; usable for challenges.
+        Verified => "verified",
+    }
+);
+
+/// Checks that an entity holding `existing` factors of `factor_type` may create one
+/// more.
+///
+/// # Errors
+/// [`ModelError::TooManyFactors`] (60315) when `existing` has reached
+/// [`FactorType::max_per_entity`].
+pub const fn check_factor_quota(factor_type: FactorType, existing: usize) -> Result<(), ModelError> {
+    let limit = factor_type.max_per_entity();
+    if existing >= limit {
+        Err(ModelError::TooManyFactors {
+            factor_type,
+            limit,
+            count: existing,
+        })
+    } else {
+        Ok(())
+    }
+}
+
+/// Checks that an entity that created `created_last_24h` factors in the last 24
+/// hours may create one more.
+///
+/// # Errors
+/// [`ModelError::TooManyFactorCreations`] (60326) at
+/// [`MAX_FACTOR_CREATIONS_PER_DAY`].
+pub const fn check_daily_creations(created_last_24h: usize) -> Result<(), ModelError> {
+    if created_last_24h >= MAX_FACTOR_CREATIONS_PER_DAY {
+        Err(ModelError::TooManyFactorCreations {
+            limit: MAX_FACTOR_CREATIONS_PER_DAY,
+            count: created_last_24h,
+        })
+    } else {
+        Ok(())
+    }
+}
+
+/// How long an unverified factor stays verifiable: 1..=24 hours (default 24).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct UnverifiedFactorTtl(u64);
+
+impl UnverifiedFactorTtl {
+    /// Checks `ttl` against [`MIN_UNVERIFIED_FACTOR_TTL`]..=[`MAX_UNVERIFIED_FACTOR_TTL`]
+    /// (whole seconds).
+    ///
+    /// # Errors
+    /// [`ModelError::ValueOutOfRange`] in seconds.
+    pub const fn new(ttl: Duration) -> Result<Self, ModelError> {
+        let secs = ttl.as_secs();
+        let (min, max) = (
+            MIN_UNVERIFIED_FACTOR_TTL.as_secs(),
+            MAX_UNVERIFIED_FACTOR_TTL.as_secs(),
+        );
+        if secs < min || secs > max {
+            return Err(ModelError::ValueOutOfRange {
+                field: Field::UnverifiedFactorTtl,
+                min,
+                max,
+                value: secs,
+            });
+        }
+        Ok(Self(secs))
+    }
+
+    /// The lifetime.
+    #[must_use]
+    pub const fn get(self) -> Duration {
+        Duration::from_secs(self.0)
+    }
+}
+
+impl Default for UnverifiedFactorTtl {
+    fn default() -> Self {
+        Self(DEFAULT_UNVERIFIED_FACTOR_TTL.as_secs())
+    }
+}
+
+impl<'de> Deserialize<'de> for UnverifiedFactorTtl {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let secs = u64::deserialize(deserializer)?;
+        Self::new(Duration::from_secs(secs)).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A TOTP factor's data: its secret (never in public JSON), algorithm, parameters and
+/// the last accepted time step (codes are single-use: a step at or below it is
+/// refused).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TotpFactor {
+    secret: TotpSecret,
+    alg: TotpAlgorithm,
+    #[serde(flatten)]
+    params: TotpParams,
+    last_used_step: Option<u64>,
+}
+
+impl TotpFactor {
+    /// The shared secret.
+    #[must_use]
+    pub const fn secret(&self) -> &TotpSecret {
+        &self.secret
+    }
+
+    /// The HMAC algorithm.
+    #[must_use]
+    pub const fn alg(&self) -> TotpAlgorithm {
+        self.alg
+    }
+
+    /// Digits, period and skew.
+    #[must_use]
+    pub const fn params(&self) -> TotpParams {
+        self.params
+    }
+
+    /// The last time step a code was accepted for, if any.
+    #[must_use]
+    pub const fn last_used_step(&self) -> Option<u64> {
+        self.last_used_step
+    }
+
+    fn advance(&mut self, step: u64) -> Result<(), ModelError> {
+        if let Some(last_used_step) = self.last_used_step
+            && step <= last_used_step
+        {
+            return Err(ModelError::TotpStepReused {
+                last_used_step,
+                step,
+            });
+        }
+        self.last_used_step = Some(step);
+        Ok(())
+    }
+}
+
+/// A push factor's binding: the device's P-256 public key as SPKI DER (91 bytes,
+/// always beginning `MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE` in base64), algorithm
+/// `ES256`.
+///
+/// The model checks the shape (length, SPKI prefix, uncompressed point marker); the
+/// push crate checks that the point is on the curve when it verifies a signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushBinding {
+    public_key: Vec<u8>,
+}
+
+/// The fixed DER prefix of a P-256 SPKI with an uncompressed point: SEQUENCE,
+/// AlgorithmIdentifier {id-ecPublicKey, prime256v1}, BIT STRING header, 0x04.
+const P256_SPKI_PREFIX: [u8; 27] = [
+    0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a,
+    0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00, 0x04,
+];
+
+impl PushBinding {
+    /// The only algorithm: ECDSA P-256 with SHA-256.
+    pub const ALG: &'static str = "ES256";
+
+    /// Checks the SPKI DER bytes.
+    ///
+    /// # Errors
+    /// [`ModelError::InvalidPublicKey`] unless `der` is 91 bytes starting with the
+    /// P-256 SPKI prefix and the uncompressed-point marker.
+    pub fn from_spki_der(der: &[u8]) -> Result<Self, ModelError> {
+        if der.len() != PUSH_PUBLIC_KEY_SPKI_LEN || !der.starts_with(&P256_SPKI_PREFIX) {
+            return Err(ModelError::InvalidPublicKey {
+                expected: PUSH_PUBLIC_KEY_SPKI_LEN,
+                length: der.len(),
+            });
+        }
+        Ok(Self {
+            public_key: der.to_vec(),
+        })
+    }
+
+    /// Parses `Binding.PublicKey`: standard base64 (padded) of the SPKI DER.
+    ///
+    /// # Errors
+    /// [`ModelError::InvalidPublicKey`] when the text is not base64 or the bytes are
+    /// not a P-256 SPKI.
+    pub fn from_base64(text: &str) -> Result<Self, ModelError> {
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(text.trim())
+            .map_err(|_| ModelError::InvalidPublicKey {
+                expected: PUSH_PUBLIC_KEY_SPKI_LEN,
+                length: text.len(),
+            })?;
+        Self::from_spki_der(&der)
+    }
+
+    /// The SPKI DER bytes.
+    #[must_use]
+    pub fn spki_der(&self) -> &[u8] {
+        &self.public_key
+    }
+
+    /// Standard padded base64 of the SPKI DER, as the API returns it.
+    #[must_use]
+    pub fn to_base64(&self) -> String {
+        base64::engine::general_purpose::STANDARD.encode(&self.public_key)
+    }
+}
+
+impl Serialize for PushBinding {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.to_base64())
+    }
+}
+
+impl<'de> Deserialize<'de> for PushBinding {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Self::from_base64(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A push factor's `config`: the app, where notifications go, the SDK version and
+/// the credential sid the SDK uses as its JWT `kid`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PushConfig {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sdk_version: Option<String>,
+    app_id: String,
+    notification_platform: NotificationPlatform,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    notification_token: Option<String>,
+    credential_sid: CredentialSid,
+}
+
+impl PushConfig {
+    /// Checks `app_id` (1..=100), the token (32..=255 printable ASCII, required for
+    /// `apn` / `fcm`, refused for `none`) and `sdk_version` (1..=64). The
+    /// `credential_sid` is drawn by [`Factor::create`]'s caller with
+    /// [`CredentialSid::generate`].
+    ///
+    /// # Errors
+    /// [`ModelError::LengthOutOfRange`], [`ModelError::InvalidCharacters`],
+    /// [`ModelError::MissingField`] or [`ModelError::UnexpectedField`] naming the field.
+    pub fn new(
+        app_id: &str,
+        notification_platform: NotificationPlatform,
+        notification_token: Option<&str>,
+        sdk_version: Option<&str>,
+        credential_sid: CredentialSid,
+    ) -> Result<Self, ModelError> {
+        check_text(Field::PushAppId, app_id, 1, MAX_PUSH_APP_ID_LEN)?;
+        let notification_token = match (notification_platform, notification_token) {
+            (NotificationPlatform::None, None) => None,
+            (NotificationPlatform::None, Some(_)) => {
+                return Err(ModelError::UnexpectedField {
+                    field: Field::NotificationToken,
+                });
+            }
+            (_, None) => {
+                return Err(ModelError::MissingField {
+                    field: Field::NotificationToken,
+                });
+            }
+            (_, Some(token)) => {
+                check_len(
+                    Field::NotificationToken,
+                    token.chars().count(),
+                    MIN_NOTIFICATION_TOKEN_LEN,
+                    MAX_NOTIFICATION_TOKEN_LEN,
+                )?;
+                if !token.bytes().all(|b| b.is_ascii_graphic()) {
+                    return Err(ModelError::InvalidCharacters {
+                        field: Field::NotificationToken,
+                    });
+                }
+                Some(token.to_owned())
+            }
+        };
+        if let Some(version) = sdk_version {
+            check_text(Field::PushSdkVersion, version, 1, MAX_PUSH_SDK_VERSION_LEN)?;
+        }
+        Ok(Self {
+            sdk_version: sdk_version.map(str::to_owned),
+            app_id: app_id.to_owned(),
+            notification_platform,
+            notification_token,
+            credential_sid,
+        })
+    }
+
+    /// `config.app_id`.
+    #[must_use]
+    pub fn app_id(&self) -> &str {
+        &self.app_id
+    }
+
+    /// `config.notification_platform`.
+    #[must_use]
+    pub const fn notification_platform(&self) -> NotificationPlatform {
+        self.notification_platform
+    }
+
+    /// `config.notification_token` (absent for platform `none`).
+    #[must_use]
+    pub fn notification_token(&self) -> Option<&str> {
+        self.notification_token.as_deref()
+    }
+
+    /// `config.sdk_version`.
+    #[must_use]
+    pub fn sdk_version(&self) -> Option<&str> {
+        self.sdk_version.as_deref()
+    }
+
+    /// `config.credential_sid`, the SDK's JWT `kid`.
+    #[must_use]
+    pub const fn credential_sid(&self) -> CredentialSid {
+        self.credential_sid
+    }
+}
+
+#[derive(Deserialize)]
+struct PushConfigWire {
+    #[serde(default)]
+    sdk_version: Option<String>,
+    app_id: String,
+    notification_platform: NotificationPlatform,
+    #[serde(default)]
+    notification_token: Option<String>,
+    credential_sid: CredentialSid,
+}
+
+impl<'de> Deserialize<'de> for PushConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let w = PushConfigWire::deserialize(deserializer)?;
+        Self::new(
+            &w.app_id,
+            w.notification_platform,
+            w.notification_token.as_deref(),
+            w.sdk_version.as_deref(),
+            w.credential_sid,
+        )
+        .map_err(serde::de::Error::custom)
+    }
+}
+
+/// A push factor's data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushFactor {
+    binding: PushBinding,
+    config: PushConfig,
+}
+
+impl PushFactor {
+    /// The device's public key.
+    #[must_use]
+    pub const fn binding(&self) -> &PushBinding {
+        &self.binding
+    }
+
+    /// The configuration.
+    #[must_use]
+    pub const fn config(&self) -> &PushConfig {
+        &self.config
+    }
+}
+
+/// A verified passkey's credential record (WebAuthn L3 §4 "credential record"), as
+/// the WebAuthn crate returns it after registration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct PasskeyCredential {
+    /// The credential id (1..=1023 bytes).
+    #[serde(with = "b64url")]
+    pub id: Vec<u8>,
+    /// The COSE_Key public key (1..=2048 bytes).
+    #[serde(with = "b64url")]
+    pub public_key_cose: Vec<u8>,
+    /// The COSE algorithm (-7 ES256, -8 EdDSA, -257 RS256, ...).
+    pub algorithm: i64,
+    /// The signature counter last seen.
+    pub sign_count: u32,
+    /// Transports the client reported (`internal`, `hybrid`, `usb`, ...).
+    pub transports: Vec<String>,
+    /// The BE flag at registration.
+    pub backup_eligible: bool,
+    /// The BS flag last seen.
+    pub backup_state: bool,
+    /// The authenticator's AAGUID.
+    pub aaguid: [u8; 16],
+    /// The attestation type (`none`, `self`, `basic`, `attca`, ...).
+    pub attestation_type: String,
+    /// Whether the UV flag was set at registration.
+    pub user_verified: bool,
+}
+
+impl PasskeyCredential {
+    /// Checks the sizes: id 1..=1023 bytes, COSE key 1..=2048 bytes, at most 8
+    /// transports and each transport / the attestation type 1..=32 printable ASCII
+    /// characters.
+    ///
+    /// # Errors
+    /// [`ModelError::LengthOutOfRange`], [`ModelError::TooManyItems`] or
+    /// [`ModelError::InvalidCharacters`] naming the field.
+    #[expect(clippy::too_many_arguments, reason = "a flat record with one constructor")]
+    #[expect(clippy::fn_params_excessive_bools, reason = "the record's flags")]
+    pub fn new(
+        id: Vec<u8>,
+        public_key_cose: Vec<u8>,
+        algorithm: i64,
+        sign_count: u32,
+        transports: Vec<String>,
+        backup_eligible: bool,
+        backup_state: bool,
+        aaguid: [u8; 16],
+        attestation_type: &str,
+        user_verified: bool,
+    ) -> Result<Self, ModelError> {
+        let credential = Self {
+            id,
+            public_key_cose,
+            algorithm,
+            sign_count,
+            transports,
+            backup_eligible,
+            backup_state,
+            aaguid,
+            attestation_type: attestation_type.to_owned(),
+            user_verified,
+        };
+        credential.check()?;
+        Ok(credential)
+    }
+
+    fn check(&self) -> Result<(), ModelError> {
+        check_len(Field::CredentialId, self.id.len(), 1, MAX_CREDENTIAL_ID_LEN)?;
+        check_len(
+            Field::CredentialPublicKey,
+            self.public_key_cose.len(),
+            1,
+            MAX_COSE_KEY_LEN,
+        )?;
+        if self.transports.len() > MAX_TRANSPORTS {
+            return Err(ModelError::TooManyItems {
+                field: Field::CredentialTransports,
+                max: MAX_TRANSPORTS,
+                count: self.transports.len(),
+            });
+        }
+        for transport in &self.transports {
+            check_token(Field::CredentialTransports, transport)?;
+        }
+        check_token(Field::AttestationType, &self.attestation_type)
+    }
+}
+
+fn check_token(field: Field, text: &str) -> Result<(), ModelError> {
+    check_len(field, text.len(), 1, MAX_CREDENTIAL_TOKEN_LEN)?;
+    if text.bytes().all(|b| b.is_ascii_graphic()) {
+        Ok(())
+    } else {
+        Err(ModelError::InvalidCharacters { field })
+    }
+}
+
+mod b64url {
+    use base64::Engine as _;
+    use serde::Deserialize as _;
+
+    pub(super) fn serialize<S: serde::Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+    }
+
+    pub(super) fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(text.as_bytes())
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// A passkey factor's data: the relying-party configuration it was created under and,
+/// once verified, its credential record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasskeyFactor {
+    config: PasskeysConfig,
+    credential: Option<PasskeyCredential>,
+}
+
+impl PasskeyFactor {
+    /// The configuration.
+    #[must_use]
+    pub const fn config(&self) -> &PasskeysConfig {
+        &self.config
+    }
+
+    /// The credential record, present once verified.
+    #[must_use]
+    pub const fn credential(&self) -> Option<&PasskeyCredential> {
+        self.credential.as_ref()
+    }
+}
+
+/// The per-type data of a factor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "factor_type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum FactorKind {
+    /// An authenticator app.
+    Totp(TotpFactor),
+    /// A push device.
+    Push(PushFactor),
+    /// A passkey.
+    Passkeys(PasskeyFactor),
+}
+
+impl FactorKind {
+    /// A TOTP factor with a secret (generate one with [`TotpSecret::generate`]), an
+    /// algorithm and parameters (defaults: the service's, else sha1 / 6 / 30 / 1).
+    #[must_use]
+    pub const fn totp(secret: TotpSecret, alg: TotpAlgorithm, params: TotpParams) -> Self {
+        Self::Totp(TotpFactor {
+            secret,
+            alg,
+            params,
+            last_used_step: None,
+        })
+    }
+
+    /// A push factor with the device's key and its configuration.
+    #[must_use]
+    pub const fn push(binding: PushBinding, config: PushConfig) -> Self {
+        Self::Push(PushFactor { binding, config })
+    }
+
+    /// A passkey factor awaiting registration under `config`.
+    #[must_use]
+    pub const fn passkeys(config: PasskeysConfig) -> Self {
+        Self::Passkeys(PasskeyFactor {
+            config,
+            credential: None,
+        })
+    }
+
+    /// The factor type.
+    #[must_use]
+    pub const fn factor_type(&self) -> FactorType {
+        match self {
+            Self::Totp(_) => FactorType::Totp,
+            Self::Push(_) => FactorType::Push,
+            Self::Passkeys(_) => FactorType::Passkeys,
+        }
+    }
+}
+
+/// The input of [`Factor::create`] besides the per-type data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct NewFactor {
+    /// The service.
+    pub service_sid: ServiceSid,
+    /// The entity (created implicitly with its first factor).
+    pub entity_sid: EntitySid,
+    /// The entity's identity.
+    pub identity: Identity,
+    /// The friendly name (checked against the type's limit at creation).
+    pub friendly_name: String,
+    /// `metadata`, set by the device.
+    pub metadata: Option<StringMap>,
+    /// How long the factor stays verifiable (the service's setting).
+    pub unverified_ttl: UnverifiedFactorTtl,
+}
+
+impl NewFactor {
+    /// An input with no metadata and the default unverified TTL (24 h).
+    #[must_use]
+    pub fn new(
+        service_sid: ServiceSid,
+        entity_sid: EntitySid,
+        identity: Identity,
+        friendly_name: &str,
+    ) -> Self {
+        Self {
+            service_sid,
+            entity_sid,
+            identity,
+            friendly_name: friendly_name.to_owned(),
+            metadata: None,
+            unverified_ttl: UnverifiedFactorTtl::default(),
+        }
+    }
+
+    /// The same input with `metadata`.
+    #[must_use]
+    pub fn with_metadata(mut self, metadata: StringMap) -> Self {
+        self.metadata = Some(metadata);
+        self
+    }
+
+    /// The same input with the service's unverified-factor TTL.
+    #[must_use]
+    pub const fn with_unverified_ttl(mut self, ttl: UnverifiedFactorTtl) -> Self {
+        self.unverified_ttl = ttl;
+        self
+    }
+}
+
+/// What a verification proved, passed to [`Factor::verify`]. The cryptographic check
+/// happened in the factor's crate; the model records its result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum VerificationProof {
+    /// A correct TOTP code for this time step (recorded as `last_used_step`).
+    TotpStep(u64),
+    /// A valid device signature over the factor sid.
+    PushSignature,
+    /// A valid registration; its credential record.
+    Passkey(PasskeyCredential),
+}
+
+impl VerificationProof {
+    const fn factor_type(&self) -> FactorType {
+        match self {
+            Self::TotpStep(_) => FactorType::Totp,
+            Self::PushSignature => FactorType::Push,
+            Self::Passkey(_) => FactorType::Passkeys,
+        }
+    }
+}
+
+/// What a factor transition did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FactorOutcome {
+    /// The factor was created.
+    Created,
+    /// The factor is now verified.
+    Verified,
+    /// A failed verification was recorded; `remaining` more are allowed.
+    Rejected {
+        /// Failed attempts so far.
+        failed_attempts: u32,
+        /// Attempts left before 60310.
+        remaining: u32,
+    },
+    /// The factor's usage data or name changed.
+    Updated,
+    /// The factor was deleted.
+    Deleted,
+}
+
+/// The result of a factor transition: the value to store (compare-and-set on the old
+/// `version`), the events to write to the outbox, and what happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use = "persist the new state and drain its events"]
+#[non_exhaustive]
+pub struct FactorTransition {
+    /// The factor after the transition (`version` + 1).
+    pub factor: Factor,
+    /// Events to deliver.
+    pub events: Vec<Event>,
+    /// What happened.
+    pub outcome: FactorOutcome,
+}
+
+/// A factor: a passkey, an authenticator app or a push device of one entity.
+///
+/// Every field is checked at construction ([`Factor::create`]) and on every
+/// transition, so an invalid factor cannot exist. Its serde form is the **storage
+/// record** (it contains the TOTP secret); API responses use
+/// [`FactorJson`](crate::json::FactorJson), which never does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Factor {
+    sid: FactorSid,
+    service_sid: ServiceSid,
+    entity_sid: EntitySid,
+    identity: Identity,
+    friendly_name: FriendlyName,
+    status: FactorStatus,
+    kind: FactorKind,
+    metadata: Option<StringMap>,
+    date_created: UnixTime,
+    date_updated: UnixTime,
+    verification_deadline: UnixTime,
+    failed_verification_attempts: u32,
+    version: u64,
+}
+
+pub(crate) fn next_version(version: u64) -> Result<u64, ModelError> {
+    version.checked_add(1).ok_or(ModelError::VersionExhausted)
+}
+
+impl Factor {
+    /// Creates an unverified factor with a fresh sid, emitting `factor.created`.
+    ///
+    /// Check the entity's quotas first with [`check_factor_quota`] and
+    /// [`check_daily_creations`].
+    ///
+    /// # Errors
+    /// [`ModelError::LengthOutOfRange`] / [`ModelError::InvalidCharacters`] when the
+    /// friendly name breaks its type's limit (64, or 255 for passkeys).
+    pub fn create<R: rand_core::RngCore + rand_core::CryptoRng + ?Sized>(
+        input: NewFactor,
+        kind: FactorKind,
+        now: UnixTime,
+        rng: &mut R,
+    ) -> Result<FactorTransition, ModelError> {
+        let factor_type = kind.factor_type();
+        let friendly_name = FriendlyName::new(
+            Field::FactorFriendlyName,
+            &input.friendly_name,
+            factor_type.max_friendly_name_len(),
+        )?;
+        let factor = Self {
+            sid: FactorSid::generate(rng),
+            service_sid: input.service_sid,
+            entity_sid: input.entity_sid,
+            identity: input.identity,
+            friendly_name,
+            status: FactorStatus::Unverified,
+            kind,
+            metadata: input.metadata,
+            date_created: now,
+            date_updated: now,
+            verification_deadline: now.saturating_add(input.unverified_ttl.get()),
+            failed_verification_attempts: 0,
+            version: 0,
+        };
+        let event = factor.event(EventType::FactorCreated, now);
+        Ok(FactorTransition {
+            factor,
+            events: vec![event],
+            outcome: FactorOutcome::Created,
+        })
+    }
+
+    fn event(&self, event_type: EventType, now: UnixTime) -> Event {
+        Event {
+            event_type,
+            service_sid: self.service_sid,
+            entity_sid: Some(self.entity_sid),
+            identity: Some(self.identity.clone()),
+            factor_sid: Some(self.sid),
+            factor_type: self.factor_type(),
+            challenge_sid: None,
+            challenge_status: None,
+            time: now,
+        }
+    }
+
+    fn bumped(&self, now: UnixTime) -> Result<Self, ModelError> {
+        let mut next = self.clone();
+        next.version = next_version(self.version)?;
+        next.date_updated = now.max(self.date_updated);
+        Ok(next)
+    }
+
+    /// Checks the factor may still be verified at `now`.
+    fn check_verifiable(&self, now: UnixTime) -> Result<(), ModelError> {
+        if self.status == FactorStatus::Verified {
+            return Err(ModelError::FactorAlreadyVerified);
+        }
+        if now >= self.verification_deadline {
+            return Err(ModelError::FactorExpired {
+                expired_at: self.verification_deadline,
+                now,
+            });
+        }
+        if self.failed_verification_attempts >= MAX_FACTOR_VERIFICATION_ATTEMPTS {
+            return Err(ModelError::FactorVerificationAttemptsExhausted {
+                limit: MAX_FACTOR_VERIFICATION_ATTEMPTS,
+            });
+        }
+        Ok(())
+    }
+
+    /// `unverified → verified`, recording what the proof carries (the TOTP step, the
+    /// passkey credential record), and emitting `factor.verified`.
+    ///
+    /// # Errors
+    /// [`ModelError::FactorAlreadyVerified`]; [`ModelError::FactorExpired`] past the
+    /// verification deadline; [`ModelError::FactorVerificationAttemptsExhausted`]
+    /// (60310) after [`MAX_FACTOR_VERIFICATION_ATTEMPTS`] failures;
+    /// [`ModelError::FactorTypeMismatch`] (60369) when the proof is for another type.
+    pub fn verify(
+        &self,
+        proof: VerificationProof,
+        now: UnixTime,
+    ) -> Result<FactorTransition, ModelError> {
+        self.check_verifiable(now)?;
+        let mut next = self.bumped(now)?;
+        match (&mut next.kind, proof) {
+            (FactorKind::Totp(totp), VerificationProof::TotpStep(step)) => totp.advance(step)?,
+            (FactorKind::Push(_), VerificationProof::PushSignature) => {}
+            (FactorKind::Passkeys(passkey), VerificationProof::Passkey(credential)) => {
+                credential.check()?;
+                passkey.credential = Some(credential);
+            }
+            (kind, proof) => {
+                return Err(ModelError::FactorTypeMismatch {
+                    expected: proof.factor_type(),
+                    got: kind.factor_type(),
+                });
+            }
+        }
+        next.status = FactorStatus::Verified;
+        let event = next.event(EventType::FactorVerified, now);
+        Ok(FactorTransition {
+            factor: next,
+            events: vec![event],
+            outcome: FactorOutcome::Verified,
+        })
+    }
+
+    /// Records a failed verification (wrong code, bad signature, bad attestation).
+    ///
+    /// # Errors
+    /// As [`Factor::verify`] for a factor that can no longer be verified.
+    pub fn record_failed_verification(
+        &self,
+        now: UnixTime,
+    ) -> Result<FactorTransition, ModelError> {
+        self.check_verifiable(now)?;
+        let mut next = self.bumped(now)?;
+        next.failed_verification_attempts = self.failed_verification_attempts.saturating_add(1);
+        Ok(FactorTransition {
+            outcome: FactorOutcome::Rejected {
+                failed_attempts: next.failed_verification_attempts,
+                remaining: MAX_FACTOR_VERIFICATION_ATTEMPTS
+                    .saturating_sub(next.failed_verification_attempts),
+            },
+            factor: next,
+            events: Vec::new(),
+        })
+    }
+
+    /// Checks the factor can be challenged: it must be verified.
+    ///
+    /// # Errors
+    /// [`ModelError::FactorNotVerified`] (60318).
+    pub fn check_usable(&self) -> Result<(), ModelError> {
+        if self.status == FactorStatus::Verified {
+            Ok(())
+        } else {
+            Err(ModelError::FactorNotVerified)
+        }
+    }
+
+    /// Records the time step of an accepted TOTP code, so that code and every earlier
+    /// one are refused from now on.
+    ///
+    /// # Errors
+    /// [`ModelError::FactorNotVerified`]; [`ModelError::FactorTypeMismatch`] for a
+    /// non-TOTP factor; [`ModelError::TotpStepReused`] when `step` is at or below
+    /// the last used step.
+    pub fn record_totp_step(&self, step: u64, now: UnixTime) -> Result<FactorTransition, ModelError> {
+        self.check_usable()?;
+        let mut next = self.bumped(now)?;
+        let FactorKind::Totp(totp) = &mut next.kind else {
+            return Err(self.mismatch(FactorType::Totp));
+        };
+        totp.advance(step)?;
+        Ok(FactorTransition {
+            factor: next,
+            events: Vec::new(),
+            outcome: FactorOutcome::Updated,
+        })
+    }
+
+    /// Records a passkey assertion's signature counter and backup state. The counter
+    /// never goes down: a lower value (which the WebAuthn crate's counter policy
+    /// already judged) leaves the stored one.
+    ///
+    /// # Errors
+    /// [`ModelError::FactorNotVerified`]; [`ModelError::FactorTypeMismatch`] for a
+    /// non-passkey factor.
+    pub fn record_passkey_use(
+        &self,
+        sign_count: u32,
+        backup_state: bool,
+        now: UnixTime,
+    ) -> Result<FactorTransition, ModelError> {
+        self.check_usable()?;
+        let mut next = self.bumped(now)?;
+        let FactorKind::Passkeys(PasskeyFactor {
+            credential: Some(credential),
+            ..
+        }) = &mut next.kind
+        else {
+            return Err(self.mismatch(FactorType::Passkeys));
+        };
+        credential.sign_count = credential.sign_count.max(sign_count);
+        credential.backup_state = backup_state;
+        Ok(FactorTransition {
+            factor: next,
+            events: Vec::new(),
+            outcome: FactorOutcome::Updated,
+        })
+    }
+
+    /// Renames the factor.
+    ///
+    /// # Errors
+    /// The friendly-name limits of [`Factor::create`].
+    pub fn rename(&self, friendly_name: &str, now: UnixTime) -> Result<FactorTransition, ModelError> {
+        let name = FriendlyName::new(
+            Field::FactorFriendlyName,
+            friendly_name,
+            self.factor_type().max_friendly_name_len(),
+        )?;
+        let mut next = self.bumped(now)?;
+        next.friendly_name = name;
+        Ok(FactorTransition {
+            factor: next,
+            events: Vec::new(),
+            outcome: FactorOutcome::Updated,
+        })
+    }
+
+    /// Deletes the factor: the store removes it (and its challenges) and writes the
+    /// `factor.deleted` event. The returned `factor` is the last state, version + 1.
+    ///
+    /// # Errors
+    /// [`ModelError::VersionExhausted`] only.
+    pub fn delete(&self, now: UnixTime) -> Result<FactorTransition, ModelError> {
+        let next = self.bumped(now)?;
+        let event = next.event(EventType::FactorDeleted, now);
+        Ok(FactorTransition {
+            factor: next,
+            events: vec![event],
+            outcome: FactorOutcome::Deleted,
+        })
+    }
+
+    fn mismatch(&self, expected: FactorType) -> ModelError {
+        ModelError::FactorTypeMismatch {
+            expected,
+            got: self.factor_type(),
+        }
+    }
+
+    /// The sid.
+    #[must_use]
+    pub const fn sid(&self) -> FactorSid {
+        self.sid
+    }
+
+    /// The service.
+    #[must_use]
+    pub const fn service_sid(&self) -> ServiceSid {
+        self.service_sid
+    }
+
+    /// The entity.
+    #[must_use]
+    pub const fn entity_sid(&self) -> EntitySid {
+        self.entity_sid
+    }
+
+    /// The entity's identity.
+    #[must_use]
+    pub const fn identity(&self) -> &Identity {
+        &self.identity
+    }
+
+    /// The friendly name.
+    #[must_use]
+    pub const fn friendly_name(&self) -> &FriendlyName {
+        &self.friendly_name
+    }
+
+    /// The status.
+    #[must_use]
+    pub const fn status(&self) -> FactorStatus {
+        self.status
+    }
+
+    /// The factor type.
+    #[must_use]
+    pub const fn factor_type(&self) -> FactorType {
+        self.kind.factor_type()
+    }
+
+    /// The per-type data.
+    #[must_use]
+    pub const fn kind(&self) -> &FactorKind {
+        &self.kind
+    }
+
+    /// `metadata`.
+    #[must_use]
+    pub const fn metadata(&self) -> Option<&StringMap> {
+        self.metadata.as_ref()
+    }
+
+    /// `date_created`.
+    #[must_use]
+    pub const fn date_created(&self) -> UnixTime {
+        self.date_created
+    }
+
+    /// `date_updated`.
+    #[must_use]
+    pub const fn date_updated(&self) -> UnixTime {
+        self.date_updated
+    }
+
+    /// When an unverified factor stops being verifiable.
+    #[must_use]
+    pub const fn verification_deadline(&self) -> UnixTime {
+        self.verification_deadline
+    }
+
+    /// Whether the factor is unverified and past its verification deadline at `now`
+    /// (unusable; the host should delete it).
+    #[must_use]
+    pub fn is_expired_unverified(&self, now: UnixTime) -> bool {
+        self.status == FactorStatus::Unverified && now >= self.verification_deadline
+    }
+
+    /// Failed verification attempts so far.
+    #[must_use]
+    pub const fn failed_verification_attempts(&self) -> u32 {
+        self.failed_verification_attempts
+    }
+
+    /// The compare-and-set version: 0 at creation, + 1 per transition.
+    #[must_use]
+    pub const fn version(&self) -> u64 {
+        self.version
+    }
+}
