@@ -1,2 +1,31 @@
-//! Push approval with a device key (work in progress).
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
+
+pub mod access_token;
+pub mod approval;
+pub mod binding;
+pub mod error;
+pub mod factor;
+pub mod json;
+pub mod jws;
+pub mod notification;
+pub mod number_match;
+pub mod request;
+
+pub use access_token::{
+    AccessTokenKey, AccessTokenKeys, AccessTokenRequest, CheckedAccessToken, IssuedAccessToken,
+};
+pub use approval::{
+    ChallengeToSign, Decision, MAX_AUTH_PAYLOAD, SIGNATURE_FIELDS_HEADER, SignatureFields,
+    VerifiedAnswer, verify_answer,
+};
+pub use binding::{BINDING_ALG, DeviceKey};
+pub use error::{
+    AccessTokenError, ApprovalError, BindingError, Encoded, FactorError, JsonError, JwsError,
+    NotificationError, PushError, RequestAuthError, SignatureFieldsError,
+};
+pub use factor::{FactorStatus, FactorVerified, PushFactor, verify_factor};
+pub use jws::CompactJws;
+pub use notification::ChallengeNotification;
+pub use number_match::NumberMatch;
+pub use request::{AuthenticatedRequest, RequestJwt, RequestPolicy, http_date};

@@ -1,0 +1,224 @@
+//! Compact JWS (RFC 7515 §7.1) as the SDKs produce it: ES256 only.
+//!
+//! The signature is checked over the bytes received (`seg0.seg1`), never over a
+//! re-serialization: the SDKs escape `/` as `\/` and order keys freely.
+//!
+//! Segments are base64url without padding, exactly as RFC 7515 §2 defines
+//! `BASE64URL`: `=` padding, the standard alphabet's `+` and `/`, whitespace and
+//! non-zero trailing bits are refused (the SDK vectors use this encoding).
+
+use serde_json::{Map, Value};
+
+use crate::binding::DeviceKey;
+use crate::error::{Encoded, JwsError, PushError};
+use crate::json::{self, parse_object};
+
+/// The only JWS algorithm accepted.
+pub const JWS_ALG: &str = "ES256";
+/// Longest protected header accepted, in decoded bytes.
+const MAX_HEADER_BYTES: usize = 1024;
+
+/// A parsed compact JWS whose signature has **not** been checked yet.
+///
+/// Obtain one with [`CompactJws::parse`]; read nothing from the payload before
+/// [`CompactJws::verify`] succeeds (the approval and request checks of this crate do
+/// that for you).
+#[derive(Debug, Clone)]
+pub struct CompactJws<'a> {
+    signing_input: &'a str,
+    header: Map<String, Value>,
+    payload: Vec<u8>,
+    signature: Vec<u8>,
+}
+
+impl<'a> CompactJws<'a> {
+    /// Splits and decodes a compact JWS of at most `max_len` characters, checking the
+    /// header: `alg` must be `ES256`, `crit` must be absent, `typ` (if present) must be
+    /// `JWT`, and the signature must be 64 bytes (63 is tolerated, see
+    /// [`DeviceKey`]'s documentation of the iOS quirk).
+    ///
+    /// # Errors
+    /// [`PushError::Jws`], [`PushError::Base64`] or [`PushError::Json`] naming the defect.
+    pub fn parse(text: &'a str, max_len: usize) -> Result<Self, PushError> {
+        if text.len() > max_len {
+            return Err(JwsError::TooLong {
+                length: text.len(),
+                max: max_len,
+            }
+            .into());
+        }
+        let mut segments = text.split('.');
+        let (Some(header), Some(payload), Some(signature), None) = (
+            segments.next(),
+            segments.next(),
+            segments.next(),
+            segments.next(),
+        ) else {
+            return Err(JwsError::SegmentCount {
+                got: text.split('.').count(),
+            }
+            .into());
+        };
+        let signing_input = text
+            .get(..header.len().saturating_add(1).saturating_add(payload.len()))
+            .ok_or(JwsError::SegmentCount { got: 0 })?;
+        let header_bytes = json::url(header, Encoded::JwsHeader)?;
+        let header = parse_object(&header_bytes, MAX_HEADER_BYTES)?;
+        check_header(&header)?;
+        let payload = json::url(payload, Encoded::JwsPayload)?;
+        let signature = json::url(signature, Encoded::JwsSignature)?;
+        if !matches!(signature.len(), 63 | 64) {
+            return Err(JwsError::SignatureLength {
+                length: signature.len(),
+            }
+            .into());
+        }
+        Ok(Self {
+            signing_input,
+            header,
+            payload,
+            signature,
+        })
+    }
+
+    /// The protected header (already checked for `alg`, `crit` and `typ`).
+    #[must_use]
+    pub const fn header(&self) -> &Map<String, Value> {
+        &self.header
+    }
+
+    /// A string header member, if present.
+    #[must_use]
+    pub fn header_str(&self, member: &str) -> Option<&str> {
+        self.header.get(member).and_then(Value::as_str)
+    }
+
+    /// Checks the signature with `key` over the received `seg0.seg1` and returns the
+    /// payload bytes.
+    ///
+    /// # Errors
+    /// [`PushError::SignatureInvalid`] when the signature does not verify.
+    pub fn verify(&self, key: &DeviceKey) -> Result<&[u8], PushError> {
+        key.verify_raw(self.signing_input.as_bytes(), &self.signature)?;
+        Ok(&self.payload)
+    }
+}
+
+fn check_header(header: &Map<String, Value>) -> Result<(), JwsError> {
+    match header.get("alg") {
+        None => return Err(JwsError::MissingAlg),
+        Some(Value::String(alg)) if alg == JWS_ALG => {}
+        Some(Value::String(alg)) => return Err(JwsError::UnsupportedAlg { length: alg.len() }),
+        Some(_) => return Err(JwsError::HeaderMember { member: "alg" }),
+    }
+    if header.contains_key("crit") {
+        return Err(JwsError::CriticalExtension);
+    }
+    match header.get("typ") {
+        None => {}
+        Some(Value::String(typ)) if typ.eq_ignore_ascii_case("JWT") => {}
+        Some(_) => return Err(JwsError::HeaderMember { member: "typ" }),
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jws(header: &str, payload: &str, signature: &[u8]) -> String {
+        format!(
+            "{}.{}.{}",
+            json::url_encode(header.as_bytes()),
+            json::url_encode(payload.as_bytes()),
+            json::url_encode(signature)
+        )
+    }
+
+    #[test]
+    fn needs_three_segments() {
+        for (text, got) in [("", 1), ("a", 1), ("a.b", 2), ("a.b.c.d", 4), ("a.b.c.d.e", 5)] {
+            assert_eq!(
+                CompactJws::parse(text, 100).unwrap_err(),
+                PushError::Jws(JwsError::SegmentCount { got })
+            );
+        }
+    }
+
+    #[test]
+    fn refuses_other_algs_and_crit() {
+        for (header, expected) in [
+            (r#"{"alg":"none"}"#, JwsError::UnsupportedAlg { length: 4 }),
+            (r#"{"alg":"HS256"}"#, JwsError::UnsupportedAlg { length: 5 }),
+            (r#"{"alg":"es256"}"#, JwsError::UnsupportedAlg { length: 5 }),
+            (r#"{"typ":"JWT"}"#, JwsError::MissingAlg),
+            (r#"{"alg":1}"#, JwsError::HeaderMember { member: "alg" }),
+            (
+                r#"{"alg":"ES256","crit":["b64"]}"#,
+                JwsError::CriticalExtension,
+            ),
+            (
+                r#"{"alg":"ES256","typ":"JOSE"}"#,
+                JwsError::HeaderMember { member: "typ" },
+            ),
+        ] {
+            let text = jws(header, "{}", &[1; 64]);
+            assert_eq!(
+                CompactJws::parse(&text, 1000).unwrap_err(),
+                PushError::Jws(expected),
+                "{header}"
+            );
+        }
+    }
+
+    #[test]
+    fn refuses_der_and_odd_signature_lengths() {
+        for length in [0, 1, 62, 65, 70, 71, 72] {
+            let text = jws(r#"{"alg":"ES256"}"#, "{}", &vec![0x30; length]);
+            assert_eq!(
+                CompactJws::parse(&text, 1000).unwrap_err(),
+                PushError::Jws(JwsError::SignatureLength { length })
+            );
+        }
+        let text = jws(r#"{"alg":"ES256"}"#, "{}", &[1; 64]);
+        assert!(CompactJws::parse(&text, 1000).is_ok());
+    }
+
+    #[test]
+    fn refuses_padding_and_standard_alphabet() {
+        let good = jws(r#"{"alg":"ES256"}"#, "{}", &[0xfb; 64]);
+        assert!(CompactJws::parse(&good, 1000).is_ok());
+        let standard_alphabet = good.replace('-', "+").replace('_', "/");
+        assert_ne!(standard_alphabet, good);
+        assert!(matches!(
+            CompactJws::parse(&standard_alphabet, 1000),
+            Err(PushError::Base64 { .. })
+        ));
+        let padded = format!("{good}==");
+        assert!(matches!(
+            CompactJws::parse(&padded, 1000),
+            Err(PushError::Base64 { .. })
+        ));
+    }
+
+    #[test]
+    fn bounds_length_and_header_duplicates() {
+        let text = jws(r#"{"alg":"ES256"}"#, "{}", &[1; 64]);
+        assert!(matches!(
+            CompactJws::parse(&text, 10),
+            Err(PushError::Jws(JwsError::TooLong { .. }))
+        ));
+        let dup = jws(r#"{"alg":"ES256","alg":"none"}"#, "{}", &[1; 64]);
+        assert!(matches!(
+            CompactJws::parse(&dup, 1000),
+            Err(PushError::Json(crate::error::JsonError::DuplicateKey { .. }))
+        ));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics(text in "[A-Za-z0-9_.=+/-]{0,200}") {
+            let _ = CompactJws::parse(&text, 5456);
+        }
+    }
+}

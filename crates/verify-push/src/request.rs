@@ -1,0 +1,278 @@
+//! Device request authentication after enrollment (SPEC.md §7).
+//!
+//! The SDKs send `Authorization: Basic base64("token:" + JWT)` where the JWT is ES256
+//! signed by the factor key with header
+//! `{"cty":"twilio-pba;v=1","kid":<credential_sid>,"typ":"JWT","alg":"ES256"}` and
+//! claims `{"sub":<account id>,"exp":now+600,"nbf":now}`.
+//!
+//! Flow: [`RequestJwt::from_authorization`] → look the factor up by
+//! [`RequestJwt::kid`] → [`RequestJwt::verify`] with its key. On any error answer
+//! `401` with the header from [`http_date`] so the SDK can correct its clock and retry
+//! once.
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::Value;
+use verify_model::UnixTime;
+
+use crate::binding::DeviceKey;
+use crate::error::{Encoded, PushError, RequestAuthError};
+use crate::json::parse_object;
+use crate::jws::CompactJws;
+
+/// The `cty` the SDKs put in the request JWT header.
+pub const REQUEST_JWT_CTY: &str = "twilio-pba;v=1";
+/// Longest `Authorization` header value looked at.
+const MAX_AUTHORIZATION: usize = 4096;
+/// Longest request JWT looked at.
+const MAX_REQUEST_JWT: usize = 3000;
+
+/// Time rules for request JWTs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RequestPolicy {
+    /// Clock skew tolerated on `nbf` and `exp` (default 60 s).
+    pub leeway: Duration,
+    /// Longest `exp - nbf` accepted (default 900 s; the SDKs use 600 s).
+    pub max_lifetime: Duration,
+}
+
+impl Default for RequestPolicy {
+    fn default() -> Self {
+        Self {
+            leeway: Duration::from_secs(60),
+            max_lifetime: Duration::from_secs(900),
+        }
+    }
+}
+
+/// A request JWT taken from an `Authorization` header; its signature is not yet checked.
+#[derive(Debug, Clone)]
+pub struct RequestJwt {
+    token: String,
+}
+
+impl RequestJwt {
+    /// Takes the JWT out of `Authorization: Basic base64("token:" + JWT)` (pass the
+    /// header's value, with or without the `Basic ` scheme, which matches
+    /// case-insensitively).
+    ///
+    /// # Errors
+    /// [`RequestAuthError::NotBasic`], [`PushError::Base64`] or
+    /// [`RequestAuthError::NotTokenUser`].
+    pub fn from_authorization(header_value: &str) -> Result<Self, PushError> {
+        if header_value.len() > MAX_AUTHORIZATION {
+            return Err(RequestAuthError::NotBasic.into());
+        }
+        let trimmed = header_value.trim();
+        let (scheme, credentials) = trimmed
+            .split_once(' ')
+            .ok_or(RequestAuthError::NotBasic)?;
+        if !scheme.eq_ignore_ascii_case("basic") {
+            return Err(RequestAuthError::NotBasic.into());
+        }
+        let decoded = STANDARD
+            .decode(credentials.trim())
+            .map_err(|_| PushError::Base64 {
+                what: Encoded::BasicCredentials,
+            })?;
+        let text = String::from_utf8(decoded).map_err(|_| RequestAuthError::NotTokenUser)?;
+        let token = text
+            .strip_prefix("token:")
+            .ok_or(RequestAuthError::NotTokenUser)?;
+        Self::new(token)
+    }
+
+    /// A request JWT given directly.
+    ///
+    /// # Errors
+    /// [`PushError::Jws`] when it is longer than allowed.
+    pub fn new(token: &str) -> Result<Self, PushError> {
+        CompactJws::parse(token, MAX_REQUEST_JWT)?;
+        Ok(Self {
+            token: token.to_owned(),
+        })
+    }
+
+    /// The header's `kid`: the credential sid naming the factor whose key must verify
+    /// the JWT. Unauthenticated: use it only to look the factor up.
+    ///
+    /// # Errors
+    /// [`RequestAuthError::MissingKid`] when absent or not a string.
+    pub fn kid(&self) -> Result<String, PushError> {
+        let jws = CompactJws::parse(&self.token, MAX_REQUEST_JWT)?;
+        jws.header_str("kid")
+            .map(str::to_owned)
+            .ok_or_else(|| RequestAuthError::MissingKid.into())
+    }
+
+    /// Verifies the JWT with the factor's `key`: signature, `kid` equal to
+    /// `credential_sid`, `cty` (if present) `twilio-pba;v=1`, `sub` equal to
+    /// `expected_sub`, and `nbf - leeway ≤ now < exp + leeway` with
+    /// `0 < exp - nbf ≤ max_lifetime`.
+    ///
+    /// # Errors
+    /// [`PushError::SignatureInvalid`], [`RequestAuthError`] naming the failed claim
+    /// check, or a parse error. Answer every error with 401 and [`http_date`].
+    pub fn verify(
+        &self,
+        key: &DeviceKey,
+        credential_sid: &str,
+        expected_sub: &str,
+        policy: &RequestPolicy,
+        now: UnixTime,
+    ) -> Result<AuthenticatedRequest, PushError> {
+        let jws = CompactJws::parse(&self.token, MAX_REQUEST_JWT)?;
+        let payload = jws.verify(key)?;
+        match jws.header().get("kid") {
+            Some(Value::String(kid)) if kid == credential_sid => {}
+            Some(Value::String(_)) => return Err(RequestAuthError::KidMismatch.into()),
+            _ => return Err(RequestAuthError::MissingKid.into()),
+        }
+        match jws.header().get("cty") {
+            None => {}
+            Some(Value::String(cty)) if cty == REQUEST_JWT_CTY => {}
+            Some(_) => {
+                return Err(crate::error::JwsError::HeaderMember { member: "cty" }.into());
+            }
+        }
+        let claims = parse_object(payload, MAX_REQUEST_JWT)?;
+        match claims.get("sub") {
+            None => return Err(RequestAuthError::MissingClaim { claim: "sub" }.into()),
+            Some(Value::String(sub)) if sub == expected_sub => {}
+            Some(Value::String(_)) => return Err(RequestAuthError::SubjectMismatch.into()),
+            Some(_) => return Err(RequestAuthError::ClaimType { claim: "sub" }.into()),
+        }
+        let not_before = numeric_date(&claims, "nbf")?;
+        let expires_at = numeric_date(&claims, "exp")?;
+        let max = policy.max_lifetime.as_secs();
+        let lifetime = expires_at.as_secs().saturating_sub(not_before.as_secs());
+        if lifetime == 0 || lifetime > max {
+            return Err(RequestAuthError::Lifetime {
+                seconds: lifetime,
+                max,
+            }
+            .into());
+        }
+        if now.saturating_add(policy.leeway) < not_before {
+            return Err(RequestAuthError::NotYetValid { not_before, now }.into());
+        }
+        if now >= expires_at.saturating_add(policy.leeway) {
+            return Err(RequestAuthError::Expired {
+                expired_at: expires_at,
+                now,
+            }
+            .into());
+        }
+        Ok(AuthenticatedRequest {
+            credential_sid: credential_sid.to_owned(),
+            expires_at,
+        })
+    }
+}
+
+/// A device request authenticated by its factor key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AuthenticatedRequest {
+    /// The credential sid (`kid`) the request was signed for.
+    pub credential_sid: String,
+    /// The JWT's `exp`.
+    pub expires_at: UnixTime,
+}
+
+/// A JWT NumericDate (RFC 7519 §2): a non-negative number of seconds; a fraction is
+/// dropped.
+fn numeric_date(
+    claims: &serde_json::Map<String, Value>,
+    claim: &'static str,
+) -> Result<UnixTime, PushError> {
+    let value = claims
+        .get(claim)
+        .ok_or(RequestAuthError::MissingClaim { claim })?;
+    let Value::Number(number) = value else {
+        return Err(RequestAuthError::ClaimType { claim }.into());
+    };
+    if let Some(seconds) = number.as_u64() {
+        return Ok(UnixTime::from_secs(seconds));
+    }
+    let seconds = number
+        .as_f64()
+        .filter(|seconds| seconds.is_finite() && *seconds >= 0.0 && *seconds < 1e15)
+        .ok_or(RequestAuthError::ClaimType { claim })?;
+    // Checked above: finite, non-negative and below 2^53.
+    #[expect(
+        clippy::as_conversions,
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "range checked just above"
+    )]
+    let whole = seconds.trunc() as u64;
+    Ok(UnixTime::from_secs(whole))
+}
+
+/// The value of the HTTP `Date` header (IMF-fixdate, RFC 9110 §5.6.7) for `now`, to
+/// send with a 401 so the SDK can correct its clock.
+#[must_use]
+pub fn http_date(now: UnixTime) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let (year, month, day, hour, minute, second) = now.to_civil();
+    let weekday = usize::try_from((now.as_secs() / 86_400) % 7)
+        .ok()
+        .and_then(|index| DAYS.get(index))
+        .copied()
+        .unwrap_or("Thu");
+    let month = usize::try_from(month.saturating_sub(1))
+        .ok()
+        .and_then(|index| MONTHS.get(index))
+        .copied()
+        .unwrap_or("Jan");
+    format!("{weekday}, {day:02} {month} {year:04} {hour:02}:{minute:02}:{second:02} GMT")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_date_is_imf_fixdate() {
+        assert_eq!(
+            http_date(UnixTime::from_secs(784_111_777)),
+            "Sun, 06 Nov 1994 08:49:37 GMT"
+        );
+        assert_eq!(http_date(UnixTime::EPOCH), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(
+            http_date(UnixTime::from_secs(1_735_689_600)),
+            "Wed, 01 Jan 2025 00:00:00 GMT"
+        );
+    }
+
+    #[test]
+    fn authorization_must_be_basic_token() {
+        let jwt = "eyJhbGciOiJFUzI1NiJ9.e30.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+        let good = format!("Basic {}", STANDARD.encode(format!("token:{jwt}")));
+        assert!(RequestJwt::from_authorization(&good).is_ok());
+        let lower = format!("basic {}", STANDARD.encode(format!("token:{jwt}")));
+        assert!(RequestJwt::from_authorization(&lower).is_ok());
+        let bearer = format!("Bearer {jwt}");
+        assert!(matches!(
+            RequestJwt::from_authorization(&bearer),
+            Err(PushError::RequestAuth(RequestAuthError::NotBasic))
+        ));
+        let user = format!("Basic {}", STANDARD.encode(format!("admin:{jwt}")));
+        assert!(matches!(
+            RequestJwt::from_authorization(&user),
+            Err(PushError::RequestAuth(RequestAuthError::NotTokenUser))
+        ));
+        assert!(matches!(
+            RequestJwt::from_authorization("Basic !!!"),
+            Err(PushError::Base64 { .. })
+        ));
+        assert!(RequestJwt::from_authorization("Basic").is_err());
+    }
+}
