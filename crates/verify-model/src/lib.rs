@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+pub mod access_token;
 pub mod challenge;
 pub mod config;
 pub mod error;
@@ -8,10 +9,15 @@ pub mod event;
 pub mod factor;
 pub mod id;
 pub mod identity;
+pub mod json;
 pub mod limits;
+pub mod list;
 pub mod secret;
+pub mod service;
 pub mod text;
 pub mod time;
+pub mod url;
+pub mod webhook;
 
 pub use challenge::{
     ApproveInput, Challenge, ChallengeOutcome, ChallengeState, ChallengeStatus, ChallengeTarget,
@@ -30,4 +36,9 @@ pub use id::{
 pub use identity::Identity;
 pub use secret::{SecretBytes, TotpSecret};
 pub use text::{DetailField, Details, FriendlyName, StringMap};
+pub use service::{Entity, Service};
 pub use time::UnixTime;
+pub use url::BaseUrl;
+pub use webhook::{Webhook, WebhookEventType, WebhookStatus};
+pub use access_token::{AccessToken, NewAccessToken};
+pub use json::ApiContext;

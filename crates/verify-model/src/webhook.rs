@@ -1,0 +1,276 @@
+//! [`Webhook`]: where the host delivers [`Event`](crate::Event)s.
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::string_enum;
+use crate::error::{Field, ModelError};
+use crate::event::EventType;
+use crate::factor::next_version;
+use crate::id::{ServiceSid, WebhookSid};
+use crate::limits::{MAX_URL_LEN, MAX_WEBHOOK_FRIENDLY_NAME_LEN, WEBHOOK_SECRET_BYTES};
+use crate::secret::SecretBytes;
+use crate::text::FriendlyName;
+use crate::time::UnixTime;
+use crate::url::check_http_url;
+
+string_enum!(
+    /// A webhook's `status`.
+    WebhookStatus, Field::WebhookStatus, {
+        /// Events are delivered.
+        Enabled => "enabled",
+        /// Events are not delivered.
+        Disabled => "disabled",
+    }
+);
+
+string_enum!(
+    /// A webhook's `webhook_method` (only POST).
+    WebhookMethod, Field::WebhookMethod, {
+        /// HTTP POST.
+        Post => "POST",
+    }
+);
+
+/// One entry of `event_types`: every event (`*`) or one type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum WebhookEventType {
+    /// `*`: every event type.
+    All,
+    /// One event type.
+    Only(EventType),
+}
+
+impl WebhookEventType {
+    /// Whether an event of type `event_type` matches.
+    #[must_use]
+    pub fn matches(self, event_type: EventType) -> bool {
+        match self {
+            Self::All => true,
+            Self::Only(only) => only == event_type,
+        }
+    }
+}
+
+impl Serialize for WebhookEventType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::All => serializer.serialize_str("*"),
+            Self::Only(event_type) => event_type.serialize(serializer),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for WebhookEventType {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        if text == "*" {
+            return Ok(Self::All);
+        }
+        text.parse::<EventType>()
+            .map(Self::Only)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// A webhook: `friendly_name` (1..=64), `event_types` (1 or more), `webhook_url`
+/// (absolute http(s), at most 2048 bytes), `webhook_method` POST, `status`,
+/// `version` `v2`, and a Standard Webhooks signing secret (32 random bytes, never in
+/// the resource JSON).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Webhook {
+    sid: WebhookSid,
+    service_sid: ServiceSid,
+    friendly_name: FriendlyName,
+    event_types: Vec<WebhookEventType>,
+    webhook_url: String,
+    webhook_method: WebhookMethod,
+    status: WebhookStatus,
+    secret: SecretBytes,
+    date_created: UnixTime,
+    date_updated: UnixTime,
+    version: u64,
+}
+
+impl Webhook {
+    /// The `version` the resource reports.
+    pub const VERSION: &'static str = "v2";
+
+    /// A webhook with a fresh sid and signing secret, enabled, method POST.
+    ///
+    /// # Errors
+    /// [`ModelError::LengthOutOfRange`] for the friendly name;
+    /// [`ModelError::MissingField`] for empty `event_types`;
+    /// [`ModelError::TooManyItems`] for more than one entry per event type plus `*`;
+    /// [`ModelError::InvalidUrl`] for the URL.
+    pub fn create<R: rand_core::RngCore + rand_core::CryptoRng + ?Sized>(
+        service_sid: ServiceSid,
+        friendly_name: &str,
+        event_types: Vec<WebhookEventType>,
+        webhook_url: &str,
+        now: UnixTime,
+        rng: &mut R,
+    ) -> Result<Self, ModelError> {
+        let friendly_name = FriendlyName::new(
+            Field::WebhookFriendlyName,
+            friendly_name,
+            MAX_WEBHOOK_FRIENDLY_NAME_LEN,
+        )?;
+        check_event_types(&event_types)?;
+        check_http_url(Field::WebhookUrl, webhook_url, MAX_URL_LEN)?;
+        Ok(Self {
+            sid: WebhookSid::generate(rng),
+            service_sid,
+            friendly_name,
+            event_types,
+            webhook_url: webhook_url.to_owned(),
+            webhook_method: WebhookMethod::Post,
+            status: WebhookStatus::Enabled,
+            secret: SecretBytes::generate(rng, WEBHOOK_SECRET_BYTES),
+            date_created: now,
+            date_updated: now,
+            version: 0,
+        })
+    }
+
+    /// The same webhook with another status.
+    ///
+    /// # Errors
+    /// [`ModelError::VersionExhausted`] only.
+    pub fn with_status(&self, status: WebhookStatus, now: UnixTime) -> Result<Self, ModelError> {
+        let mut next = self.clone();
+        next.status = status;
+        next.version = next_version(self.version)?;
+        next.date_updated = now.max(self.date_updated);
+        Ok(next)
+    }
+
+    /// Whether an event of `event_type` should be delivered here.
+    #[must_use]
+    pub fn wants(&self, event_type: EventType) -> bool {
+        self.status == WebhookStatus::Enabled
+            && self.event_types.iter().any(|t| t.matches(event_type))
+    }
+
+    /// The sid.
+    #[must_use]
+    pub const fn sid(&self) -> WebhookSid {
+        self.sid
+    }
+
+    /// The service.
+    #[must_use]
+    pub const fn service_sid(&self) -> ServiceSid {
+        self.service_sid
+    }
+
+    /// `friendly_name`.
+    #[must_use]
+    pub const fn friendly_name(&self) -> &FriendlyName {
+        &self.friendly_name
+    }
+
+    /// `event_types`.
+    #[must_use]
+    pub fn event_types(&self) -> &[WebhookEventType] {
+        &self.event_types
+    }
+
+    /// `webhook_url`.
+    #[must_use]
+    pub fn webhook_url(&self) -> &str {
+        &self.webhook_url
+    }
+
+    /// `webhook_method`.
+    #[must_use]
+    pub const fn webhook_method(&self) -> WebhookMethod {
+        self.webhook_method
+    }
+
+    /// `status`.
+    #[must_use]
+    pub const fn status(&self) -> WebhookStatus {
+        self.status
+    }
+
+    /// The Standard Webhooks signing secret.
+    #[must_use]
+    pub const fn secret(&self) -> &SecretBytes {
+        &self.secret
+    }
+
+    /// `date_created`.
+    #[must_use]
+    pub const fn date_created(&self) -> UnixTime {
+        self.date_created
+    }
+
+    /// `date_updated`.
+    #[must_use]
+    pub const fn date_updated(&self) -> UnixTime {
+        self.date_updated
+    }
+
+    /// The compare-and-set version.
+    #[must_use]
+    pub const fn version(&self) -> u64 {
+        self.version
+    }
+}
+
+fn check_event_types(event_types: &[WebhookEventType]) -> Result<(), ModelError> {
+    if event_types.is_empty() {
+        return Err(ModelError::MissingField {
+            field: Field::WebhookEventTypes,
+        });
+    }
+    let max = EventType::ALL.len().saturating_add(1);
+    if event_types.len() > max {
+        return Err(ModelError::TooManyItems {
+            field: Field::WebhookEventTypes,
+            max,
+            count: event_types.len(),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand_chacha::ChaCha20Rng;
+    use rand_core::SeedableRng;
+
+    #[test]
+    fn create_checks_and_matches() {
+        let mut rng = ChaCha20Rng::seed_from_u64(2);
+        let service = ServiceSid::from_bytes([2; 16]);
+        let now = UnixTime::from_secs(5);
+        let hook = Webhook::create(
+            service,
+            "My Webhook",
+            vec![WebhookEventType::Only(EventType::FactorVerified)],
+            "https://mywebsite.com/webhook",
+            now,
+            &mut rng,
+        )
+        .unwrap();
+        assert!(hook.wants(EventType::FactorVerified));
+        assert!(!hook.wants(EventType::ChallengeApproved));
+        let disabled = hook.with_status(WebhookStatus::Disabled, now).unwrap();
+        assert!(!disabled.wants(EventType::FactorVerified));
+        assert!(Webhook::create(service, "x", vec![], "https://a.example", now, &mut rng).is_err());
+        assert!(
+            Webhook::create(service, "x", vec![WebhookEventType::All], "ftp://a", now, &mut rng)
+                .is_err()
+        );
+        assert!(
+            Webhook::create(service, &"x".repeat(65), vec![WebhookEventType::All], "https://a.example", now, &mut rng)
+                .is_err()
+        );
+        let types: Vec<WebhookEventType> = serde_json::from_str(r#"["*","factor.deleted"]"#).unwrap();
+        assert_eq!(types, vec![WebhookEventType::All, WebhookEventType::Only(EventType::FactorDeleted)]);
+        assert!(serde_json::from_str::<Vec<WebhookEventType>>(r#"["factor.exploded"]"#).is_err());
+    }
+}
