@@ -199,10 +199,10 @@ impl NewChallenge {
     }
 }
 
-/// The input of [`Challenge::approve`].
+/// The input of [`Challenge::approve`] and [`Challenge::deny`]: the answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct ApproveInput<'a> {
+pub struct AnswerInput<'a> {
     /// The time of the answer.
     pub now: UnixTime,
     /// `responded_reason` to record (default `none`).
@@ -214,7 +214,7 @@ pub struct ApproveInput<'a> {
     pub factor: Option<&'a Factor>,
 }
 
-impl<'a> ApproveInput<'a> {
+impl<'a> AnswerInput<'a> {
     /// An answer at `now` with reason `none` and no metadata.
     #[must_use]
     pub const fn new(now: UnixTime) -> Self {
@@ -292,8 +292,9 @@ pub struct ChallengeTransition {
 /// Built only by [`Challenge::create`] and changed only by its transitions, so every
 /// field respects its limit. Its serde form is the storage record (it holds the
 /// private passkey ceremony state and the attempt counter); API responses use
-/// [`ChallengeJson`](crate::json::ChallengeJson).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// [`ChallengeJson`](crate::json::ChallengeJson). Deserializing a record re-checks
+/// every invariant ([`ModelError::CorruptRecord`] otherwise).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Challenge {
     sid: ChallengeSid,
     service_sid: ServiceSid,
@@ -314,7 +315,113 @@ pub struct Challenge {
     version: u64,
 }
 
+/// The storage record as read, before its invariants are checked.
+#[derive(Deserialize)]
+struct ChallengeRecord {
+    sid: ChallengeSid,
+    service_sid: ServiceSid,
+    entity_sid: Option<EntitySid>,
+    identity: Option<Identity>,
+    factor_sid: Option<FactorSid>,
+    factor_type: FactorType,
+    date_created: UnixTime,
+    date_updated: UnixTime,
+    expiration_date: UnixTime,
+    state: ChallengeState,
+    responded_reason: RespondedReason,
+    details: Option<Details>,
+    hidden_details: Option<StringMap>,
+    metadata: Option<StringMap>,
+    passkey: Option<PasskeyCeremony>,
+    failed_attempts: u32,
+    version: u64,
+}
+
+impl<'de> Deserialize<'de> for Challenge {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let r = ChallengeRecord::deserialize(deserializer)?;
+        let challenge = Self {
+            sid: r.sid,
+            service_sid: r.service_sid,
+            entity_sid: r.entity_sid,
+            identity: r.identity,
+            factor_sid: r.factor_sid,
+            factor_type: r.factor_type,
+            date_created: r.date_created,
+            date_updated: r.date_updated,
+            expiration_date: r.expiration_date,
+            state: r.state,
+            responded_reason: r.responded_reason,
+            details: r.details,
+            hidden_details: r.hidden_details,
+            metadata: r.metadata,
+            passkey: r.passkey,
+            failed_attempts: r.failed_attempts,
+            version: r.version,
+        };
+        challenge
+            .check_invariants()
+            .map_err(serde::de::Error::custom)?;
+        Ok(challenge)
+    }
+}
+
 impl Challenge {
+    /// The invariants every constructor and transition keeps.
+    fn check_invariants(&self) -> Result<(), ModelError> {
+        let corrupt = |rule| ModelError::CorruptRecord {
+            resource: "challenge",
+            rule,
+        };
+        if self.expiration_date <= self.date_created
+            || self.expiration_date > self.date_created.saturating_add(MAX_CHALLENGE_TTL)
+        {
+            return Err(corrupt("expiration_date within the allowed lifetime"));
+        }
+        if self.date_updated < self.date_created
+            || self.date_responded().is_some_and(|d| d < self.date_created)
+        {
+            return Err(corrupt("dates after date_created"));
+        }
+        let exhausted = matches!(
+            self.state,
+            ChallengeState::Denied {
+                cause: DenialCause::AttemptsExhausted,
+                ..
+            }
+        );
+        if self.failed_attempts > MAX_CHALLENGE_ATTEMPTS
+            || exhausted != (self.failed_attempts == MAX_CHALLENGE_ATTEMPTS)
+        {
+            return Err(corrupt("denied exactly when the attempts are exhausted"));
+        }
+        let known = (
+            self.factor_sid.is_some(),
+            self.entity_sid.is_some(),
+            self.identity.is_some(),
+        );
+        let answered = matches!(
+            self.state,
+            ChallengeState::Approved { .. }
+                | ChallengeState::Denied {
+                    cause: DenialCause::Responded,
+                    ..
+                }
+        );
+        match known {
+            (true, true, true) => {}
+            (false, false, false) if self.factor_type == FactorType::Passkeys && !answered => {}
+            _ => return Err(corrupt("factor and entity known, except for an open passkey challenge")),
+        }
+        if (self.factor_type == FactorType::Push) && self.details.is_none() {
+            return Err(corrupt("a push challenge has details"));
+        }
+        if (self.factor_type == FactorType::Passkeys) != self.passkey.is_some() {
+            return Err(corrupt("a passkey ceremony exactly on passkey challenges"));
+        }
+        Ok(())
+    }
+
     /// Creates a pending challenge with a fresh sid.
     ///
     /// # Errors
@@ -487,7 +594,7 @@ impl Challenge {
 
     fn answered(
         &self,
-        input: &ApproveInput<'_>,
+        input: &AnswerInput<'_>,
         state: ChallengeState,
         event_type: EventType,
         outcome: ChallengeOutcome,
@@ -545,7 +652,7 @@ impl Challenge {
     /// without naming the factor; [`ModelError::ChallengeFactorMismatch`] /
     /// [`ModelError::FactorTypeMismatch`] when the named factor is not this
     /// challenge's; [`ModelError::FactorNotVerified`] for an unverified factor.
-    pub fn approve(&self, input: &ApproveInput<'_>) -> Result<ChallengeTransition, ModelError> {
+    pub fn approve(&self, input: &AnswerInput<'_>) -> Result<ChallengeTransition, ModelError> {
         self.answered(
             input,
             ChallengeState::Approved {
@@ -561,7 +668,7 @@ impl Challenge {
     ///
     /// # Errors
     /// As [`Challenge::approve`].
-    pub fn deny(&self, input: &ApproveInput<'_>) -> Result<ChallengeTransition, ModelError> {
+    pub fn deny(&self, input: &AnswerInput<'_>) -> Result<ChallengeTransition, ModelError> {
         self.answered(
             input,
             ChallengeState::Denied {

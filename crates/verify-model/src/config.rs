@@ -58,6 +58,7 @@ string_enum!(
     }
 );
 
+#[expect(clippy::derivable_impls, reason = "the enum is declared by a macro")]
 impl Default for TotpAlgorithm {
     fn default() -> Self {
         Self::Sha1

@@ -417,6 +417,15 @@ pub enum ModelError {
         /// Length of the rejected token in bytes.
         length: usize,
     },
+    /// A stored record broke an invariant the constructors guarantee (it was
+    /// written by something other than this crate, or corrupted).
+    #[error("stored {resource} record breaks the rule: {rule}")]
+    CorruptRecord {
+        /// The resource (`factor`, `challenge`).
+        resource: &'static str,
+        /// The broken rule.
+        rule: &'static str,
+    },
     /// A resource's version counter cannot advance further.
     #[error("version counter exhausted")]
     VersionExhausted,
@@ -480,6 +489,7 @@ impl ModelError {
             | Self::AccessTokenUsed
             | Self::AccessTokenInvalid
             | Self::InvalidPageToken { .. }
+            | Self::CorruptRecord { .. }
             | Self::VersionExhausted => None,
         }
     }

@@ -481,7 +481,6 @@ impl PasskeyCredential {
     /// [`ModelError::LengthOutOfRange`], [`ModelError::TooManyItems`] or
     /// [`ModelError::InvalidCharacters`] naming the field.
     #[expect(clippy::too_many_arguments, reason = "a flat record with one constructor")]
-    #[expect(clippy::fn_params_excessive_bools, reason = "the record's flags")]
     pub fn new(
         id: Vec<u8>,
         public_key_cose: Vec<u8>,
@@ -746,8 +745,9 @@ pub struct FactorTransition {
 /// Every field is checked at construction ([`Factor::create`]) and on every
 /// transition, so an invalid factor cannot exist. Its serde form is the **storage
 /// record** (it contains the TOTP secret); API responses use
-/// [`FactorJson`](crate::json::FactorJson), which never does.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// [`FactorJson`](crate::json::FactorJson), which never does. Deserializing a record
+/// re-checks every limit and invariant ([`ModelError::CorruptRecord`] otherwise).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Factor {
     sid: FactorSid,
     service_sid: ServiceSid,
@@ -762,6 +762,48 @@ pub struct Factor {
     verification_deadline: UnixTime,
     failed_verification_attempts: u32,
     version: u64,
+}
+
+
+/// The storage record as read, before its invariants are checked.
+#[derive(Deserialize)]
+struct FactorRecord {
+    sid: FactorSid,
+    service_sid: ServiceSid,
+    entity_sid: EntitySid,
+    identity: Identity,
+    friendly_name: FriendlyName,
+    status: FactorStatus,
+    kind: FactorKind,
+    metadata: Option<StringMap>,
+    date_created: UnixTime,
+    date_updated: UnixTime,
+    verification_deadline: UnixTime,
+    failed_verification_attempts: u32,
+    version: u64,
+}
+
+impl<'de> Deserialize<'de> for Factor {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let r = FactorRecord::deserialize(deserializer)?;
+        let factor = Self {
+            sid: r.sid,
+            service_sid: r.service_sid,
+            entity_sid: r.entity_sid,
+            identity: r.identity,
+            friendly_name: r.friendly_name,
+            status: r.status,
+            kind: r.kind,
+            metadata: r.metadata,
+            date_created: r.date_created,
+            date_updated: r.date_updated,
+            verification_deadline: r.verification_deadline,
+            failed_verification_attempts: r.failed_verification_attempts,
+            version: r.version,
+        };
+        factor.check_invariants().map_err(serde::de::Error::custom)?;
+        Ok(factor)
+    }
 }
 
 pub(crate) fn next_version(version: u64) -> Result<u64, ModelError> {
@@ -810,6 +852,40 @@ impl Factor {
             events: vec![event],
             outcome: FactorOutcome::Created,
         })
+    }
+
+    /// The invariants every constructor and transition keeps.
+    fn check_invariants(&self) -> Result<(), ModelError> {
+        let corrupt = |rule| ModelError::CorruptRecord {
+            resource: "factor",
+            rule,
+        };
+        let factor_type = self.factor_type();
+        check_len(
+            Field::FactorFriendlyName,
+            self.friendly_name.as_str().chars().count(),
+            1,
+            factor_type.max_friendly_name_len(),
+        )?;
+        if self.failed_verification_attempts > MAX_FACTOR_VERIFICATION_ATTEMPTS {
+            return Err(corrupt("failed verification attempts within the limit"));
+        }
+        if self.date_updated < self.date_created || self.verification_deadline < self.date_created
+        {
+            return Err(corrupt("dates after date_created"));
+        }
+        let verified = self.status == FactorStatus::Verified;
+        match &self.kind {
+            FactorKind::Totp(totp) if !verified && totp.last_used_step.is_some() => {
+                Err(corrupt("an unverified TOTP factor has no used step"))
+            }
+            FactorKind::Passkeys(passkey) => match &passkey.credential {
+                Some(credential) if verified => credential.check(),
+                None if !verified => Ok(()),
+                _ => Err(corrupt("a passkey factor has a credential exactly when verified")),
+            },
+            FactorKind::Totp(_) | FactorKind::Push(_) => Ok(()),
+        }
     }
 
     fn event(&self, event_type: EventType, now: UnixTime) -> Event {

@@ -20,7 +20,7 @@ pub mod url;
 pub mod webhook;
 
 pub use challenge::{
-    ApproveInput, Challenge, ChallengeOutcome, ChallengeState, ChallengeStatus, ChallengeTarget,
+    AnswerInput, Challenge, ChallengeOutcome, ChallengeState, ChallengeStatus, ChallengeTarget,
     ChallengeTransition, NewChallenge, RespondedReason,
 };
 pub use error::{Field, ModelError};

@@ -26,6 +26,7 @@ string_enum!(
     }
 );
 
+#[expect(clippy::derivable_impls, reason = "the enum is declared by a macro")]
 impl Default for ListOrder {
     fn default() -> Self {
         Self::Asc
