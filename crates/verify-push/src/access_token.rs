@@ -343,7 +343,11 @@ impl AccessTokenKeys {
         }
         let expires_at = UnixTime::from_secs(claims.exp);
         if now >= expires_at {
-            return Err(AccessTokenError::Expired { expired_at: expires_at, now }.into());
+            return Err(AccessTokenError::Expired {
+                expired_at: expires_at,
+                now,
+            }
+            .into());
         }
         Ok(CheckedAccessToken {
             sid: claims.jti,
@@ -358,9 +362,9 @@ impl AccessTokenKeys {
 /// SPEC.md §1: 8..64 characters, dash-separated ASCII alphanumerics.
 fn check_identity(identity: &str) -> Result<(), AccessTokenError> {
     let valid = (8..=64).contains(&identity.len())
-        && identity.split('-').all(|part| {
-            !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric())
-        });
+        && identity
+            .split('-')
+            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric()));
     if valid {
         Ok(())
     } else {
@@ -399,9 +403,15 @@ mod tests {
         assert_eq!(checked.friendly_name.as_deref(), Some("Jane's \u{1F4F1}"));
         assert_eq!(checked.expires_at, UnixTime::from_secs(1_700_000_300));
         // Last valid second, then expired.
-        assert!(keys()
-            .check(issued.token(), service(), UnixTime::from_secs(1_700_000_299))
-            .is_ok());
+        assert!(
+            keys()
+                .check(
+                    issued.token(),
+                    service(),
+                    UnixTime::from_secs(1_700_000_299)
+                )
+                .is_ok()
+        );
         assert!(matches!(
             keys().check(issued.token(), service(), checked.expires_at),
             Err(PushError::AccessToken(AccessTokenError::Expired { .. }))
@@ -413,7 +423,11 @@ mod tests {
         let mut rng = ChaCha20Rng::seed_from_u64(2);
         let now = UnixTime::from_secs(1_700_000_000);
         let issued = keys()
-            .mint(&AccessTokenRequest::new(service(), "user-0001".into()), now, &mut rng)
+            .mint(
+                &AccessTokenRequest::new(service(), "user-0001".into()),
+                now,
+                &mut rng,
+            )
             .unwrap();
         let token = issued.token();
         assert!(matches!(
@@ -447,7 +461,13 @@ mod tests {
         ));
         let rotated = rotated.with_previous(AccessTokenKey::new("k2", &[7; 32]).unwrap());
         assert!(rotated.check(token, service(), now).is_ok());
-        for bad in ["", "vpat1", "vpat2.k2.e30.AA", "vpat1.k 2.e30.AA", "vpat1.k2.e30.AA.AA"] {
+        for bad in [
+            "",
+            "vpat1",
+            "vpat2.k2.e30.AA",
+            "vpat1.k 2.e30.AA",
+            "vpat1.k2.e30.AA.AA",
+        ] {
             assert!(keys().check(bad, service(), now).is_err(), "{bad}");
         }
     }

@@ -370,7 +370,9 @@ mod tests {
         let fields = SignatureFields::new(&["sid", "details", "hidden_details"]).unwrap();
         assert!(matches!(
             ChallengeToSign::from_served(served, fields),
-            Err(PushError::SignatureFields(SignatureFieldsError::NotServed { .. }))
+            Err(PushError::SignatureFields(
+                SignatureFieldsError::NotServed { .. }
+            ))
         ));
         let bad_sid = json!({"sid": "YF00000000000000000000000000000002"});
         assert!(matches!(

@@ -54,14 +54,13 @@ impl DeviceKey {
     /// # Errors
     /// [`BindingError`] naming the defect.
     pub fn from_spki_der(der_bytes: &[u8]) -> Result<Self, BindingError> {
-        let spki = SubjectPublicKeyInfoRef::from_der(der_bytes).map_err(|err| {
-            match err.kind() {
+        let spki =
+            SubjectPublicKeyInfoRef::from_der(der_bytes).map_err(|err| match err.kind() {
                 der::ErrorKind::TrailingData { remaining, .. } => BindingError::TrailingBytes {
                     extra: usize::try_from(remaining).unwrap_or(usize::MAX),
                 },
                 _ => BindingError::NotSpki,
-            }
-        })?;
+            })?;
         if spki.algorithm.oid != ID_EC_PUBLIC_KEY {
             return Err(BindingError::NotEcKey);
         }
@@ -79,9 +78,14 @@ impl DeviceKey {
         match point.first() {
             Some(0x02 | 0x03) => return Err(BindingError::CompressedPoint),
             Some(0x04) if point.len() == 65 => {}
-            _ => return Err(BindingError::PointLength { length: point.len() }),
+            _ => {
+                return Err(BindingError::PointLength {
+                    length: point.len(),
+                });
+            }
         }
-        let key = VerifyingKey::from_sec1_bytes(point).map_err(|_| BindingError::PointNotOnCurve)?;
+        let key =
+            VerifyingKey::from_sec1_bytes(point).map_err(|_| BindingError::PointNotOnCurve)?;
         Ok(Self { key })
     }
 
@@ -124,7 +128,9 @@ impl DeviceKey {
                 self.verify_signature(message, &sig)
             }
             63 => {
-                let (head, tail) = raw.split_at_checked(32).ok_or(PushError::SignatureInvalid)?;
+                let (head, tail) = raw
+                    .split_at_checked(32)
+                    .ok_or(PushError::SignatureInvalid)?;
                 let short_r = [&[0_u8][..], raw].concat();
                 let short_s = [head, &[0_u8][..], tail].concat();
                 [short_r, short_s]
@@ -151,8 +157,8 @@ impl DeviceKey {
 /// The DER `SubjectPublicKeyInfo` header of an uncompressed P-256 key, up to and
 /// including the bit string's unused-bits byte.
 const SPKI_PREFIX: [u8; 26] = [
-    0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08,
-    0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
+    0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a,
+    0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
 ];
 
 #[cfg(test)]
@@ -237,7 +243,10 @@ mod tests {
         let mut bytes = vec![0x30, 0x5b, 0x30, 0x15, 0x06, 0x09];
         bytes.extend_from_slice(&[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01]);
         bytes.extend_from_slice(&der()[13..]);
-        assert_eq!(DeviceKey::from_spki_der(&bytes), Err(BindingError::NotEcKey));
+        assert_eq!(
+            DeviceKey::from_spki_der(&bytes),
+            Err(BindingError::NotEcKey)
+        );
         assert_ne!(rsa, der());
     }
 

@@ -270,7 +270,10 @@ mod tests {
 
     #[test]
     fn json_equality_is_by_value() {
-        assert!(json_eq(&json!({"a":1,"b":[1,2]}), &json!({"b":[1,2],"a":1})));
+        assert!(json_eq(
+            &json!({"a":1,"b":[1,2]}),
+            &json!({"b":[1,2],"a":1})
+        ));
         assert!(json_eq(&json!(1), &json!(1.0)));
         assert!(json_eq(&json!(-3), &json!(-3.0)));
         assert!(!json_eq(&json!(1), &json!("1")));

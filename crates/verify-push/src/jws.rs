@@ -137,7 +137,13 @@ mod tests {
 
     #[test]
     fn needs_three_segments() {
-        for (text, got) in [("", 1), ("a", 1), ("a.b", 2), ("a.b.c.d", 4), ("a.b.c.d.e", 5)] {
+        for (text, got) in [
+            ("", 1),
+            ("a", 1),
+            ("a.b", 2),
+            ("a.b.c.d", 4),
+            ("a.b.c.d.e", 5),
+        ] {
             assert_eq!(
                 CompactJws::parse(text, 100).unwrap_err(),
                 PushError::Jws(JwsError::SegmentCount { got })
@@ -211,7 +217,9 @@ mod tests {
         let dup = jws(r#"{"alg":"ES256","alg":"none"}"#, "{}", &[1; 64]);
         assert!(matches!(
             CompactJws::parse(&dup, 1000),
-            Err(PushError::Json(crate::error::JsonError::DuplicateKey { .. }))
+            Err(PushError::Json(
+                crate::error::JsonError::DuplicateKey { .. }
+            ))
         ));
     }
 

@@ -114,7 +114,10 @@ mod tests {
 
     #[test]
     fn apns_payload_matches_the_quickstart() {
-        let payload = notification("Approve login?").unwrap().apns_payload().unwrap();
+        let payload = notification("Approve login?")
+            .unwrap()
+            .apns_payload()
+            .unwrap();
         assert_eq!(
             payload,
             json!({
@@ -130,7 +133,10 @@ mod tests {
     #[test]
     fn fcm_message_is_a_data_message() {
         let token = "t".repeat(64);
-        let message = notification("Hi \u{1F44B}").unwrap().fcm_message(&token).unwrap();
+        let message = notification("Hi \u{1F44B}")
+            .unwrap()
+            .fcm_message(&token)
+            .unwrap();
         assert_eq!(message["message"]["token"], json!(token));
         assert_eq!(
             message["message"]["data"]["type"],

@@ -87,7 +87,11 @@ mod tests {
         let numbers: Vec<String> = (0..200)
             .map(|_| NumberMatch::generate(&mut rng).number().to_owned())
             .collect();
-        assert!(numbers.iter().all(|n| n.len() == 2 && n.parse::<u32>().is_ok_and(|v| (10..=99).contains(&v))));
+        assert!(
+            numbers
+                .iter()
+                .all(|n| n.len() == 2 && n.parse::<u32>().is_ok_and(|v| (10..=99).contains(&v)))
+        );
         let distinct: std::collections::BTreeSet<_> = numbers.iter().collect();
         assert!(distinct.len() > 50, "{}", distinct.len());
     }

@@ -67,9 +67,7 @@ impl RequestJwt {
             return Err(RequestAuthError::NotBasic.into());
         }
         let trimmed = header_value.trim();
-        let (scheme, credentials) = trimmed
-            .split_once(' ')
-            .ok_or(RequestAuthError::NotBasic)?;
+        let (scheme, credentials) = trimmed.split_once(' ').ok_or(RequestAuthError::NotBasic)?;
         if !scheme.eq_ignore_ascii_case("basic") {
             return Err(RequestAuthError::NotBasic.into());
         }
