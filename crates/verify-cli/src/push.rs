@@ -1,18 +1,96 @@
-//! `verify push verify-factor | verify-approval` (not yet built).
+//! `verify push verify-factor | verify-approval` (SPEC.md §11).
+//!
+//! `public_key` and the factor `auth_payload` are standard base64, padded, exactly as
+//! the device sends them. Any defect in them, or in the approval `auth_payload`, is a
+//! rejection (exit 1). An unusable `signature_fields` list, or a `challenge` that
+//! lacks a listed field or has an invalid `sid` / `factor_sid`, makes the envelope
+//! unusable (exit 2): the request cannot describe a challenge a device could sign.
+
+use serde_json::json;
+use verify_model::{FactorSid, UnixTime};
+use verify_push::{
+    ApprovalError, BindingError, ChallengeToSign, DeviceKey, Encoded, FactorError, FactorStatus,
+    PushError, PushFactor, SignatureFields, verify_answer, verify_factor as check,
+};
 
 use crate::envelope::{Envelope, EnvelopeError, Outcome};
 
-/// `verify push verify-factor`.
-pub(crate) fn verify_factor(_: &Envelope) -> Result<Outcome, EnvelopeError> {
-    Ok(Outcome::rejected(
-        "not_built",
-        "verify push verify-factor is not built yet",
-    ))
+/// `verify push verify-factor`: `{"public_key", "factor_sid", "auth_payload"}` →
+/// `{"ok": true}`.
+pub(crate) fn verify_factor(envelope: &Envelope) -> Result<Outcome, EnvelopeError> {
+    let public_key = envelope.str("public_key")?;
+    let factor_sid = envelope.str("factor_sid")?;
+    let auth_payload = envelope.str("auth_payload")?;
+    let key = match DeviceKey::from_binding(public_key, "ES256") {
+        Ok(key) => key,
+        Err(err) => return Ok(rejection(&err)),
+    };
+    let sid = match FactorSid::parse(factor_sid) {
+        Ok(sid) => sid,
+        Err(err) => return Ok(Outcome::rejected("invalid_factor_sid", err.to_string())),
+    };
+    // The CLI checks possession only: the factor is taken as unverified and young.
+    let factor = PushFactor::new(sid, &key, FactorStatus::Unverified, UnixTime::EPOCH);
+    Ok(match check(&factor, auth_payload, UnixTime::EPOCH) {
+        Ok(_) => Outcome::Accepted(json!({"ok": true})),
+        Err(err) => rejection(&err),
+    })
 }
-/// `verify push verify-approval`.
-pub(crate) fn verify_approval(_: &Envelope) -> Result<Outcome, EnvelopeError> {
-    Ok(Outcome::rejected(
-        "not_built",
-        "verify push verify-approval is not built yet",
-    ))
+
+/// `verify push verify-approval`: `{"public_key", "signature_fields", "challenge",
+/// "auth_payload"}` → `{"ok": true, "status"}` for a correctly signed answer, approved
+/// or denied alike.
+pub(crate) fn verify_approval(envelope: &Envelope) -> Result<Outcome, EnvelopeError> {
+    let public_key = envelope.str("public_key")?;
+    let fields = envelope.str_array("signature_fields")?;
+    let served = envelope.object("challenge")?;
+    let auth_payload = envelope.str("auth_payload")?;
+    let fields = SignatureFields::new(&fields).map_err(|err| EnvelopeError::OutOfRange {
+        field: "signature_fields".into(),
+        allowed: format!("a valid signature field list ({err})"),
+    })?;
+    let challenge =
+        ChallengeToSign::from_served(served, fields).map_err(|err| EnvelopeError::OutOfRange {
+            field: "challenge".into(),
+            allowed: format!("the challenge as served ({err})"),
+        })?;
+    let key = match DeviceKey::from_binding(public_key, "ES256") {
+        Ok(key) => key,
+        Err(err) => return Ok(rejection(&err)),
+    };
+    Ok(match verify_answer(&key, &challenge, auth_payload) {
+        Ok(answer) => Outcome::Accepted(json!({
+            "ok": true,
+            "status": answer.decision().as_str(),
+        })),
+        Err(err) => rejection(&err),
+    })
+}
+
+fn rejection(err: &PushError) -> Outcome {
+    Outcome::rejected(code(err), err.to_string())
+}
+
+/// A stable machine code for each kind of rejection.
+fn code(err: &PushError) -> &'static str {
+    match err {
+        PushError::SignatureInvalid => "signature_invalid",
+        PushError::Binding(BindingError::UnsupportedAlg { .. }) => "unsupported_alg",
+        PushError::Binding(_)
+        | PushError::Base64 {
+            what: Encoded::BindingPublicKey,
+        } => "invalid_public_key",
+        PushError::Base64 { .. }
+        | PushError::Jws(_)
+        | PushError::Factor(FactorError::NotDerSignature) => "malformed_auth_payload",
+        PushError::Json(_) => "malformed_payload",
+        PushError::Approval(ApprovalError::FieldMismatch { .. }) => "field_mismatch",
+        PushError::Approval(ApprovalError::FieldMissing { .. }) => "field_missing",
+        PushError::Approval(ApprovalError::UnexpectedField { .. }) => "unexpected_field",
+        PushError::Approval(ApprovalError::StatusMissing | ApprovalError::StatusUnknown) => {
+            "invalid_status"
+        }
+        PushError::Approval(ApprovalError::TooLong { .. }) => "auth_payload_too_long",
+        _ => "rejected",
+    }
 }
