@@ -95,7 +95,10 @@ impl AccessToken {
         rng: &mut R,
     ) -> Result<Self, ModelError> {
         let ttl = input.ttl.as_secs();
-        let (min, max) = (MIN_ACCESS_TOKEN_TTL.as_secs(), MAX_ACCESS_TOKEN_TTL.as_secs());
+        let (min, max) = (
+            MIN_ACCESS_TOKEN_TTL.as_secs(),
+            MAX_ACCESS_TOKEN_TTL.as_secs(),
+        );
         if ttl < min || ttl > max {
             return Err(ModelError::ValueOutOfRange {
                 field: Field::AccessTokenTtl,
@@ -252,7 +255,8 @@ mod tests {
         let mut rng = ChaCha20Rng::seed_from_u64(5);
         let now = UnixTime::from_secs(10_000);
         for (secs, ok) in [(59, false), (60, true), (300, true), (301, false)] {
-            let result = AccessToken::issue(input().with_ttl(Duration::from_secs(secs)), now, &mut rng);
+            let result =
+                AccessToken::issue(input().with_ttl(Duration::from_secs(secs)), now, &mut rng);
             assert_eq!(result.is_ok(), ok, "{secs}");
         }
         let default = AccessToken::issue(input(), now, &mut rng).unwrap();
@@ -265,13 +269,21 @@ mod tests {
         let now = UnixTime::from_secs(10_000);
         let token = AccessToken::issue(input(), now, &mut rng).unwrap();
         let value = token.token();
-        assert_eq!(token.redeem("wrong", now).unwrap_err(), ModelError::AccessTokenInvalid);
+        assert_eq!(
+            token.redeem("wrong", now).unwrap_err(),
+            ModelError::AccessTokenInvalid
+        );
         let used = token.redeem(&value, UnixTime::from_secs(10_059)).unwrap();
         assert!(used.is_used());
         assert_eq!(used.version(), 1);
-        assert_eq!(used.redeem(&value, now).unwrap_err(), ModelError::AccessTokenUsed);
         assert_eq!(
-            token.redeem(&value, UnixTime::from_secs(10_060)).unwrap_err(),
+            used.redeem(&value, now).unwrap_err(),
+            ModelError::AccessTokenUsed
+        );
+        assert_eq!(
+            token
+                .redeem(&value, UnixTime::from_secs(10_060))
+                .unwrap_err(),
             ModelError::AccessTokenExpired {
                 expired_at: UnixTime::from_secs(10_060),
                 now: UnixTime::from_secs(10_060)

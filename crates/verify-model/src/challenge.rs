@@ -411,7 +411,11 @@ impl Challenge {
         match known {
             (true, true, true) => {}
             (false, false, false) if self.factor_type == FactorType::Passkeys && !answered => {}
-            _ => return Err(corrupt("factor and entity known, except for an open passkey challenge")),
+            _ => {
+                return Err(corrupt(
+                    "factor and entity known, except for an open passkey challenge",
+                ));
+            }
         }
         if (self.factor_type == FactorType::Push) && self.details.is_none() {
             return Err(corrupt("a push challenge has details"));

@@ -366,7 +366,10 @@ mod tests {
                 value: 3
             })
         );
-        assert!(serde_json::from_str::<TotpParams>(r#"{"code_length":9,"time_step":30,"skew":1}"#).is_err());
+        assert!(
+            serde_json::from_str::<TotpParams>(r#"{"code_length":9,"time_step":30,"skew":1}"#)
+                .is_err()
+        );
     }
 
     #[test]
@@ -375,7 +378,10 @@ mod tests {
             serde_json::to_string(&AuthenticatorAttachment::CrossPlatform).unwrap(),
             "\"cross-platform\""
         );
-        assert_eq!("sha256".parse::<TotpAlgorithm>().unwrap(), TotpAlgorithm::Sha256);
+        assert_eq!(
+            "sha256".parse::<TotpAlgorithm>().unwrap(),
+            TotpAlgorithm::Sha256
+        );
         assert!("SHA256".parse::<TotpAlgorithm>().is_err());
         assert_eq!(NotificationPlatform::Apn.to_string(), "apn");
     }
@@ -384,10 +390,33 @@ mod tests {
     fn relying_party_checks() {
         let rp = RelyingParty::new("example.com", "Example", vec!["https://example.com".into()]);
         assert!(rp.is_ok());
-        assert!(RelyingParty::new("exa mple.com", "Example", vec!["https://example.com".into()]).is_err());
+        assert!(
+            RelyingParty::new(
+                "exa mple.com",
+                "Example",
+                vec!["https://example.com".into()]
+            )
+            .is_err()
+        );
         assert!(RelyingParty::new("example.com", "Example", vec![]).is_err());
-        assert!(RelyingParty::new("example.com", "Example", vec!["ftp://example.com".into()]).is_err());
-        assert!(RelyingParty::new("example.com", "Example", vec!["https://example.com/path".into()]).is_err());
-        assert!(RelyingParty::new("example.com", "Example", vec!["https://example.com".into(); 21]).is_err());
+        assert!(
+            RelyingParty::new("example.com", "Example", vec!["ftp://example.com".into()]).is_err()
+        );
+        assert!(
+            RelyingParty::new(
+                "example.com",
+                "Example",
+                vec!["https://example.com/path".into()]
+            )
+            .is_err()
+        );
+        assert!(
+            RelyingParty::new(
+                "example.com",
+                "Example",
+                vec!["https://example.com".into(); 21]
+            )
+            .is_err()
+        );
     }
 }

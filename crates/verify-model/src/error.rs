@@ -121,9 +121,9 @@ impl Field {
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Identity => "identity",
-            Self::ServiceFriendlyName
-            | Self::FactorFriendlyName
-            | Self::WebhookFriendlyName => "friendly_name",
+            Self::ServiceFriendlyName | Self::FactorFriendlyName | Self::WebhookFriendlyName => {
+                "friendly_name"
+            }
             Self::AccessTokenFactorFriendlyName => "factor_friendly_name",
             Self::TotpIssuer => "totp.issuer",
             Self::TotpCodeLength => "code_length",

@@ -88,7 +88,10 @@ string_enum!(
 /// # Errors
 /// [`ModelError::TooManyFactors`] (60315) when `existing` has reached
 /// [`FactorType::max_per_entity`].
-pub const fn check_factor_quota(factor_type: FactorType, existing: usize) -> Result<(), ModelError> {
+pub const fn check_factor_quota(
+    factor_type: FactorType,
+    existing: usize,
+) -> Result<(), ModelError> {
     let limit = factor_type.max_per_entity();
     if existing >= limit {
         Err(ModelError::TooManyFactors {
@@ -480,7 +483,10 @@ impl PasskeyCredential {
     /// # Errors
     /// [`ModelError::LengthOutOfRange`], [`ModelError::TooManyItems`] or
     /// [`ModelError::InvalidCharacters`] naming the field.
-    #[expect(clippy::too_many_arguments, reason = "a flat record with one constructor")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "a flat record with one constructor"
+    )]
     pub fn new(
         id: Vec<u8>,
         public_key_cose: Vec<u8>,
@@ -764,7 +770,6 @@ pub struct Factor {
     version: u64,
 }
 
-
 /// The storage record as read, before its invariants are checked.
 #[derive(Deserialize)]
 struct FactorRecord {
@@ -801,7 +806,9 @@ impl<'de> Deserialize<'de> for Factor {
             failed_verification_attempts: r.failed_verification_attempts,
             version: r.version,
         };
-        factor.check_invariants().map_err(serde::de::Error::custom)?;
+        factor
+            .check_invariants()
+            .map_err(serde::de::Error::custom)?;
         Ok(factor)
     }
 }
@@ -870,8 +877,7 @@ impl Factor {
         if self.failed_verification_attempts > MAX_FACTOR_VERIFICATION_ATTEMPTS {
             return Err(corrupt("failed verification attempts within the limit"));
         }
-        if self.date_updated < self.date_created || self.verification_deadline < self.date_created
-        {
+        if self.date_updated < self.date_created || self.verification_deadline < self.date_created {
             return Err(corrupt("dates after date_created"));
         }
         let verified = self.status == FactorStatus::Verified;
@@ -882,7 +888,9 @@ impl Factor {
             FactorKind::Passkeys(passkey) => match &passkey.credential {
                 Some(credential) if verified => credential.check(),
                 None if !verified => Ok(()),
-                _ => Err(corrupt("a passkey factor has a credential exactly when verified")),
+                _ => Err(corrupt(
+                    "a passkey factor has a credential exactly when verified",
+                )),
             },
             FactorKind::Totp(_) | FactorKind::Push(_) => Ok(()),
         }
@@ -1007,7 +1015,11 @@ impl Factor {
     /// [`ModelError::FactorNotVerified`]; [`ModelError::FactorTypeMismatch`] for a
     /// non-TOTP factor; [`ModelError::TotpStepReused`] when `step` is at or below
     /// the last used step.
-    pub fn record_totp_step(&self, step: u64, now: UnixTime) -> Result<FactorTransition, ModelError> {
+    pub fn record_totp_step(
+        &self,
+        step: u64,
+        now: UnixTime,
+    ) -> Result<FactorTransition, ModelError> {
         self.check_usable()?;
         let mut next = self.bumped(now)?;
         let FactorKind::Totp(totp) = &mut next.kind else {
@@ -1056,7 +1068,11 @@ impl Factor {
     ///
     /// # Errors
     /// The friendly-name limits of [`Factor::create`].
-    pub fn rename(&self, friendly_name: &str, now: UnixTime) -> Result<FactorTransition, ModelError> {
+    pub fn rename(
+        &self,
+        friendly_name: &str,
+        now: UnixTime,
+    ) -> Result<FactorTransition, ModelError> {
         let name = FriendlyName::new(
             Field::FactorFriendlyName,
             friendly_name,

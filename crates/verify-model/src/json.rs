@@ -15,7 +15,9 @@ use crate::access_token::AccessToken;
 use crate::challenge::{Challenge, ChallengeStatus, RespondedReason};
 use crate::config::{PasskeysConfig, TotpAlgorithm, TotpParams};
 use crate::factor::{Factor, FactorKind, FactorStatus, FactorType, PushBinding, PushConfig};
-use crate::id::{AccessTokenSid, AccountSid, ChallengeSid, EntitySid, FactorSid, ServiceSid, WebhookSid};
+use crate::id::{
+    AccessTokenSid, AccountSid, ChallengeSid, EntitySid, FactorSid, ServiceSid, WebhookSid,
+};
 use crate::identity::Identity;
 use crate::service::{Entity, PushServiceConfig, Service};
 use crate::text::{Details, StringMap};
@@ -72,6 +74,31 @@ mod empty_as_none {
             None | Some("") => Ok(None),
             Some(text) => text.parse().map(Some).map_err(serde::de::Error::custom),
         }
+    }
+}
+
+/// A field that is omitted (`None`), `null` (`Some(None)`) or present.
+mod double_option {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[expect(
+        clippy::ref_option,
+        reason = "serde's `with` passes `&Option<Option<T>>`"
+    )]
+    pub(super) fn serialize<T: Serialize, S: Serializer>(
+        value: &Option<Option<T>>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(inner) => inner.serialize(serializer),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    pub(super) fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(deserializer).map(Some)
     }
 }
 
@@ -132,9 +159,14 @@ pub struct ChallengeJson {
     /// `url` (omitted without a base URL).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub url: Option<String>,
-    /// `links` (omitted without a base URL).
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub links: Option<ChallengeLinks>,
+    /// `links`: omitted without a base URL; `null` for a discoverable passkey
+    /// challenge, which has no entity path yet.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        with = "double_option"
+    )]
+    pub links: Option<Option<ChallengeLinks>>,
     /// `options` (passkey challenges only).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub options: Option<serde_json::Value>,
@@ -144,15 +176,23 @@ impl ChallengeJson {
     /// The view of `challenge` at `now`.
     #[must_use]
     pub fn new(challenge: &Challenge, ctx: &ApiContext, now: UnixTime) -> Self {
-        let url = match (&ctx.base_url, challenge.identity()) {
+        let (url, links) = match (&ctx.base_url, challenge.identity()) {
             (Some(base), Some(identity)) => {
-                Some(base.challenge(challenge.service_sid(), identity, challenge.sid()))
+                let url = base.challenge(challenge.service_sid(), identity, challenge.sid());
+                let links = ChallengeLinks {
+                    notifications: format!("{url}/Notifications"),
+                };
+                (Some(url), Some(Some(links)))
             }
-            _ => None,
+            (Some(base), None) => (
+                Some(format!(
+                    "{}/Passkeys/Challenges",
+                    base.service(challenge.service_sid())
+                )),
+                Some(None),
+            ),
+            (None, _) => (None, None),
         };
-        let links = url.as_ref().map(|url| ChallengeLinks {
-            notifications: format!("{url}/Notifications"),
-        });
         Self {
             sid: challenge.sid(),
             account_sid: ctx.account_sid,
@@ -326,7 +366,11 @@ impl FactorJson {
     /// secret in base32 and `otpauth_uri` from the TOTP crate. `None` for another
     /// factor type.
     #[must_use]
-    pub fn created_totp(factor: &Factor, ctx: &ApiContext, otpauth_uri: &str) -> Option<CreatedFactorJson> {
+    pub fn created_totp(
+        factor: &Factor,
+        ctx: &ApiContext,
+        otpauth_uri: &str,
+    ) -> Option<CreatedFactorJson> {
         let FactorKind::Totp(totp) = factor.kind() else {
             return None;
         };
@@ -549,10 +593,13 @@ impl AccessTokenJson {
             ttl: token.ttl().as_secs(),
             date_created: token.date_created(),
             token: token.token().as_str().to_owned(),
-            url: ctx
-                .base_url
-                .as_ref()
-                .map(|b| format!("{}/AccessTokens/{}", b.service(token.service_sid()), token.sid())),
+            url: ctx.base_url.as_ref().map(|b| {
+                format!(
+                    "{}/AccessTokens/{}",
+                    b.service(token.service_sid()),
+                    token.sid()
+                )
+            }),
         }
     }
 }
@@ -595,10 +642,13 @@ impl WebhookJson {
     #[must_use]
     pub fn new(webhook: &Webhook, ctx: &ApiContext) -> Self {
         Self {
-            url: ctx
-                .base_url
-                .as_ref()
-                .map(|b| format!("{}/Webhooks/{}", b.service(webhook.service_sid()), webhook.sid())),
+            url: ctx.base_url.as_ref().map(|b| {
+                format!(
+                    "{}/Webhooks/{}",
+                    b.service(webhook.service_sid()),
+                    webhook.sid()
+                )
+            }),
             sid: webhook.sid(),
             account_sid: ctx.account_sid,
             service_sid: webhook.service_sid(),

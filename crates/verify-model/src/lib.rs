@@ -19,6 +19,7 @@ pub mod time;
 pub mod url;
 pub mod webhook;
 
+pub use access_token::{AccessToken, NewAccessToken};
 pub use challenge::{
     AnswerInput, Challenge, ChallengeOutcome, ChallengeState, ChallengeStatus, ChallengeTarget,
     ChallengeTransition, NewChallenge, RespondedReason,
@@ -30,15 +31,14 @@ pub use factor::{
     VerificationProof,
 };
 pub use id::{
-    AccessTokenSid, AccountSid, ChallengeSid, CredentialSid, EntitySid, FactorSid,
-    NotificationSid, ServiceSid, WebhookSid,
+    AccessTokenSid, AccountSid, ChallengeSid, CredentialSid, EntitySid, FactorSid, NotificationSid,
+    ServiceSid, WebhookSid,
 };
 pub use identity::Identity;
+pub use json::ApiContext;
 pub use secret::{SecretBytes, TotpSecret};
-pub use text::{DetailField, Details, FriendlyName, StringMap};
 pub use service::{Entity, Service};
+pub use text::{DetailField, Details, FriendlyName, StringMap};
 pub use time::UnixTime;
 pub use url::BaseUrl;
 pub use webhook::{Webhook, WebhookEventType, WebhookStatus};
-pub use access_token::{AccessToken, NewAccessToken};
-pub use json::ApiContext;

@@ -203,7 +203,10 @@ impl PageToken {
         let mut sid = [0_u8; 16];
         for (byte, pair) in sid.iter_mut().zip(hex.as_bytes().chunks_exact(2)) {
             let pair = std::str::from_utf8(pair).ok()?;
-            if !pair.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+            if !pair
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            {
                 return None;
             }
             *byte = u8::from_str_radix(pair, 16).ok()?;
@@ -283,7 +286,10 @@ pub fn paginate<'a, T: Listable>(
             }
         }
     };
-    let page: Vec<&T> = sorted.get(start..end).map(<[&T]>::to_vec).unwrap_or_default();
+    let page: Vec<&T> = sorted
+        .get(start..end)
+        .map(<[&T]>::to_vec)
+        .unwrap_or_default();
     let next_page_token = (end < sorted.len())
         .then(|| page.last())
         .flatten()

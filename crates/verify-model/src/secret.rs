@@ -62,7 +62,8 @@ impl fmt::Debug for SecretBytes {
 impl serde::Serialize for SecretBytes {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use base64::Engine as _;
-        let text = Zeroizing::new(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&*self.0));
+        let text =
+            Zeroizing::new(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&*self.0));
         serializer.serialize_str(&text)
     }
 }
@@ -214,7 +215,8 @@ mod tests {
         // RFC 6238 Appendix B's SHA-1 seed.
         let secret = TotpSecret::new(b"12345678901234567890".to_vec()).unwrap();
         assert_eq!(&*secret.to_base32(), "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
-        let parsed = TotpSecret::from_base32("gezd gnbv gy3t qojq gezd gnbv gy3t qojq====").unwrap();
+        let parsed =
+            TotpSecret::from_base32("gezd gnbv gy3t qojq gezd gnbv gy3t qojq====").unwrap();
         assert_eq!(parsed, secret);
         assert!(TotpSecret::from_base32("not base32!").is_err());
         let json = serde_json::to_string(&secret).unwrap();

@@ -111,7 +111,11 @@ impl Service {
     ///
     /// # Errors
     /// As [`Service::create`].
-    pub fn with_friendly_name(&self, friendly_name: &str, now: UnixTime) -> Result<Self, ModelError> {
+    pub fn with_friendly_name(
+        &self,
+        friendly_name: &str,
+        now: UnixTime,
+    ) -> Result<Self, ModelError> {
         check_text(
             Field::ServiceFriendlyName,
             friendly_name,
@@ -151,7 +155,11 @@ impl Service {
     ///
     /// # Errors
     /// [`ModelError::VersionExhausted`] only.
-    pub fn with_passkeys(&self, passkeys: PasskeysConfig, now: UnixTime) -> Result<Self, ModelError> {
+    pub fn with_passkeys(
+        &self,
+        passkeys: PasskeysConfig,
+        now: UnixTime,
+    ) -> Result<Self, ModelError> {
         let mut next = self.bumped(now)?;
         next.passkeys = Some(passkeys);
         Ok(next)

@@ -214,8 +214,18 @@ impl DetailField {
     /// [`ModelError::LengthOutOfRange`] naming `details.fields[].label` or `.value`,
     /// or [`ModelError::InvalidCharacters`].
     pub fn new(label: &str, value: &str) -> Result<Self, ModelError> {
-        check_text(Field::DetailsFieldLabel, label, 1, MAX_DETAILS_FIELD_LABEL_LEN)?;
-        check_text(Field::DetailsFieldValue, value, 0, MAX_DETAILS_FIELD_VALUE_LEN)?;
+        check_text(
+            Field::DetailsFieldLabel,
+            label,
+            1,
+            MAX_DETAILS_FIELD_LABEL_LEN,
+        )?;
+        check_text(
+            Field::DetailsFieldValue,
+            value,
+            0,
+            MAX_DETAILS_FIELD_VALUE_LEN,
+        )?;
         Ok(Self {
             label: label.to_owned(),
             value: value.to_owned(),

@@ -26,7 +26,9 @@ pub(crate) fn check_http_url(field: Field, text: &str, max: usize) -> Result<(),
     if authority.is_empty()
         || authority.contains('@')
         || text.contains('#')
-        || text.chars().any(|c| c.is_whitespace() || c.is_control() || !c.is_ascii())
+        || text
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || !c.is_ascii())
     {
         return Err(invalid());
     }
@@ -133,7 +135,9 @@ mod tests {
         let challenge = ChallengeSid::from_bytes([0xbb; 16]);
         assert_eq!(
             base.challenge(service, &identity, challenge),
-            format!("https://verify.twilio.com/v2/Services/{service}/Entities/ff483d1ff591898a9942916050d2ca3f/Challenges/{challenge}")
+            format!(
+                "https://verify.twilio.com/v2/Services/{service}/Entities/ff483d1ff591898a9942916050d2ca3f/Challenges/{challenge}"
+            )
         );
     }
 

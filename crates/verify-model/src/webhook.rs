@@ -262,15 +262,36 @@ mod tests {
         assert!(!disabled.wants(EventType::FactorVerified));
         assert!(Webhook::create(service, "x", vec![], "https://a.example", now, &mut rng).is_err());
         assert!(
-            Webhook::create(service, "x", vec![WebhookEventType::All], "ftp://a", now, &mut rng)
-                .is_err()
+            Webhook::create(
+                service,
+                "x",
+                vec![WebhookEventType::All],
+                "ftp://a",
+                now,
+                &mut rng
+            )
+            .is_err()
         );
         assert!(
-            Webhook::create(service, &"x".repeat(65), vec![WebhookEventType::All], "https://a.example", now, &mut rng)
-                .is_err()
+            Webhook::create(
+                service,
+                &"x".repeat(65),
+                vec![WebhookEventType::All],
+                "https://a.example",
+                now,
+                &mut rng
+            )
+            .is_err()
         );
-        let types: Vec<WebhookEventType> = serde_json::from_str(r#"["*","factor.deleted"]"#).unwrap();
-        assert_eq!(types, vec![WebhookEventType::All, WebhookEventType::Only(EventType::FactorDeleted)]);
+        let types: Vec<WebhookEventType> =
+            serde_json::from_str(r#"["*","factor.deleted"]"#).unwrap();
+        assert_eq!(
+            types,
+            vec![
+                WebhookEventType::All,
+                WebhookEventType::Only(EventType::FactorDeleted)
+            ]
+        );
         assert!(serde_json::from_str::<Vec<WebhookEventType>>(r#"["factor.exploded"]"#).is_err());
     }
 }

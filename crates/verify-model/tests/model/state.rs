@@ -1,0 +1,330 @@
+//! Property tests of the state machines: terminal stays terminal, at most one
+//! approval, expiry is monotone in `now`, attempts never exceed the limit, versions
+//! advance by one, counters never go down.
+
+use proptest::prelude::*;
+use verify_model::challenge::{ChallengeState, PasskeyCeremony};
+use verify_model::limits::{MAX_CHALLENGE_ATTEMPTS, MAX_FACTOR_VERIFICATION_ATTEMPTS};
+use verify_model::{
+    AnswerInput, Challenge, ChallengeOutcome, ChallengeStatus, ChallengeTarget, Details, EventType,
+    Factor, FactorStatus, ModelError, NewChallenge, UnixTime, VerificationProof,
+};
+
+use crate::support::{
+    NOW, at, new_factor, rng, totp_kind, verified_passkey, verified_push, verified_totp,
+};
+
+#[derive(Debug, Clone, Copy)]
+enum Action {
+    Approve,
+    Deny,
+    Fail,
+    Poll,
+}
+
+fn action() -> impl Strategy<Value = Action> {
+    prop_oneof![
+        1 => Just(Action::Approve),
+        1 => Just(Action::Deny),
+        3 => Just(Action::Fail),
+        1 => Just(Action::Poll),
+    ]
+}
+
+fn apply(
+    challenge: &Challenge,
+    action: Action,
+    now: UnixTime,
+) -> Result<Option<verify_model::ChallengeTransition>, ModelError> {
+    match action {
+        Action::Approve => challenge.approve(&AnswerInput::new(now)).map(Some),
+        Action::Deny => challenge.deny(&AnswerInput::new(now)).map(Some),
+        Action::Fail => challenge.record_failed_attempt(now).map(Some),
+        Action::Poll => challenge.poll_expiry(now),
+    }
+}
+
+fn new_challenge(kind: u8, seed: u64) -> Challenge {
+    let mut rng = rng(seed);
+    match kind % 3 {
+        0 => {
+            let factor = verified_totp();
+            Challenge::create(
+                ChallengeTarget::Factor(&factor),
+                NewChallenge::new(),
+                NOW,
+                &mut rng,
+            )
+        }
+        1 => {
+            let factor = verified_push();
+            let input = NewChallenge::new().with_details(Details::new("Sign in?", vec![]).unwrap());
+            Challenge::create(ChallengeTarget::Factor(&factor), input, NOW, &mut rng)
+        }
+        _ => {
+            let factor = verified_passkey();
+            let input = NewChallenge::new().with_passkey(PasskeyCeremony::new(
+                serde_json::json!({}),
+                serde_json::json!({}),
+            ));
+            Challenge::create(ChallengeTarget::Factor(&factor), input, NOW, &mut rng)
+        }
+    }
+    .unwrap()
+    .challenge
+}
+
+proptest! {
+    #[test]
+    fn challenge_machine_invariants(
+        kind in any::<u8>(),
+        seed in any::<u64>(),
+        steps in proptest::collection::vec((action(), 0_u64..120), 0..24),
+    ) {
+        let mut challenge = new_challenge(kind, seed);
+        let mut now = NOW;
+        let mut approvals = 0;
+        let mut terminal_events = 0;
+        for (action, dt) in steps {
+            now = UnixTime::from_secs(now.as_secs() + dt);
+            let before = challenge.clone();
+            let was_terminal = before.state() != ChallengeState::Pending;
+            match apply(&before, action, now) {
+                Ok(Some(transition)) => {
+                    // Terminal stays terminal: no transition leaves it.
+                    prop_assert!(!was_terminal, "transition out of {:?}", before.state());
+                    prop_assert_eq!(transition.challenge.version(), before.version() + 1);
+                    prop_assert_eq!(transition.challenge.sid(), before.sid());
+                    let now_terminal = transition.challenge.state() != ChallengeState::Pending;
+                    // An event exactly when the state became terminal.
+                    prop_assert_eq!(transition.events.len(), usize::from(now_terminal));
+                    if now_terminal {
+                        terminal_events += 1;
+                        let event = &transition.events[0];
+                        prop_assert_eq!(event.challenge_sid, Some(before.sid()));
+                        prop_assert_eq!(event.challenge_status, Some(transition.challenge.state().status()));
+                        let expected = match transition.challenge.state().status() {
+                            ChallengeStatus::Approved => EventType::ChallengeApproved,
+                            ChallengeStatus::Denied => EventType::ChallengeDenied,
+                            ChallengeStatus::Expired => EventType::ChallengeExpired,
+                            _ => unreachable!(),
+                        };
+                        prop_assert_eq!(event.event_type, expected);
+                    }
+                    // Expiry is checked first.
+                    if now >= before.expiration_date() {
+                        prop_assert_eq!(transition.outcome, ChallengeOutcome::Expired);
+                    }
+                    if transition.outcome == ChallengeOutcome::Approved {
+                        approvals += 1;
+                        prop_assert!(now < before.expiration_date());
+                    }
+                    challenge = transition.challenge;
+                }
+                Ok(None) => {
+                    prop_assert!(matches!(action, Action::Poll));
+                }
+                Err(_) => {
+                    // Err changes nothing, and only happens on terminal states here.
+                    prop_assert!(was_terminal);
+                }
+            }
+            prop_assert!(challenge.failed_attempts() <= MAX_CHALLENGE_ATTEMPTS);
+            // A terminal state reads the same at every later time.
+            if was_terminal {
+                prop_assert_eq!(challenge.state(), before.state());
+                prop_assert_eq!(challenge.status_at(now), before.status_at(now));
+            }
+        }
+        prop_assert!(approvals <= 1);
+        prop_assert!(terminal_events <= 1);
+        // The stored record round-trips through serde.
+        let json = serde_json::to_string(&challenge).unwrap();
+        prop_assert_eq!(serde_json::from_str::<Challenge>(&json).unwrap(), challenge);
+    }
+
+    #[test]
+    fn expiry_is_monotone_in_now(
+        kind in any::<u8>(),
+        fails in 0_u32..7,
+        t1 in 0_u64..1_000,
+        t2 in 0_u64..1_000,
+    ) {
+        let mut challenge = new_challenge(kind, 1);
+        for _ in 0..fails {
+            match challenge.record_failed_attempt(at(1)) {
+                Ok(transition) => challenge = transition.challenge,
+                Err(_) => break,
+            }
+        }
+        let (early, late) = (at(t1.min(t2)), at(t1.max(t2)));
+        if challenge.status_at(early) == ChallengeStatus::Expired {
+            prop_assert_eq!(challenge.status_at(late), ChallengeStatus::Expired);
+        }
+        if challenge.status_at(early).is_terminal() {
+            prop_assert_eq!(challenge.status_at(late), challenge.status_at(early));
+        }
+        // Expired reads happen exactly from the expiration date on, for pending ones.
+        if challenge.state() == ChallengeState::Pending {
+            prop_assert_eq!(
+                challenge.status_at(late) == ChallengeStatus::Expired,
+                late >= challenge.expiration_date()
+            );
+        }
+    }
+
+    #[test]
+    fn factor_verifies_at_most_once_and_attempts_are_bounded(
+        ops in proptest::collection::vec((any::<bool>(), 0_u64..4_000), 0..16),
+    ) {
+        let mut factor = Factor::create(new_factor("Phone"), totp_kind(1), NOW, &mut rng(2))
+            .unwrap()
+            .factor;
+        let mut now = NOW;
+        let mut verified_events = 0;
+        for (succeed, dt) in ops {
+            now = UnixTime::from_secs(now.as_secs() + dt);
+            let result = if succeed {
+                factor.verify(VerificationProof::TotpStep(now.as_secs() / 30), now)
+            } else {
+                factor.record_failed_verification(now)
+            };
+            match result {
+                Ok(transition) => {
+                    prop_assert_eq!(factor.status(), FactorStatus::Unverified);
+                    prop_assert_eq!(transition.factor.version(), factor.version() + 1);
+                    verified_events += transition
+                        .events
+                        .iter()
+                        .filter(|e| e.event_type == EventType::FactorVerified)
+                        .count();
+                    factor = transition.factor;
+                }
+                Err(ModelError::FactorAlreadyVerified) => {
+                    prop_assert_eq!(factor.status(), FactorStatus::Verified);
+                }
+                Err(ModelError::FactorVerificationAttemptsExhausted { .. }) => {
+                    prop_assert_eq!(factor.failed_verification_attempts(), MAX_FACTOR_VERIFICATION_ATTEMPTS);
+                }
+                Err(ModelError::FactorExpired { .. }) => {
+                    prop_assert!(factor.is_expired_unverified(now));
+                }
+                Err(other) => prop_assert!(false, "unexpected {other:?}"),
+            }
+            prop_assert!(factor.failed_verification_attempts() <= MAX_FACTOR_VERIFICATION_ATTEMPTS);
+        }
+        prop_assert!(verified_events <= 1);
+        prop_assert_eq!(verified_events == 1, factor.status() == FactorStatus::Verified);
+        let json = serde_json::to_string(&factor).unwrap();
+        prop_assert_eq!(serde_json::from_str::<Factor>(&json).unwrap(), factor);
+    }
+
+    #[test]
+    fn totp_steps_are_single_use(steps in proptest::collection::vec(0_u64..100, 1..20)) {
+        let mut factor = verified_totp();
+        for step in steps {
+            let last = factor.kind_totp_last();
+            match factor.record_totp_step(step, NOW) {
+                Ok(transition) => {
+                    prop_assert!(last.is_none_or(|last| step > last));
+                    factor = transition.factor;
+                    prop_assert_eq!(factor.kind_totp_last(), Some(step));
+                }
+                Err(ModelError::TotpStepReused { last_used_step, step: got }) => {
+                    prop_assert_eq!(Some(last_used_step), last);
+                    prop_assert!(got <= last_used_step);
+                }
+                Err(other) => prop_assert!(false, "unexpected {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn passkey_sign_count_never_decreases(counts in proptest::collection::vec(any::<u32>(), 1..20)) {
+        let mut factor = verified_passkey();
+        let mut highest = 0;
+        for count in counts {
+            factor = factor.record_passkey_use(count, true, NOW).unwrap().factor;
+            highest = highest.max(count);
+            let verify_model::FactorKind::Passkeys(passkey) = factor.kind() else { unreachable!() };
+            prop_assert_eq!(passkey.credential().unwrap().sign_count, highest);
+        }
+    }
+}
+
+trait TotpLast {
+    fn kind_totp_last(&self) -> Option<u64>;
+}
+
+impl TotpLast for Factor {
+    fn kind_totp_last(&self) -> Option<u64> {
+        match self.kind() {
+            verify_model::FactorKind::Totp(totp) => totp.last_used_step(),
+            _ => None,
+        }
+    }
+}
+
+#[test]
+fn discoverable_passkey_challenge_binds_its_factor_on_approval() {
+    let factor = verified_passkey();
+    let ceremony =
+        PasskeyCeremony::new(serde_json::json!({"publicKey": {}}), serde_json::json!({}));
+    let challenge = Challenge::create(
+        ChallengeTarget::DiscoverablePasskey(factor.service_sid()),
+        NewChallenge::new().with_passkey(ceremony),
+        NOW,
+        &mut rng(20),
+    )
+    .unwrap()
+    .challenge;
+    assert_eq!(challenge.factor_sid(), None);
+    // Without naming the factor, the approval is refused.
+    assert!(challenge.approve(&AnswerInput::new(at(5))).is_err());
+    // A factor of another service is refused.
+    let other = verified_totp();
+    assert!(
+        challenge
+            .approve(&AnswerInput::new(at(5)).with_factor(&other))
+            .is_err()
+    );
+    let approved = challenge
+        .approve(&AnswerInput::new(at(5)).with_factor(&factor))
+        .unwrap();
+    assert_eq!(approved.challenge.factor_sid(), Some(factor.sid()));
+    assert_eq!(approved.challenge.identity(), Some(factor.identity()));
+    assert_eq!(approved.events[0].factor_sid, Some(factor.sid()));
+    // Unanswered, it expires with an event naming no entity.
+    let expired = challenge.poll_expiry(at(300)).unwrap().unwrap();
+    assert_eq!(expired.events[0].event_type, EventType::ChallengeExpired);
+    assert_eq!(expired.events[0].entity_sid, None);
+}
+
+#[test]
+fn answering_with_a_different_factor_is_refused() {
+    let factor = verified_totp();
+    let challenge = Challenge::create(
+        ChallengeTarget::Factor(&factor),
+        NewChallenge::new(),
+        NOW,
+        &mut rng(21),
+    )
+    .unwrap()
+    .challenge;
+    let mut other_rng = rng(99);
+    let other = Factor::create(new_factor("Other"), totp_kind(5), NOW, &mut other_rng)
+        .unwrap()
+        .factor
+        .verify(VerificationProof::TotpStep(1), NOW)
+        .unwrap()
+        .factor;
+    assert_eq!(
+        challenge.approve(&AnswerInput::new(at(1)).with_factor(&other)),
+        Err(ModelError::ChallengeFactorMismatch)
+    );
+    assert!(
+        challenge
+            .approve(&AnswerInput::new(at(1)).with_factor(&factor))
+            .is_ok()
+    );
+}
