@@ -118,6 +118,52 @@ impl ChallengeState {
     }
 }
 
+/// The `ttl` of a push notification re-send for a pending challenge: 0..=300 s,
+/// default 300.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct NotificationTtl(u64);
+
+impl NotificationTtl {
+    /// Checks `ttl` against 0..=[`MAX_NOTIFICATION_TTL`](crate::limits::MAX_NOTIFICATION_TTL)
+    /// (whole seconds).
+    ///
+    /// # Errors
+    /// [`ModelError::ValueOutOfRange`] naming `notification.ttl`.
+    pub const fn new(ttl: std::time::Duration) -> Result<Self, ModelError> {
+        let max = crate::limits::MAX_NOTIFICATION_TTL.as_secs();
+        let secs = ttl.as_secs();
+        if secs > max {
+            return Err(ModelError::ValueOutOfRange {
+                field: Field::NotificationTtl,
+                min: 0,
+                max,
+                value: secs,
+            });
+        }
+        Ok(Self(secs))
+    }
+
+    /// The lifetime.
+    #[must_use]
+    pub const fn get(self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.0)
+    }
+}
+
+impl Default for NotificationTtl {
+    fn default() -> Self {
+        Self(crate::limits::MAX_NOTIFICATION_TTL.as_secs())
+    }
+}
+
+impl<'de> Deserialize<'de> for NotificationTtl {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let secs = u64::deserialize(deserializer)?;
+        Self::new(std::time::Duration::from_secs(secs)).map_err(serde::de::Error::custom)
+    }
+}
+
 /// What a passkey challenge carries: the WebAuthn request options served to the
 /// browser (public, the resource's `options`) and the ceremony state the WebAuthn
 /// crate needs back (private, opaque to the model).

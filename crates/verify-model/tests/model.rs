@@ -12,6 +12,8 @@
 mod json;
 #[path = "model/limits.rs"]
 mod limits;
+#[path = "model/parsers.rs"]
+mod parsers;
 #[path = "model/state.rs"]
 mod state;
 #[path = "model/support.rs"]

@@ -524,3 +524,20 @@ fn access_token_ttl() {
         UnixTime::from_secs(NOW.as_secs() + 60)
     );
 }
+
+#[test]
+fn notification_ttl() {
+    use verify_model::challenge::NotificationTtl;
+    assert!(NotificationTtl::new(Duration::ZERO).is_ok());
+    assert!(NotificationTtl::new(MAX_NOTIFICATION_TTL).is_ok());
+    assert_eq!(
+        NotificationTtl::new(MAX_NOTIFICATION_TTL + Duration::from_secs(1)),
+        Err(ModelError::ValueOutOfRange {
+            field: Field::NotificationTtl,
+            min: 0,
+            max: 300,
+            value: 301
+        })
+    );
+    assert_eq!(NotificationTtl::default().get(), MAX_NOTIFICATION_TTL);
+}
