@@ -6,6 +6,8 @@ pub mod approval;
 pub mod binding;
 pub mod error;
 pub mod factor;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod json;
 pub mod jws;
 pub mod notification;
