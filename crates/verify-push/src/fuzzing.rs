@@ -19,7 +19,10 @@ const KEY: &str = "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEgjQ0xMMW93gW37CrK1c6X9NEb
 /// When an accepted key does not round-trip (a bug).
 pub fn binding(data: &[u8]) {
     if let Ok(key) = DeviceKey::from_spki_der(data) {
-        assert_eq!(DeviceKey::from_binding(&key.to_binding(), "ES256").ok(), Some(key));
+        assert_eq!(
+            DeviceKey::from_binding(&key.to_binding(), "ES256").ok(),
+            Some(key)
+        );
     }
     if let Ok(text) = core::str::from_utf8(data)
         && let Ok(key) = DeviceKey::from_binding(text, "ES256")

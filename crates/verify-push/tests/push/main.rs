@@ -13,6 +13,7 @@ mod access_token;
 mod approval;
 mod corpus;
 mod device;
+mod engine;
 mod factor;
 mod request;
 mod vectors;
