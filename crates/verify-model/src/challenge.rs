@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::string_enum;
 use crate::error::{Field, ModelError, check_len};
 use crate::event::{Event, EventType};
-use crate::factor::{Factor, FactorType, next_version};
+use crate::factor::{Factor, FactorTransition, FactorType, next_version};
 use crate::id::{ChallengeSid, EntitySid, FactorSid, ServiceSid};
 use crate::identity::Identity;
 use crate::limits::{DEFAULT_CHALLENGE_TTL, MAX_CHALLENGE_ATTEMPTS, MAX_CHALLENGE_TTL};
@@ -331,6 +331,19 @@ pub struct ChallengeTransition {
     pub events: Vec<Event>,
     /// What happened.
     pub outcome: ChallengeOutcome,
+}
+
+/// The two writes of an answer that also changes the factor (a TOTP code is used
+/// up; a passkey's counter advances). The store applies both compare-and-set writes
+/// in one transaction, or neither.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use = "persist both new states atomically and drain their events"]
+#[non_exhaustive]
+pub struct PairedTransition {
+    /// The challenge's transition.
+    pub challenge: ChallengeTransition,
+    /// The factor's transition, when the factor changes.
+    pub factor: Option<FactorTransition>,
 }
 
 /// A challenge: one verification attempt of an entity with a factor.
@@ -728,6 +741,74 @@ impl Challenge {
             EventType::ChallengeDenied,
             ChallengeOutcome::Denied,
         )
+    }
+
+    /// Answers a TOTP challenge with the time step at which `verify-totp` found the
+    /// code correct: the factor's `last_used_step` advances and the challenge is
+    /// approved. A step at or below the last used one is a replayed code: it is
+    /// recorded as a failed attempt (no factor change), as a wrong code is. At or past
+    /// the expiration date it returns the `Expired` transition only.
+    ///
+    /// # Errors
+    /// As [`Challenge::approve`]; [`ModelError::FactorTypeMismatch`] for a non-TOTP
+    /// factor.
+    pub fn approve_totp(
+        &self,
+        factor: &Factor,
+        step: u64,
+        now: UnixTime,
+    ) -> Result<PairedTransition, ModelError> {
+        if let Some(expired) = self.precheck(now)? {
+            return Ok(PairedTransition {
+                challenge: expired,
+                factor: None,
+            });
+        }
+        if factor.factor_type() != FactorType::Totp || self.factor_type != FactorType::Totp {
+            return Err(ModelError::FactorTypeMismatch {
+                expected: FactorType::Totp,
+                got: factor.factor_type(),
+            });
+        }
+        match factor.record_totp_step(step, now) {
+            Ok(factor_transition) => Ok(PairedTransition {
+                challenge: self.approve(&AnswerInput::new(now).with_factor(factor))?,
+                factor: Some(factor_transition),
+            }),
+            Err(ModelError::TotpStepReused { .. }) => Ok(PairedTransition {
+                challenge: self.record_failed_attempt(now)?,
+                factor: None,
+            }),
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Answers a passkey challenge after `verify-webauthn` accepted the assertion:
+    /// the factor's sign count and backup state are recorded and the challenge is
+    /// approved (binding the factor for a discoverable challenge). At or past the
+    /// expiration date it returns the `Expired` transition only.
+    ///
+    /// # Errors
+    /// As [`Challenge::approve`] and [`Factor::record_passkey_use`].
+    pub fn approve_passkey(
+        &self,
+        factor: &Factor,
+        sign_count: u32,
+        backup_state: bool,
+        now: UnixTime,
+    ) -> Result<PairedTransition, ModelError> {
+        if let Some(expired) = self.precheck(now)? {
+            return Ok(PairedTransition {
+                challenge: expired,
+                factor: None,
+            });
+        }
+        let challenge = self.approve(&AnswerInput::new(now).with_factor(factor))?;
+        let factor = factor.record_passkey_use(sign_count, backup_state, now)?;
+        Ok(PairedTransition {
+            challenge,
+            factor: Some(factor),
+        })
     }
 
     /// Records a wrong answer (a wrong TOTP code). The challenge stays pending until

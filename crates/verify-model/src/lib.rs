@@ -22,7 +22,7 @@ pub mod webhook;
 pub use access_token::{AccessToken, NewAccessToken};
 pub use challenge::{
     AnswerInput, Challenge, ChallengeOutcome, ChallengeState, ChallengeStatus, ChallengeTarget,
-    ChallengeTransition, NewChallenge, RespondedReason,
+    ChallengeTransition, NewChallenge, PairedTransition, RespondedReason,
 };
 pub use error::{Field, ModelError};
 pub use event::{Event, EventType};

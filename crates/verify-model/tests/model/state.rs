@@ -328,3 +328,82 @@ fn answering_with_a_different_factor_is_refused() {
             .is_ok()
     );
 }
+
+#[test]
+fn a_totp_code_is_used_once_across_challenges() {
+    let factor = verified_totp();
+    let step = NOW.as_secs() / 30 + 1;
+    let create = |seed| {
+        Challenge::create(
+            ChallengeTarget::Factor(&factor),
+            NewChallenge::new(),
+            NOW,
+            &mut rng(seed),
+        )
+        .unwrap()
+        .challenge
+    };
+    let (first, second) = (create(40), create(41));
+    let answer = first.approve_totp(&factor, step, at(31)).unwrap();
+    assert_eq!(answer.challenge.outcome, ChallengeOutcome::Approved);
+    let factor_after = answer.factor.unwrap().factor;
+    assert_eq!(factor_after.version(), factor.version() + 1);
+    // The same code (same step) on another challenge is a failed attempt.
+    let replay = second.approve_totp(&factor_after, step, at(32)).unwrap();
+    assert_eq!(
+        replay.challenge.outcome,
+        ChallengeOutcome::Rejected {
+            failed_attempts: 1,
+            remaining: MAX_CHALLENGE_ATTEMPTS - 1
+        }
+    );
+    assert!(replay.factor.is_none());
+    // An earlier step is refused too; a later one approves.
+    let older = second
+        .approve_totp(&factor_after, step - 1, at(32))
+        .unwrap();
+    assert!(older.factor.is_none());
+    let later = second
+        .approve_totp(&factor_after, step + 1, at(33))
+        .unwrap();
+    assert_eq!(later.challenge.outcome, ChallengeOutcome::Approved);
+    // Expired first: nothing else happens.
+    let expired = second
+        .approve_totp(&factor_after, step + 1, at(300))
+        .unwrap();
+    assert_eq!(expired.challenge.outcome, ChallengeOutcome::Expired);
+    assert!(expired.factor.is_none());
+    // Wrong factor type.
+    let push = verified_push();
+    assert!(second.approve_totp(&push, step + 1, at(33)).is_err());
+}
+
+#[test]
+fn passkey_approval_advances_the_counter() {
+    let factor = verified_passkey();
+    let ceremony = PasskeyCeremony::new(serde_json::json!({}), serde_json::json!({}));
+    let challenge = Challenge::create(
+        ChallengeTarget::DiscoverablePasskey(factor.service_sid()),
+        NewChallenge::new().with_passkey(ceremony),
+        NOW,
+        &mut rng(42),
+    )
+    .unwrap()
+    .challenge;
+    let answer = challenge.approve_passkey(&factor, 7, true, at(3)).unwrap();
+    assert_eq!(answer.challenge.outcome, ChallengeOutcome::Approved);
+    let updated = answer.factor.unwrap().factor;
+    let verify_model::FactorKind::Passkeys(passkey) = updated.kind() else {
+        unreachable!()
+    };
+    assert_eq!(passkey.credential().unwrap().sign_count, 7);
+    assert!(passkey.credential().unwrap().backup_state);
+    // Approved is terminal for the paired answer too.
+    assert!(
+        answer
+            .challenge
+            .challenge
+            .approve_passkey(&updated, 8, true, at(4))
+            .is_err()
+    );
+}
