@@ -9,6 +9,7 @@
 //! | [`Factor::record_totp_step`] | verified TOTP | same, `last_used_step` advanced | — | not verified (60318), step reused |
 //! | [`Factor::record_passkey_use`] | verified passkey | same, sign count / backup state updated | — | not verified (60318) |
 //! | [`Factor::rename`] | any | same, new friendly name | — | name limits |
+//! | [`Factor::update_push_config`] | push | same, new app id / platform / token / SDK version | — | config limits, type mismatch |
 //! | [`Factor::delete`] | any | (gone) | `factor.deleted` | — |
 //!
 //! Every transition takes `&self` and returns a new value with `version` + 1 (the
@@ -1057,6 +1058,38 @@ impl Factor {
         };
         credential.sign_count = credential.sign_count.max(sign_count);
         credential.backup_state = backup_state;
+        Ok(FactorTransition {
+            factor: next,
+            events: Vec::new(),
+            outcome: FactorOutcome::Updated,
+        })
+    }
+
+    /// Replaces a push factor's app id, notification platform and token, and SDK
+    /// version (the SDK's factor update), keeping its `credential_sid`.
+    ///
+    /// # Errors
+    /// [`ModelError::FactorTypeMismatch`] for a non-push factor; the checks of
+    /// [`PushConfig::new`].
+    pub fn update_push_config(
+        &self,
+        app_id: &str,
+        notification_platform: NotificationPlatform,
+        notification_token: Option<&str>,
+        sdk_version: Option<&str>,
+        now: UnixTime,
+    ) -> Result<FactorTransition, ModelError> {
+        let mut next = self.bumped(now)?;
+        let FactorKind::Push(push) = &mut next.kind else {
+            return Err(self.mismatch(FactorType::Push));
+        };
+        push.config = PushConfig::new(
+            app_id,
+            notification_platform,
+            notification_token,
+            sdk_version,
+            push.config.credential_sid,
+        )?;
         Ok(FactorTransition {
             factor: next,
             events: Vec::new(),

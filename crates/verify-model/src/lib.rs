@@ -24,6 +24,10 @@ pub use challenge::{
     AnswerInput, Challenge, ChallengeOutcome, ChallengeState, ChallengeStatus, ChallengeTarget,
     ChallengeTransition, NewChallenge, PairedTransition, RespondedReason,
 };
+pub use config::{
+    AuthenticatorAttachment, DiscoverableCredentials, NotificationPlatform, PasskeysConfig,
+    RelyingParty, TotpAlgorithm, TotpParams, UserVerification,
+};
 pub use error::{Field, ModelError};
 pub use event::{Event, EventType};
 pub use factor::{
@@ -36,6 +40,7 @@ pub use id::{
 };
 pub use identity::Identity;
 pub use json::ApiContext;
+pub use list::{ChallengeFilter, ListMeta, ListOrder, Page, PageSize, PageToken, paginate};
 pub use secret::{SecretBytes, TotpSecret};
 pub use service::{Entity, Service};
 pub use text::{DetailField, Details, FriendlyName, StringMap};

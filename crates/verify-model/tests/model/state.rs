@@ -407,3 +407,41 @@ fn passkey_approval_advances_the_counter() {
             .is_err()
     );
 }
+
+#[test]
+fn push_config_updates_keep_the_credential_sid() {
+    use verify_model::config::NotificationPlatform;
+    let factor = verified_push();
+    let verify_model::FactorKind::Push(before) = factor.kind() else {
+        unreachable!()
+    };
+    let updated = factor
+        .update_push_config(
+            "com.example.app",
+            NotificationPlatform::None,
+            None,
+            Some("3.0.0"),
+            at(1),
+        )
+        .unwrap()
+        .factor;
+    let verify_model::FactorKind::Push(after) = updated.kind() else {
+        unreachable!()
+    };
+    assert_eq!(
+        after.config().credential_sid(),
+        before.config().credential_sid()
+    );
+    assert_eq!(after.config().notification_token(), None);
+    assert_eq!(updated.version(), factor.version() + 1);
+    assert!(
+        factor
+            .update_push_config("app", NotificationPlatform::Fcm, None, None, at(1))
+            .is_err()
+    );
+    assert!(
+        verified_totp()
+            .update_push_config("app", NotificationPlatform::None, None, None, at(1))
+            .is_err()
+    );
+}
