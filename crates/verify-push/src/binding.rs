@@ -115,12 +115,15 @@ impl DeviceKey {
 
     /// Verifies a raw JWS ES256 signature (`r || s`, 64 bytes) over `message`.
     ///
-    /// A 63-byte signature is the iOS SDK quirk of SPEC.md §7 (a DER-to-raw
-    /// conversion that drops a leading zero byte of `r` or `s`). Which half lost its
-    /// byte cannot be told from the bytes, so both readings are tried: `0 || sig` (short
-    /// `r`) and `sig[..32] || 0 || sig[32..]` (short `s`). Each is a complete ECDSA
-    /// verification, so accepting either gives a forger at most a factor of two, and an
-    /// honest device's answer is never lost. Every other length is refused.
+    /// A 63-byte signature is the iOS SDK quirk of SPEC.md §7: its DER-to-raw
+    /// conversion left-pads a short DER integer with exactly one zero byte, so an `r`
+    /// or `s` below 2^239 (a 30-byte DER integer, about one signature in 2^16) comes
+    /// out as 31 bytes. Which half is short cannot be told from the bytes, so both
+    /// readings are tried: `0 || sig` (short `r`) and `sig[..32] || 0 || sig[32..]`
+    /// (short `s`). Each is a complete ECDSA verification over the same message, so
+    /// accepting either gives a forger at most a factor of two, and an honest device's
+    /// answer is not lost. Every other length (62 bytes: both halves short, about one
+    /// in 2^34) is refused.
     pub(crate) fn verify_raw(&self, message: &[u8], raw: &[u8]) -> Result<(), PushError> {
         match raw.len() {
             64 => {

@@ -34,8 +34,8 @@ pub struct CompactJws<'a> {
 impl<'a> CompactJws<'a> {
     /// Splits and decodes a compact JWS of at most `max_len` characters, checking the
     /// header: `alg` must be `ES256`, `crit` must be absent, `typ` (if present) must be
-    /// `JWT`, and the signature must be 64 bytes (63 is tolerated, see
-    /// [`DeviceKey`]'s documentation of the iOS quirk).
+    /// `JWT`, and the signature must be 64 bytes (63 is tolerated: see the crate
+    /// documentation on the iOS quirk).
     ///
     /// # Errors
     /// [`PushError::Jws`], [`PushError::Base64`] or [`PushError::Json`] naming the defect.

@@ -15,5 +15,6 @@ mod corpus;
 mod device;
 mod engine;
 mod factor;
+mod properties;
 mod request;
 mod vectors;
