@@ -445,3 +445,61 @@ fn push_config_updates_keep_the_credential_sid() {
             .is_err()
     );
 }
+
+#[test]
+fn factor_events_name_the_factor() {
+    let created = Factor::create(new_factor("Phone"), totp_kind(1), NOW, &mut rng(50)).unwrap();
+    assert_eq!(created.factor.version(), 0);
+    assert_eq!(created.factor.status(), FactorStatus::Unverified);
+    let [event] = created.events.as_slice() else {
+        panic!("one event expected")
+    };
+    assert_eq!(event.event_type, EventType::FactorCreated);
+    assert_eq!(event.factor_sid, Some(created.factor.sid()));
+    assert_eq!(event.identity.as_ref(), Some(created.factor.identity()));
+    assert_eq!(event.challenge_sid, None);
+    let verified = created
+        .factor
+        .verify(VerificationProof::TotpStep(5), at(1))
+        .unwrap();
+    assert_eq!(verified.events[0].event_type, EventType::FactorVerified);
+    assert_eq!(verified.events[0].time, at(1));
+    // A proof for another type is refused and changes nothing.
+    assert_eq!(
+        created
+            .factor
+            .verify(VerificationProof::PushSignature, at(1)),
+        Err(ModelError::FactorTypeMismatch {
+            expected: verify_model::FactorType::Push,
+            got: verify_model::FactorType::Totp
+        })
+    );
+    let deleted = verified.factor.delete(at(2)).unwrap();
+    assert_eq!(deleted.events[0].event_type, EventType::FactorDeleted);
+    assert_eq!(deleted.factor.version(), verified.factor.version() + 1);
+}
+
+proptest! {
+    #[test]
+    fn access_tokens_redeem_at_most_once(tries in proptest::collection::vec((any::<bool>(), 0_u64..120), 1..10)) {
+        use verify_model::{AccessToken, NewAccessToken};
+        let token = AccessToken::issue(
+            NewAccessToken::new(verify_model::ServiceSid::from_bytes([1; 16]), crate::support::identity()),
+            NOW,
+            &mut rng(60),
+        )
+        .unwrap();
+        let value = token.token();
+        let mut stored = token;
+        let mut redeemed = 0;
+        for (genuine, dt) in tries {
+            let presented = if genuine { value.to_string() } else { "x".repeat(43) };
+            if let Ok(next) = stored.redeem(&presented, at(dt)) {
+                prop_assert!(genuine && dt < 60);
+                redeemed += 1;
+                stored = next;
+            }
+        }
+        prop_assert!(redeemed <= 1);
+    }
+}
