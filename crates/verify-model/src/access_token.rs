@@ -73,11 +73,32 @@ pub struct AccessToken {
     identity: Identity,
     factor_type: FactorType,
     factor_friendly_name: Option<FriendlyName>,
+    #[serde(deserialize_with = "de_ttl")]
     ttl: u64,
     date_created: UnixTime,
     token: SecretBytes,
     used: bool,
     version: u64,
+}
+
+fn check_ttl(ttl: u64) -> Result<u64, ModelError> {
+    let (min, max) = (
+        MIN_ACCESS_TOKEN_TTL.as_secs(),
+        MAX_ACCESS_TOKEN_TTL.as_secs(),
+    );
+    if ttl < min || ttl > max {
+        return Err(ModelError::ValueOutOfRange {
+            field: Field::AccessTokenTtl,
+            min,
+            max,
+            value: ttl,
+        });
+    }
+    Ok(ttl)
+}
+
+fn de_ttl<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
+    check_ttl(u64::deserialize(deserializer)?).map_err(serde::de::Error::custom)
 }
 
 impl AccessToken {
@@ -290,5 +311,12 @@ mod tests {
             }
         );
         assert!(!format!("{token:?}").contains(value.as_str()));
+        let mut record = serde_json::to_value(&token).unwrap();
+        assert_eq!(
+            serde_json::from_value::<AccessToken>(record.clone()).unwrap(),
+            token
+        );
+        record["ttl"] = 301.into();
+        assert!(serde_json::from_value::<AccessToken>(record).is_err());
     }
 }

@@ -60,6 +60,7 @@ pub struct PushServiceConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Service {
     sid: ServiceSid,
+    #[serde(deserialize_with = "de_service_name")]
     friendly_name: FriendlyName,
     totp: TotpServiceConfig,
     push: PushServiceConfig,
@@ -68,6 +69,18 @@ pub struct Service {
     date_created: UnixTime,
     date_updated: UnixTime,
     version: u64,
+}
+
+fn de_service_name<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<FriendlyName, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    FriendlyName::new(
+        Field::ServiceFriendlyName,
+        &text,
+        MAX_SERVICE_FRIENDLY_NAME_LEN,
+    )
+    .map_err(serde::de::Error::custom)
 }
 
 impl Service {
@@ -323,6 +336,14 @@ mod tests {
             }
         );
         assert!(Service::create("", now, &mut rng).is_err());
+        let service = Service::create("Owl Bank", now, &mut rng).unwrap();
+        let mut record = serde_json::to_value(&service).unwrap();
+        assert_eq!(
+            serde_json::from_value::<Service>(record.clone()).unwrap(),
+            service
+        );
+        record["friendly_name"] = "s".repeat(33).into();
+        assert!(serde_json::from_value::<Service>(record).is_err());
     }
 
     #[test]

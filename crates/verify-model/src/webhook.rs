@@ -82,7 +82,9 @@ pub struct Webhook {
     sid: WebhookSid,
     service_sid: ServiceSid,
     friendly_name: FriendlyName,
+    #[serde(deserialize_with = "de_event_types")]
     event_types: Vec<WebhookEventType>,
+    #[serde(deserialize_with = "de_url")]
     webhook_url: String,
     webhook_method: WebhookMethod,
     status: WebhookStatus,
@@ -219,6 +221,20 @@ impl Webhook {
     }
 }
 
+fn de_event_types<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<WebhookEventType>, D::Error> {
+    let event_types = Vec::<WebhookEventType>::deserialize(deserializer)?;
+    check_event_types(&event_types).map_err(serde::de::Error::custom)?;
+    Ok(event_types)
+}
+
+fn de_url<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    let url = String::deserialize(deserializer)?;
+    check_http_url(Field::WebhookUrl, &url, MAX_URL_LEN).map_err(serde::de::Error::custom)?;
+    Ok(url)
+}
+
 fn check_event_types(event_types: &[WebhookEventType]) -> Result<(), ModelError> {
     if event_types.is_empty() {
         return Err(ModelError::MissingField {
@@ -283,6 +299,16 @@ mod tests {
             )
             .is_err()
         );
+        let mut record = serde_json::to_value(&hook).unwrap();
+        assert_eq!(
+            serde_json::from_value::<Webhook>(record.clone()).unwrap(),
+            hook
+        );
+        record["webhook_url"] = "javascript:alert(1)".into();
+        assert!(serde_json::from_value::<Webhook>(record.clone()).is_err());
+        record["webhook_url"] = "https://mywebsite.com/webhook".into();
+        record["event_types"] = serde_json::json!([]);
+        assert!(serde_json::from_value::<Webhook>(record).is_err());
         let types: Vec<WebhookEventType> =
             serde_json::from_str(r#"["*","factor.deleted"]"#).unwrap();
         assert_eq!(
