@@ -10,7 +10,7 @@ use serde_json::json;
 use verify_model::{FactorSid, UnixTime};
 use verify_push::{
     ApprovalError, BindingError, ChallengeToSign, DeviceKey, Encoded, FactorError, FactorStatus,
-    PushError, PushFactor, SignatureFields, verify_answer, verify_factor as check,
+    FactorToVerify, PushError, SignatureFields, verify_answer, verify_factor as check,
 };
 
 use crate::envelope::{Envelope, EnvelopeError, Outcome};
@@ -30,7 +30,7 @@ pub(crate) fn verify_factor(envelope: &Envelope) -> Result<Outcome, EnvelopeErro
         Err(err) => return Ok(Outcome::rejected("invalid_factor_sid", err.to_string())),
     };
     // The CLI checks possession only: the factor is taken as unverified and young.
-    let factor = PushFactor::new(sid, &key, FactorStatus::Unverified, UnixTime::EPOCH);
+    let factor = FactorToVerify::new(sid, &key, FactorStatus::Unverified, UnixTime::EPOCH);
     Ok(match check(&factor, auth_payload, UnixTime::EPOCH) {
         Ok(_) => Outcome::Accepted(json!({"ok": true})),
         Err(err) => rejection(&err),

@@ -31,7 +31,7 @@ pub enum FactorStatus {
 /// A push factor as stored, as far as its verification needs.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
-pub struct PushFactor<'a> {
+pub struct FactorToVerify<'a> {
     /// The factor's sid (what the device signs).
     pub sid: FactorSid,
     /// Its device key.
@@ -44,7 +44,7 @@ pub struct PushFactor<'a> {
     pub unverified_lifetime: Duration,
 }
 
-impl<'a> PushFactor<'a> {
+impl<'a> FactorToVerify<'a> {
     /// A factor with the default unverified lifetime.
     #[must_use]
     pub const fn new(
@@ -101,7 +101,7 @@ pub struct FactorVerified {
 /// padded standard base64, [`FactorError::NotDerSignature`], or the opaque
 /// [`PushError::SignatureInvalid`].
 pub fn verify_factor(
-    factor: &PushFactor<'_>,
+    factor: &FactorToVerify<'_>,
     auth_payload: &str,
     now: UnixTime,
 ) -> Result<FactorVerified, PushError> {

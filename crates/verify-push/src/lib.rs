@@ -26,7 +26,7 @@ pub use error::{
     AccessTokenError, ApprovalError, BindingError, Encoded, FactorError, JsonError, JwsError,
     NotificationError, PushError, RequestAuthError, SignatureFieldsError,
 };
-pub use factor::{FactorStatus, FactorVerified, PushFactor, verify_factor};
+pub use factor::{FactorStatus, FactorToVerify, FactorVerified, verify_factor};
 pub use jws::CompactJws;
 pub use notification::ChallengeNotification;
 pub use number_match::NumberMatch;

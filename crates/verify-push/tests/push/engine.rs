@@ -14,8 +14,8 @@ use verify_model::{
     ModelError, NewChallenge, NewFactor, ServiceSid, UnixTime, VerificationProof,
 };
 use verify_push::{
-    ChallengeToSign, Decision, DeviceKey, FactorStatus, PushFactor, SignatureFields, verify_answer,
-    verify_factor,
+    ChallengeToSign, Decision, DeviceKey, FactorStatus, FactorToVerify, SignatureFields,
+    verify_answer, verify_factor,
 };
 
 use crate::device::Device;
@@ -46,7 +46,7 @@ fn a_replayed_approval_is_refused_by_the_challenge_state_machine() {
     );
     let factor = Factor::create(input, kind, now, &mut rng).unwrap().factor;
     let proof = device.sign_factor(&factor.sid().to_string());
-    let pushed = PushFactor::new(factor.sid(), &key, FactorStatus::Unverified, now);
+    let pushed = FactorToVerify::new(factor.sid(), &key, FactorStatus::Unverified, now);
     let verified = verify_factor(&pushed, &proof, now).unwrap();
     assert_eq!(verified.factor_sid, factor.sid());
     let factor = factor

@@ -8,7 +8,7 @@ use p256::ecdsa::Signature;
 use p256::ecdsa::signature::Signer as _;
 use verify_model::{FactorSid, UnixTime};
 use verify_push::{
-    DeviceKey, Encoded, FactorError, FactorStatus, PushError, PushFactor, verify_factor,
+    DeviceKey, Encoded, FactorError, FactorStatus, FactorToVerify, PushError, verify_factor,
 };
 
 use crate::device::{Device, high_s};
@@ -25,7 +25,7 @@ const CREATED: UnixTime = UnixTime::from_secs(1_700_000_000);
 fn device_proof_verifies_within_the_lifetime() {
     let (device, key, sid) = setup();
     let proof = device.sign_factor(&sid.to_string());
-    let factor = PushFactor::new(sid, &key, FactorStatus::Unverified, CREATED);
+    let factor = FactorToVerify::new(sid, &key, FactorStatus::Unverified, CREATED);
     assert!(verify_factor(&factor, &proof, CREATED).is_ok());
     let last = CREATED.saturating_add(Duration::from_secs(24 * 3600 - 1));
     assert!(verify_factor(&factor, &proof, last).is_ok());
@@ -63,7 +63,7 @@ fn device_proof_verifies_within_the_lifetime() {
 fn verified_factors_are_refused() {
     let (device, key, sid) = setup();
     let proof = device.sign_factor(&sid.to_string());
-    let factor = PushFactor::new(sid, &key, FactorStatus::Verified, CREATED);
+    let factor = FactorToVerify::new(sid, &key, FactorStatus::Verified, CREATED);
     assert_eq!(
         verify_factor(&factor, &proof, CREATED),
         Err(PushError::Factor(FactorError::AlreadyVerified))
@@ -73,7 +73,7 @@ fn verified_factors_are_refused() {
 #[test]
 fn wrong_key_wrong_sid_and_encodings_are_refused() {
     let (device, key, sid) = setup();
-    let factor = PushFactor::new(sid, &key, FactorStatus::Unverified, CREATED);
+    let factor = FactorToVerify::new(sid, &key, FactorStatus::Unverified, CREATED);
     let stranger = Device::new(2).sign_factor(&sid.to_string());
     assert_eq!(
         verify_factor(&factor, &stranger, CREATED),
@@ -90,7 +90,7 @@ fn wrong_key_wrong_sid_and_encodings_are_refused() {
         .map(|sid| (sid, device.sign_factor(&sid.to_string())))
         .find(|(_, proof)| proof.ends_with('='))
         .unwrap();
-    let padded_factor = PushFactor::new(padded_sid, &key, FactorStatus::Unverified, CREATED);
+    let padded_factor = FactorToVerify::new(padded_sid, &key, FactorStatus::Unverified, CREATED);
     assert!(verify_factor(&padded_factor, &proof, CREATED).is_ok());
     assert_eq!(
         verify_factor(&padded_factor, proof.trim_end_matches('='), CREATED),
@@ -120,6 +120,6 @@ fn high_s_der_proofs_are_accepted() {
         "the test signature must be high-S"
     );
     let proof = STANDARD.encode(high.to_der().as_bytes());
-    let factor = PushFactor::new(sid, &key, FactorStatus::Unverified, CREATED);
+    let factor = FactorToVerify::new(sid, &key, FactorStatus::Unverified, CREATED);
     assert!(verify_factor(&factor, &proof, CREATED).is_ok());
 }

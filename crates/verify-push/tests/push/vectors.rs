@@ -4,7 +4,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use verify_model::{FactorSid, UnixTime};
 use verify_push::{
-    ChallengeToSign, Decision, DeviceKey, FactorStatus, PushError, PushFactor, SignatureFields,
+    ChallengeToSign, Decision, DeviceKey, FactorStatus, FactorToVerify, PushError, SignatureFields,
     verify_answer, verify_factor,
 };
 
@@ -57,11 +57,11 @@ fn factor_verification_vector_verifies() {
     assert_eq!(v.factor_verification.expected, "valid");
     let key = DeviceKey::from_binding(&v.binding_public_key, "ES256").unwrap();
     let sid = FactorSid::parse(&v.factor_verification.factor_sid).unwrap();
-    let factor = PushFactor::new(sid, &key, FactorStatus::Unverified, now());
+    let factor = FactorToVerify::new(sid, &key, FactorStatus::Unverified, now());
     let verified = verify_factor(&factor, &v.factor_verification.auth_payload, now()).unwrap();
     assert_eq!(verified.factor_sid, sid);
     // The same proof does not verify another factor.
-    let other = PushFactor::new(
+    let other = FactorToVerify::new(
         FactorSid::parse("YF00000000000000000000000000000002").unwrap(),
         &key,
         FactorStatus::Unverified,
