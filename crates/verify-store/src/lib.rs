@@ -1,7 +1,8 @@
-//! The storage traits the `verify` engine runs on.
-//!
-//! Not yet built: this crate will hold the `Store` traits (services, entities, factors,
-//! challenges, access tokens, webhooks, event outbox) whose every state change is a
-//! compare-and-set on a version, an in-memory store, and a conformance suite that any
-//! store runs against itself.
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
+
+mod error;
+mod store;
+
+pub use error::{QuotaKind, Resource, StoreError, UniqueKey};
+pub use store::{FactorInsert, FactorQuota, ListQuery, Listing, OutboxEvent, Store};
