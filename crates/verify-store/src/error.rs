@@ -85,14 +85,19 @@ pub enum QuotaKind {
 pub enum StoreError {
     /// A compare-and-set write found another version than the one it expected
     /// (another writer got there first). Nothing was written.
-    #[error("{resource} {sid} changed concurrently: expected version {expected_version}")]
+    #[error(
+        "{resource} {sid} changed concurrently (expected {})",
+        describe_expected(*.expected_version)
+    )]
     Conflict {
         /// The record's kind.
         resource: Resource,
         /// The record's sid.
         sid: String,
-        /// The version the write expected to replace.
-        expected_version: u64,
+        /// The version the write expected to find; `None` when it expected the
+        /// record to be absent (an entity delete that found a factor it was not told
+        /// about).
+        expected_version: Option<u64>,
     },
     /// The record a write or a cascade needs does not exist (it may have been deleted
     /// concurrently). Nothing was written.
@@ -149,6 +154,10 @@ pub enum StoreError {
     /// retried as a whole. The in-memory store never returns it.
     #[error("store backend failed")]
     Backend(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
+}
+
+fn describe_expected(expected: Option<u64>) -> String {
+    expected.map_or_else(|| "no record".to_owned(), |v| format!("version {v}"))
 }
 
 impl StoreError {

@@ -2,7 +2,9 @@
 #![forbid(unsafe_code)]
 
 mod error;
+mod memory;
 mod store;
 
 pub use error::{QuotaKind, Resource, StoreError, UniqueKey};
+pub use memory::MemoryStore;
 pub use store::{FactorInsert, FactorQuota, ListQuery, Listing, OutboxEvent, Store};
