@@ -130,8 +130,9 @@ impl ChallengeToSign {
     ///
     /// # Errors
     /// [`SignatureFieldsError::NotServed`] when a listed field is absent from
-    /// `served`; [`SignatureFieldsError::InvalidServedSid`] when `sid` (or
-    /// `factor_sid`, if listed) is not a valid sid.
+    /// `served`; [`SignatureFieldsError::InvalidServedSid`] or
+    /// [`SignatureFieldsError::ServedSidNotString`] when `sid` (or `factor_sid`, if
+    /// listed) is not a valid sid.
     pub fn from_served(
         served: &Map<String, Value>,
         fields: SignatureFields,
@@ -191,13 +192,7 @@ fn sid_field<T>(
         Some(Value::String(text)) => parse(text)
             .map(Some)
             .map_err(|source| SignatureFieldsError::InvalidServedSid { field, source }),
-        Some(_) => Err(SignatureFieldsError::InvalidServedSid {
-            field,
-            source: verify_model::ModelError::InvalidSid {
-                expected_prefix: if field == "sid" { "YC" } else { "YF" },
-                length: 0,
-            },
-        }),
+        Some(_) => Err(SignatureFieldsError::ServedSidNotString { field }),
     }
 }
 
@@ -269,6 +264,8 @@ impl VerifiedAnswer {
 /// nesting ≤ 16; every signature field is present and JSON-equal to the served value;
 /// no other key than those and `status`; `status` is `approved` or `denied`.
 ///
+/// `key` must be the key of the factor the challenge was created for (the engine
+/// looks it up by the challenge's `factor_sid`, never by anything in the payload).
 /// Whether the challenge is still pending (and not expired) is the engine's check.
 ///
 /// # Errors
@@ -384,6 +381,16 @@ mod tests {
                 SignatureFieldsError::InvalidServedSid { field: "sid", .. }
             ))
         ));
+        let numeric_sid = json!({"sid": 7});
+        assert_eq!(
+            ChallengeToSign::from_served(
+                numeric_sid.as_object().unwrap(),
+                SignatureFields::new(&["sid"]).unwrap()
+            ),
+            Err(PushError::SignatureFields(
+                SignatureFieldsError::ServedSidNotString { field: "sid" }
+            ))
+        );
         let view =
             ChallengeToSign::from_served(served, SignatureFields::new(&["sid"]).unwrap()).unwrap();
         assert_eq!(

@@ -200,6 +200,12 @@ pub enum SignatureFieldsError {
         /// The missing field.
         field: String,
     },
+    /// The served `sid` or `factor_sid` is not a JSON string.
+    #[error("served challenge {field} is not a string")]
+    ServedSidNotString {
+        /// `sid` or `factor_sid`.
+        field: &'static str,
+    },
     /// The served `sid` or `factor_sid` is not a valid sid.
     #[error("served challenge has an invalid {field}")]
     InvalidServedSid {
