@@ -49,9 +49,19 @@ impl Default for RequestPolicy {
 }
 
 /// A request JWT taken from an `Authorization` header; its signature is not yet checked.
-#[derive(Debug, Clone)]
+///
+/// The JWT is a bearer credential for its lifetime: `Debug` redacts it.
+#[derive(Clone)]
 pub struct RequestJwt {
     token: String,
+}
+
+impl std::fmt::Debug for RequestJwt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestJwt")
+            .field("token", &"<redacted>")
+            .finish()
+    }
 }
 
 impl RequestJwt {

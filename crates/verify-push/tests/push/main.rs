@@ -17,4 +17,5 @@ mod engine;
 mod factor;
 mod properties;
 mod request;
+mod time_properties;
 mod vectors;
