@@ -359,6 +359,26 @@ impl AccessTokenKeys {
     }
 }
 
+impl AccessTokenKeys {
+    /// [`AccessTokenKeys::check`] on the token of the factor-creation request's
+    /// `Authorization: Basic base64("token:" + token)` header value.
+    ///
+    /// # Errors
+    /// As [`crate::request::basic_token`] and [`AccessTokenKeys::check`].
+    pub fn check_authorization(
+        &self,
+        header_value: &str,
+        service_sid: ServiceSid,
+        now: UnixTime,
+    ) -> Result<CheckedAccessToken, PushError> {
+        self.check(
+            &crate::request::basic_token(header_value)?,
+            service_sid,
+            now,
+        )
+    }
+}
+
 /// SPEC.md §1: 8..64 characters, dash-separated ASCII alphanumerics.
 fn check_identity(identity: &str) -> Result<(), AccessTokenError> {
     let valid = (8..=64).contains(&identity.len())
@@ -398,6 +418,17 @@ mod tests {
         let issued = keys().mint(&request, now, &mut rng).unwrap();
         assert!(!format!("{issued:?}").contains(issued.token()));
         let checked = keys().check(issued.token(), service(), now).unwrap();
+        let header = format!(
+            "Basic {}",
+            base64::Engine::encode(
+                &base64::engine::general_purpose::STANDARD,
+                format!("token:{}", issued.token())
+            )
+        );
+        assert_eq!(
+            keys().check_authorization(&header, service(), now).unwrap(),
+            checked
+        );
         assert_eq!(checked.sid, issued.sid);
         assert_eq!(checked.identity, "user-0001");
         assert_eq!(checked.friendly_name.as_deref(), Some("Jane's \u{1F4F1}"));

@@ -30,4 +30,4 @@ pub use factor::{FactorStatus, FactorToVerify, FactorVerified, verify_factor};
 pub use jws::CompactJws;
 pub use notification::ChallengeNotification;
 pub use number_match::NumberMatch;
-pub use request::{AuthenticatedRequest, RequestJwt, RequestPolicy, http_date};
+pub use request::{AuthenticatedRequest, RequestJwt, RequestPolicy, basic_token, http_date};

@@ -16,6 +16,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 use verify_model::UnixTime;
+use zeroize::Zeroizing;
 
 use crate::binding::DeviceKey;
 use crate::error::{Encoded, PushError, RequestAuthError};
@@ -28,6 +29,39 @@ pub const REQUEST_JWT_CTY: &str = "twilio-pba;v=1";
 const MAX_AUTHORIZATION: usize = 4096;
 /// Longest request JWT looked at.
 const MAX_REQUEST_JWT: usize = 3000;
+
+/// The token the SDKs send as `Authorization: Basic base64("token:" + token)`, both
+/// for the enrollment access token and for request JWTs. Pass the header's value; the
+/// scheme matches case-insensitively, the credentials are padded standard base64.
+///
+/// # Errors
+/// [`RequestAuthError::NotBasic`], [`PushError::Base64`] or
+/// [`RequestAuthError::NotTokenUser`].
+pub fn basic_token(header_value: &str) -> Result<Zeroizing<String>, PushError> {
+    if header_value.len() > MAX_AUTHORIZATION {
+        return Err(RequestAuthError::NotBasic.into());
+    }
+    let (scheme, credentials) = header_value
+        .trim()
+        .split_once(' ')
+        .ok_or(RequestAuthError::NotBasic)?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Err(RequestAuthError::NotBasic.into());
+    }
+    let decoded =
+        Zeroizing::new(
+            STANDARD
+                .decode(credentials.trim())
+                .map_err(|_| PushError::Base64 {
+                    what: Encoded::BasicCredentials,
+                })?,
+        );
+    let text = core::str::from_utf8(&decoded).map_err(|_| RequestAuthError::NotTokenUser)?;
+    let token = text
+        .strip_prefix("token:")
+        .ok_or(RequestAuthError::NotTokenUser)?;
+    Ok(Zeroizing::new(token.to_owned()))
+}
 
 /// Time rules for request JWTs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,31 +100,12 @@ impl std::fmt::Debug for RequestJwt {
 
 impl RequestJwt {
     /// Takes the JWT out of `Authorization: Basic base64("token:" + JWT)` (pass the
-    /// header's value, with or without the `Basic ` scheme, which matches
-    /// case-insensitively).
+    /// header's value; see [`basic_token`]).
     ///
     /// # Errors
-    /// [`RequestAuthError::NotBasic`], [`PushError::Base64`] or
-    /// [`RequestAuthError::NotTokenUser`].
+    /// As [`basic_token`], or [`PushError::Jws`] for a malformed JWT.
     pub fn from_authorization(header_value: &str) -> Result<Self, PushError> {
-        if header_value.len() > MAX_AUTHORIZATION {
-            return Err(RequestAuthError::NotBasic.into());
-        }
-        let trimmed = header_value.trim();
-        let (scheme, credentials) = trimmed.split_once(' ').ok_or(RequestAuthError::NotBasic)?;
-        if !scheme.eq_ignore_ascii_case("basic") {
-            return Err(RequestAuthError::NotBasic.into());
-        }
-        let decoded = STANDARD
-            .decode(credentials.trim())
-            .map_err(|_| PushError::Base64 {
-                what: Encoded::BasicCredentials,
-            })?;
-        let text = String::from_utf8(decoded).map_err(|_| RequestAuthError::NotTokenUser)?;
-        let token = text
-            .strip_prefix("token:")
-            .ok_or(RequestAuthError::NotTokenUser)?;
-        Self::new(token)
+        Self::new(&basic_token(header_value)?)
     }
 
     /// A request JWT given directly.
