@@ -1,6 +1,29 @@
-//! The verify engine.
-//!
-//! Not yet built: this crate will compose verify-webauthn, verify-totp and verify-push
-//! over a `verify_store::Store` into the operations of a verification service
-//! (services, entities, factors, challenges, access tokens, webhooks).
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
+
+mod challenges;
+pub mod clock;
+mod config;
+pub mod delivery;
+mod engine;
+pub mod error;
+mod factors;
+mod rng;
+mod services;
+mod webhooks;
+
+pub use challenges::{ChallengeUpdate, NewChallengeRequest, ServedChallenge};
+#[cfg(feature = "std-clock")]
+pub use clock::SystemClock;
+pub use clock::{Clock, ClockError, ManualClock};
+pub use config::{DEFAULT_CONFLICT_RETRIES, EngineConfig};
+pub use delivery::{WebhookRequest, WebhookSecret};
+pub use engine::Verify;
+pub use error::{Resource, VerifyError, WebhookError};
+pub use factors::{CreatedTotpFactor, IssuedAccessToken, NewPushFactor, NewTotpFactor};
+pub use rng::EngineRng;
+pub use services::ServiceSettings;
+pub use webhooks::CreatedWebhook;
+
+/// The crates the engine composes, for hosts that need their types.
+pub use {verify_model as model, verify_push as push, verify_store as store, verify_totp as totp};

@@ -1,0 +1,554 @@
+//! Challenges: create (TOTP, push), fetch, list, answer with an `AuthPayload`, deny.
+
+use serde_json::Value;
+use verify_model::factor::FactorKind;
+use verify_model::json::ChallengeJson;
+use verify_model::list::ChallengeFilter;
+use verify_model::{
+    AnswerInput, Challenge, ChallengeOutcome, ChallengeSid, ChallengeState, ChallengeTarget,
+    Details, Factor, FactorSid, FactorType, Identity, ModelError, NewChallenge, ServiceSid,
+    StringMap, UnixTime,
+};
+use verify_push::{ChallengeToSign, Decision, DeviceKey, PushError, verify_answer};
+use verify_store::{ListQuery, Listing, Resource, Store};
+
+use crate::engine::{Verify, conflict, is_conflict};
+use crate::error::VerifyError;
+use crate::factors::{totp_config, totp_secret};
+
+/// A request to create a challenge.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct NewChallengeRequest {
+    /// `ExpirationDate` (default now + 5 min, at most now + 60 min).
+    pub expiration_date: Option<UnixTime>,
+    /// `Details` (required for push: the message shown to the user).
+    pub details: Option<Details>,
+    /// `HiddenDetails`.
+    pub hidden_details: Option<StringMap>,
+    /// `AuthPayload`: a TOTP code to check at creation (TOTP only).
+    pub auth_payload: Option<String>,
+}
+
+impl NewChallengeRequest {
+    /// A request with every optional field absent.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// With `Details`.
+    #[must_use]
+    pub fn with_details(mut self, details: Details) -> Self {
+        self.details = Some(details);
+        self
+    }
+
+    /// With `HiddenDetails`.
+    #[must_use]
+    pub fn with_hidden_details(mut self, hidden: StringMap) -> Self {
+        self.hidden_details = Some(hidden);
+        self
+    }
+
+    /// With an `ExpirationDate`.
+    #[must_use]
+    pub const fn with_expiration_date(mut self, date: UnixTime) -> Self {
+        self.expiration_date = Some(date);
+        self
+    }
+
+    /// With a TOTP code as `AuthPayload`.
+    #[must_use]
+    pub fn with_auth_payload(mut self, code: &str) -> Self {
+        self.auth_payload = Some(code.to_owned());
+        self
+    }
+}
+
+/// A challenge after an operation that wrote it, and what happened.
+///
+/// Read [`ChallengeUpdate::outcome`]: a wrong TOTP code is an `Ok` (the attempt was
+/// recorded and the challenge stays pending); so are the fifth wrong code
+/// (`AttemptsExhausted`: denied, the service answers 60308) and an answer after the
+/// expiration date (`Expired`: recorded, the service answers 60323). See
+/// [`ChallengeUpdate::code`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ChallengeUpdate {
+    /// The challenge as written.
+    pub challenge: Challenge,
+    /// What the operation did.
+    pub outcome: ChallengeOutcome,
+}
+
+impl ChallengeUpdate {
+    /// Whether the challenge is now approved.
+    #[must_use]
+    pub const fn is_approved(&self) -> bool {
+        matches!(self.outcome, ChallengeOutcome::Approved)
+    }
+
+    /// The service's error code for an outcome it reports as an error: 60323 for
+    /// `Expired`, 60308 for `AttemptsExhausted`; `None` otherwise.
+    #[must_use]
+    pub const fn code(&self) -> Option<u32> {
+        match self.outcome {
+            ChallengeOutcome::Expired => Some(60323),
+            ChallengeOutcome::AttemptsExhausted => Some(60308),
+            _ => None,
+        }
+    }
+}
+
+/// A push challenge as served to the device: the resource JSON and the value of
+/// the `Twilio-Verify-Signature-Fields` response header.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ServedChallenge {
+    /// The challenge resource JSON.
+    pub json: Value,
+    /// The `Twilio-Verify-Signature-Fields` header value.
+    pub signature_fields: String,
+}
+
+/// The model's error for acting on a challenge that is no longer pending, if it
+/// is not (`None` for a pending one, even if due: expiry is a transition).
+fn terminal_error(challenge: &Challenge, now: UnixTime) -> Option<ModelError> {
+    if challenge.state() == ChallengeState::Pending {
+        return None;
+    }
+    challenge.record_failed_attempt(now).err()
+}
+
+impl<S: Store> Verify<S> {
+    /// Creates a challenge for the verified factor `factor_sid` of `identity`. With
+    /// a TOTP code as `auth_payload`, the code is checked at once (see
+    /// [`Verify::update_challenge`] for what a wrong code does).
+    ///
+    /// # Errors
+    /// [`VerifyError::NotFound`]; [`VerifyError::Model`]: `FactorNotVerified`
+    /// (60318), `ExpirationOutOfRange`, `MissingField` (push without details),
+    /// `UnexpectedField` (an `auth_payload` for push); [`VerifyError::NotBuilt`] for
+    /// passkeys.
+    pub async fn create_challenge(
+        &self,
+        service: ServiceSid,
+        identity: &Identity,
+        factor_sid: FactorSid,
+        request: NewChallengeRequest,
+    ) -> Result<ChallengeUpdate, VerifyError> {
+        let now = self.now()?;
+        let factor = self.load_factor(service, identity, factor_sid).await?;
+        match factor.factor_type() {
+            FactorType::Passkeys => {
+                return Err(VerifyError::NotBuilt {
+                    what: "passkey challenges (verify-webauthn ceremony API)",
+                });
+            }
+            FactorType::Push if request.auth_payload.is_some() => {
+                return Err(ModelError::UnexpectedField {
+                    field: verify_model::Field::AuthPayload,
+                }
+                .into());
+            }
+            _ => {}
+        }
+        let mut input = NewChallenge::new();
+        if let Some(date) = request.expiration_date {
+            input = input.with_expiration_date(date);
+        }
+        if let Some(details) = request.details {
+            input = input.with_details(details);
+        }
+        if let Some(hidden) = request.hidden_details {
+            input = input.with_hidden_details(hidden);
+        }
+        if let Some(code) = &request.auth_payload {
+            // Refuse a payload of the wrong length before anything is written.
+            check_totp_payload_len(code)?;
+        }
+        let created = self.with_rng(|rng| {
+            Challenge::create(ChallengeTarget::Factor(&factor), input, now, rng)
+        })??;
+        self.store
+            .insert_challenge(&created.challenge, &created.events)
+            .await?;
+        match request.auth_payload {
+            Some(code) => {
+                self.answer_totp(created.challenge, factor, &code, now)
+                    .await
+            }
+            None => Ok(ChallengeUpdate {
+                challenge: created.challenge,
+                outcome: created.outcome,
+            }),
+        }
+    }
+
+    /// The challenge `sid` of `identity`. A pending challenge found past its
+    /// expiration date is recorded as expired first (writing `challenge.expired`).
+    ///
+    /// # Errors
+    /// [`VerifyError::NotFound`] (60391); [`VerifyError::Store`].
+    pub async fn fetch_challenge(
+        &self,
+        service: ServiceSid,
+        identity: &Identity,
+        sid: ChallengeSid,
+    ) -> Result<Challenge, VerifyError> {
+        let now = self.now()?;
+        for _ in 0..=self.retries() {
+            let challenge = self.load_challenge(service, identity, sid).await?;
+            let Some(expired) = challenge.poll_expiry(now)? else {
+                return Ok(challenge);
+            };
+            let written = self
+                .store
+                .update_challenge(&expired.challenge, &expired.events)
+                .await;
+            if !is_conflict(&written) {
+                written?;
+                return Ok(expired.challenge);
+            }
+        }
+        Err(conflict(Resource::Challenge))
+    }
+
+    /// A page of the challenges of `identity` matching `filter` (status read at
+    /// now: a pending challenge past its expiration date lists as expired).
+    ///
+    /// # Errors
+    /// [`VerifyError::NotFound`] (entity); [`VerifyError::Store`].
+    pub async fn list_challenges(
+        &self,
+        service: ServiceSid,
+        identity: &Identity,
+        filter: &ChallengeFilter,
+        query: &ListQuery,
+    ) -> Result<Listing<Challenge>, VerifyError> {
+        let now = self.now()?;
+        let entity = self.load_entity(service, identity).await?;
+        Ok(self
+            .store
+            .list_challenges(service, entity.sid(), filter, query, now)
+            .await?)
+    }
+
+    /// The push challenge `sid` as the device fetches it to sign: the resource JSON
+    /// and the signature-fields header.
+    ///
+    /// # Errors
+    /// [`VerifyError::NotFound`]; [`VerifyError::Model`] `FactorTypeMismatch` for a
+    /// challenge that is not a push challenge.
+    pub async fn serve_push_challenge(
+        &self,
+        service: ServiceSid,
+        identity: &Identity,
+        sid: ChallengeSid,
+    ) -> Result<ServedChallenge, VerifyError> {
+        let now = self.now()?;
+        let challenge = self.load_challenge(service, identity, sid).await?;
+        if challenge.factor_type() != FactorType::Push {
+            return Err(ModelError::FactorTypeMismatch {
+                expected: FactorType::Push,
+                got: challenge.factor_type(),
+            }
+            .into());
+        }
+        let json = serde_json::to_value(ChallengeJson::new(&challenge, &self.api_context(), now))
+            .map_err(|_| VerifyError::Inconsistent {
+            resource: Resource::Challenge,
+            rule: "a challenge serializes to JSON",
+        })?;
+        Ok(ServedChallenge {
+            json,
+            signature_fields: self.config.push_signature_fields.header_value(),
+        })
+    }
+
+    /// Answers the challenge `sid` with an `AuthPayload`: a TOTP code, or the push
+    /// device's signed approve/deny (compact JWS over the served signature fields
+    /// and `status`). `metadata` is the device's (push only).
+    ///
+    /// - TOTP: a correct, unused code approves and uses up its time step (one atomic
+    ///   write of challenge and factor). A wrong, malformed or reused code is a
+    ///   failed attempt (`Ok`, outcome `Rejected`, still pending); the fifth denies
+    ///   the challenge (`AttemptsExhausted`). Losing the approval write to a
+    ///   concurrent request is [`VerifyError::Conflict`] and is never retried: the
+    ///   code's step was used by the other request.
+    /// - Push: a bad signature or payload changes nothing (60324); a good one moves
+    ///   the challenge to the signed status.
+    /// - Past the expiration date the challenge is recorded as expired (`Ok`,
+    ///   outcome `Expired`) and the payload is not looked at.
+    ///
+    /// # Errors
+    /// [`VerifyError::AuthPayloadInvalid`] (60324); [`VerifyError::Model`] for a
+    /// terminal challenge (`ChallengeNotPending`, `ChallengeExpired` 60323,
+    /// `ChallengeAttemptsExhausted` 60308) or a payload out of its length;
+    /// [`VerifyError::NotFound`]; [`VerifyError::Conflict`].
+    pub async fn update_challenge(
+        &self,
+        service: ServiceSid,
+        identity: &Identity,
+        sid: ChallengeSid,
+        auth_payload: &str,
+        metadata: Option<StringMap>,
+    ) -> Result<ChallengeUpdate, VerifyError> {
+        let now = self.now()?;
+        let challenge = self.load_challenge(service, identity, sid).await?;
+        challenge.check_auth_payload(auth_payload)?;
+        let factor_sid = challenge.factor_sid().ok_or(VerifyError::Inconsistent {
+            resource: Resource::Challenge,
+            rule: "an answered TOTP or push challenge names its factor",
+        })?;
+        let factor = self.load_factor(service, identity, factor_sid).await?;
+        match challenge.factor_type() {
+            FactorType::Totp => self.answer_totp(challenge, factor, auth_payload, now).await,
+            FactorType::Push => {
+                self.answer_push(challenge, &factor, auth_payload, metadata, now)
+                    .await
+            }
+            _ => Err(VerifyError::NotBuilt {
+                what: "passkey challenges (verify-webauthn ceremony API)",
+            }),
+        }
+    }
+
+    /// Denies the pending challenge `sid` on the host's behalf (the user said "not
+    /// me" in the host's own UI). Retried on a concurrent update.
+    ///
+    /// # Errors
+    /// [`VerifyError::NotFound`]; [`VerifyError::Model`] for a terminal challenge;
+    /// [`VerifyError::Conflict`] when the retries run out.
+    pub async fn deny_challenge(
+        &self,
+        service: ServiceSid,
+        identity: &Identity,
+        sid: ChallengeSid,
+    ) -> Result<ChallengeUpdate, VerifyError> {
+        let now = self.now()?;
+        for _ in 0..=self.retries() {
+            let challenge = self.load_challenge(service, identity, sid).await?;
+            let denied = challenge.deny(&AnswerInput::new(now))?;
+            let written = self
+                .store
+                .update_challenge(&denied.challenge, &denied.events)
+                .await;
+            if !is_conflict(&written) {
+                written?;
+                return Ok(ChallengeUpdate {
+                    challenge: denied.challenge,
+                    outcome: denied.outcome,
+                });
+            }
+        }
+        Err(conflict(Resource::Challenge))
+    }
+
+    /// Records expiry if due; `Some(update)` when it was.
+    async fn expire_if_due(
+        &self,
+        challenge: &Challenge,
+        now: UnixTime,
+    ) -> Result<Option<ChallengeUpdate>, VerifyError> {
+        let Some(expired) = challenge.poll_expiry(now)? else {
+            return Ok(None);
+        };
+        let written = self
+            .store
+            .update_challenge(&expired.challenge, &expired.events)
+            .await;
+        if is_conflict(&written) {
+            return Err(conflict(Resource::Challenge));
+        }
+        written?;
+        Ok(Some(ChallengeUpdate {
+            challenge: expired.challenge,
+            outcome: expired.outcome,
+        }))
+    }
+
+    async fn answer_totp(
+        &self,
+        challenge: Challenge,
+        factor: Factor,
+        code: &str,
+        now: UnixTime,
+    ) -> Result<ChallengeUpdate, VerifyError> {
+        if let Some(error) = terminal_error(&challenge, now) {
+            return Err(error.into());
+        }
+        if let Some(expired) = self.expire_if_due(&challenge, now).await? {
+            return Ok(expired);
+        }
+        let FactorKind::Totp(totp) = factor.kind() else {
+            return Err(ModelError::FactorTypeMismatch {
+                expected: FactorType::Totp,
+                got: factor.factor_type(),
+            }
+            .into());
+        };
+        let config = totp_config(totp.alg(), totp.params())?;
+        let checked = verify_totp::check(
+            &totp_secret(totp)?,
+            &config,
+            code,
+            now,
+            totp.last_used_step(),
+        );
+        match checked {
+            Ok(found) => {
+                let paired = challenge.approve_totp(&factor, found.step(), now)?;
+                let mut events = paired.challenge.events.clone();
+                let written = match &paired.factor {
+                    Some(factor) => {
+                        events.extend(factor.events.iter().cloned());
+                        self.store
+                            .update_challenge_and_factor(
+                                &paired.challenge.challenge,
+                                &factor.factor,
+                                &events,
+                            )
+                            .await
+                    }
+                    None => {
+                        self.store
+                            .update_challenge(&paired.challenge.challenge, &events)
+                            .await
+                    }
+                };
+                if is_conflict(&written) {
+                    // Never re-checked: the step (or the challenge) was used by a
+                    // concurrent request.
+                    return Err(conflict(Resource::Challenge));
+                }
+                written?;
+                Ok(ChallengeUpdate {
+                    challenge: paired.challenge.challenge,
+                    outcome: paired.challenge.outcome,
+                })
+            }
+            Err(error) if error.counts_as_attempt() => {
+                self.record_challenge_failure(challenge, now).await
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Writes a failed attempt, reloading and re-recording on a conflict (recording
+    /// a failure is safe to re-run).
+    async fn record_challenge_failure(
+        &self,
+        mut challenge: Challenge,
+        now: UnixTime,
+    ) -> Result<ChallengeUpdate, VerifyError> {
+        for _ in 0..=self.retries() {
+            let failed = challenge.record_failed_attempt(now)?;
+            let written = self
+                .store
+                .update_challenge(&failed.challenge, &failed.events)
+                .await;
+            if !is_conflict(&written) {
+                written?;
+                return Ok(ChallengeUpdate {
+                    challenge: failed.challenge,
+                    outcome: failed.outcome,
+                });
+            }
+            challenge = self
+                .store
+                .get_challenge(challenge.service_sid(), challenge.sid())
+                .await?
+                .ok_or(VerifyError::NotFound {
+                    resource: Resource::Challenge,
+                })?;
+        }
+        Err(conflict(Resource::Challenge))
+    }
+
+    async fn answer_push(
+        &self,
+        challenge: Challenge,
+        factor: &Factor,
+        auth_payload: &str,
+        metadata: Option<StringMap>,
+        now: UnixTime,
+    ) -> Result<ChallengeUpdate, VerifyError> {
+        if let Some(error) = terminal_error(&challenge, now) {
+            return Err(error.into());
+        }
+        if let Some(expired) = self.expire_if_due(&challenge, now).await? {
+            return Ok(expired);
+        }
+        let FactorKind::Push(push) = factor.kind() else {
+            return Err(ModelError::FactorTypeMismatch {
+                expected: FactorType::Push,
+                got: factor.factor_type(),
+            }
+            .into());
+        };
+        let key = DeviceKey::from_spki_der(push.binding().spki_der()).map_err(PushError::from)?;
+        // The signed fields are fixed for the challenge's lifetime, so the view
+        // rebuilt now equals the one the device was served.
+        let served = ChallengeJson::new(&challenge, &self.api_context(), now);
+        let Ok(Value::Object(served)) = serde_json::to_value(served) else {
+            return Err(VerifyError::Inconsistent {
+                resource: Resource::Challenge,
+                rule: "a challenge serializes to a JSON object",
+            });
+        };
+        let view =
+            ChallengeToSign::from_served(&served, self.config.push_signature_fields.clone())?;
+        let answer =
+            verify_answer(&key, &view, auth_payload).map_err(VerifyError::AuthPayloadInvalid)?;
+        let mut current = challenge;
+        for _ in 0..=self.retries() {
+            let mut input = AnswerInput::new(now).with_factor(factor);
+            if let Some(metadata) = &metadata {
+                input = input.with_metadata(metadata.clone());
+            }
+            let transition = match answer.decision() {
+                Decision::Approved => current.approve(&input)?,
+                _ => current.deny(&input)?,
+            };
+            let written = self
+                .store
+                .update_challenge(&transition.challenge, &transition.events)
+                .await;
+            if !is_conflict(&written) {
+                written?;
+                return Ok(ChallengeUpdate {
+                    challenge: transition.challenge,
+                    outcome: transition.outcome,
+                });
+            }
+            // The signed answer stays valid for this challenge; re-deciding on the
+            // reloaded state refuses it if another answer got there first.
+            current = self
+                .store
+                .get_challenge(current.service_sid(), current.sid())
+                .await?
+                .ok_or(VerifyError::NotFound {
+                    resource: Resource::Challenge,
+                })?;
+        }
+        Err(conflict(Resource::Challenge))
+    }
+}
+
+/// A TOTP `AuthPayload` at creation: 3..=8 characters.
+fn check_totp_payload_len(code: &str) -> Result<(), ModelError> {
+    use verify_model::limits::{MAX_TOTP_AUTH_PAYLOAD_LEN, MIN_TOTP_AUTH_PAYLOAD_LEN};
+    let length = code.chars().count();
+    if (MIN_TOTP_AUTH_PAYLOAD_LEN..=MAX_TOTP_AUTH_PAYLOAD_LEN).contains(&length) {
+        Ok(())
+    } else {
+        Err(ModelError::LengthOutOfRange {
+            field: verify_model::Field::AuthPayload,
+            min: MIN_TOTP_AUTH_PAYLOAD_LEN,
+            max: MAX_TOTP_AUTH_PAYLOAD_LEN,
+            length,
+        })
+    }
+}

@@ -1,0 +1,161 @@
+//! [`Verify`]: the engine value, its construction and the helpers every operation
+//! shares (one `now` per operation, scoped loads, store error mapping).
+
+use verify_model::{
+    ApiContext, Challenge, ChallengeSid, Entity, Factor, FactorSid, Identity, Service, ServiceSid,
+    UnixTime,
+};
+use verify_store::{Resource, Store, StoreError};
+
+use crate::clock::Clock;
+use crate::config::EngineConfig;
+use crate::error::VerifyError;
+use crate::rng::{EngineRng, SharedRng};
+
+/// The verification engine: the service's operations over a [`Store`].
+///
+/// Holds no state between calls besides its configuration, clock and RNG: every
+/// operation loads what it needs, decides with the pure model and factor crates, and
+/// writes with compare-and-set, so any number of engines (processes) may share one
+/// store.
+pub struct Verify<S> {
+    pub(crate) store: S,
+    pub(crate) config: EngineConfig,
+    clock: Box<dyn Clock>,
+    rng: SharedRng,
+}
+
+impl<S> std::fmt::Debug for Verify<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verify")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: Store> Verify<S> {
+    /// An engine over `store` with an injected clock and RNG (for tests, a
+    /// [`ManualClock`](crate::ManualClock) and a seeded RNG make every run
+    /// reproducible).
+    pub fn new<C, R>(store: S, config: EngineConfig, clock: C, rng: R) -> Self
+    where
+        C: Clock + 'static,
+        R: EngineRng + 'static,
+    {
+        Self {
+            store,
+            config,
+            clock: Box::new(clock),
+            rng: SharedRng::new(rng),
+        }
+    }
+
+    /// An engine with the system clock and the operating system's RNG.
+    #[cfg(all(feature = "std-clock", feature = "os-rng"))]
+    #[must_use]
+    pub fn with_system_defaults(store: S, config: EngineConfig) -> Self {
+        Self::new(
+            store,
+            config,
+            crate::clock::SystemClock::new(),
+            rand_core::OsRng,
+        )
+    }
+
+    /// The store.
+    pub const fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The configuration.
+    pub const fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// The context resource JSON views are built with (`account_sid`, base URL).
+    #[must_use]
+    pub fn api_context(&self) -> ApiContext {
+        self.config.api_context()
+    }
+
+    /// The current time, once per operation.
+    pub(crate) fn now(&self) -> Result<UnixTime, VerifyError> {
+        Ok(self.clock.now()?)
+    }
+
+    /// Runs `f` with the engine's RNG (never across an `.await`).
+    pub(crate) fn with_rng<T>(
+        &self,
+        f: impl FnOnce(&mut dyn EngineRng) -> T,
+    ) -> Result<T, VerifyError> {
+        self.rng.with(f)
+    }
+
+    /// How many times a re-runnable decision is retried after a conflict.
+    pub(crate) fn retries(&self) -> usize {
+        usize::from(self.config.conflict_retries)
+    }
+
+    pub(crate) async fn load_service(&self, sid: ServiceSid) -> Result<Service, VerifyError> {
+        self.store
+            .get_service(sid)
+            .await?
+            .ok_or(VerifyError::NotFound {
+                resource: Resource::Service,
+            })
+    }
+
+    pub(crate) async fn load_entity(
+        &self,
+        service: ServiceSid,
+        identity: &Identity,
+    ) -> Result<Entity, VerifyError> {
+        self.store
+            .get_entity_by_identity(service, identity)
+            .await?
+            .ok_or(VerifyError::NotFound {
+                resource: Resource::Entity,
+            })
+    }
+
+    /// The factor `sid` of `identity` in `service` (another identity's factor is
+    /// not found).
+    pub(crate) async fn load_factor(
+        &self,
+        service: ServiceSid,
+        identity: &Identity,
+        sid: FactorSid,
+    ) -> Result<Factor, VerifyError> {
+        match self.store.get_factor(service, sid).await? {
+            Some(factor) if factor.identity() == identity => Ok(factor),
+            _ => Err(VerifyError::NotFound {
+                resource: Resource::Factor,
+            }),
+        }
+    }
+
+    /// The challenge `sid` of `identity` in `service`.
+    pub(crate) async fn load_challenge(
+        &self,
+        service: ServiceSid,
+        identity: &Identity,
+        sid: ChallengeSid,
+    ) -> Result<Challenge, VerifyError> {
+        match self.store.get_challenge(service, sid).await? {
+            Some(challenge) if challenge.identity() == Some(identity) => Ok(challenge),
+            _ => Err(VerifyError::NotFound {
+                resource: Resource::Challenge,
+            }),
+        }
+    }
+}
+
+/// Whether a store result is a compare-and-set conflict (to reload and re-decide).
+pub(crate) fn is_conflict<T>(result: &Result<T, StoreError>) -> bool {
+    matches!(result, Err(error) if error.is_conflict())
+}
+
+/// A conflict that is not retried (or whose retries ran out).
+pub(crate) const fn conflict(resource: Resource) -> VerifyError {
+    VerifyError::Conflict { resource }
+}

@@ -1,0 +1,209 @@
+//! [`VerifyError`]: the engine's one error type, with [`VerifyError::code`] (the
+//! service's machine codes, SPEC §9) and [`VerifyError::http_status`].
+
+use verify_model::ModelError;
+use verify_push::PushError;
+pub use verify_store::Resource;
+use verify_store::{QuotaKind, StoreError};
+use verify_totp::TotpError;
+
+use crate::clock::ClockError;
+
+/// Errors of webhook secrets and delivery requests.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum WebhookError {
+    /// A webhook secret is not `whsec_` followed by non-empty standard base64.
+    #[error("webhook secret is not whsec_<base64>")]
+    SecretMalformed,
+    /// The delivery body could not be serialized.
+    #[error("webhook delivery body could not be serialized")]
+    BodyUnserializable,
+}
+
+/// Every way an engine operation can fail. `Err` means nothing was written: a
+/// transition that was written (a wrong TOTP code counted, a challenge found expired
+/// and recorded so) is an `Ok` whose outcome says so, except
+/// [`VerifyError::FactorVerificationFailed`], which reports the failed attempt it
+/// recorded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum VerifyError {
+    /// The clock could not be read; nothing was done.
+    #[error("clock: {0}")]
+    Clock(#[from] ClockError),
+    /// The RNG lock was poisoned by a panic in another thread; nothing was done.
+    #[error("the engine's random number generator is unavailable")]
+    RngUnavailable,
+    /// A request value or a state transition was refused by the model (limits,
+    /// terminal challenge, unverified factor, expired challenge, ...).
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    /// The TOTP crate refused a configuration or secret (a wrong code is reported as
+    /// [`VerifyError::FactorVerificationFailed`] or a rejected challenge, not here).
+    #[error(transparent)]
+    Totp(#[from] TotpError),
+    /// The push crate refused a binding or request (a bad signature is reported as
+    /// [`VerifyError::FactorVerificationFailed`] or [`VerifyError::AuthPayloadInvalid`]).
+    #[error(transparent)]
+    Push(#[from] PushError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A webhook secret or delivery could not be built.
+    #[error(transparent)]
+    Webhook(#[from] WebhookError),
+    /// No such resource (in this service, for this identity).
+    #[error("{resource} not found")]
+    NotFound {
+        /// The kind of resource.
+        resource: Resource,
+    },
+    /// The factor verification proof (first TOTP code, device signature, passkey
+    /// attestation) was wrong; one failed attempt was recorded.
+    #[error("factor verification failed ({remaining} attempts left)")]
+    FactorVerificationFailed {
+        /// Attempts left before 60310.
+        remaining: u32,
+    },
+    /// A challenge's `AuthPayload` (push answer, passkey assertion) was malformed or
+    /// its signature did not verify; the challenge is unchanged (60324). The source
+    /// names the failed check (signature failures stay opaque).
+    #[error("auth payload invalid")]
+    AuthPayloadInvalid(#[source] PushError),
+    /// The enrollment access token was not valid for this request (wrong token,
+    /// expired, already used, another identity or service).
+    #[error("access token not valid for this request")]
+    AccessTokenInvalid,
+    /// The service has no passkeys configuration (relying party).
+    #[error("the service has no passkeys configuration")]
+    PasskeysNotConfigured,
+    /// The operation lost a compare-and-set race on `resource` and retrying it could
+    /// not be done safely (or the bounded retries ran out): another request changed
+    /// the resource first. Nothing was written by this request.
+    #[error("concurrent update of the {resource}: try again")]
+    Conflict {
+        /// The contended resource.
+        resource: Resource,
+    },
+    /// The store holds a value the engine cannot use (e.g. a factor whose kind does
+    /// not match its type); nothing was written.
+    #[error("inconsistent stored {resource}: {rule}")]
+    Inconsistent {
+        /// The resource.
+        resource: Resource,
+        /// The broken rule.
+        rule: &'static str,
+    },
+    /// A feature of the engine that is not built yet.
+    #[error("not built: {what}")]
+    NotBuilt {
+        /// What is missing.
+        what: &'static str,
+    },
+}
+
+/// `code` for request validation errors without a documented code ("invalid
+/// parameter").
+pub const CODE_INVALID_PARAMETER: u32 = 60200;
+/// `code` for authentication failures (401).
+pub const CODE_UNAUTHORIZED: u32 = 20003;
+/// `code` for not found (404).
+pub const CODE_NOT_FOUND: u32 = 20404;
+/// `code` for a state conflict (409).
+pub const CODE_CONFLICT: u32 = 20409;
+/// `code` for a server-side failure (500).
+pub const CODE_INTERNAL: u32 = 20500;
+/// `code` for an operation this build does not provide (501).
+pub const CODE_NOT_IMPLEMENTED: u32 = 20501;
+
+impl VerifyError {
+    /// The stable machine code: the service's documented code where SPEC §9 gives
+    /// one (60308, 60310, 60311, 60315, 60318, 60323, 60324, 60326, 60364, 60369,
+    /// 60391, 20404), else one of this crate's `CODE_*` constants.
+    #[must_use]
+    pub fn code(&self) -> u32 {
+        match self {
+            Self::Clock(_) | Self::RngUnavailable | Self::Inconsistent { .. } => CODE_INTERNAL,
+            Self::Model(error) => model_code(error),
+            Self::Totp(error) => {
+                if error.counts_as_attempt() {
+                    60311
+                } else if matches!(error, TotpError::HmacKeyRejected) {
+                    CODE_INTERNAL
+                } else {
+                    CODE_INVALID_PARAMETER
+                }
+            }
+            Self::Push(error) => match error {
+                PushError::AccessToken(_) | PushError::RequestAuth(_) => CODE_UNAUTHORIZED,
+                PushError::SignatureInvalid => 60324,
+                _ => CODE_INVALID_PARAMETER,
+            },
+            Self::Store(error) => store_code(error),
+            Self::Webhook(WebhookError::SecretMalformed) => CODE_INVALID_PARAMETER,
+            Self::Webhook(_) => CODE_INTERNAL,
+            Self::NotFound {
+                resource: Resource::Challenge,
+            } => 60391,
+            Self::NotFound { .. } => CODE_NOT_FOUND,
+            Self::FactorVerificationFailed { .. } => 60311,
+            Self::AuthPayloadInvalid(_) => 60324,
+            Self::AccessTokenInvalid => CODE_UNAUTHORIZED,
+            Self::PasskeysNotConfigured => CODE_INVALID_PARAMETER,
+            Self::Conflict { .. } => CODE_CONFLICT,
+            Self::NotBuilt { .. } => CODE_NOT_IMPLEMENTED,
+        }
+    }
+
+    /// The HTTP status a server answers with.
+    #[must_use]
+    pub fn http_status(&self) -> u16 {
+        status_of_code(self.code())
+    }
+}
+
+/// The HTTP status for a machine code of [`VerifyError::code`].
+#[must_use]
+pub const fn status_of_code(code: u32) -> u16 {
+    match code {
+        60308 | 60310 | 60326 => 429,
+        60311 | 60318 | 60323 | 60324 => 403,
+        60391 | CODE_NOT_FOUND => 404,
+        CODE_UNAUTHORIZED => 401,
+        CODE_CONFLICT => 409,
+        CODE_INTERNAL => 500,
+        CODE_NOT_IMPLEMENTED => 501,
+        _ => 400,
+    }
+}
+
+fn model_code(error: &ModelError) -> u32 {
+    if let Some(code) = error.code() {
+        return code;
+    }
+    match error {
+        ModelError::ChallengeNotPending { .. }
+        | ModelError::FactorAlreadyVerified
+        | ModelError::TotpStepReused { .. } => CODE_CONFLICT,
+        ModelError::AccessTokenExpired { .. }
+        | ModelError::AccessTokenUsed
+        | ModelError::AccessTokenInvalid => CODE_UNAUTHORIZED,
+        ModelError::CorruptRecord { .. } | ModelError::VersionExhausted => CODE_INTERNAL,
+        _ => CODE_INVALID_PARAMETER,
+    }
+}
+
+fn store_code(error: &StoreError) -> u32 {
+    match error {
+        StoreError::Conflict { .. } | StoreError::Duplicate { .. } => CODE_CONFLICT,
+        StoreError::NotFound { .. } => CODE_NOT_FOUND,
+        StoreError::QuotaExceeded {
+            kind: QuotaKind::FactorsOfType,
+            ..
+        } => 60315,
+        StoreError::QuotaExceeded { .. } => 60326,
+        StoreError::InvalidPageToken => CODE_INVALID_PARAMETER,
+        _ => CODE_INTERNAL,
+    }
+}

@@ -1,0 +1,255 @@
+//! Services and entities.
+
+use verify_model::config::PasskeysConfig;
+use verify_model::factor::UnverifiedFactorTtl;
+use verify_model::service::{PushServiceConfig, TotpServiceConfig};
+use verify_model::{Entity, Event, Identity, Service, ServiceSid};
+use verify_store::{ListQuery, Listing, Resource, Store};
+
+use crate::engine::{Verify, conflict, is_conflict};
+use crate::error::VerifyError;
+
+/// Settings of a service to apply at creation or update; `None` leaves a setting as
+/// it is (at creation: the default).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ServiceSettings {
+    /// `friendly_name` (1..=32 characters).
+    pub friendly_name: Option<String>,
+    /// The `totp` block.
+    pub totp: Option<TotpServiceConfig>,
+    /// The `push` block.
+    pub push: Option<PushServiceConfig>,
+    /// The `passkeys` block (relying party, attachment, ...).
+    pub passkeys: Option<PasskeysConfig>,
+    /// How long unverified factors stay verifiable (1..=24 h, default 24 h).
+    pub unverified_factor_ttl: Option<UnverifiedFactorTtl>,
+}
+
+impl ServiceSettings {
+    /// No changes.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// With a friendly name.
+    #[must_use]
+    pub fn with_friendly_name(mut self, name: &str) -> Self {
+        self.friendly_name = Some(name.to_owned());
+        self
+    }
+
+    /// With a `totp` block.
+    #[must_use]
+    pub fn with_totp(mut self, totp: TotpServiceConfig) -> Self {
+        self.totp = Some(totp);
+        self
+    }
+
+    /// With a `push` block.
+    #[must_use]
+    pub fn with_push(mut self, push: PushServiceConfig) -> Self {
+        self.push = Some(push);
+        self
+    }
+
+    /// With a `passkeys` block.
+    #[must_use]
+    pub fn with_passkeys(mut self, passkeys: PasskeysConfig) -> Self {
+        self.passkeys = Some(passkeys);
+        self
+    }
+
+    /// With an unverified-factor TTL.
+    #[must_use]
+    pub const fn with_unverified_factor_ttl(mut self, ttl: UnverifiedFactorTtl) -> Self {
+        self.unverified_factor_ttl = Some(ttl);
+        self
+    }
+
+    fn apply(
+        &self,
+        service: &Service,
+        now: verify_model::UnixTime,
+    ) -> Result<Service, VerifyError> {
+        let mut next = service.clone();
+        if let Some(name) = &self.friendly_name {
+            next = next.with_friendly_name(name, now)?;
+        }
+        if let Some(totp) = &self.totp {
+            next = next.with_totp(totp.clone(), now)?;
+        }
+        if let Some(push) = &self.push {
+            next = next.with_push(push.clone(), now)?;
+        }
+        if let Some(passkeys) = &self.passkeys {
+            next = next.with_passkeys(passkeys.clone(), now)?;
+        }
+        if let Some(ttl) = self.unverified_factor_ttl {
+            next = next.with_unverified_factor_ttl(ttl, now)?;
+        }
+        if next.version() == service.version() {
+            return Ok(next);
+        }
+        // Each `with_*` bumps the version; the store's compare-and-set wants exactly
+        // one bump per write, so the settings are written as one change.
+        with_version(&next, service.version().saturating_add(1))
+    }
+}
+
+impl<S: Store> Verify<S> {
+    /// Creates a service named `friendly_name` with `settings` applied.
+    ///
+    /// # Errors
+    /// [`VerifyError::Model`] for a setting out of its limits;
+    /// [`VerifyError::Store`], [`VerifyError::Clock`].
+    pub async fn create_service(
+        &self,
+        friendly_name: &str,
+        settings: &ServiceSettings,
+    ) -> Result<Service, VerifyError> {
+        let now = self.now()?;
+        let created = self.with_rng(|rng| Service::create(friendly_name, now, rng))??;
+        let service = with_version(&settings.apply(&created, now)?, created.version())?;
+        self.store.insert_service(&service).await?;
+        Ok(service)
+    }
+
+    /// The service `sid`.
+    ///
+    /// # Errors
+    /// [`VerifyError::NotFound`]; [`VerifyError::Store`].
+    pub async fn fetch_service(&self, sid: ServiceSid) -> Result<Service, VerifyError> {
+        self.load_service(sid).await
+    }
+
+    /// A page of services.
+    ///
+    /// # Errors
+    /// [`VerifyError::Store`] (a page token of the other order among them).
+    pub async fn list_services(&self, query: &ListQuery) -> Result<Listing<Service>, VerifyError> {
+        Ok(self.store.list_services(query).await?)
+    }
+
+    /// Applies `settings` to the service `sid` (reloading and re-applying on a
+    /// concurrent update: the settings do not depend on the old values).
+    ///
+    /// # Errors
+    /// [`VerifyError::NotFound`]; [`VerifyError::Model`] for a setting out of its
+    /// limits; [`VerifyError::Conflict`] when the retries run out.
+    pub async fn update_service(
+        &self,
+        sid: ServiceSid,
+        settings: &ServiceSettings,
+    ) -> Result<Service, VerifyError> {
+        let now = self.now()?;
+        for _ in 0..=self.retries() {
+            let service = self.load_service(sid).await?;
+            let next = settings.apply(&service, now)?;
+            if next.version() == service.version() {
+                return Ok(service);
+            }
+            let written = self.store.update_service(&next).await;
+            if !is_conflict(&written) {
+                written?;
+                return Ok(next);
+            }
+        }
+        Err(conflict(Resource::Service))
+    }
+
+    /// Deletes the service `sid` with everything in it.
+    ///
+    /// # Errors
+    /// [`VerifyError::NotFound`]; [`VerifyError::Conflict`] when the retries run out.
+    pub async fn delete_service(&self, sid: ServiceSid) -> Result<(), VerifyError> {
+        for _ in 0..=self.retries() {
+            let service = self.load_service(sid).await?;
+            let deleted = self.store.delete_service(sid, service.version()).await;
+            if !is_conflict(&deleted) {
+                return Ok(deleted?);
+            }
+        }
+        Err(conflict(Resource::Service))
+    }
+
+    /// The entity of `service` named `identity`.
+    ///
+    /// # Errors
+    /// [`VerifyError::NotFound`]; [`VerifyError::Store`].
+    pub async fn fetch_entity(
+        &self,
+        service: ServiceSid,
+        identity: &Identity,
+    ) -> Result<Entity, VerifyError> {
+        self.load_entity(service, identity).await
+    }
+
+    /// Deletes the entity named `identity` with its factors and challenges, writing
+    /// one `factor.deleted` event per factor in the same write. A factor created or
+    /// changed concurrently makes the store refuse; the engine reloads and retries.
+    ///
+    /// # Errors
+    /// [`VerifyError::NotFound`]; [`VerifyError::Conflict`] when the retries run out.
+    pub async fn delete_entity(
+        &self,
+        service: ServiceSid,
+        identity: &Identity,
+    ) -> Result<(), VerifyError> {
+        let now = self.now()?;
+        for _ in 0..=self.retries() {
+            let entity = self.load_entity(service, identity).await?;
+            let factors = self.store.entity_factors(service, entity.sid()).await?;
+            let mut versions = Vec::with_capacity(factors.len());
+            let mut events: Vec<Event> = Vec::with_capacity(factors.len());
+            for factor in &factors {
+                versions.push((factor.sid(), factor.version()));
+                events.extend(factor.delete(now)?.events);
+            }
+            let deleted = self
+                .store
+                .delete_entity(service, entity.sid(), &versions, &events)
+                .await;
+            if !is_conflict(&deleted) {
+                return Ok(deleted?);
+            }
+        }
+        Err(conflict(Resource::Entity))
+    }
+
+    /// The entity named `identity`, created (with a fresh sid) if it does not exist
+    /// yet: entities are created implicitly by their first factor. Two racing first
+    /// factors both end up with the one entity that won the insert.
+    pub(crate) async fn entity_for_new_factor(
+        &self,
+        service: ServiceSid,
+        identity: &Identity,
+        now: verify_model::UnixTime,
+    ) -> Result<Entity, VerifyError> {
+        if let Some(entity) = self.store.get_entity_by_identity(service, identity).await? {
+            return Ok(entity);
+        }
+        let entity = self.with_rng(|rng| Entity::create(service, identity.clone(), now, rng))?;
+        match self.store.insert_entity(&entity).await {
+            Ok(()) => Ok(entity),
+            Err(verify_store::StoreError::Duplicate { .. }) => {
+                self.load_entity(service, identity).await
+            }
+            Err(other) => Err(other.into()),
+        }
+    }
+}
+
+/// `service` with its compare-and-set version set to `version` (the model offers one
+/// `with_*` per setting, each bumping the version; a settings change is one write).
+fn with_version(service: &Service, version: u64) -> Result<Service, VerifyError> {
+    let inconsistent = || VerifyError::Inconsistent {
+        resource: Resource::Service,
+        rule: "a service round-trips through its storage form",
+    };
+    let mut record = serde_json::to_value(service).map_err(|_| inconsistent())?;
+    let slot = record.get_mut("version").ok_or_else(inconsistent)?;
+    *slot = serde_json::Value::from(version);
+    serde_json::from_value(record).map_err(|_| inconsistent())
+}

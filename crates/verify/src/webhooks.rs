@@ -1,0 +1,200 @@
+//! Webhooks (create, fetch, list, update, delete) and the event outbox (drain,
+//! peek/ack, delivery requests).
+
+use verify_model::{ServiceSid, Webhook, WebhookEventType, WebhookSid, WebhookStatus};
+use verify_store::{ListQuery, Listing, OutboxEvent, Resource, Store};
+
+use crate::delivery::{WebhookRequest, WebhookSecret};
+use crate::engine::{Verify, conflict, is_conflict};
+use crate::error::VerifyError;
+
+/// A created webhook and its signing secret (`whsec_…`): give the secret to the
+/// receiver once; the resource JSON never shows it.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct CreatedWebhook {
+    /// The webhook.
+    pub webhook: Webhook,
+    /// Its Standard Webhooks signing secret.
+    pub secret: WebhookSecret,
+}
+
+/// Most webhooks fetched per page when building deliveries.
+const WEBHOOK_PAGE: u64 = 1000;
+
+impl<S: Store> Verify<S> {
+    /// Creates an enabled webhook of `service` for `event_types` (`*` or event
+    /// names) at `webhook_url`.
+    ///
+    /// # Errors
+    /// [`VerifyError::NotFound`] (service); [`VerifyError::Model`] for the name,
+    /// event types or URL.
+    pub async fn create_webhook(
+        &self,
+        service: ServiceSid,
+        friendly_name: &str,
+        event_types: Vec<WebhookEventType>,
+        webhook_url: &str,
+    ) -> Result<CreatedWebhook, VerifyError> {
+        let now = self.now()?;
+        let service = self.load_service(service).await?;
+        let webhook = self.with_rng(|rng| {
+            Webhook::create(
+                service.sid(),
+                friendly_name,
+                event_types,
+                webhook_url,
+                now,
+                rng,
+            )
+        })??;
+        self.store.insert_webhook(&webhook).await?;
+        let secret = WebhookSecret::from_bytes(webhook.secret().expose_secret());
+        Ok(CreatedWebhook { webhook, secret })
+    }
+
+    /// The webhook `sid` of `service`.
+    ///
+    /// # Errors
+    /// [`VerifyError::NotFound`]; [`VerifyError::Store`].
+    pub async fn fetch_webhook(
+        &self,
+        service: ServiceSid,
+        sid: WebhookSid,
+    ) -> Result<Webhook, VerifyError> {
+        self.store
+            .get_webhook(service, sid)
+            .await?
+            .ok_or(VerifyError::NotFound {
+                resource: Resource::Webhook,
+            })
+    }
+
+    /// A page of the webhooks of `service`.
+    ///
+    /// # Errors
+    /// [`VerifyError::Store`].
+    pub async fn list_webhooks(
+        &self,
+        service: ServiceSid,
+        query: &ListQuery,
+    ) -> Result<Listing<Webhook>, VerifyError> {
+        Ok(self.store.list_webhooks(service, query).await?)
+    }
+
+    /// Enables or disables the webhook `sid` (retried on a concurrent update).
+    ///
+    /// Only `status` can change: the model offers no other webhook update yet;
+    /// to change the URL or event types, create a new webhook and delete the old.
+    ///
+    /// # Errors
+    /// [`VerifyError::NotFound`]; [`VerifyError::Conflict`] when the retries run out.
+    pub async fn update_webhook_status(
+        &self,
+        service: ServiceSid,
+        sid: WebhookSid,
+        status: WebhookStatus,
+    ) -> Result<Webhook, VerifyError> {
+        let now = self.now()?;
+        for _ in 0..=self.retries() {
+            let webhook = self.fetch_webhook(service, sid).await?;
+            let next = webhook.with_status(status, now)?;
+            let written = self.store.update_webhook(&next).await;
+            if !is_conflict(&written) {
+                written?;
+                return Ok(next);
+            }
+        }
+        Err(conflict(Resource::Webhook))
+    }
+
+    /// Deletes the webhook `sid`.
+    ///
+    /// # Errors
+    /// [`VerifyError::NotFound`]; [`VerifyError::Conflict`] when the retries run out.
+    pub async fn delete_webhook(
+        &self,
+        service: ServiceSid,
+        sid: WebhookSid,
+    ) -> Result<(), VerifyError> {
+        for _ in 0..=self.retries() {
+            let webhook = self.fetch_webhook(service, sid).await?;
+            let deleted = self
+                .store
+                .delete_webhook(service, sid, webhook.version())
+                .await;
+            if !is_conflict(&deleted) {
+                return Ok(deleted?);
+            }
+        }
+        Err(conflict(Resource::Webhook))
+    }
+
+    /// Removes and returns up to `limit` of the oldest outbox events, in order
+    /// (at-most-once: concurrent drains never return one event twice). For
+    /// at-least-once delivery use [`Verify::peek_events`] and
+    /// [`Verify::ack_events`].
+    ///
+    /// # Errors
+    /// [`VerifyError::Store`].
+    pub async fn drain_events(&self, limit: usize) -> Result<Vec<OutboxEvent>, VerifyError> {
+        Ok(self.store.drain_events(limit).await?)
+    }
+
+    /// Up to `limit` outbox events after sequence `after`, without removing them.
+    ///
+    /// # Errors
+    /// [`VerifyError::Store`].
+    pub async fn peek_events(
+        &self,
+        after: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<OutboxEvent>, VerifyError> {
+        Ok(self.store.peek_events(after, limit).await?)
+    }
+
+    /// Removes the outbox events up to and including sequence `through`.
+    ///
+    /// # Errors
+    /// [`VerifyError::Store`].
+    pub async fn ack_events(&self, through: u64) -> Result<usize, VerifyError> {
+        Ok(self.store.ack_events(through).await?)
+    }
+
+    /// The signed delivery requests of one outbox event: one per enabled webhook of
+    /// the event's service that subscribed to its type, signed now (Standard
+    /// Webhooks). The host sends them (and retries with the same `webhook-id`).
+    ///
+    /// # Errors
+    /// [`VerifyError::Store`]; [`VerifyError::Webhook`].
+    pub async fn webhook_requests(
+        &self,
+        event: &OutboxEvent,
+    ) -> Result<Vec<WebhookRequest>, VerifyError> {
+        let now = self.now()?;
+        let page_size = verify_model::list::PageSize::new(WEBHOOK_PAGE)?;
+        let mut query = ListQuery::new(verify_model::list::ListOrder::Asc, page_size);
+        let mut requests = Vec::new();
+        loop {
+            let page = self
+                .store
+                .list_webhooks(event.event.service_sid, &query)
+                .await?;
+            for webhook in &page.items {
+                if let Some(request) = WebhookRequest::build(
+                    webhook,
+                    &event.event,
+                    event.sequence,
+                    self.config.account_sid,
+                    now,
+                )? {
+                    requests.push(request);
+                }
+            }
+            match page.next_page_token {
+                Some(token) => query = query.with_page_token(token),
+                None => return Ok(requests),
+            }
+        }
+    }
+}
