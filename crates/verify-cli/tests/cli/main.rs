@@ -1,6 +1,15 @@
 //! Integration tests of the `verify` binary against SPEC.md §11: one test binary,
 //! one module per command group.
 
+// Helpers outside `#[test]` functions are test code too: a broken fixture should fail
+// the test loudly, so the panicking shortcuts the library forbids are fine here.
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 mod push;
 mod support;
 mod totp;
