@@ -1,0 +1,230 @@
+//! Attestation statements: every format of WebAuthn Level 3 §8, X.509 chains, trust.
+//!
+//! [`verify_statement`] checks one attestation statement (`attStmt`) of a registration:
+//! its signature, every rule of its format, and whether its certificate chain reaches
+//! one of the [`TrustAnchors`] the host passed in, at the `now` passed in. Trust is
+//! *reported* in [`VerifiedStatement::trusted`], not enforced: the ceremony's policy
+//! decides whether an untrusted (or self / none) attestation is acceptable.
+//!
+//! No roots are built in; no clock or network is touched.
+
+pub mod trust;
+pub use trust::{AnchorScope, TrustAnchors};
+mod error;
+pub use error::AttestationError;
+mod android_key;
+mod android_safetynet;
+mod apple;
+mod der_tlv;
+mod fido_u2f;
+mod none;
+mod packed;
+mod statement;
+mod tpm;
+mod x509;
+
+use crate::crypto::{PublicKeyMaterial, SignatureAlgorithm};
+
+/// An attestation statement format (WebAuthn L3 §8, IANA "WebAuthn Attestation
+/// Statement Format Identifiers").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AttestationFormat {
+    /// `none` (§8.7).
+    None,
+    /// `packed` (§8.2).
+    Packed,
+    /// `fido-u2f` (§8.6).
+    FidoU2f,
+    /// `apple` (§8.8), Apple Anonymous Attestation.
+    Apple,
+    /// `tpm` (§8.3).
+    Tpm,
+    /// `android-key` (§8.4).
+    AndroidKey,
+    /// `android-safetynet` (§8.5).
+    AndroidSafetynet,
+}
+
+impl AttestationFormat {
+    /// The format named by an attestation object's `fmt` string, if verify knows it.
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "none" => Self::None,
+            "packed" => Self::Packed,
+            "fido-u2f" => Self::FidoU2f,
+            "apple" => Self::Apple,
+            "tpm" => Self::Tpm,
+            "android-key" => Self::AndroidKey,
+            "android-safetynet" => Self::AndroidSafetynet,
+            _ => return None,
+        })
+    }
+
+    /// The registered identifier (`"packed"`, `"fido-u2f"`, ...).
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Packed => "packed",
+            Self::FidoU2f => "fido-u2f",
+            Self::Apple => "apple",
+            Self::Tpm => "tpm",
+            Self::AndroidKey => "android-key",
+            Self::AndroidSafetynet => "android-safetynet",
+        }
+    }
+}
+
+/// The attestation type a verified statement conveys (WebAuthn L3 §6.5.4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AttestationType {
+    /// No attestation (`none` format).
+    None,
+    /// Self attestation: signed by the credential key itself.
+    SelfAttestation,
+    /// Basic attestation: an attestation key shared by a batch of authenticators.
+    Basic,
+    /// Attestation CA: a per-key certificate from a CA (TPM's AIK certificates).
+    AttCa,
+    /// Anonymization CA: a per-credential certificate (Apple).
+    AnonCa,
+}
+
+impl AttestationType {
+    /// The short name: `"none"`, `"self"`, `"basic"`, `"attca"` or `"anonca"`.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::SelfAttestation => "self",
+            Self::Basic => "basic",
+            Self::AttCa => "attca",
+            Self::AnonCa => "anonca",
+        }
+    }
+}
+
+/// Format-specific rules that are a matter of policy rather than of the specification.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AttestationPolicy {
+    /// android-key: accept `origin`/`purpose` found only in `softwareEnforced` (a key
+    /// not held in a TEE or StrongBox). Default `false`: both must be in
+    /// `teeEnforced`, as WebAuthn §8.4 recommends for relying parties that want
+    /// hardware-backed keys.
+    pub android_key_allow_software: bool,
+    /// android-safetynet: the oldest accepted `timestampMs`, as an age in seconds
+    /// before `now`. Default 60 s (go-webauthn and webauthn-rs use similar windows).
+    pub safetynet_max_age_secs: u64,
+    /// android-safetynet: allowed clock skew into the future, in seconds. Default 60.
+    pub safetynet_max_future_skew_secs: u64,
+    /// android-safetynet: require `ctsProfileMatch: true`. Default `true`.
+    pub safetynet_require_cts_profile_match: bool,
+}
+
+impl Default for AttestationPolicy {
+    fn default() -> Self {
+        Self {
+            android_key_allow_software: false,
+            safetynet_max_age_secs: 60,
+            safetynet_max_future_skew_secs: 60,
+            safetynet_require_cts_profile_match: true,
+        }
+    }
+}
+
+/// Everything [`verify_statement`] needs about one registration.
+#[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
+pub struct StatementInput<'a> {
+    /// The raw `authData` bytes as received.
+    pub authenticator_data: &'a [u8],
+    /// SHA-256 of the raw `clientDataJSON` bytes.
+    pub client_data_hash: &'a [u8; 32],
+    /// The AAGUID from the attested credential data.
+    pub aaguid: [u8; 16],
+    /// The credential ID from the attested credential data.
+    pub credential_id: &'a [u8],
+    /// The credential public key, decoded from its COSE_Key.
+    pub credential_key: PublicKeyMaterial<'a>,
+    /// The credential key's algorithm (COSE `alg`).
+    pub credential_algorithm: SignatureAlgorithm,
+    /// The `attStmt` value (a CBOR map).
+    pub statement: &'a ciborium::Value,
+    /// The current time, for certificate validity and SafetyNet timestamps.
+    pub now: verify_model::UnixTime,
+    /// The trust anchors the chain must reach for `trusted` to be `true`.
+    pub trust: &'a TrustAnchors,
+    /// Format-specific policy.
+    pub policy: &'a AttestationPolicy,
+}
+
+impl<'a> StatementInput<'a> {
+    /// Bundles the inputs (see the field docs).
+    #[must_use]
+    #[expect(clippy::too_many_arguments, reason = "one argument per field of a plain input bundle")]
+    pub const fn new(
+        authenticator_data: &'a [u8],
+        client_data_hash: &'a [u8; 32],
+        aaguid: [u8; 16],
+        credential_id: &'a [u8],
+        credential_key: PublicKeyMaterial<'a>,
+        credential_algorithm: SignatureAlgorithm,
+        statement: &'a ciborium::Value,
+        now: verify_model::UnixTime,
+        trust: &'a TrustAnchors,
+        policy: &'a AttestationPolicy,
+    ) -> Self {
+        Self {
+            authenticator_data,
+            client_data_hash,
+            aaguid,
+            credential_id,
+            credential_key,
+            credential_algorithm,
+            statement,
+            now,
+            trust,
+            policy,
+        }
+    }
+}
+
+/// The outcome of a successful statement verification.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct VerifiedStatement {
+    /// The statement's format.
+    pub format: AttestationFormat,
+    /// The attestation type the statement conveys.
+    pub attestation_type: AttestationType,
+    /// DER certificates, leaf first (as in `x5c`); empty for none and self.
+    pub trust_path: Vec<Vec<u8>>,
+    /// Whether the chain reached one of the anchors at `now`.
+    pub trusted: bool,
+}
+
+/// Verifies the statement's signature and every format rule.
+///
+/// Trust is reported in [`VerifiedStatement::trusted`], not enforced: the ceremony's
+/// policy decides whether untrusted is OK.
+///
+/// # Errors
+/// An [`AttestationError`] naming the first rule the statement breaks.
+pub fn verify_statement(
+    format: AttestationFormat,
+    input: &StatementInput<'_>,
+) -> Result<VerifiedStatement, AttestationError> {
+    match format {
+        AttestationFormat::None => none::verify(input),
+        AttestationFormat::Packed => packed::verify(input),
+        AttestationFormat::FidoU2f => fido_u2f::verify(input),
+        AttestationFormat::Apple => apple::verify(input),
+        AttestationFormat::Tpm => tpm::verify(input),
+        AttestationFormat::AndroidKey => android_key::verify(input),
+        AttestationFormat::AndroidSafetynet => android_safetynet::verify(input),
+    }
+}
