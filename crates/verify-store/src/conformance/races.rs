@@ -50,6 +50,12 @@ async fn join_all(
     Ok(endings)
 }
 
+/// A start line: every racer reads before any writes, so the first round really
+/// races (without it, fast stores finish one task before the next starts).
+fn start_line() -> std::sync::Arc<tokio::sync::Barrier> {
+    std::sync::Arc::new(tokio::sync::Barrier::new(RACERS))
+}
+
 async fn load_challenge<S: Store>(
     check: &'static str,
     store: &S,
@@ -104,15 +110,21 @@ pub async fn race_challenge_approval<S: Store + Clone + 'static>(store: S) -> Re
     );
     let before = outbox_types(C, &store).await?.len();
 
+    let start = start_line();
     let mut handles = Vec::new();
     for racer in 0..RACERS {
         let store = store.clone();
         let phone = phone.clone();
+        let start = std::sync::Arc::clone(&start);
         let (service, sid) = (service.sid(), challenge.sid());
         handles.push(tokio::spawn(async move {
             let answer = verify_model::AnswerInput::new(at(30)).with_factor(&phone);
-            for _ in 0..MAX_ROUNDS {
-                let current = load_challenge(C, &store, service, sid).await?;
+            for round in 0..MAX_ROUNDS {
+                let current = load_challenge(C, &store, service, sid).await;
+                if round == 0 {
+                    start.wait().await;
+                }
+                let current = current?;
                 let decided = if racer % 2 == 0 {
                     current.approve(&answer)
                 } else {
@@ -198,13 +210,19 @@ pub async fn race_totp_step<S: Store + Clone + 'static>(store: S) -> Result<(), 
     }
 
     let mut handles = Vec::new();
+    let start = start_line();
     for sid in challenges {
         let store = store.clone();
+        let start = std::sync::Arc::clone(&start);
         let (service, factor_sid) = (service.sid(), factor.sid());
         handles.push(tokio::spawn(async move {
-            for _ in 0..MAX_ROUNDS {
-                let factor = load_factor(C, &store, service, factor_sid).await?;
-                let challenge = load_challenge(C, &store, service, sid).await?;
+            for round in 0..MAX_ROUNDS {
+                let factor = load_factor(C, &store, service, factor_sid).await;
+                let challenge = load_challenge(C, &store, service, sid).await;
+                if round == 0 {
+                    start.wait().await;
+                }
+                let (factor, challenge) = (factor?, challenge?);
                 let Ok(paired) = challenge.approve_totp(&factor, STEP, at(50)) else {
                     return Ok(Ending::TooLate);
                 };
@@ -344,17 +362,23 @@ pub async fn race_sign_count<S: Store + Clone + 'static>(store: S) -> Result<(),
     };
 
     let mut handles = Vec::new();
+    let start = start_line();
     for (index, sid) in challenges.into_iter().enumerate() {
         let store = store.clone();
+        let start = std::sync::Arc::clone(&start);
         let (service, factor_sid) = (service.sid(), passkey.sid());
         let count = u32::try_from(index)
             .unwrap_or(u32::MAX)
             .saturating_add(1)
             .saturating_mul(10);
         handles.push(tokio::spawn(async move {
-            for _ in 0..MAX_ROUNDS {
-                let factor = load_factor(C, &store, service, factor_sid).await?;
-                let challenge = load_challenge(C, &store, service, sid).await?;
+            for round in 0..MAX_ROUNDS {
+                let factor = load_factor(C, &store, service, factor_sid).await;
+                let challenge = load_challenge(C, &store, service, sid).await;
+                if round == 0 {
+                    start.wait().await;
+                }
+                let (factor, challenge) = (factor?, challenge?);
                 let Ok(paired) = challenge.approve_passkey(&factor, count, false, at(30)) else {
                     return Ok(Ending::TooLate);
                 };
@@ -473,12 +497,15 @@ pub async fn race_outbox_drain<S: Store + Clone + 'static>(store: S) -> Result<(
         "a write with many events"
     );
 
+    let start = std::sync::Arc::new(tokio::sync::Barrier::new(8));
     let mut handles = Vec::new();
     for _ in 0..8 {
         let store = store.clone();
+        let start = std::sync::Arc::clone(&start);
         handles.push(tokio::spawn(async move {
+            start.wait().await;
             let mut got = Vec::new();
-            loop {
+            for _ in 0..MAX_ROUNDS {
                 let batch = match store.drain_events(7).await {
                     Ok(batch) => batch,
                     Err(error) => return Err(Failure::new(C, format!("drain failed: {error:?}"))),
@@ -496,6 +523,10 @@ pub async fn race_outbox_drain<S: Store + Clone + 'static>(store: S) -> Result<(
                 got.extend(batch.into_iter().map(|e| e.sequence));
                 tokio::task::yield_now().await;
             }
+            Err(Failure::new(
+                C,
+                "the outbox never emptied: drains do not remove events".to_owned(),
+            ))
         }));
     }
     let mut all = Vec::new();
