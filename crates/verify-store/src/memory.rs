@@ -881,3 +881,154 @@ impl Store for MemoryStore {
         Ok(drained)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand_chacha::ChaCha20Rng;
+    use rand_chacha::rand_core::SeedableRng;
+    use verify_model::{WebhookEventType, WebhookStatus};
+
+    const T0: UnixTime = UnixTime::from_secs(1_767_225_600);
+
+    fn block_on<F: Future>(future: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(future)
+    }
+
+    fn service_with_webhook(store: &MemoryStore) -> (Service, Webhook) {
+        let mut rng = ChaCha20Rng::seed_from_u64(1);
+        let service = Service::create("Owl Bank", T0, &mut rng).unwrap();
+        let webhook = Webhook::create(
+            service.sid(),
+            "Events",
+            vec![WebhookEventType::All],
+            "https://hooks.example.com/",
+            T0,
+            &mut rng,
+        )
+        .unwrap();
+        block_on(async {
+            store.insert_service(&service).await.unwrap();
+            store.insert_webhook(&webhook).await.unwrap();
+        });
+        (service, webhook)
+    }
+
+    #[test]
+    fn debug_shows_counts_only() {
+        let store = MemoryStore::new();
+        let (service, _) = service_with_webhook(&store);
+        let debug = format!("{store:?}");
+        assert!(debug.contains("services: 1"), "{debug}");
+        assert!(debug.contains("webhooks: 1"), "{debug}");
+        assert!(!debug.contains(&service.sid().to_string()), "{debug}");
+    }
+
+    #[test]
+    fn clones_share_one_state() {
+        let store = MemoryStore::new();
+        let handle = store.clone();
+        let (service, _) = service_with_webhook(&handle);
+        drop(handle);
+        let read = block_on(store.get_service(service.sid())).unwrap();
+        assert_eq!(read, Some(service));
+    }
+
+    #[test]
+    fn an_unbumped_update_is_an_invalid_write_not_a_conflict() {
+        let store = MemoryStore::new();
+        let (service, webhook) = service_with_webhook(&store);
+        let err = block_on(store.update_service(&service)).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                StoreError::InvalidWrite {
+                    resource: Resource::Service,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        let err = block_on(store.update_webhook(&webhook)).unwrap_err();
+        assert_eq!(err.kind(), "invalid_write");
+        let disabled = webhook.with_status(WebhookStatus::Disabled, T0).unwrap();
+        block_on(store.update_webhook(&disabled)).unwrap();
+    }
+
+    #[test]
+    fn a_write_from_another_service_is_not_found() {
+        let store = MemoryStore::new();
+        let (_, webhook) = service_with_webhook(&store);
+        let mut rng = ChaCha20Rng::seed_from_u64(2);
+        let other = Service::create("Other", T0, &mut rng).unwrap();
+        block_on(store.insert_service(&other)).unwrap();
+        let err = block_on(store.delete_webhook(other.sid(), webhook.sid(), 0)).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                StoreError::NotFound {
+                    resource: Resource::Webhook,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn ack_through_the_last_possible_sequence_empties_the_outbox() {
+        let store = MemoryStore::new();
+        {
+            let mut state = store.lock();
+            state.next_sequence = u64::MAX - 1;
+        }
+        let mut rng = ChaCha20Rng::seed_from_u64(3);
+        let service = Service::create("Owl Bank", T0, &mut rng).unwrap();
+        let entity = Entity::create(
+            service.sid(),
+            Identity::parse("user-0001").unwrap(),
+            T0,
+            &mut rng,
+        );
+        let kind = FactorKind::totp(
+            verify_model::TotpSecret::generate(&mut rng),
+            verify_model::TotpAlgorithm::default(),
+            verify_model::TotpParams::default(),
+        );
+        let new = verify_model::NewFactor::new(
+            service.sid(),
+            entity.sid(),
+            entity.identity().clone(),
+            "App",
+        );
+        let created = Factor::create(new, kind, T0, &mut rng).unwrap();
+        let event = created.events.first().unwrap().clone();
+        store.lock().append(&[event.clone(), event]);
+        let sequences: Vec<u64> = block_on(store.peek_events(None, 10))
+            .unwrap()
+            .iter()
+            .map(|e| e.sequence)
+            .collect();
+        assert_eq!(sequences, [u64::MAX - 1, u64::MAX]);
+        assert_eq!(block_on(store.ack_events(u64::MAX)).unwrap(), 2);
+        assert!(block_on(store.peek_events(None, 10)).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_poisoned_lock_still_serves() {
+        let store = MemoryStore::new();
+        let (service, _) = service_with_webhook(&store);
+        let clone = store.clone();
+        let result = std::thread::spawn(move || {
+            let _guard = clone.lock();
+            panic!("poison the lock");
+        })
+        .join();
+        assert!(result.is_err());
+        let read = block_on(store.get_service(service.sid())).unwrap();
+        assert_eq!(read, Some(service));
+    }
+}

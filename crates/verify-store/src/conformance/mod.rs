@@ -1,4 +1,4 @@
-//! The conformance suite: checks any [`Store`] runs against itself.
+//! The conformance suite: checks any [`Store`](crate::Store) runs against itself.
 //!
 //! Each check is an `async fn(store) -> Result<(), Failure>` that starts from an
 //! **empty** store, builds its records with a seeded RNG and a fixed clock, and returns

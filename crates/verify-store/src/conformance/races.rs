@@ -84,7 +84,7 @@ async fn load_factor<S: Store>(
     }
 }
 
-/// [`RACERS`] tasks answer one push challenge (half approve, half deny), each
+/// Sixteen tasks answer one push challenge (half approve, half deny), each
 /// reloading and retrying on a conflict: exactly one answer wins, the stored status
 /// is the winner's, and exactly one event is written.
 ///
@@ -187,7 +187,7 @@ pub async fn race_challenge_approval<S: Store + Clone + 'static>(store: S) -> Re
     Ok(())
 }
 
-/// [`RACERS`] tasks each answer their own TOTP challenge with a code of the same
+/// Sixteen tasks each answer their own TOTP challenge with a code of the same
 /// time step: exactly one approval; every other task sees the step as used.
 ///
 /// # Errors
@@ -307,7 +307,7 @@ fn sign_count_of(factor: &Factor) -> Option<u32> {
     }
 }
 
-/// [`RACERS`] tasks each approve their own passkey challenge with a different sign
+/// Sixteen tasks each approve their own passkey challenge with a different sign
 /// count while a watcher reads the factor: the count read never goes down, ends at
 /// the highest, and a write from a stale read is refused.
 ///

@@ -5,4 +5,5 @@
 mod conformance {
     verify_store::conformance_suite!(verify_store::MemoryStore::new);
 }
+mod interleavings;
 mod suite_detects;
