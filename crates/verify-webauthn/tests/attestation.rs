@@ -1,0 +1,1026 @@
+//! Attestation statements against the W3C WebAuthn Level 3 test vectors
+//! (`testdata/attestation/w3c-l3-registrations.json`), with and without the vectors'
+//! attestation root as trust anchor, inside and outside certificate validity, and with
+//! a negative case for every rule.
+//!
+//! The attestation object, authData and COSE key are taken apart here with ciborium
+//! alone, so these tests do not depend on the crate's own response parsers.
+
+use ciborium::Value;
+use der::Decode as _;
+use sha2::{Digest as _, Sha256};
+use verify_model::UnixTime;
+use verify_webauthn::attestation::{
+    AnchorScope, AttestationError, AttestationFormat, AttestationPolicy, AttestationType,
+    StatementInput, TrustAnchors, VerifiedStatement, verify_statement,
+};
+use verify_webauthn::crypto::{EcCurve, PublicKeyMaterial, SignatureAlgorithm};
+
+const VECTORS: &str = include_str!("../testdata/attestation/w3c-l3-registrations.json");
+/// 2026-01-01T00:00:00Z: inside the vectors' certificates (2024-01-01 .. 3024-01-01).
+const NOW: UnixTime = UnixTime::from_secs(1_767_225_600);
+/// 2023-06-01: before every certificate's notBefore.
+const BEFORE: UnixTime = UnixTime::from_secs(1_685_577_600);
+/// 3024-06-01: after every certificate's notAfter.
+const AFTER: UnixTime = UnixTime::from_secs(33_274_108_800);
+
+/// One registration, taken apart.
+struct Registration {
+    id: String,
+    format: AttestationFormat,
+    statement: Value,
+    auth_data: Vec<u8>,
+    client_data_hash: [u8; 32],
+    aaguid: [u8; 16],
+    credential_id: Vec<u8>,
+    cose_key: Value,
+}
+
+impl Registration {
+    fn key(&self) -> Option<(SignatureAlgorithm, PublicKeyMaterial<'_>)> {
+        cose_key(&self.cose_key)
+    }
+}
+
+fn map_get<'v>(map: &'v Value, key: &Value) -> Option<&'v Value> {
+    map.as_map()?.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+}
+
+fn int(i: i64) -> Value {
+    Value::Integer(i.into())
+}
+
+fn text(s: &str) -> Value {
+    Value::Text(s.to_owned())
+}
+
+/// A COSE_Key (EC2, OKP Ed25519, RSA) as raw material.
+fn cose_key(key: &Value) -> Option<(SignatureAlgorithm, PublicKeyMaterial<'_>)> {
+    let get = |label: i64| map_get(key, &int(label));
+    let alg = i64::try_from(get(3)?.as_integer()?).ok()?;
+    let alg = SignatureAlgorithm::from_cose(alg)?;
+    let kty = i64::try_from(get(1)?.as_integer()?).ok()?;
+    let material = match kty {
+        2 => {
+            let curve = match i64::try_from(get(-1)?.as_integer()?).ok()? {
+                1 => EcCurve::P256,
+                2 => EcCurve::P384,
+                3 => EcCurve::P521,
+                _ => return None,
+            };
+            PublicKeyMaterial::Ec {
+                curve,
+                x: get(-2)?.as_bytes()?,
+                y: get(-3)?.as_bytes()?,
+            }
+        }
+        1 => PublicKeyMaterial::Ed25519 {
+            x: get(-2)?.as_bytes()?,
+        },
+        3 => PublicKeyMaterial::Rsa {
+            n: get(-1)?.as_bytes()?,
+            e: get(-2)?.as_bytes()?,
+        },
+        _ => return None,
+    };
+    Some((alg, material))
+}
+
+fn registrations() -> Vec<Registration> {
+    let doc: serde_json::Value = serde_json::from_str(VECTORS).unwrap();
+    doc["vectors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            let client_data = hex::decode(v["clientDataJSON"].as_str().unwrap()).unwrap();
+            let object = hex::decode(v["attestationObject"].as_str().unwrap()).unwrap();
+            let object: Value = ciborium::from_reader(object.as_slice()).unwrap();
+            let fmt = map_get(&object, &text("fmt")).unwrap().as_text().unwrap();
+            let statement = map_get(&object, &text("attStmt")).unwrap().clone();
+            let auth_data = map_get(&object, &text("authData"))
+                .unwrap()
+                .as_bytes()
+                .unwrap()
+                .clone();
+            assert_eq!(auth_data[32] & 0x40, 0x40, "AT flag");
+            let aaguid: [u8; 16] = auth_data[37..53].try_into().unwrap();
+            let id_len = usize::from(u16::from_be_bytes([auth_data[53], auth_data[54]]));
+            let credential_id = auth_data[55..55 + id_len].to_vec();
+            let mut rest = &auth_data[55 + id_len..];
+            let cose_key: Value = ciborium::from_reader(&mut rest).unwrap();
+            assert!(rest.is_empty(), "no extensions in these vectors");
+            Registration {
+                id: v["id"].as_str().unwrap().to_owned(),
+                format: AttestationFormat::from_name(fmt).unwrap(),
+                statement,
+                auth_data,
+                client_data_hash: Sha256::digest(&client_data).into(),
+                aaguid,
+                credential_id,
+                cose_key,
+            }
+        })
+        .collect()
+}
+
+fn find(regs: &[Registration], id: &str) -> usize {
+    regs.iter()
+        .position(|r| r.id == format!("sctn-test-vectors-{id}"))
+        .unwrap()
+}
+
+fn root_der() -> Vec<u8> {
+    let doc: serde_json::Value = serde_json::from_str(VECTORS).unwrap();
+    hex::decode(doc["root_der_hex"].as_str().unwrap()).unwrap()
+}
+
+fn root_anchor() -> TrustAnchors {
+    TrustAnchors::from_der([root_der().as_slice()]).unwrap()
+}
+
+/// Verifies `reg` with a replaced statement / authData / policy as needed.
+struct Run<'r> {
+    reg: &'r Registration,
+    statement: Option<Value>,
+    auth_data: Option<Vec<u8>>,
+    client_data_hash: Option<[u8; 32]>,
+    aaguid: Option<[u8; 16]>,
+    now: UnixTime,
+    trust: TrustAnchors,
+    policy: AttestationPolicy,
+}
+
+impl<'r> Run<'r> {
+    fn new(reg: &'r Registration) -> Self {
+        Self {
+            reg,
+            statement: None,
+            auth_data: None,
+            client_data_hash: None,
+            aaguid: None,
+            now: NOW,
+            trust: root_anchor(),
+            policy: AttestationPolicy::default(),
+        }
+    }
+
+    fn with_key(
+        &self,
+        algorithm: SignatureAlgorithm,
+        key: PublicKeyMaterial<'_>,
+    ) -> Result<VerifiedStatement, AttestationError> {
+        let statement = self.statement.as_ref().unwrap_or(&self.reg.statement);
+        let auth_data = self.auth_data.as_deref().unwrap_or(&self.reg.auth_data);
+        let hash = self.client_data_hash.unwrap_or(self.reg.client_data_hash);
+        let input = StatementInput::new(
+            auth_data,
+            &hash,
+            self.aaguid.unwrap_or(self.reg.aaguid),
+            &self.reg.credential_id,
+            key,
+            algorithm,
+            statement,
+            self.now,
+            &self.trust,
+            &self.policy,
+        );
+        verify_statement(self.reg.format, &input)
+    }
+
+    fn go(&self) -> Result<VerifiedStatement, AttestationError> {
+        let (alg, key) = self.reg.key().expect("representable credential key");
+        self.with_key(alg, key)
+    }
+}
+
+/// What a vector must give under the default policy with the W3C root as anchor.
+#[derive(Debug)]
+enum Expect {
+    Verified(AttestationType, bool),
+    Rejected(AttestationError),
+    /// The credential's algorithm (Ed448) has no [`SignatureAlgorithm`]: rejected
+    /// before attestation is looked at.
+    Unsupported,
+}
+
+fn expectations() -> Vec<(&'static str, Expect)> {
+    use AttestationType as T;
+    use Expect::*;
+    vec![
+        ("none-es256", Verified(T::None, false)),
+        ("packed-self-es256", Verified(T::SelfAttestation, false)),
+        ("none-es256-crossOrigin", Verified(T::None, false)),
+        ("none-es256-topOrigin", Verified(T::None, false)),
+        ("none-es256-long-credential-id", Verified(T::None, false)),
+        ("packed-es256", Verified(T::Basic, true)),
+        ("packed-es384", Verified(T::Basic, true)),
+        ("packed-es512", Verified(T::Basic, true)),
+        ("packed-rs256", Verified(T::Basic, true)),
+        ("packed-eddsa", Verified(T::Basic, true)),
+        ("packed-ed448", Unsupported),
+        ("tpm-es256", Verified(T::AttCa, true)),
+        (
+            "android-key-es256",
+            Rejected(AttestationError::AndroidKeyOrigin {
+                list: "teeEnforced",
+            }),
+        ),
+        ("apple-es256", Verified(T::AnonCa, true)),
+        ("fido-u2f-es256", Verified(T::Basic, true)),
+    ]
+}
+
+#[test]
+fn w3c_vectors_default_policy_with_root_anchor() {
+    let regs = registrations();
+    assert_eq!(regs.len(), expectations().len());
+    for (id, expect) in expectations() {
+        let reg = &regs[find(&regs, id)];
+        match expect {
+            Expect::Verified(ty, trusted) => {
+                let got = Run::new(reg).go().unwrap_or_else(|e| panic!("{id}: {e}"));
+                assert_eq!(got.format, reg.format, "{id}");
+                assert_eq!(got.attestation_type, ty, "{id}");
+                assert_eq!(got.trusted, trusted, "{id}");
+                let has_x5c = map_get(&reg.statement, &text("x5c")).is_some();
+                assert_eq!(got.trust_path.is_empty(), !has_x5c, "{id}");
+                assert!(!got.trust_path.contains(&root_der()), "{id}: x5c never holds the root");
+            }
+            Expect::Rejected(error) => {
+                assert_eq!(Run::new(reg).go().unwrap_err(), error, "{id}");
+            }
+            Expect::Unsupported => {
+                let alg = map_get(&reg.cose_key, &int(3)).unwrap().as_integer().unwrap();
+                let alg = i64::try_from(alg).unwrap();
+                assert_eq!(alg, -53, "{id}");
+                assert_eq!(SignatureAlgorithm::from_cose(alg), None, "{id}");
+                assert!(reg.key().is_none(), "{id}");
+            }
+        }
+    }
+}
+
+#[test]
+fn without_anchors_every_chain_is_untrusted() {
+    for reg in registrations().iter().filter(|r| r.key().is_some()) {
+        let mut run = Run::new(reg);
+        run.trust = TrustAnchors::new();
+        if let Ok(got) = run.go() {
+            assert!(!got.trusted, "{}", reg.id);
+        } else {
+            assert_eq!(reg.format, AttestationFormat::AndroidKey, "{}", reg.id);
+        }
+    }
+}
+
+#[test]
+fn outside_certificate_validity_is_rejected() {
+    for reg in registrations().iter().filter(|r| r.key().is_some()) {
+        let has_x5c = map_get(&reg.statement, &text("x5c")).is_some();
+        for now in [BEFORE, AFTER] {
+            let mut run = Run::new(reg);
+            run.now = now;
+            let got = run.go();
+            if !has_x5c {
+                assert!(got.is_ok(), "{}: no certificate, no validity", reg.id);
+                continue;
+            }
+            if reg.format == AttestationFormat::AndroidKey {
+                assert!(got.is_err(), "{}", reg.id);
+                continue;
+            }
+            match got.unwrap_err() {
+                AttestationError::CertificateNotYetValid { index: 0, now: n, .. } => {
+                    assert_eq!((now, n), (BEFORE, BEFORE.as_secs()), "{}", reg.id);
+                }
+                AttestationError::CertificateExpired { index: 0, now: n, .. } => {
+                    assert_eq!((now, n), (AFTER, AFTER.as_secs()), "{}", reg.id);
+                }
+                other => panic!("{}: {other}", reg.id),
+            }
+        }
+    }
+}
+
+#[test]
+fn android_key_vector_is_rejected_even_when_software_lists_are_allowed() {
+    let regs = registrations();
+    let mut run = Run::new(&regs[find(&regs, "android-key-es256")]);
+    run.policy.android_key_allow_software = true;
+    assert_eq!(
+        run.go().unwrap_err(),
+        AttestationError::AndroidKeyOrigin {
+            list: "teeEnforced/softwareEnforced"
+        }
+    );
+}
+
+#[test]
+fn anchor_scopes_limit_what_a_root_vouches_for() {
+    let regs = registrations();
+    let packed = &regs[find(&regs, "packed-es256")];
+    let tpm = &regs[find(&regs, "tpm-es256")];
+    let root = root_der();
+
+    let mut by_format = TrustAnchors::new();
+    by_format
+        .add_der(AnchorScope::Format(AttestationFormat::Packed), &root)
+        .unwrap();
+    let mut run = Run::new(packed);
+    run.trust = by_format.clone();
+    assert!(run.go().unwrap().trusted);
+    let mut run = Run::new(tpm);
+    run.trust = by_format;
+    assert!(!run.go().unwrap().trusted);
+
+    let mut by_aaguid = TrustAnchors::new();
+    by_aaguid.add_der(AnchorScope::Aaguid(tpm.aaguid), &root).unwrap();
+    let mut run = Run::new(tpm);
+    run.trust = by_aaguid.clone();
+    assert!(run.go().unwrap().trusted);
+    let mut run = Run::new(packed);
+    run.trust = by_aaguid;
+    assert!(!run.go().unwrap().trusted);
+}
+
+#[test]
+fn pem_anchor_is_equivalent_to_der() {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(root_der());
+    let mut pem = String::from("junk before\n-----BEGIN CERTIFICATE-----\n");
+    for line in b64.as_bytes().chunks(64) {
+        pem.push_str(core::str::from_utf8(line).unwrap());
+        pem.push('\n');
+    }
+    pem.push_str("-----END CERTIFICATE-----\n");
+    let anchors = TrustAnchors::from_pem(&pem).unwrap();
+    assert_eq!(anchors.len(), 1);
+    let regs = registrations();
+    let mut run = Run::new(&regs[find(&regs, "apple-es256")]);
+    run.trust = anchors;
+    assert!(run.go().unwrap().trusted);
+}
+
+#[test]
+fn chain_not_reaching_the_anchor_is_untrusted() {
+    let regs = registrations();
+    // Another vector's leaf is a valid certificate but not the issuer of this chain.
+    let apple = &regs[find(&regs, "apple-es256")];
+    let apple_leaf = x5c(apple)[0].clone();
+    for id in ["packed-es256", "tpm-es256", "fido-u2f-es256"] {
+        let mut run = Run::new(&regs[find(&regs, id)]);
+        run.trust = TrustAnchors::from_der([apple_leaf.as_slice()]).unwrap();
+        assert!(!run.go().unwrap().trusted, "{id}");
+    }
+}
+
+#[test]
+fn anchor_outside_its_validity_does_not_vouch() {
+    // The apple leaf as its own anchor (byte-equal) trusts the chain only while valid;
+    // outside validity the chain check itself fails first.
+    let regs = registrations();
+    let apple = &regs[find(&regs, "apple-es256")];
+    let leaf = x5c(apple)[0].clone();
+    let mut run = Run::new(apple);
+    run.trust = TrustAnchors::from_der([leaf.as_slice()]).unwrap();
+    assert!(run.go().unwrap().trusted);
+}
+
+fn x5c(reg: &Registration) -> Vec<Vec<u8>> {
+    map_get(&reg.statement, &text("x5c"))
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_bytes().unwrap().clone())
+        .collect()
+}
+
+/// A copy of `statement` with `key` set to `value` (added when absent, removed when
+/// `None`).
+fn with_member(statement: &Value, key: &str, value: Option<Value>) -> Value {
+    let mut entries: Vec<(Value, Value)> = statement
+        .as_map()
+        .unwrap()
+        .iter()
+        .filter(|(k, _)| k != &text(key))
+        .cloned()
+        .collect();
+    if let Some(value) = value {
+        entries.push((text(key), value));
+    }
+    Value::Map(entries)
+}
+
+fn flip(bytes: &[u8], index: usize, bit: u8) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    out[index] ^= 1 << bit;
+    out
+}
+
+#[test]
+fn bit_flips_in_signatures_are_rejected() {
+    let regs = registrations();
+    for reg in regs.iter().filter(|r| r.key().is_some()) {
+        let Some(sig) = map_get(&reg.statement, &text("sig")) else {
+            continue;
+        };
+        let sig = sig.as_bytes().unwrap();
+        if reg.format == AttestationFormat::AndroidKey {
+            continue; // rejected anyway; see the vector table
+        }
+        for index in (0..sig.len()).step_by(7).chain([sig.len() - 1]) {
+            for bit in [0, 7] {
+                let mut run = Run::new(reg);
+                let flipped = Value::Bytes(flip(sig, index, bit));
+                run.statement = Some(with_member(&reg.statement, "sig", Some(flipped)));
+                assert!(run.go().is_err(), "{} sig[{index}] bit {bit}", reg.id);
+            }
+        }
+    }
+}
+
+#[test]
+fn bit_flips_in_signed_data_are_rejected() {
+    let regs = registrations();
+    for reg in regs
+        .iter()
+        .filter(|r| r.key().is_some() && r.format != AttestationFormat::None)
+    {
+        // fido-u2f signs only rpIdHash of authData (plus the credential ID and key,
+        // passed separately; see `fido_u2f_rules`), not flags or signCount (§8.6).
+        let indexes: &[usize] = if reg.format == AttestationFormat::FidoU2f {
+            &[0, 31]
+        } else {
+            &[0, 32, 33, 36, reg.auth_data.len() - 1]
+        };
+        for &index in indexes {
+            let mut run = Run::new(reg);
+            run.auth_data = Some(flip(&reg.auth_data, index, 3));
+            assert!(run.go().is_err(), "{} authData[{index}]", reg.id);
+        }
+        for index in [0, 31] {
+            let mut run = Run::new(reg);
+            let mut hash = reg.client_data_hash;
+            hash[index] ^= 0x10;
+            run.client_data_hash = Some(hash);
+            assert!(run.go().is_err(), "{} clientDataHash[{index}]", reg.id);
+        }
+    }
+}
+
+#[test]
+fn signature_failures_are_opaque() {
+    let regs = registrations();
+    for id in ["packed-self-es256", "packed-es256", "packed-rs256", "packed-eddsa", "fido-u2f-es256"] {
+        let reg = &regs[find(&regs, id)];
+        let mut run = Run::new(reg);
+        run.client_data_hash = Some([0; 32]);
+        assert_eq!(run.go().unwrap_err(), AttestationError::SignatureInvalid, "{id}");
+    }
+}
+
+#[test]
+fn tpm_cert_info_and_pub_area_flips_are_rejected() {
+    let regs = registrations();
+    let reg = &regs[find(&regs, "tpm-es256")];
+    for field in ["certInfo", "pubArea"] {
+        let original = map_get(&reg.statement, &text(field)).unwrap().as_bytes().unwrap();
+        for index in 0..original.len() {
+            let mut run = Run::new(reg);
+            let flipped = Value::Bytes(flip(original, index, 0));
+            run.statement = Some(with_member(&reg.statement, field, Some(flipped)));
+            assert!(run.go().is_err(), "{field}[{index}]");
+        }
+        // Trailing bytes.
+        let mut longer = original.clone();
+        longer.push(0);
+        let mut run = Run::new(reg);
+        run.statement = Some(with_member(&reg.statement, field, Some(Value::Bytes(longer))));
+        assert_eq!(
+            run.go().unwrap_err(),
+            AttestationError::TpmStructure {
+                structure: if field == "certInfo" { "certInfo" } else { "pubArea" },
+                reason: "trailing bytes"
+            }
+        );
+    }
+}
+
+#[test]
+fn tpm_statement_rules() {
+    let regs = registrations();
+    let reg = &regs[find(&regs, "tpm-es256")];
+    let mut run = Run::new(reg);
+    run.statement = Some(with_member(&reg.statement, "ver", Some(text("1.2"))));
+    assert_eq!(
+        run.go().unwrap_err(),
+        AttestationError::TpmCheck {
+            check: "ver == \"2.0\""
+        }
+    );
+    // magic is certInfo's first four bytes: a changed magic is named as such.
+    let cert_info = map_get(&reg.statement, &text("certInfo")).unwrap().as_bytes().unwrap();
+    let mut run = Run::new(reg);
+    let bad = Value::Bytes(flip(cert_info, 0, 0));
+    run.statement = Some(with_member(&reg.statement, "certInfo", Some(bad)));
+    assert_eq!(
+        run.go().unwrap_err(),
+        AttestationError::TpmCheck {
+            check: "certInfo.magic == TPM_GENERATED_VALUE"
+        }
+    );
+    // A different credential key than the one in pubArea.
+    let other = &regs[find(&regs, "packed-es256")];
+    let (alg, key) = other.key().unwrap();
+    assert_eq!(
+        Run::new(reg).with_key(alg, key).unwrap_err(),
+        AttestationError::TpmCheck {
+            check: "pubArea key == credential public key"
+        }
+    );
+    for field in ["ver", "alg", "sig", "certInfo", "pubArea", "x5c"] {
+        let mut run = Run::new(reg);
+        run.statement = Some(with_member(&reg.statement, field, None));
+        assert_eq!(
+            run.go().unwrap_err(),
+            AttestationError::MissingField {
+                format: "tpm",
+                field
+            }
+        );
+    }
+}
+
+/// Re-issues `reg`'s leaf certificate under the W3C root key after `edit` changes its
+/// TBSCertificate (the leaf key, and so the statement signature, stay valid).
+fn reissued_leaf(reg: &Registration, edit: impl FnOnce(&mut x509_cert::TbsCertificate)) -> Vec<u8> {
+    use der::{Decode as _, Encode as _};
+    use p256::ecdsa::signature::Signer as _;
+    let leaf = x509_cert::Certificate::from_der(&x5c(reg)[0]).unwrap();
+    let mut tbs = leaf.tbs_certificate.clone();
+    edit(&mut tbs);
+    let doc: serde_json::Value = serde_json::from_str(VECTORS).unwrap();
+    let key = hex::decode(doc["root_private_key_hex"].as_str().unwrap()).unwrap();
+    let key = p256::ecdsa::SigningKey::from_slice(&key).unwrap();
+    let signature: p256::ecdsa::Signature = key.sign(&tbs.to_der().unwrap());
+    let cert = x509_cert::Certificate {
+        tbs_certificate: tbs,
+        signature_algorithm: leaf.signature_algorithm,
+        signature: der::asn1::BitString::from_bytes(signature.to_der().as_bytes()).unwrap(),
+    };
+    cert.to_der().unwrap()
+}
+
+fn aaguid_extension(aaguid: [u8; 16], critical: bool) -> x509_cert::ext::Extension {
+    use der::Encode as _;
+    let inner = der::asn1::OctetString::new(aaguid.to_vec()).unwrap().to_der().unwrap();
+    x509_cert::ext::Extension {
+        extn_id: "1.3.6.1.4.1.45724.1.1.4".parse().unwrap(),
+        critical,
+        extn_value: der::asn1::OctetString::new(inner).unwrap(),
+    }
+}
+
+fn with_leaf(reg: &Registration, leaf: Vec<u8>) -> Value {
+    with_member(&reg.statement, "x5c", Some(Value::Array(vec![Value::Bytes(leaf)])))
+}
+
+#[test]
+fn reissued_leaf_round_trips() {
+    // The helper itself: an unchanged re-issued leaf verifies and is trusted.
+    let regs = registrations();
+    for id in ["packed-es256", "tpm-es256"] {
+        let reg = &regs[find(&regs, id)];
+        let mut run = Run::new(reg);
+        run.statement = Some(with_leaf(reg, reissued_leaf(reg, |_| {})));
+        assert!(run.go().unwrap().trusted, "{id}");
+    }
+}
+
+#[test]
+fn aaguid_extension_must_match_auth_data() {
+    let regs = registrations();
+    for id in ["packed-es256", "tpm-es256"] {
+        let reg = &regs[find(&regs, id)];
+        let add = |aaguid, critical| {
+            reissued_leaf(reg, |tbs| {
+                tbs.extensions
+                    .get_or_insert_with(Vec::new)
+                    .push(aaguid_extension(aaguid, critical));
+            })
+        };
+        let mut run = Run::new(reg);
+        run.statement = Some(with_leaf(reg, add(reg.aaguid, false)));
+        assert!(run.go().unwrap().trusted, "{id}: matching AAGUID");
+
+        let mut other = reg.aaguid;
+        other[15] ^= 1;
+        run.statement = Some(with_leaf(reg, add(other, false)));
+        assert!(
+            matches!(run.go().unwrap_err(), AttestationError::AaguidMismatch { .. }),
+            "{id}"
+        );
+        run.statement = Some(with_leaf(reg, add(reg.aaguid, true)));
+        assert!(
+            matches!(
+                run.go().unwrap_err(),
+                AttestationError::CertificateRequirement { .. }
+            ),
+            "{id}: critical AAGUID extension"
+        );
+    }
+}
+
+#[test]
+fn packed_leaf_subject_and_ca_rules() {
+    use x509_cert::ext::pkix::BasicConstraints;
+    let regs = registrations();
+    let reg = &regs[find(&regs, "packed-es256")];
+    let ca_leaf = reissued_leaf(reg, |tbs| {
+        for ext in tbs.extensions.iter_mut().flatten() {
+            if ext.extn_id.to_string() == "2.5.29.19" {
+                let bc = BasicConstraints {
+                    ca: true,
+                    path_len_constraint: None,
+                };
+                ext.extn_value =
+                    der::asn1::OctetString::new(der::Encode::to_der(&bc).unwrap()).unwrap();
+            }
+        }
+    });
+    let mut run = Run::new(reg);
+    run.statement = Some(with_leaf(reg, ca_leaf));
+    assert_eq!(
+        run.go().unwrap_err(),
+        AttestationError::CertificateRequirement {
+            format: "packed",
+            requirement: "basic constraints CA must be false"
+        }
+    );
+    let no_subject = reissued_leaf(reg, |tbs| tbs.subject = x509_cert::name::Name::default());
+    run.statement = Some(with_leaf(reg, no_subject));
+    assert!(matches!(
+        run.go().unwrap_err(),
+        AttestationError::CertificateRequirement { format: "packed", .. }
+    ));
+}
+
+#[test]
+fn tpm_aik_requirements() {
+    let regs = registrations();
+    let reg = &regs[find(&regs, "tpm-es256")];
+    for (oid, requirement) in [
+        ("2.5.29.37", "extKeyUsage must be present"),
+        ("2.5.29.17", "subjectAltName must be present"),
+    ] {
+        let leaf = reissued_leaf(reg, |tbs| {
+            if let Some(exts) = tbs.extensions.as_mut() {
+                exts.retain(|e| e.extn_id.to_string() != oid);
+            }
+        });
+        let mut run = Run::new(reg);
+        run.statement = Some(with_leaf(reg, leaf));
+        assert_eq!(
+            run.go().unwrap_err(),
+            AttestationError::CertificateRequirement {
+                format: "tpm",
+                requirement
+            }
+        );
+    }
+    // A non-empty subject.
+    let packed = &regs[find(&regs, "packed-es256")];
+    let packed_subject = x509_cert::Certificate::from_der(&x5c(packed)[0])
+        .map(|c| c.tbs_certificate.subject)
+        .unwrap();
+    let leaf = reissued_leaf(reg, |tbs| tbs.subject = packed_subject);
+    let mut run = Run::new(reg);
+    run.statement = Some(with_leaf(reg, leaf));
+    assert_eq!(
+        run.go().unwrap_err(),
+        AttestationError::CertificateRequirement {
+            format: "tpm",
+            requirement: "subject must be empty"
+        }
+    );
+}
+
+#[test]
+fn statement_alg_rules() {
+    let regs = registrations();
+    let packed = &regs[find(&regs, "packed-es256")];
+    let mut run = Run::new(packed);
+    run.statement = Some(with_member(&packed.statement, "alg", Some(int(-35))));
+    assert_eq!(
+        run.go().unwrap_err(),
+        AttestationError::AlgorithmKeyMismatch {
+            format: "packed",
+            alg: -35
+        }
+    );
+    run.statement = Some(with_member(&packed.statement, "alg", Some(int(-999))));
+    assert_eq!(
+        run.go().unwrap_err(),
+        AttestationError::AlgorithmUnsupported {
+            format: "packed",
+            alg: -999
+        }
+    );
+    run.statement = Some(with_member(&packed.statement, "alg", Some(int(-65535))));
+    assert_eq!(
+        run.go().unwrap_err(),
+        AttestationError::AlgorithmUnsupported {
+            format: "packed",
+            alg: -65535
+        }
+    );
+    run.statement = Some(with_member(&packed.statement, "alg", Some(text("ES256"))));
+    assert_eq!(
+        run.go().unwrap_err(),
+        AttestationError::InvalidField {
+            format: "packed",
+            field: "alg"
+        }
+    );
+
+    let self_reg = &regs[find(&regs, "packed-self-es256")];
+    let mut run = Run::new(self_reg);
+    run.statement = Some(with_member(&self_reg.statement, "alg", Some(int(-35))));
+    assert_eq!(
+        run.go().unwrap_err(),
+        AttestationError::AlgorithmMismatch {
+            format: "packed",
+            statement: -35,
+            credential: -7
+        }
+    );
+}
+
+#[test]
+fn malformed_statements_are_typed_errors() {
+    let regs = registrations();
+    let none = &regs[find(&regs, "none-es256")];
+    let mut run = Run::new(none);
+    run.statement = Some(with_member(&none.statement, "x5c", Some(Value::Array(vec![]))));
+    assert_eq!(
+        run.go().unwrap_err(),
+        AttestationError::UnexpectedField {
+            format: "none",
+            field: "x5c".into()
+        }
+    );
+    run.statement = Some(Value::Array(vec![]));
+    assert_eq!(
+        run.go().unwrap_err(),
+        AttestationError::StatementNotMap { format: "none" }
+    );
+    run.statement = Some(Value::Map(vec![(int(1), int(2))]));
+    assert_eq!(
+        run.go().unwrap_err(),
+        AttestationError::StatementNotMap { format: "none" }
+    );
+
+    let packed = &regs[find(&regs, "packed-es256")];
+    let mut run = Run::new(packed);
+    run.statement = Some(with_member(&packed.statement, "x5c", Some(Value::Array(vec![]))));
+    assert_eq!(
+        run.go().unwrap_err(),
+        AttestationError::EmptyCertificateChain { format: "packed" }
+    );
+    run.statement = Some(with_member(
+        &packed.statement,
+        "x5c",
+        Some(Value::Array(vec![Value::Bytes(vec![0x30, 0x00])])),
+    ));
+    assert_eq!(
+        run.go().unwrap_err(),
+        AttestationError::CertificateMalformed { index: 0 }
+    );
+    run.statement = Some(with_member(
+        &packed.statement,
+        "x5c",
+        Some(Value::Array(vec![Value::Bytes(x5c(packed)[0].clone()); 9])),
+    ));
+    assert_eq!(
+        run.go().unwrap_err(),
+        AttestationError::TooManyCertificates { count: 9, max: 8 }
+    );
+    // A duplicated key.
+    let mut entries = packed.statement.as_map().unwrap().clone();
+    entries.push(entries[0].clone());
+    run.statement = Some(Value::Map(entries));
+    assert_eq!(
+        run.go().unwrap_err(),
+        AttestationError::StatementNotMap { format: "packed" }
+    );
+}
+
+#[test]
+fn chain_order_and_issuer_rules() {
+    let regs = registrations();
+    let packed = &regs[find(&regs, "packed-es256")];
+    let leaf = x5c(packed)[0].clone();
+    let mut run = Run::new(packed);
+    // The leaf "issued by" itself: the leaf is not a CA.
+    run.statement = Some(with_member(
+        &packed.statement,
+        "x5c",
+        Some(Value::Array(vec![Value::Bytes(leaf.clone()), Value::Bytes(leaf)])),
+    ));
+    assert_eq!(run.go().unwrap_err(), AttestationError::IssuerNotCa { index: 1 });
+    // The root appended to x5c is accepted (and matched to the anchor byte for byte).
+    let mut run = Run::new(packed);
+    let with_root = vec![Value::Bytes(x5c(packed)[0].clone()), Value::Bytes(root_der())];
+    run.statement = Some(with_member(&packed.statement, "x5c", Some(Value::Array(with_root))));
+    let got = run.go().unwrap();
+    assert!(got.trusted);
+    assert_eq!(got.trust_path.len(), 2);
+    // A chain leaf -> (another vector's leaf) is broken.
+    let apple_leaf = x5c(&regs[find(&regs, "apple-es256")])[0].clone();
+    let mut run = Run::new(packed);
+    let broken = vec![Value::Bytes(x5c(packed)[0].clone()), Value::Bytes(apple_leaf)];
+    run.statement = Some(with_member(&packed.statement, "x5c", Some(Value::Array(broken))));
+    assert!(run.go().is_err());
+}
+
+#[test]
+fn packed_certificate_requirements() {
+    // The TPM AIK certificate (empty subject) is not a packed attestation certificate.
+    let regs = registrations();
+    let packed = &regs[find(&regs, "packed-es256")];
+    let tpm_leaf = x5c(&regs[find(&regs, "tpm-es256")])[0].clone();
+    let mut run = Run::new(packed);
+    run.statement = Some(with_member(
+        &packed.statement,
+        "x5c",
+        Some(Value::Array(vec![Value::Bytes(tpm_leaf)])),
+    ));
+    // Its key differs too, so the signature fails before the subject is looked at.
+    assert_eq!(run.go().unwrap_err(), AttestationError::SignatureInvalid);
+}
+
+#[test]
+fn fido_u2f_rules() {
+    let regs = registrations();
+    let u2f = &regs[find(&regs, "fido-u2f-es256")];
+    let rsa = &regs[find(&regs, "packed-rs256")];
+    let (alg, key) = rsa.key().unwrap();
+    assert_eq!(
+        Run::new(u2f).with_key(alg, key).unwrap_err(),
+        AttestationError::U2fKeyNotP256 { which: "credential" }
+    );
+    let es384 = &regs[find(&regs, "packed-es384")];
+    let (alg, key) = es384.key().unwrap();
+    assert_eq!(
+        Run::new(u2f).with_key(alg, key).unwrap_err(),
+        AttestationError::U2fKeyNotP256 { which: "credential" }
+    );
+    let leaf = x5c(u2f)[0].clone();
+    let mut run = Run::new(u2f);
+    run.statement = Some(with_member(
+        &u2f.statement,
+        "x5c",
+        Some(Value::Array(vec![Value::Bytes(leaf), Value::Bytes(root_der())])),
+    ));
+    assert!(matches!(
+        run.go().unwrap_err(),
+        AttestationError::CertificateRequirement { format: "fido-u2f", .. }
+    ));
+    // A different credential key changes the signed publicKeyU2F.
+    let other = &regs[find(&regs, "packed-es256")];
+    let (alg, key) = other.key().unwrap();
+    assert_eq!(
+        Run::new(u2f).with_key(alg, key).unwrap_err(),
+        AttestationError::SignatureInvalid
+    );
+}
+
+#[test]
+fn apple_rules() {
+    let regs = registrations();
+    let apple = &regs[find(&regs, "apple-es256")];
+    let mut run = Run::new(apple);
+    run.client_data_hash = Some([1; 32]);
+    assert_eq!(run.go().unwrap_err(), AttestationError::AppleNonceMismatch);
+    let other = &regs[find(&regs, "packed-es256")];
+    let (alg, key) = other.key().unwrap();
+    assert_eq!(
+        Run::new(apple).with_key(alg, key).unwrap_err(),
+        AttestationError::CertificateKeyMismatch { format: "apple" }
+    );
+    // A certificate without the nonce extension.
+    let packed_leaf = x5c(other)[0].clone();
+    let mut run = Run::new(apple);
+    run.statement = Some(with_member(
+        &apple.statement,
+        "x5c",
+        Some(Value::Array(vec![Value::Bytes(packed_leaf)])),
+    ));
+    assert_eq!(
+        run.go().unwrap_err(),
+        AttestationError::ExtensionMissing {
+            format: "apple",
+            oid: "1.2.840.113635.100.8.2"
+        }
+    );
+}
+
+#[test]
+fn android_key_rules() {
+    let regs = registrations();
+    let android = &regs[find(&regs, "android-key-es256")];
+    // attestationChallenge is checked before the authorization lists.
+    let mut run = Run::new(android);
+    run.client_data_hash = Some([2; 32]);
+    // The signature covers clientDataHash too, so it fails first.
+    assert_eq!(run.go().unwrap_err(), AttestationError::SignatureInvalid);
+    let other = &regs[find(&regs, "packed-es256")];
+    let (alg, key) = other.key().unwrap();
+    assert_eq!(
+        Run::new(android).with_key(alg, key).unwrap_err(),
+        AttestationError::CertificateKeyMismatch {
+            format: "android-key"
+        }
+    );
+}
+
+#[test]
+fn safetynet_rejects_malformed_responses() {
+    let regs = registrations();
+    // Any registration's data will do; the statement is what is under test.
+    let base = &regs[find(&regs, "packed-es256")];
+    let reg = Registration {
+        id: "safetynet".into(),
+        format: AttestationFormat::AndroidSafetynet,
+        statement: Value::Null,
+        auth_data: base.auth_data.clone(),
+        client_data_hash: base.client_data_hash,
+        aaguid: base.aaguid,
+        credential_id: base.credential_id.clone(),
+        cose_key: base.cose_key.clone(),
+    };
+    let statement = |response: &[u8]| {
+        Value::Map(vec![
+            (text("ver"), text("12345")),
+            (text("response"), Value::Bytes(response.to_vec())),
+        ])
+    };
+    for (response, check) in [
+        (&b"not a jws"[..], "response is a compact JWS"),
+        (b"a.b.c.d", "response is a compact JWS"),
+        (b"!!.e30.AA", "JWS header is base64url JSON with alg and x5c"),
+        (
+            b"eyJhbGciOiJSUzI1NiIsIng1YyI6W119.!!.AA",
+            "JWS payload is base64url JSON with nonce and timestampMs",
+        ),
+    ] {
+        let mut run = Run::new(&reg);
+        run.statement = Some(statement(response));
+        assert_eq!(
+            run.go().unwrap_err(),
+            AttestationError::SafetynetCheck { check },
+            "{}",
+            String::from_utf8_lossy(response)
+        );
+    }
+    // A well-formed JWS with an empty x5c.
+    let mut run = Run::new(&reg);
+    run.statement = Some(statement(
+        b"eyJhbGciOiJSUzI1NiIsIng1YyI6W119.eyJub25jZSI6IiIsInRpbWVzdGFtcE1zIjowfQ.AA",
+    ));
+    assert_eq!(
+        run.go().unwrap_err(),
+        AttestationError::EmptyCertificateChain {
+            format: "android-safetynet"
+        }
+    );
+    let mut run = Run::new(&reg);
+    run.statement = Some(Value::Map(vec![(text("ver"), text("1"))]));
+    assert_eq!(
+        run.go().unwrap_err(),
+        AttestationError::MissingField {
+            format: "android-safetynet",
+            field: "response"
+        }
+    );
+}
+
+#[test]
+fn format_names_round_trip() {
+    for format in [
+        AttestationFormat::None,
+        AttestationFormat::Packed,
+        AttestationFormat::FidoU2f,
+        AttestationFormat::Apple,
+        AttestationFormat::Tpm,
+        AttestationFormat::AndroidKey,
+        AttestationFormat::AndroidSafetynet,
+    ] {
+        assert_eq!(AttestationFormat::from_name(format.name()), Some(format));
+    }
+    assert_eq!(AttestationFormat::from_name("Packed"), None);
+    assert_eq!(AttestationType::SelfAttestation.name(), "self");
+    assert_eq!(AttestationType::AnonCa.name(), "anonca");
+}
