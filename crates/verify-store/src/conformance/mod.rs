@@ -29,11 +29,14 @@ pub use checks::{
     factor_quota, list_challenges, list_factors, outbox, paired_write, passkey_credential_unique,
     service_cascade_delete, service_crud, webhook_crud,
 };
-pub use races::{race_challenge_approval, race_outbox_drain, race_sign_count, race_totp_step};
+pub use races::{
+    race_challenge_approval, race_entity_identity, race_outbox_drain, race_sign_count,
+    race_token_redeem, race_totp_step,
+};
 
 /// The names of every check, in the order [`conformance_suite!`](crate::conformance_suite)
 /// runs them.
-pub const CHECKS: [&str; 18] = [
+pub const CHECKS: [&str; 20] = [
     "service_crud",
     "entity_crud",
     "factor_crud",
@@ -52,6 +55,8 @@ pub const CHECKS: [&str; 18] = [
     "race_totp_step",
     "race_sign_count",
     "race_outbox_drain",
+    "race_entity_identity",
+    "race_token_redeem",
 ];
 
 /// A conformance check that found the store misbehaving.
@@ -150,14 +155,16 @@ macro_rules! conformance_suite {
             service_crud entity_crud factor_crud factor_quota passkey_credential_unique
             access_token_redeem challenge_crud paired_write list_challenges list_factors
             webhook_crud entity_cascade_delete service_cascade_delete outbox
-            race_challenge_approval race_totp_step race_sign_count race_outbox_drain);
+            race_challenge_approval race_totp_step race_sign_count race_outbox_drain
+            race_entity_identity race_token_redeem);
     };
     ($factory:expr) => {
         $crate::conformance_suite!(@checks (($factory)());
             service_crud entity_crud factor_crud factor_quota passkey_credential_unique
             access_token_redeem challenge_crud paired_write list_challenges list_factors
             webhook_crud entity_cascade_delete service_cascade_delete outbox
-            race_challenge_approval race_totp_step race_sign_count race_outbox_drain);
+            race_challenge_approval race_totp_step race_sign_count race_outbox_drain
+            race_entity_identity race_token_redeem);
     };
     (@checks ($make:expr); $($check:ident)+) => {
         $(

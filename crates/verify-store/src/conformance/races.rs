@@ -546,3 +546,128 @@ pub async fn race_outbox_drain<S: Store + Clone + 'static>(store: S) -> Result<(
     );
     Ok(())
 }
+
+/// Sixteen tasks create the first entity of one identity at once (as sixteen first
+/// factors would): exactly one insert wins, every other gets
+/// [`StoreError::Duplicate`] on the identity and reads the winner back.
+///
+/// # Errors
+/// A [`Failure`] describing the first misbehaviour.
+pub async fn race_entity_identity<S: Store + Clone + 'static>(store: S) -> Result<(), Failure> {
+    const C: &str = "race_entity_identity";
+    let mut fx = Fixture::new(C, 24);
+    let service = fx.service("Owl Bank")?;
+    ok!(C, store.insert_service(&service), "insert a service");
+    let start = start_line();
+    let mut handles = Vec::new();
+    for _ in 0..RACERS {
+        let entity = fx.entity(&service, "user-0001")?;
+        let store = store.clone();
+        let start = std::sync::Arc::clone(&start);
+        handles.push(tokio::spawn(async move {
+            start.wait().await;
+            match store.insert_entity(&entity).await {
+                Ok(()) => Ok(Some(entity.sid())),
+                Err(StoreError::Duplicate {
+                    key: crate::error::UniqueKey::Identity,
+                    ..
+                }) => Ok(None),
+                Err(other) => Err(Failure::new(
+                    C,
+                    format!("a racing insert failed: {other:?}"),
+                )),
+            }
+        }));
+    }
+    let mut winners = Vec::new();
+    for handle in handles {
+        match handle.await {
+            Ok(result) => winners.extend(result?),
+            Err(error) => return Err(Failure::new(C, format!("a racing task failed: {error}"))),
+        }
+    }
+    ensure!(
+        C,
+        winners.len() == 1,
+        "{} entities created for one identity",
+        winners.len()
+    );
+    let identity = fx.identity("user-0001")?;
+    let read = ok!(
+        C,
+        store.get_entity_by_identity(service.sid(), &identity),
+        "read the winner"
+    );
+    ensure!(
+        C,
+        read.map(|e| e.sid()).as_ref() == winners.first(),
+        "the stored entity is not the one whose insert succeeded"
+    );
+    Ok(())
+}
+
+/// Sixteen devices enroll a push factor with one access token at once: exactly one
+/// factor is created, and exactly one `factor.created` event written.
+///
+/// # Errors
+/// A [`Failure`] describing the first misbehaviour.
+pub async fn race_token_redeem<S: Store + Clone + 'static>(store: S) -> Result<(), Failure> {
+    const C: &str = "race_token_redeem";
+    let mut fx = Fixture::new(C, 25);
+    let (service, entity) = service_and_entity(C, &store, &mut fx, "user-0001").await?;
+    let token = fx.access_token(&service, entity.identity(), T0)?;
+    ok!(C, store.insert_access_token(&token), "insert a token");
+    let redeemed = fx.model(token.redeem(&token.token(), at(5)))?;
+    let start = start_line();
+    let mut handles = Vec::new();
+    for _ in 0..RACERS {
+        let (factor, events) = fx.push_factor(&entity, at(5))?;
+        let (store, redeemed) = (store.clone(), redeemed.clone());
+        let start = std::sync::Arc::clone(&start);
+        handles.push(tokio::spawn(async move {
+            start.wait().await;
+            let insert = FactorInsert::new(&factor, &events).redeeming(&redeemed);
+            match store.insert_factor(insert).await {
+                Ok(()) => Ok(true),
+                Err(StoreError::Conflict { .. }) => Ok(false),
+                Err(other) => Err(Failure::new(
+                    C,
+                    format!("a racing enrollment failed: {other:?}"),
+                )),
+            }
+        }));
+    }
+    let mut enrolled = 0_usize;
+    for handle in handles {
+        match handle.await {
+            Ok(result) => enrolled = enrolled.saturating_add(usize::from(result?)),
+            Err(error) => return Err(Failure::new(C, format!("a racing task failed: {error}"))),
+        }
+    }
+    ensure!(
+        C,
+        enrolled == 1,
+        "one access token enrolled {enrolled} factors"
+    );
+    let count = ok!(
+        C,
+        store.count_factors(entity.sid(), verify_model::FactorType::Push),
+        "count"
+    );
+    ensure!(
+        C,
+        count == 1,
+        "{count} push factors stored for one access token"
+    );
+    let created = outbox_types(C, &store)
+        .await?
+        .into_iter()
+        .filter(|t| *t == EventType::FactorCreated)
+        .count();
+    ensure!(
+        C,
+        created == 1,
+        "{created} factor.created events for one access token"
+    );
+    Ok(())
+}
