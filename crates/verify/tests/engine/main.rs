@@ -1,0 +1,18 @@
+//! End-to-end engine tests over `MemoryStore` with a fixed clock and a seeded RNG:
+//! one module per flow of DESIGN.md, plus webhooks, errors and properties.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test helpers outside #[test] functions: a failing test should fail loudly"
+)]
+
+mod concurrency;
+mod errors;
+mod properties;
+mod push;
+mod services;
+mod support;
+mod totp;
+mod webhooks;

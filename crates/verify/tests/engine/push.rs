@@ -1,0 +1,400 @@
+//! Push: enrollment access token, factor creation by the device, verification by a
+//! DER signature over the sid, challenge with details, approve, deny, expiry,
+//! replayed approval refused, tampered answer refused.
+
+use serde_json::Value;
+use verify::{NewChallengeRequest, NewPushFactor, ServedChallenge, VerifyError};
+use verify_model::{
+    ChallengeOutcome, ChallengeStatus, DetailField, Details, Factor, FactorStatus, Identity,
+    ModelError, ServiceSid, StringMap,
+};
+
+use crate::support::{Device, Harness, block_on};
+
+pub(crate) struct Enrolled {
+    pub(crate) service: ServiceSid,
+    pub(crate) identity: Identity,
+    pub(crate) factor: Factor,
+    pub(crate) device: Device,
+}
+
+/// A service and a verified push factor.
+pub(crate) fn enrolled(h: &Harness, seed: u64) -> Enrolled {
+    block_on(async {
+        let service = h
+            .verify
+            .create_service("Owl Bank", &verify::ServiceSettings::new())
+            .await
+            .unwrap()
+            .sid();
+        let identity = Identity::parse("ff483d1ff591898a9942916050d2ca3f").unwrap();
+        let device = Device::new(seed);
+        let token = h
+            .verify
+            .create_access_token(service, &identity, None, None)
+            .await
+            .unwrap();
+        let factor = h
+            .verify
+            .create_push_factor(
+                service,
+                &identity,
+                token.credential(),
+                NewPushFactor::new("Jane's phone", &device.binding(), "com.owl.bank"),
+            )
+            .await
+            .unwrap();
+        let proof = device.sign_factor(&factor.sid().to_string());
+        let factor = h
+            .verify
+            .verify_factor(service, &identity, factor.sid(), &proof)
+            .await
+            .unwrap();
+        Enrolled {
+            service,
+            identity,
+            factor,
+            device,
+        }
+    })
+}
+
+fn details() -> Details {
+    Details::new(
+        "Approve login to Owl Bank?",
+        vec![
+            DetailField::new("Location", "Lisbon").unwrap(),
+            DetailField::new("IP", "203.0.113.7").unwrap(),
+        ],
+    )
+    .unwrap()
+}
+
+/// What the SDK signs: the listed fields exactly as served, plus `status`.
+fn payload(served: &ServedChallenge, status: &str) -> String {
+    let mut signed = serde_json::Map::new();
+    for field in served.signature_fields.split(',') {
+        signed.insert(field.to_owned(), served.json[field].clone());
+    }
+    signed.insert("status".into(), Value::String(status.into()));
+    serde_json::to_string(&Value::Object(signed)).unwrap()
+}
+
+#[test]
+fn enroll_with_access_token_and_verify_by_signature() {
+    let h = Harness::new(10);
+    block_on(async {
+        let service = h
+            .verify
+            .create_service("Owl Bank", &verify::ServiceSettings::new())
+            .await
+            .unwrap()
+            .sid();
+        let identity = Identity::parse("ff483d1ff591898a9942916050d2ca3f").unwrap();
+        let device = Device::new(10);
+        let token = h
+            .verify
+            .create_access_token(service, &identity, Some("Fixed name"), None)
+            .await
+            .unwrap();
+        assert!(!format!("{token:?}").contains(token.credential()));
+        let request = NewPushFactor::new("Ignored", &device.binding(), "com.owl.bank");
+
+        // A token of another identity, or a tampered one, is refused (401).
+        let other = Identity::parse("someone-else-42").unwrap();
+        let error = h
+            .verify
+            .create_push_factor(service, &other, token.credential(), request.clone())
+            .await
+            .unwrap_err();
+        assert_eq!(error.http_status(), 401);
+        let mut tampered = token.credential().to_owned();
+        tampered.push('A');
+        let error = h
+            .verify
+            .create_push_factor(service, &identity, &tampered, request.clone())
+            .await
+            .unwrap_err();
+        assert_eq!(error.http_status(), 401);
+
+        let factor = h
+            .verify
+            .create_push_factor(service, &identity, token.credential(), request.clone())
+            .await
+            .unwrap();
+        assert_eq!(factor.status(), FactorStatus::Unverified);
+        assert_eq!(factor.friendly_name().as_str(), "Fixed name");
+
+        // The token is single-use.
+        let reused = h
+            .verify
+            .create_push_factor(service, &identity, token.credential(), request.clone())
+            .await
+            .unwrap_err();
+        assert!(matches!(
+            reused,
+            VerifyError::Model(ModelError::AccessTokenUsed)
+        ));
+
+        // An expired token is refused.
+        let late = h
+            .verify
+            .create_access_token(service, &identity, None, None)
+            .await
+            .unwrap();
+        h.advance(60);
+        let expired = h
+            .verify
+            .create_push_factor(service, &identity, late.credential(), request)
+            .await
+            .unwrap_err();
+        assert!(matches!(
+            expired,
+            VerifyError::Model(ModelError::AccessTokenExpired { .. })
+        ));
+
+        // A signature over another sid is a failed verification; the right one verifies.
+        let wrong = device.sign_factor("YF00000000000000000000000000000000");
+        let failed = h
+            .verify
+            .verify_factor(service, &identity, factor.sid(), &wrong)
+            .await
+            .unwrap_err();
+        assert!(matches!(
+            failed,
+            VerifyError::FactorVerificationFailed { remaining: 4 }
+        ));
+        let proof = device.sign_factor(&factor.sid().to_string());
+        let verified = h
+            .verify
+            .verify_factor(service, &identity, factor.sid(), &proof)
+            .await
+            .unwrap();
+        assert_eq!(verified.status(), FactorStatus::Verified);
+        let again = h
+            .verify
+            .verify_factor(service, &identity, factor.sid(), &proof)
+            .await
+            .unwrap_err();
+        assert!(matches!(
+            again,
+            VerifyError::Model(ModelError::FactorAlreadyVerified)
+        ));
+    });
+}
+
+#[test]
+fn approve_then_replay_is_refused() {
+    let h = Harness::new(11);
+    let e = enrolled(&h, 11);
+    block_on(async {
+        let hidden = StringMap::parse_json(
+            verify_model::Field::HiddenDetails,
+            r#"{"ip":"203.0.113.7"}"#,
+        )
+        .unwrap();
+        let created = h
+            .verify
+            .create_challenge(
+                e.service,
+                &e.identity,
+                e.factor.sid(),
+                NewChallengeRequest::new()
+                    .with_details(details())
+                    .with_hidden_details(hidden),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            created.challenge.status_at(h.now()),
+            ChallengeStatus::Pending
+        );
+        let served = h
+            .verify
+            .serve_push_challenge(e.service, &e.identity, created.challenge.sid())
+            .await
+            .unwrap();
+        assert_eq!(
+            served.signature_fields,
+            "sid,factor_sid,details,hidden_details,expiration_date,date_created"
+        );
+        assert_eq!(
+            served.json["details"]["message"],
+            "Approve login to Owl Bank?"
+        );
+
+        // A tampered answer (signed "denied", payload swapped to "approved") fails
+        // with 60324 and changes nothing.
+        let approve = payload(&served, "approved");
+        let deny = e.device.answer(&payload(&served, "denied"));
+        let approve_b64 = {
+            use base64::Engine as _;
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(approve.as_bytes())
+        };
+        let mut parts: Vec<&str> = deny.split('.').collect();
+        parts[1] = &approve_b64;
+        let swapped = parts.join(".");
+        h.advance(5);
+        let error = h
+            .verify
+            .update_challenge(
+                e.service,
+                &e.identity,
+                created.challenge.sid(),
+                &swapped,
+                None,
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(error, VerifyError::AuthPayloadInvalid(_)));
+        assert_eq!((error.code(), error.http_status()), (60324, 403));
+        let unchanged = h
+            .verify
+            .fetch_challenge(e.service, &e.identity, created.challenge.sid())
+            .await
+            .unwrap();
+        assert_eq!(unchanged, created.challenge);
+
+        // The device approves.
+        let answer = e.device.answer(&approve);
+        let metadata =
+            StringMap::parse_json(verify_model::Field::Metadata, r#"{"os":"Android"}"#).unwrap();
+        let approved = h
+            .verify
+            .update_challenge(
+                e.service,
+                &e.identity,
+                created.challenge.sid(),
+                &answer,
+                Some(metadata),
+            )
+            .await
+            .unwrap();
+        assert!(approved.is_approved());
+        assert_eq!(
+            approved.challenge.metadata().unwrap().get("os"),
+            Some("Android")
+        );
+
+        // The same signed answer, replayed, is refused: the challenge is terminal.
+        let replay = h
+            .verify
+            .update_challenge(
+                e.service,
+                &e.identity,
+                created.challenge.sid(),
+                &answer,
+                None,
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(
+            replay,
+            VerifyError::Model(ModelError::ChallengeNotPending {
+                status: ChallengeStatus::Approved
+            })
+        ));
+        // So is a later "denied".
+        let late_deny = h
+            .verify
+            .update_challenge(e.service, &e.identity, created.challenge.sid(), &deny, None)
+            .await
+            .unwrap_err();
+        assert_eq!(late_deny.http_status(), 409);
+    });
+}
+
+#[test]
+fn deny_and_expiry() {
+    let h = Harness::new(12);
+    let e = enrolled(&h, 12);
+    block_on(async {
+        let request = || NewChallengeRequest::new().with_details(details());
+        // Push challenges need details.
+        let missing = h
+            .verify
+            .create_challenge(
+                e.service,
+                &e.identity,
+                e.factor.sid(),
+                NewChallengeRequest::new(),
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(
+            missing,
+            VerifyError::Model(ModelError::MissingField { .. })
+        ));
+
+        let first = h
+            .verify
+            .create_challenge(e.service, &e.identity, e.factor.sid(), request())
+            .await
+            .unwrap()
+            .challenge;
+        let served = h
+            .verify
+            .serve_push_challenge(e.service, &e.identity, first.sid())
+            .await
+            .unwrap();
+        let deny = e.device.answer(&payload(&served, "denied"));
+        let denied = h
+            .verify
+            .update_challenge(e.service, &e.identity, first.sid(), &deny, None)
+            .await
+            .unwrap();
+        assert_eq!(denied.outcome, ChallengeOutcome::Denied);
+        assert_eq!(denied.challenge.status_at(h.now()), ChallengeStatus::Denied);
+
+        // An answer to another challenge does not approve this one.
+        let second = h
+            .verify
+            .create_challenge(e.service, &e.identity, e.factor.sid(), request())
+            .await
+            .unwrap()
+            .challenge;
+        let approve_first = e.device.answer(&payload(&served, "approved"));
+        let error = h
+            .verify
+            .update_challenge(e.service, &e.identity, second.sid(), &approve_first, None)
+            .await
+            .unwrap_err();
+        assert_eq!(error.code(), 60324);
+
+        // Expired: the approval arrives after the expiration date.
+        let served = h
+            .verify
+            .serve_push_challenge(e.service, &e.identity, second.sid())
+            .await
+            .unwrap();
+        let approve = e.device.answer(&payload(&served, "approved"));
+        h.advance(300);
+        let late = h
+            .verify
+            .update_challenge(e.service, &e.identity, second.sid(), &approve, None)
+            .await
+            .unwrap();
+        assert_eq!(late.outcome, ChallengeOutcome::Expired);
+        assert_eq!(late.challenge.status_at(h.now()), ChallengeStatus::Expired);
+        let again = h
+            .verify
+            .update_challenge(e.service, &e.identity, second.sid(), &approve, None)
+            .await
+            .unwrap_err();
+        assert_eq!(again.code(), 60323);
+
+        // The host can deny a pending challenge itself.
+        let third = h
+            .verify
+            .create_challenge(e.service, &e.identity, e.factor.sid(), request())
+            .await
+            .unwrap()
+            .challenge;
+        let denied = h
+            .verify
+            .deny_challenge(e.service, &e.identity, third.sid())
+            .await
+            .unwrap();
+        assert_eq!(denied.outcome, ChallengeOutcome::Denied);
+    });
+}
