@@ -5,6 +5,13 @@
 //!
 //! The attestation object, authData and COSE key are taken apart here with ciborium
 //! alone, so these tests do not depend on the crate's own response parsers.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test helpers outside #[test] functions: a failed unwrap is a failed test"
+)]
 
 use ciborium::Value;
 use der::Decode as _;
@@ -245,13 +252,19 @@ fn w3c_vectors_default_policy_with_root_anchor() {
                 assert_eq!(got.trusted, trusted, "{id}");
                 let has_x5c = map_get(&reg.statement, &text("x5c")).is_some();
                 assert_eq!(got.trust_path.is_empty(), !has_x5c, "{id}");
-                assert!(!got.trust_path.contains(&root_der()), "{id}: x5c never holds the root");
+                assert!(
+                    !got.trust_path.contains(&root_der()),
+                    "{id}: x5c never holds the root"
+                );
             }
             Expect::Rejected(error) => {
                 assert_eq!(Run::new(reg).go().unwrap_err(), error, "{id}");
             }
             Expect::Unsupported => {
-                let alg = map_get(&reg.cose_key, &int(3)).unwrap().as_integer().unwrap();
+                let alg = map_get(&reg.cose_key, &int(3))
+                    .unwrap()
+                    .as_integer()
+                    .unwrap();
                 let alg = i64::try_from(alg).unwrap();
                 assert_eq!(alg, -53, "{id}");
                 assert_eq!(SignatureAlgorithm::from_cose(alg), None, "{id}");
@@ -291,10 +304,14 @@ fn outside_certificate_validity_is_rejected() {
                 continue;
             }
             match got.unwrap_err() {
-                AttestationError::CertificateNotYetValid { index: 0, now: n, .. } => {
+                AttestationError::CertificateNotYetValid {
+                    index: 0, now: n, ..
+                } => {
                     assert_eq!((now, n), (BEFORE, BEFORE.as_secs()), "{}", reg.id);
                 }
-                AttestationError::CertificateExpired { index: 0, now: n, .. } => {
+                AttestationError::CertificateExpired {
+                    index: 0, now: n, ..
+                } => {
                     assert_eq!((now, n), (AFTER, AFTER.as_secs()), "{}", reg.id);
                 }
                 other => panic!("{}: {other}", reg.id),
@@ -335,7 +352,9 @@ fn anchor_scopes_limit_what_a_root_vouches_for() {
     assert!(!run.go().unwrap().trusted);
 
     let mut by_aaguid = TrustAnchors::new();
-    by_aaguid.add_der(AnchorScope::Aaguid(tpm.aaguid), &root).unwrap();
+    by_aaguid
+        .add_der(AnchorScope::Aaguid(tpm.aaguid), &root)
+        .unwrap();
     let mut run = Run::new(tpm);
     run.trust = by_aaguid.clone();
     assert!(run.go().unwrap().trusted);
@@ -473,11 +492,21 @@ fn bit_flips_in_signed_data_are_rejected() {
 #[test]
 fn signature_failures_are_opaque() {
     let regs = registrations();
-    for id in ["packed-self-es256", "packed-es256", "packed-rs256", "packed-eddsa", "fido-u2f-es256"] {
+    for id in [
+        "packed-self-es256",
+        "packed-es256",
+        "packed-rs256",
+        "packed-eddsa",
+        "fido-u2f-es256",
+    ] {
         let reg = &regs[find(&regs, id)];
         let mut run = Run::new(reg);
         run.client_data_hash = Some([0; 32]);
-        assert_eq!(run.go().unwrap_err(), AttestationError::SignatureInvalid, "{id}");
+        assert_eq!(
+            run.go().unwrap_err(),
+            AttestationError::SignatureInvalid,
+            "{id}"
+        );
     }
 }
 
@@ -486,7 +515,10 @@ fn tpm_cert_info_and_pub_area_flips_are_rejected() {
     let regs = registrations();
     let reg = &regs[find(&regs, "tpm-es256")];
     for field in ["certInfo", "pubArea"] {
-        let original = map_get(&reg.statement, &text(field)).unwrap().as_bytes().unwrap();
+        let original = map_get(&reg.statement, &text(field))
+            .unwrap()
+            .as_bytes()
+            .unwrap();
         for index in 0..original.len() {
             let mut run = Run::new(reg);
             let flipped = Value::Bytes(flip(original, index, 0));
@@ -497,11 +529,19 @@ fn tpm_cert_info_and_pub_area_flips_are_rejected() {
         let mut longer = original.clone();
         longer.push(0);
         let mut run = Run::new(reg);
-        run.statement = Some(with_member(&reg.statement, field, Some(Value::Bytes(longer))));
+        run.statement = Some(with_member(
+            &reg.statement,
+            field,
+            Some(Value::Bytes(longer)),
+        ));
         assert_eq!(
             run.go().unwrap_err(),
             AttestationError::TpmStructure {
-                structure: if field == "certInfo" { "certInfo" } else { "pubArea" },
+                structure: if field == "certInfo" {
+                    "certInfo"
+                } else {
+                    "pubArea"
+                },
                 reason: "trailing bytes"
             }
         );
@@ -521,7 +561,10 @@ fn tpm_statement_rules() {
         }
     );
     // magic is certInfo's first four bytes: a changed magic is named as such.
-    let cert_info = map_get(&reg.statement, &text("certInfo")).unwrap().as_bytes().unwrap();
+    let cert_info = map_get(&reg.statement, &text("certInfo"))
+        .unwrap()
+        .as_bytes()
+        .unwrap();
     let mut run = Run::new(reg);
     let bad = Value::Bytes(flip(cert_info, 0, 0));
     run.statement = Some(with_member(&reg.statement, "certInfo", Some(bad)));
@@ -575,7 +618,10 @@ fn reissued_leaf(reg: &Registration, edit: impl FnOnce(&mut x509_cert::TbsCertif
 
 fn aaguid_extension(aaguid: [u8; 16], critical: bool) -> x509_cert::ext::Extension {
     use der::Encode as _;
-    let inner = der::asn1::OctetString::new(aaguid.to_vec()).unwrap().to_der().unwrap();
+    let inner = der::asn1::OctetString::new(aaguid.to_vec())
+        .unwrap()
+        .to_der()
+        .unwrap();
     x509_cert::ext::Extension {
         extn_id: "1.3.6.1.4.1.45724.1.1.4".parse().unwrap(),
         critical,
@@ -584,7 +630,11 @@ fn aaguid_extension(aaguid: [u8; 16], critical: bool) -> x509_cert::ext::Extensi
 }
 
 fn with_leaf(reg: &Registration, leaf: Vec<u8>) -> Value {
-    with_member(&reg.statement, "x5c", Some(Value::Array(vec![Value::Bytes(leaf)])))
+    with_member(
+        &reg.statement,
+        "x5c",
+        Some(Value::Array(vec![Value::Bytes(leaf)])),
+    )
 }
 
 #[test]
@@ -619,7 +669,10 @@ fn aaguid_extension_must_match_auth_data() {
         other[15] ^= 1;
         run.statement = Some(with_leaf(reg, add(other, false)));
         assert!(
-            matches!(run.go().unwrap_err(), AttestationError::AaguidMismatch { .. }),
+            matches!(
+                run.go().unwrap_err(),
+                AttestationError::AaguidMismatch { .. }
+            ),
             "{id}"
         );
         run.statement = Some(with_leaf(reg, add(reg.aaguid, true)));
@@ -663,7 +716,10 @@ fn packed_leaf_subject_and_ca_rules() {
     run.statement = Some(with_leaf(reg, no_subject));
     assert!(matches!(
         run.go().unwrap_err(),
-        AttestationError::CertificateRequirement { format: "packed", .. }
+        AttestationError::CertificateRequirement {
+            format: "packed",
+            ..
+        }
     ));
 }
 
@@ -763,7 +819,11 @@ fn malformed_statements_are_typed_errors() {
     let regs = registrations();
     let none = &regs[find(&regs, "none-es256")];
     let mut run = Run::new(none);
-    run.statement = Some(with_member(&none.statement, "x5c", Some(Value::Array(vec![]))));
+    run.statement = Some(with_member(
+        &none.statement,
+        "x5c",
+        Some(Value::Array(vec![])),
+    ));
     assert_eq!(
         run.go().unwrap_err(),
         AttestationError::UnexpectedField {
@@ -784,7 +844,11 @@ fn malformed_statements_are_typed_errors() {
 
     let packed = &regs[find(&regs, "packed-es256")];
     let mut run = Run::new(packed);
-    run.statement = Some(with_member(&packed.statement, "x5c", Some(Value::Array(vec![]))));
+    run.statement = Some(with_member(
+        &packed.statement,
+        "x5c",
+        Some(Value::Array(vec![])),
+    ));
     assert_eq!(
         run.go().unwrap_err(),
         AttestationError::EmptyCertificateChain { format: "packed" }
@@ -827,21 +891,41 @@ fn chain_order_and_issuer_rules() {
     run.statement = Some(with_member(
         &packed.statement,
         "x5c",
-        Some(Value::Array(vec![Value::Bytes(leaf.clone()), Value::Bytes(leaf)])),
+        Some(Value::Array(vec![
+            Value::Bytes(leaf.clone()),
+            Value::Bytes(leaf),
+        ])),
     ));
-    assert_eq!(run.go().unwrap_err(), AttestationError::IssuerNotCa { index: 1 });
+    assert_eq!(
+        run.go().unwrap_err(),
+        AttestationError::IssuerNotCa { index: 1 }
+    );
     // The root appended to x5c is accepted (and matched to the anchor byte for byte).
     let mut run = Run::new(packed);
-    let with_root = vec![Value::Bytes(x5c(packed)[0].clone()), Value::Bytes(root_der())];
-    run.statement = Some(with_member(&packed.statement, "x5c", Some(Value::Array(with_root))));
+    let with_root = vec![
+        Value::Bytes(x5c(packed)[0].clone()),
+        Value::Bytes(root_der()),
+    ];
+    run.statement = Some(with_member(
+        &packed.statement,
+        "x5c",
+        Some(Value::Array(with_root)),
+    ));
     let got = run.go().unwrap();
     assert!(got.trusted);
     assert_eq!(got.trust_path.len(), 2);
     // A chain leaf -> (another vector's leaf) is broken.
     let apple_leaf = x5c(&regs[find(&regs, "apple-es256")])[0].clone();
     let mut run = Run::new(packed);
-    let broken = vec![Value::Bytes(x5c(packed)[0].clone()), Value::Bytes(apple_leaf)];
-    run.statement = Some(with_member(&packed.statement, "x5c", Some(Value::Array(broken))));
+    let broken = vec![
+        Value::Bytes(x5c(packed)[0].clone()),
+        Value::Bytes(apple_leaf),
+    ];
+    run.statement = Some(with_member(
+        &packed.statement,
+        "x5c",
+        Some(Value::Array(broken)),
+    ));
     assert!(run.go().is_err());
 }
 
@@ -869,24 +953,34 @@ fn fido_u2f_rules() {
     let (alg, key) = rsa.key().unwrap();
     assert_eq!(
         Run::new(u2f).with_key(alg, key).unwrap_err(),
-        AttestationError::U2fKeyNotP256 { which: "credential" }
+        AttestationError::U2fKeyNotP256 {
+            which: "credential"
+        }
     );
     let es384 = &regs[find(&regs, "packed-es384")];
     let (alg, key) = es384.key().unwrap();
     assert_eq!(
         Run::new(u2f).with_key(alg, key).unwrap_err(),
-        AttestationError::U2fKeyNotP256 { which: "credential" }
+        AttestationError::U2fKeyNotP256 {
+            which: "credential"
+        }
     );
     let leaf = x5c(u2f)[0].clone();
     let mut run = Run::new(u2f);
     run.statement = Some(with_member(
         &u2f.statement,
         "x5c",
-        Some(Value::Array(vec![Value::Bytes(leaf), Value::Bytes(root_der())])),
+        Some(Value::Array(vec![
+            Value::Bytes(leaf),
+            Value::Bytes(root_der()),
+        ])),
     ));
     assert!(matches!(
         run.go().unwrap_err(),
-        AttestationError::CertificateRequirement { format: "fido-u2f", .. }
+        AttestationError::CertificateRequirement {
+            format: "fido-u2f",
+            ..
+        }
     ));
     // A different credential key changes the signed publicKeyU2F.
     let other = &regs[find(&regs, "packed-es256")];
@@ -970,7 +1064,10 @@ fn safetynet_rejects_malformed_responses() {
     for (response, check) in [
         (&b"not a jws"[..], "response is a compact JWS"),
         (b"a.b.c.d", "response is a compact JWS"),
-        (b"!!.e30.AA", "JWS header is base64url JSON with alg and x5c"),
+        (
+            b"!!.e30.AA",
+            "JWS header is base64url JSON with alg and x5c",
+        ),
         (
             b"eyJhbGciOiJSUzI1NiIsIng1YyI6W119.!!.AA",
             "JWS payload is base64url JSON with nonce and timestampMs",

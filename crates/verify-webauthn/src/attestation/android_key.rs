@@ -15,7 +15,9 @@ use subtle::ConstantTimeEq as _;
 use super::der_tlv::Tlv;
 use super::statement::{self, Statement};
 use super::x509;
-use super::{AttestationError, AttestationFormat, AttestationType, StatementInput, VerifiedStatement};
+use super::{
+    AttestationError, AttestationFormat, AttestationType, StatementInput, VerifiedStatement,
+};
 
 const FORMAT: AttestationFormat = AttestationFormat::AndroidKey;
 const OID_KEY_DESCRIPTION: ObjectIdentifier =
@@ -80,11 +82,13 @@ fn check_description(
     } else {
         "teeEnforced"
     };
-    let origins = description
-        .tee
-        .origin
-        .iter()
-        .chain(description.software.origin.iter().filter(|_| allow_software));
+    let origins = description.tee.origin.iter().chain(
+        description
+            .software
+            .origin
+            .iter()
+            .filter(|_| allow_software),
+    );
     let mut any_origin = false;
     for origin in origins {
         any_origin = true;
@@ -129,8 +133,16 @@ impl<'a> KeyDescription<'a> {
             return None;
         }
         let fields = Tlv::parse_all(seq.value)?;
-        let [version, level, km_version, km_level, challenge, unique_id, software, tee] =
-            fields.as_slice()
+        let [
+            version,
+            level,
+            km_version,
+            km_level,
+            challenge,
+            unique_id,
+            software,
+            tee,
+        ] = fields.as_slice()
         else {
             return None;
         };
@@ -195,7 +207,9 @@ mod tests {
     use proptest::prelude::*;
 
     fn description(software: &[u8], tee: &[u8]) -> Vec<u8> {
-        let mut body = vec![0x02, 0x01, 0x2c, 0x0a, 0x01, 0x01, 0x02, 0x01, 0x00, 0x0a, 0x01, 0x01];
+        let mut body = vec![
+            0x02, 0x01, 0x2c, 0x0a, 0x01, 0x01, 0x02, 0x01, 0x00, 0x0a, 0x01, 0x01,
+        ];
         body.extend([0x04, 0x20]);
         body.extend([9_u8; 32]);
         body.extend([0x04, 0x00]);

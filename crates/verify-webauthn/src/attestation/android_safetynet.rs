@@ -10,8 +10,8 @@
 //! registrations and captures.
 
 use base64::Engine as _;
-use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use der::Decode as _;
 use serde::Deserialize;
 use sha2::{Digest as _, Sha256};
@@ -20,7 +20,9 @@ use x509_cert::ext::pkix::name::GeneralName;
 
 use super::statement::{self, Statement};
 use super::x509::{self, Cert};
-use super::{AttestationError, AttestationFormat, AttestationType, StatementInput, VerifiedStatement};
+use super::{
+    AttestationError, AttestationFormat, AttestationType, StatementInput, VerifiedStatement,
+};
 use crate::crypto::{PublicKeyMaterial, SignatureAlgorithm};
 
 const FORMAT: AttestationFormat = AttestationFormat::AndroidSafetynet;
@@ -65,7 +67,8 @@ pub(crate) fn verify(input: &StatementInput<'_>) -> Result<VerifiedStatement, At
     if response.len() > MAX_RESPONSE_LEN {
         return Err(check("response size <= 64 KiB"));
     }
-    let response = core::str::from_utf8(response).map_err(|_| check("response is a compact JWS"))?;
+    let response =
+        core::str::from_utf8(response).map_err(|_| check("response is a compact JWS"))?;
     let mut parts = response.split('.');
     let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -81,7 +84,9 @@ pub(crate) fn verify(input: &StatementInput<'_>) -> Result<VerifiedStatement, At
         .decode(payload_b64)
         .ok()
         .and_then(|p| serde_json::from_slice(&p).ok())
-        .ok_or(check("JWS payload is base64url JSON with nonce and timestampMs"))?;
+        .ok_or(check(
+            "JWS payload is base64url JSON with nonce and timestampMs",
+        ))?;
     let signature = B64URL
         .decode(signature_b64)
         .map_err(|_| check("JWS signature is base64url"))?;
@@ -102,7 +107,10 @@ pub(crate) fn verify(input: &StatementInput<'_>) -> Result<VerifiedStatement, At
     } else {
         signature
     };
-    let signing_input_len = header_b64.len().saturating_add(1).saturating_add(payload_b64.len());
+    let signing_input_len = header_b64
+        .len()
+        .saturating_add(1)
+        .saturating_add(payload_b64.len());
     let signing_input = response
         .get(..signing_input_len)
         .ok_or(check("response is a compact JWS"))?;
@@ -115,19 +123,30 @@ pub(crate) fn verify(input: &StatementInput<'_>) -> Result<VerifiedStatement, At
         &signature,
     )?;
     if !issued_to_hostname(leaf) {
-        return Err(check("attestation certificate is issued to attest.android.com"));
+        return Err(check(
+            "attestation certificate is issued to attest.android.com",
+        ));
     }
 
     let expected = Sha256::digest(statement::signed_data(input));
-    let nonce = B64.decode(&payload.nonce).map_err(|_| check("nonce is base64"))?;
+    let nonce = B64
+        .decode(&payload.nonce)
+        .map_err(|_| check("nonce is base64"))?;
     if !bool::from(nonce.ct_eq(&expected[..])) {
-        return Err(check("nonce == base64(SHA-256(authData || clientDataHash))"));
+        return Err(check(
+            "nonce == base64(SHA-256(authData || clientDataHash))",
+        ));
     }
     if input.policy.safetynet_require_cts_profile_match && !payload.cts_profile_match {
         return Err(check("ctsProfileMatch == true"));
     }
     let now_ms = input.now.as_secs().saturating_mul(1000);
-    let newest = now_ms.saturating_add(input.policy.safetynet_max_future_skew_secs.saturating_mul(1000));
+    let newest = now_ms.saturating_add(
+        input
+            .policy
+            .safetynet_max_future_skew_secs
+            .saturating_mul(1000),
+    );
     let oldest = now_ms.saturating_sub(input.policy.safetynet_max_age_secs.saturating_mul(1000));
     if payload.timestamp_ms > newest || payload.timestamp_ms < oldest {
         return Err(AttestationError::SafetynetTimestamp {
@@ -139,7 +158,10 @@ pub(crate) fn verify(input: &StatementInput<'_>) -> Result<VerifiedStatement, At
 }
 
 /// The JWS `alg` (RFC 7518), which must fit the leaf key.
-fn jws_algorithm(alg: &str, key: &PublicKeyMaterial<'_>) -> Result<SignatureAlgorithm, AttestationError> {
+fn jws_algorithm(
+    alg: &str,
+    key: &PublicKeyMaterial<'_>,
+) -> Result<SignatureAlgorithm, AttestationError> {
     let algorithm = match alg {
         "RS256" => SignatureAlgorithm::Rs256,
         "RS384" => SignatureAlgorithm::Rs384,
@@ -165,7 +187,10 @@ fn jws_algorithm(alg: &str, key: &PublicKeyMaterial<'_>) -> Result<SignatureAlgo
 }
 
 fn issued_to_hostname(leaf: &Cert) -> bool {
-    if leaf.subject_values(x509::OID_COMMON_NAME).contains(&HOSTNAME) {
+    if leaf
+        .subject_values(x509::OID_COMMON_NAME)
+        .contains(&HOSTNAME)
+    {
         return true;
     }
     let Ok(Some(san)) = leaf.extension(x509::OID_SUBJECT_ALT_NAME) else {

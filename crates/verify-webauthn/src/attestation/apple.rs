@@ -12,7 +12,9 @@ use subtle::ConstantTimeEq as _;
 use super::der_tlv::Tlv;
 use super::statement::{self, Statement};
 use super::x509;
-use super::{AttestationError, AttestationFormat, AttestationType, StatementInput, VerifiedStatement};
+use super::{
+    AttestationError, AttestationFormat, AttestationType, StatementInput, VerifiedStatement,
+};
 
 const FORMAT: AttestationFormat = AttestationFormat::Apple;
 const OID_APPLE_NONCE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113635.100.8.2");

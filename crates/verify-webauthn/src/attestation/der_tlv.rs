@@ -68,9 +68,9 @@ impl<'a> Tlv<'a> {
             if len_bytes.first() == Some(&0) {
                 return None;
             }
-            let len = len_bytes
-                .iter()
-                .try_fold(0_usize, |acc, b| acc.checked_mul(256)?.checked_add(usize::from(*b)))?;
+            let len = len_bytes.iter().try_fold(0_usize, |acc, b| {
+                acc.checked_mul(256)?.checked_add(usize::from(*b))
+            })?;
             if len < 0x80 {
                 return None; // must have used the short form
             }
@@ -115,9 +115,9 @@ impl<'a> Tlv<'a> {
         if self.value.len() > 1 && first == 0 && self.value.get(1).is_some_and(|b| b & 0x80 == 0) {
             return None; // non-minimal
         }
-        self.value
-            .iter()
-            .try_fold(0_u64, |acc, b| acc.checked_mul(256)?.checked_add(u64::from(*b)))
+        self.value.iter().try_fold(0_u64, |acc, b| {
+            acc.checked_mul(256)?.checked_add(u64::from(*b))
+        })
     }
 }
 

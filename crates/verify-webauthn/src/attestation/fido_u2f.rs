@@ -7,7 +7,9 @@
 
 use super::statement::{self, Statement};
 use super::x509;
-use super::{AttestationError, AttestationFormat, AttestationType, StatementInput, VerifiedStatement};
+use super::{
+    AttestationError, AttestationFormat, AttestationType, StatementInput, VerifiedStatement,
+};
 use crate::crypto::{EcCurve, PublicKeyMaterial, SignatureAlgorithm};
 
 const FORMAT: AttestationFormat = AttestationFormat::FidoU2f;
@@ -25,8 +27,16 @@ pub(crate) fn verify(input: &StatementInput<'_>) -> Result<VerifiedStatement, At
     let chain = x509::parse_chain(FORMAT.name(), x5c)?;
     let leaf = statement::leaf(FORMAT.name(), &chain)?;
     let cert_key = statement::leaf_key(leaf)?;
-    if !matches!(cert_key, PublicKeyMaterial::Ec { curve: EcCurve::P256, .. }) {
-        return Err(AttestationError::U2fKeyNotP256 { which: "certificate" });
+    if !matches!(
+        cert_key,
+        PublicKeyMaterial::Ec {
+            curve: EcCurve::P256,
+            ..
+        }
+    ) {
+        return Err(AttestationError::U2fKeyNotP256 {
+            which: "certificate",
+        });
     }
     let PublicKeyMaterial::Ec {
         curve: EcCurve::P256,
@@ -34,10 +44,14 @@ pub(crate) fn verify(input: &StatementInput<'_>) -> Result<VerifiedStatement, At
         y,
     } = input.credential_key
     else {
-        return Err(AttestationError::U2fKeyNotP256 { which: "credential" });
+        return Err(AttestationError::U2fKeyNotP256 {
+            which: "credential",
+        });
     };
     if input.credential_algorithm != SignatureAlgorithm::Es256 {
-        return Err(AttestationError::U2fKeyNotP256 { which: "credential" });
+        return Err(AttestationError::U2fKeyNotP256 {
+            which: "credential",
+        });
     }
     let rp_id_hash = input
         .authenticator_data
@@ -59,6 +73,13 @@ pub(crate) fn verify(input: &StatementInput<'_>) -> Result<VerifiedStatement, At
     data.push(0x04);
     data.extend_from_slice(x);
     data.extend_from_slice(y);
-    statement::verify_with(FORMAT.name(), -7, SignatureAlgorithm::Es256, &cert_key, &data, sig)?;
+    statement::verify_with(
+        FORMAT.name(),
+        -7,
+        SignatureAlgorithm::Es256,
+        &cert_key,
+        &data,
+        sig,
+    )?;
     statement::finish_with_chain(FORMAT, AttestationType::Basic, &chain, input)
 }

@@ -165,7 +165,10 @@ pub struct StatementInput<'a> {
 impl<'a> StatementInput<'a> {
     /// Bundles the inputs (see the field docs).
     #[must_use]
-    #[expect(clippy::too_many_arguments, reason = "one argument per field of a plain input bundle")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one argument per field of a plain input bundle"
+    )]
     pub const fn new(
         authenticator_data: &'a [u8],
         client_data_hash: &'a [u8; 32],

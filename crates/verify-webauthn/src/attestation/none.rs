@@ -1,7 +1,9 @@
 //! The `none` attestation statement format (WebAuthn L3 §8.7).
 
 use super::statement::Statement;
-use super::{AttestationError, AttestationFormat, AttestationType, StatementInput, VerifiedStatement};
+use super::{
+    AttestationError, AttestationFormat, AttestationType, StatementInput, VerifiedStatement,
+};
 
 /// `attStmt` must be the empty map.
 pub(crate) fn verify(input: &StatementInput<'_>) -> Result<VerifiedStatement, AttestationError> {

@@ -12,7 +12,9 @@
 
 use super::statement::{self, Statement};
 use super::x509::{self, Cert};
-use super::{AttestationError, AttestationFormat, AttestationType, StatementInput, VerifiedStatement};
+use super::{
+    AttestationError, AttestationFormat, AttestationType, StatementInput, VerifiedStatement,
+};
 
 const FORMAT: AttestationFormat = AttestationFormat::Packed;
 
@@ -68,21 +70,38 @@ pub(crate) fn check_certificate(
     cert: &Cert,
     aaguid: &[u8; 16],
 ) -> Result<(), AttestationError> {
-    let requirement = |requirement| AttestationError::CertificateRequirement { format, requirement };
+    let requirement = |requirement| AttestationError::CertificateRequirement {
+        format,
+        requirement,
+    };
     if cert.version() != 3 {
         return Err(requirement("version must be 3"));
     }
     let country = cert.subject_values(x509::OID_COUNTRY);
-    if country.len() != 1 || !country.iter().all(|c| c.len() == 2 && c.bytes().all(|b| b.is_ascii_alphabetic())) {
+    if country.len() != 1
+        || !country
+            .iter()
+            .all(|c| c.len() == 2 && c.bytes().all(|b| b.is_ascii_alphabetic()))
+    {
         return Err(requirement("subject C must be an ISO 3166 country code"));
     }
-    if cert.subject_values(x509::OID_ORGANIZATION).iter().all(|o| o.is_empty()) {
+    if cert
+        .subject_values(x509::OID_ORGANIZATION)
+        .iter()
+        .all(|o| o.is_empty())
+    {
         return Err(requirement("subject O must name the authenticator vendor"));
     }
     if cert.subject_values(x509::OID_ORGANIZATIONAL_UNIT) != ["Authenticator Attestation"] {
-        return Err(requirement("subject OU must be \"Authenticator Attestation\""));
+        return Err(requirement(
+            "subject OU must be \"Authenticator Attestation\"",
+        ));
     }
-    if cert.subject_values(x509::OID_COMMON_NAME).iter().all(|cn| cn.is_empty()) {
+    if cert
+        .subject_values(x509::OID_COMMON_NAME)
+        .iter()
+        .all(|cn| cn.is_empty())
+    {
         return Err(requirement("subject CN must be present"));
     }
     if cert.basic_constraints_ca() == Some(true) {

@@ -15,7 +15,10 @@ pub(crate) struct Statement<'a> {
 
 impl<'a> Statement<'a> {
     /// Reads `value` as a map with unique text keys.
-    pub(crate) fn new(format: AttestationFormat, value: &'a Value) -> Result<Self, AttestationError> {
+    pub(crate) fn new(
+        format: AttestationFormat,
+        value: &'a Value,
+    ) -> Result<Self, AttestationError> {
         let format = format.name();
         let not_map = AttestationError::StatementNotMap { format };
         let Value::Map(entries) = value else {
@@ -46,7 +49,10 @@ impl<'a> Statement<'a> {
 
     /// The member `field`, if present.
     pub(crate) fn get(&self, field: &str) -> Option<&'a Value> {
-        self.members.iter().find(|(k, _)| *k == field).map(|(_, v)| *v)
+        self.members
+            .iter()
+            .find(|(k, _)| *k == field)
+            .map(|(_, v)| *v)
     }
 
     fn require(&self, field: &'static str) -> Result<&'a Value, AttestationError> {
@@ -87,7 +93,10 @@ impl<'a> Statement<'a> {
     }
 
     /// An optional array member.
-    pub(crate) fn optional_array(&self, field: &'static str) -> Result<Option<&'a [Value]>, AttestationError> {
+    pub(crate) fn optional_array(
+        &self,
+        field: &'static str,
+    ) -> Result<Option<&'a [Value]>, AttestationError> {
         match self.get(field) {
             None => Ok(None),
             Some(value) => value
@@ -106,7 +115,10 @@ impl<'a> Statement<'a> {
 
     /// The required `alg`, resolved to an algorithm verify supports for statement
     /// signatures (`allow_rs1` only for TPM).
-    pub(crate) fn signature_algorithm(&self, allow_rs1: bool) -> Result<(i64, SignatureAlgorithm), AttestationError> {
+    pub(crate) fn signature_algorithm(
+        &self,
+        allow_rs1: bool,
+    ) -> Result<(i64, SignatureAlgorithm), AttestationError> {
         let alg = self.alg()?;
         match SignatureAlgorithm::from_cose(alg) {
             Some(SignatureAlgorithm::Rs1) if !allow_rs1 => {}
@@ -140,7 +152,10 @@ pub(crate) fn verify_with(
 ) -> Result<(), AttestationError> {
     let key = VerifyingKey::new(algorithm, key).map_err(|e| match e {
         crate::crypto::CryptoError::KeyAlgorithmMismatch { .. } => {
-            AttestationError::AlgorithmKeyMismatch { format, alg: cose_alg }
+            AttestationError::AlgorithmKeyMismatch {
+                format,
+                alg: cose_alg,
+            }
         }
         other => AttestationError::from_crypto("attestation key", other),
     })?;
@@ -155,7 +170,10 @@ pub(crate) fn leaf_key(leaf: &Cert) -> Result<PublicKeyMaterial<'_>, Attestation
 }
 
 /// The chain's first certificate.
-pub(crate) fn leaf<'c>(format: &'static str, chain: &'c [Cert]) -> Result<&'c Cert, AttestationError> {
+pub(crate) fn leaf<'c>(
+    format: &'static str,
+    chain: &'c [Cert],
+) -> Result<&'c Cert, AttestationError> {
     chain
         .first()
         .ok_or(AttestationError::EmptyCertificateChain { format })

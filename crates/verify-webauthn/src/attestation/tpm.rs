@@ -21,7 +21,9 @@ use x509_cert::ext::pkix::name::GeneralName;
 
 use super::statement::{self, Statement};
 use super::x509::{self, Cert};
-use super::{AttestationError, AttestationFormat, AttestationType, StatementInput, VerifiedStatement};
+use super::{
+    AttestationError, AttestationFormat, AttestationType, StatementInput, VerifiedStatement,
+};
 use crate::crypto::{EcCurve, PublicKeyMaterial, SignatureAlgorithm};
 
 const FORMAT: AttestationFormat = AttestationFormat::Tpm;
@@ -50,7 +52,9 @@ const OID_AIK_CERTIFICATE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.23
 pub(crate) fn verify(input: &StatementInput<'_>) -> Result<VerifiedStatement, AttestationError> {
     let stmt = Statement::new(FORMAT, input.statement)?;
     if stmt.text("ver")? != "2.0" {
-        return Err(AttestationError::TpmCheck { check: "ver == \"2.0\"" });
+        return Err(AttestationError::TpmCheck {
+            check: "ver == \"2.0\"",
+        });
     }
     let (alg, algorithm) = stmt.signature_algorithm(true)?;
     let sig = stmt.bytes("sig")?;
@@ -166,7 +170,9 @@ fn check_aik_certificate(cert: &Cert, aaguid: &[u8; 16]) -> Result<(), Attestati
     let eku = x509_cert::ext::pkix::ExtendedKeyUsage::from_der(eku.extn_value.as_bytes())
         .map_err(|_| requirement("extKeyUsage must be well-formed"))?;
     if !eku.0.contains(&OID_AIK_CERTIFICATE) {
-        return Err(requirement("extKeyUsage must contain tcg-kp-AIKCertificate"));
+        return Err(requirement(
+            "extKeyUsage must contain tcg-kp-AIKCertificate",
+        ));
     }
     if cert.basic_constraints_ca() == Some(true) {
         return Err(requirement("basic constraints CA must be false"));
@@ -188,7 +194,10 @@ impl<'a> TpmReader<'a> {
                 reason: "too large",
             });
         }
-        Ok(Self { structure, rest: bytes })
+        Ok(Self {
+            structure,
+            rest: bytes,
+        })
     }
 
     const fn truncated(&self) -> AttestationError {
@@ -199,7 +208,10 @@ impl<'a> TpmReader<'a> {
     }
 
     fn take(&mut self, len: usize) -> Result<&'a [u8], AttestationError> {
-        let (head, tail) = self.rest.split_at_checked(len).ok_or_else(|| self.truncated())?;
+        let (head, tail) = self
+            .rest
+            .split_at_checked(len)
+            .ok_or_else(|| self.truncated())?;
         self.rest = tail;
         Ok(head)
     }
@@ -252,8 +264,15 @@ struct PubArea<'a> {
 
 #[derive(Debug, PartialEq, Eq)]
 enum PubKey<'a> {
-    Rsa { exponent: u32, modulus: &'a [u8] },
-    Ecc { curve_id: u16, x: &'a [u8], y: &'a [u8] },
+    Rsa {
+        exponent: u32,
+        modulus: &'a [u8],
+    },
+    Ecc {
+        curve_id: u16,
+        x: &'a [u8],
+        y: &'a [u8],
+    },
 }
 
 impl<'a> PubArea<'a> {
@@ -314,7 +333,11 @@ impl<'a> PubArea<'a> {
                 };
                 *curve_id == tpm_curve
                     && x509::same_key(
-                        &PublicKeyMaterial::Ec { curve: *curve, x, y },
+                        &PublicKeyMaterial::Ec {
+                            curve: *curve,
+                            x,
+                            y,
+                        },
                         credential,
                     )
             }

@@ -107,7 +107,8 @@ impl TrustAnchors {
                 max: MAX_ANCHORS,
             });
         }
-        self.anchors.extend(parsed.into_iter().map(|cert| (scope, cert)));
+        self.anchors
+            .extend(parsed.into_iter().map(|cert| (scope, cert)));
         Ok(count)
     }
 
@@ -123,7 +124,12 @@ impl TrustAnchors {
         self.anchors.is_empty()
     }
 
-    fn push(&mut self, scope: AnchorScope, der: &[u8], index: usize) -> Result<(), AttestationError> {
+    fn push(
+        &mut self,
+        scope: AnchorScope,
+        der: &[u8],
+        index: usize,
+    ) -> Result<(), AttestationError> {
         if self.anchors.len() >= MAX_ANCHORS {
             return Err(AttestationError::TooManyCertificates {
                 count: self.anchors.len().saturating_add(1),
@@ -157,7 +163,9 @@ impl TrustAnchors {
             .filter(|(_, anchor)| anchor.is_valid_at(now))
             .any(|(_, anchor)| {
                 chain.iter().any(|cert| cert == anchor)
-                    || last.verify_issued_by(anchor, chain.len().saturating_sub(1)).is_ok()
+                    || last
+                        .verify_issued_by(anchor, chain.len().saturating_sub(1))
+                        .is_ok()
             })
     }
 }
@@ -178,7 +186,9 @@ fn pem_certificates(pem: &str) -> Result<Vec<Vec<u8>>, AttestationError> {
     while let Some(start) = rest.find(BEGIN) {
         let index = out.len();
         let malformed = AttestationError::AnchorMalformed { index };
-        let after = rest.get(start.saturating_add(BEGIN.len())..).ok_or(malformed.clone())?;
+        let after = rest
+            .get(start.saturating_add(BEGIN.len())..)
+            .ok_or(malformed.clone())?;
         let end = after.find(END).ok_or(malformed.clone())?;
         let body = after.get(..end).ok_or(malformed.clone())?;
         if body.len() > MAX_CERTIFICATE_LEN.saturating_mul(2) {
@@ -189,7 +199,9 @@ fn pem_certificates(pem: &str) -> Result<Vec<Vec<u8>>, AttestationError> {
             .decode(compact.as_bytes())
             .map_err(|_| malformed.clone())?;
         out.push(der);
-        rest = after.get(end.saturating_add(END.len())..).ok_or(malformed)?;
+        rest = after
+            .get(end.saturating_add(END.len())..)
+            .ok_or(malformed)?;
     }
     if out.is_empty() {
         return Err(AttestationError::AnchorMalformed { index: 0 });

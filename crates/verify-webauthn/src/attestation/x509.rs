@@ -45,8 +45,7 @@ const OID_SHA512: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.10
 pub(crate) const OID_BASIC_CONSTRAINTS: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("2.5.29.19");
 /// subjectAltName.
-pub(crate) const OID_SUBJECT_ALT_NAME: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("2.5.29.17");
+pub(crate) const OID_SUBJECT_ALT_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.17");
 /// extKeyUsage.
 pub(crate) const OID_EXT_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37");
 /// id-fido-gen-ce-aaguid.
@@ -201,7 +200,8 @@ impl Cert {
     /// basicConstraints cA, `None` when the extension is absent or malformed.
     pub(crate) fn basic_constraints_ca(&self) -> Option<bool> {
         let ext = self.extension(OID_BASIC_CONSTRAINTS).ok()??;
-        let bc = x509_cert::ext::pkix::BasicConstraints::from_der(ext.extn_value.as_bytes()).ok()?;
+        let bc =
+            x509_cert::ext::pkix::BasicConstraints::from_der(ext.extn_value.as_bytes()).ok()?;
         Some(bc.ca)
     }
 
@@ -217,15 +217,20 @@ impl Cert {
 
     /// Verifies that this certificate is signed by `issuer`'s key and names `issuer`'s
     /// subject as its issuer. `index` names this certificate in errors.
-    pub(crate) fn verify_issued_by(&self, issuer: &Self, index: usize) -> Result<(), AttestationError> {
+    pub(crate) fn verify_issued_by(
+        &self,
+        issuer: &Self,
+        index: usize,
+    ) -> Result<(), AttestationError> {
         if self.cert.tbs_certificate.issuer != issuer.cert.tbs_certificate.subject {
             return Err(AttestationError::ChainSignatureInvalid { index });
         }
-        let issuer_key = issuer
-            .public_key()
-            .ok_or(AttestationError::CertificateKeyUnsupported {
-                index: index.saturating_add(1),
-            })?;
+        let issuer_key =
+            issuer
+                .public_key()
+                .ok_or(AttestationError::CertificateKeyUnsupported {
+                    index: index.saturating_add(1),
+                })?;
         let algorithm = self.signature_algorithm(&issuer_key, index)?;
         let key = VerifyingKey::new(algorithm, &issuer_key)
             .map_err(|_| AttestationError::ChainSignatureInvalid { index })?;
@@ -420,7 +425,10 @@ pub(crate) fn parse_chain(
 /// each is issued (name and signature) by the next, and each issuer is a CA.
 ///
 /// This does not decide trust: see [`super::trust::TrustAnchors::chain_is_trusted`].
-pub(crate) fn check_chain(chain: &[Cert], now: verify_model::UnixTime) -> Result<(), AttestationError> {
+pub(crate) fn check_chain(
+    chain: &[Cert],
+    now: verify_model::UnixTime,
+) -> Result<(), AttestationError> {
     for (index, cert) in chain.iter().enumerate() {
         cert.check_validity(now, index)?;
     }
@@ -450,7 +458,10 @@ pub(crate) fn check_aaguid_extension(
         format,
         oid: "1.3.6.1.4.1.45724.1.1.4",
     };
-    let Some(ext) = cert.extension(OID_FIDO_AAGUID).map_err(|()| malformed.clone())? else {
+    let Some(ext) = cert
+        .extension(OID_FIDO_AAGUID)
+        .map_err(|()| malformed.clone())?
+    else {
         return Ok(());
     };
     if ext.critical {
@@ -489,8 +500,16 @@ pub(crate) fn same_key(a: &PublicKeyMaterial<'_>, b: &PublicKeyMaterial<'_>) -> 
     }
     match (a, b) {
         (
-            PublicKeyMaterial::Ec { curve: c1, x: x1, y: y1 },
-            PublicKeyMaterial::Ec { curve: c2, x: x2, y: y2 },
+            PublicKeyMaterial::Ec {
+                curve: c1,
+                x: x1,
+                y: y1,
+            },
+            PublicKeyMaterial::Ec {
+                curve: c2,
+                x: x2,
+                y: y2,
+            },
         ) => c1 == c2 && x1 == x2 && y1 == y2,
         (PublicKeyMaterial::Ed25519 { x: x1 }, PublicKeyMaterial::Ed25519 { x: x2 }) => x1 == x2,
         (PublicKeyMaterial::Rsa { n: n1, e: e1 }, PublicKeyMaterial::Rsa { n: n2, e: e2 }) => {
