@@ -10,7 +10,7 @@
 //! // tests/conformance.rs of a store crate (dev-dependencies: tokio with
 //! // "rt-multi-thread" and "macros", verify-store with feature "conformance"):
 //! verify_store::conformance_suite!(MyStore::new);                    // sync factory
-//! verify_store::conformance_suite!(async || MyStore::connect().await); // async factory
+//! verify_store::conformance_suite!(async || MyStore::connect().await); // async expression
 //! ```
 //!
 //! The race checks require `S: Clone` where clones share one backing store (a pool
@@ -136,37 +136,76 @@ macro_rules! refused {
 }
 pub(crate) use refused;
 
-/// Expands to one `#[tokio::test]` per conformance check, each on a fresh store from
-/// `factory`, on a multi-threaded runtime.
+/// Calls `$callback!(check_1 check_2 ...)` with the name of every conformance check,
+/// for store authors who build their own harness (one database schema per check,
+/// say) and want it to stay complete as checks are added.
 ///
-/// `conformance_suite!(path_or_closure)` calls the factory; `conformance_suite!(async
-/// factory)` awaits what it returns. The caller's crate needs `tokio` (features
-/// `rt-multi-thread`, `macros`) as a dev-dependency and `verify-store` with the
-/// `conformance` feature. The store type must be `Clone + 'static` with clones
-/// sharing one state.
+/// ```
+/// macro_rules! names {
+///     ($($check:ident)+) => { const NAMES: &[&str] = &[$(stringify!($check)),+]; };
+/// }
+/// verify_store::for_each_conformance_check!(names);
+/// assert_eq!(NAMES, verify_store::conformance::CHECKS.as_slice());
+/// ```
+#[macro_export]
+macro_rules! for_each_conformance_check {
+    ($callback:ident) => {
+        $crate::for_each_conformance_check!(@list [$callback] []);
+    };
+    (@suite $make:tt) => {
+        $crate::for_each_conformance_check!(@list [] [$make]);
+    };
+    // The one list of checks.
+    (@list [$($callback:ident)?] [$($make:tt)?]) => {
+        $crate::for_each_conformance_check!(@emit [$($callback)?] [$($make)?]
+            service_crud entity_crud factor_crud factor_quota passkey_credential_unique
+            access_token_redeem challenge_crud paired_write list_challenges list_factors
+            webhook_crud entity_cascade_delete service_cascade_delete outbox
+            race_challenge_approval race_totp_step race_sign_count race_outbox_drain
+            race_entity_identity race_token_redeem
+        );
+    };
+    (@emit [$callback:ident] [] $($check:ident)+) => {
+        $callback!($($check)+);
+    };
+    (@emit [] [$make:tt] $($check:ident)+) => {
+        $crate::__conformance_tests!($make $($check)+);
+    };
+}
+
+/// Expands to one `#[tokio::test]` per conformance check, each on a fresh store, on a
+/// multi-threaded runtime.
+///
+/// - `conformance_suite!(MyStore::new)`: a function or closure returning the store;
+/// - `conformance_suite!(async my_factory)`: a function returning a future of it;
+/// - `conformance_suite!(async || make_store().await)`: an expression evaluated
+///   inside each (async) test.
+///
+/// The caller's crate needs `tokio` (features `rt-multi-thread`, `macros`) as a
+/// dev-dependency and `verify-store` with the `conformance` feature. The store type
+/// must be `Clone + 'static` with clones sharing one state.
 ///
 /// ```ignore
 /// verify_store::conformance_suite!(verify_store::MemoryStore::new);
 /// ```
 #[macro_export]
 macro_rules! conformance_suite {
+    (async || $body:expr) => {
+        $crate::for_each_conformance_check!(@suite ($body));
+    };
     (async $factory:expr) => {
-        $crate::conformance_suite!(@checks (($factory)().await);
-            service_crud entity_crud factor_crud factor_quota passkey_credential_unique
-            access_token_redeem challenge_crud paired_write list_challenges list_factors
-            webhook_crud entity_cascade_delete service_cascade_delete outbox
-            race_challenge_approval race_totp_step race_sign_count race_outbox_drain
-            race_entity_identity race_token_redeem);
+        $crate::for_each_conformance_check!(@suite (($factory)().await));
     };
     ($factory:expr) => {
-        $crate::conformance_suite!(@checks (($factory)());
-            service_crud entity_crud factor_crud factor_quota passkey_credential_unique
-            access_token_redeem challenge_crud paired_write list_challenges list_factors
-            webhook_crud entity_cascade_delete service_cascade_delete outbox
-            race_challenge_approval race_totp_step race_sign_count race_outbox_drain
-            race_entity_identity race_token_redeem);
+        $crate::for_each_conformance_check!(@suite (($factory)()));
     };
-    (@checks ($make:expr); $($check:ident)+) => {
+}
+
+/// Implementation detail of [`conformance_suite!`](crate::conformance_suite).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conformance_tests {
+    (($make:expr) $($check:ident)+) => {
         $(
             #[::tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn $check() -> ::std::result::Result<(), $crate::conformance::Failure> {
