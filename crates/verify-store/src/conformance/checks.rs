@@ -1247,11 +1247,58 @@ pub async fn list_challenges<S: Store>(store: S) -> Result<(), Failure> {
             service.sid(),
             entity.sid(),
             &ChallengeFilter::default(),
-            &ListQuery::new(ListOrder::Desc, page_size(C, 2)?).with_page_token(token),
+            &ListQuery::new(ListOrder::Desc, page_size(C, 2)?).with_page_token(token.clone()),
             now
         ),
         StoreError::InvalidPageToken,
         "an ascending page token on a descending list"
+    );
+
+    // Pages stay stable while challenges are added: continuing from the token skips
+    // one created before the cursor and picks up one created after the last.
+    let before_cursor = fx.challenge(&f, at(50))?;
+    let after_last = fx.challenge(&g, at(600))?;
+    ok!(
+        C,
+        store.insert_challenge(&before_cursor, &[]),
+        "insert an early challenge"
+    );
+    ok!(
+        C,
+        store.insert_challenge(&after_last, &[]),
+        "insert a late challenge"
+    );
+    let mut rest = Vec::new();
+    let mut next = Some(token);
+    let mut pages = 0_usize;
+    while let Some(token) = next.take() {
+        let query = ListQuery::new(ListOrder::Asc, page_size(C, 2)?).with_page_token(token);
+        let page = ok!(
+            C,
+            store.list_challenges(
+                service.sid(),
+                entity.sid(),
+                &ChallengeFilter::default(),
+                &query,
+                now
+            ),
+            "continue the list"
+        );
+        rest.extend(page.items.iter().map(Challenge::sid));
+        next = page.next_page_token;
+        pages = pages.saturating_add(1);
+        ensure!(C, pages <= 100, "paging does not terminate");
+    }
+    let expected: Vec<_> = challenges
+        .iter()
+        .skip(2)
+        .map(Challenge::sid)
+        .chain([after_last.sid()])
+        .collect();
+    ensure!(
+        C,
+        rest == expected,
+        "continuing a list after inserts returned {rest:?}, expected {expected:?}"
     );
     Ok(())
 }
