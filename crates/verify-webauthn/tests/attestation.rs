@@ -1121,3 +1121,159 @@ fn format_names_round_trip() {
     assert_eq!(AttestationType::SelfAttestation.name(), "self");
     assert_eq!(AttestationType::AnonCa.name(), "anonca");
 }
+
+/// A synthetic android-safetynet registration: the packed-es256 vector's data, its
+/// attestation key re-issued under the W3C root as `CN=attest.android.com`, and a JWS
+/// signed with that key (no public SafetyNet vector is valid under a fixed root).
+struct SafetyNet {
+    reg: Registration,
+    leaf: Vec<u8>,
+    key: p256::ecdsa::SigningKey,
+}
+
+impl SafetyNet {
+    fn new(common_name: &str) -> Self {
+        use std::str::FromStr as _;
+        let regs = registrations();
+        let base = &regs[find(&regs, "packed-es256")];
+        let subject =
+            x509_cert::name::Name::from_str(&format!("CN={common_name},O=Google LLC,C=US"))
+                .unwrap();
+        let leaf = reissued_leaf(base, |tbs| tbs.subject = subject);
+        let doc: serde_json::Value = serde_json::from_str(VECTORS).unwrap();
+        let key = hex::decode(
+            doc["packed_es256_attestation_private_key_hex"]
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap();
+        let key = p256::ecdsa::SigningKey::from_slice(&key).unwrap();
+        let reg = Registration {
+            id: "synthetic-android-safetynet".into(),
+            format: AttestationFormat::AndroidSafetynet,
+            statement: Value::Null,
+            auth_data: base.auth_data.clone(),
+            client_data_hash: base.client_data_hash,
+            aaguid: base.aaguid,
+            credential_id: base.credential_id.clone(),
+            cose_key: base.cose_key.clone(),
+        };
+        Self { reg, leaf, key }
+    }
+
+    fn jws(&self, alg: &str, payload: &serde_json::Value) -> String {
+        use base64::Engine as _;
+        use p256::ecdsa::signature::Signer as _;
+        let url = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let std = base64::engine::general_purpose::STANDARD;
+        let header = serde_json::json!({ "alg": alg, "x5c": [std.encode(&self.leaf)] });
+        let signing_input = format!(
+            "{}.{}",
+            url.encode(header.to_string()),
+            url.encode(payload.to_string())
+        );
+        let signature: p256::ecdsa::Signature = self.key.sign(signing_input.as_bytes());
+        format!("{signing_input}.{}", url.encode(signature.to_bytes()))
+    }
+
+    fn payload(&self, timestamp_ms: u64, cts: bool) -> serde_json::Value {
+        use base64::Engine as _;
+        let mut data = self.reg.auth_data.clone();
+        data.extend_from_slice(&self.reg.client_data_hash);
+        let nonce = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(&data));
+        serde_json::json!({
+            "nonce": nonce,
+            "timestampMs": timestamp_ms,
+            "apkPackageName": "com.google.android.gms",
+            "ctsProfileMatch": cts,
+            "basicIntegrity": true,
+        })
+    }
+
+    fn run(&self, jws: &str) -> Result<VerifiedStatement, AttestationError> {
+        let mut run = Run::new(&self.reg);
+        run.statement = Some(Value::Map(vec![
+            (text("ver"), text("201516000")),
+            (text("response"), Value::Bytes(jws.as_bytes().to_vec())),
+        ]));
+        run.go()
+    }
+}
+
+#[test]
+fn safetynet_synthetic_response_verifies_and_every_rule_bites() {
+    let now_ms = NOW.as_secs() * 1000;
+    let sn = SafetyNet::new("attest.android.com");
+    let good = sn.run(&sn.jws("ES256", &sn.payload(now_ms, true))).unwrap();
+    assert_eq!(good.attestation_type, AttestationType::Basic);
+    assert_eq!(good.format, AttestationFormat::AndroidSafetynet);
+    assert!(good.trusted);
+    assert_eq!(good.trust_path, vec![sn.leaf.clone()]);
+
+    // Timestamps: 30 s old and 30 s ahead are inside the default window; 61 s old or
+    // 61 s in the future are not.
+    for (ts, ok) in [
+        (now_ms - 30_000, true),
+        (now_ms + 30_000, true),
+        (now_ms - 61_000, false),
+        (now_ms + 61_000, false),
+    ] {
+        let got = sn.run(&sn.jws("ES256", &sn.payload(ts, true)));
+        if ok {
+            assert!(got.is_ok(), "{ts}");
+        } else {
+            assert_eq!(
+                got.unwrap_err(),
+                AttestationError::SafetynetTimestamp {
+                    timestamp_ms: ts,
+                    now: NOW.as_secs()
+                }
+            );
+        }
+    }
+    assert_eq!(
+        sn.run(&sn.jws("ES256", &sn.payload(now_ms, false)))
+            .unwrap_err(),
+        AttestationError::SafetynetCheck {
+            check: "ctsProfileMatch == true"
+        }
+    );
+    // A different clientDataHash: the nonce no longer matches.
+    let mut other = SafetyNet::new("attest.android.com");
+    let jws = other.jws("ES256", &other.payload(now_ms, true));
+    other.reg.client_data_hash[0] ^= 1;
+    assert_eq!(
+        other.run(&jws).unwrap_err(),
+        AttestationError::SafetynetCheck {
+            check: "nonce == base64(SHA-256(authData || clientDataHash))"
+        }
+    );
+    // A flipped signature byte.
+    let jws = sn.jws("ES256", &sn.payload(now_ms, true));
+    let (head, sig) = jws.rsplit_once('.').unwrap();
+    let mut sig = sig.to_owned().into_bytes();
+    sig[3] = if sig[3] == b'A' { b'B' } else { b'A' };
+    let tampered = format!("{head}.{}", String::from_utf8(sig).unwrap());
+    assert_eq!(
+        sn.run(&tampered).unwrap_err(),
+        AttestationError::SignatureInvalid
+    );
+    // An alg that does not fit the EC key.
+    assert_eq!(
+        sn.run(&sn.jws("RS256", &sn.payload(now_ms, true)))
+            .unwrap_err(),
+        AttestationError::SafetynetCheck {
+            check: "JWS alg fits the attestation certificate key"
+        }
+    );
+    // A leaf issued to another host.
+    let wrong_host = SafetyNet::new("attest.example.com");
+    assert_eq!(
+        wrong_host
+            .run(&wrong_host.jws("ES256", &wrong_host.payload(now_ms, true)))
+            .unwrap_err(),
+        AttestationError::SafetynetCheck {
+            check: "attestation certificate is issued to attest.android.com"
+        }
+    );
+}
