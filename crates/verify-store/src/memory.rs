@@ -66,6 +66,24 @@ impl MemoryStore {
         Self::default()
     }
 
+    /// Forgets what can no longer matter at `cutoff`, so a long-running process does
+    /// not grow without bound: challenges whose expiration date is at or before
+    /// `cutoff` (answered, or expired whether or not their expiry was written: a host
+    /// that wants every `challenge.expired` event polls expiry first), and factor
+    /// creation times before `cutoff` (pass a cutoff at least 24 hours back, or the
+    /// daily creation quota would forget creations it still counts). Returns how many
+    /// challenges were removed.
+    pub fn prune(&self, cutoff: UnixTime) -> usize {
+        let mut state = self.lock();
+        let before = state.challenges.len();
+        state.challenges.retain(|_, c| c.expiration_date() > cutoff);
+        for times in state.creations.values_mut() {
+            times.retain(|&t| t >= cutoff);
+        }
+        state.creations.retain(|_, times| !times.is_empty());
+        before.saturating_sub(state.challenges.len())
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         // Every method validates before it mutates and cannot panic in between, so a
         // poisoned lock (a panic elsewhere while holding it) still guards a
@@ -1030,5 +1048,72 @@ mod tests {
         assert!(result.is_err());
         let read = block_on(store.get_service(service.sid())).unwrap();
         assert_eq!(read, Some(service));
+    }
+
+    #[test]
+    fn prune_forgets_only_what_is_past_the_cutoff() {
+        let store = MemoryStore::new();
+        let mut rng = ChaCha20Rng::seed_from_u64(4);
+        let service = Service::create("Owl Bank", T0, &mut rng).unwrap();
+        let entity = Entity::create(
+            service.sid(),
+            Identity::parse("user-0001").unwrap(),
+            T0,
+            &mut rng,
+        );
+        let kind = FactorKind::totp(
+            verify_model::TotpSecret::generate(&mut rng),
+            verify_model::TotpAlgorithm::default(),
+            verify_model::TotpParams::default(),
+        );
+        let new = verify_model::NewFactor::new(
+            service.sid(),
+            entity.sid(),
+            entity.identity().clone(),
+            "App",
+        );
+        let created = Factor::create(new, kind, T0, &mut rng).unwrap();
+        let factor = created
+            .factor
+            .verify(verify_model::VerificationProof::TotpStep(1), T0)
+            .unwrap()
+            .factor;
+        let minutes = |m: u64| T0.saturating_add(std::time::Duration::from_secs(m * 60));
+        let make = |at: UnixTime, rng: &mut ChaCha20Rng| {
+            Challenge::create(
+                verify_model::ChallengeTarget::Factor(&factor),
+                verify_model::NewChallenge::new(),
+                at,
+                rng,
+            )
+            .unwrap()
+            .challenge
+        };
+        let old = make(T0, &mut rng);
+        let fresh = make(minutes(10), &mut rng);
+        block_on(async {
+            store.insert_service(&service).await.unwrap();
+            store.insert_entity(&entity).await.unwrap();
+            store
+                .insert_factor(FactorInsert::new(&created.factor, &created.events))
+                .await
+                .unwrap();
+            store.update_factor(&factor, &[]).await.unwrap();
+            store.insert_challenge(&old, &[]).await.unwrap();
+            store.insert_challenge(&fresh, &[]).await.unwrap();
+        });
+        // `old` expires at T0 + 5 min, `fresh` at T0 + 15 min.
+        assert_eq!(store.prune(minutes(4)), 0);
+        assert_eq!(store.prune(minutes(5)), 1);
+        let (s, entity_sid) = (service.sid(), entity.sid());
+        assert_eq!(block_on(store.get_challenge(s, old.sid())).unwrap(), None);
+        assert_eq!(
+            block_on(store.get_challenge(s, fresh.sid())).unwrap(),
+            Some(fresh)
+        );
+        assert_eq!(
+            block_on(store.count_factor_creations_since(entity_sid, T0)).unwrap(),
+            0
+        );
     }
 }
