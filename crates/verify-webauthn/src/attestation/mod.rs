@@ -6,7 +6,63 @@
 //! *reported* in [`VerifiedStatement::trusted`], not enforced: the ceremony's policy
 //! decides whether an untrusted (or self / none) attestation is acceptable.
 //!
-//! No roots are built in; no clock or network is touched.
+//! No roots are built in; no clock or network is touched. Every signature (statement
+//! and certificate) goes through [`crate::crypto::VerifyingKey`], so both backends
+//! verify the same things.
+//!
+//! | format | checks | type reported |
+//! |---|---|---|
+//! | `none` | `attStmt` is the empty map | `none` |
+//! | `packed` | self: `alg` = credential alg, signature by the credential key; x5c: signature by the leaf, §8.2.1 certificate rules, AAGUID extension | `self` / `basic` |
+//! | `fido-u2f` | one P-256 certificate, P-256 credential key, U2F signed data | `basic` |
+//! | `apple` | nonce extension = SHA-256(authData ‖ clientDataHash), leaf key = credential key | `anonca` |
+//! | `tpm` | `ver` 2.0, `pubArea` = credential key, `certInfo` magic/type/extraData/name (SHA-1/256/384/512), signature by the AIK, §8.3.1 AIK rules | `attca` |
+//! | `android-key` | signature by the leaf, leaf key = credential key, KeyDescription challenge, no allApplications, origin/purpose in teeEnforced (or also softwareEnforced by policy) | `basic` |
+//! | `android-safetynet` | JWS signature by the leaf, leaf issued to attest.android.com, nonce, ctsProfileMatch, timestampMs window around `now` | `basic` |
+//!
+//! In every format with `x5c`, each certificate must be within its validity at `now`,
+//! each must be issued (name and signature) by the next, and each issuer must be a CA.
+//! "basic" vs "attca" for packed and fido-u2f cannot be told apart without metadata
+//! about the issuing CA; verify reports "basic".
+//!
+//! The W3C WebAuthn L3 test vectors under [`AttestationPolicy::default`], with the
+//! vectors' root as the only anchor (`tests/attestation.rs`):
+//!
+//! | vector | outcome |
+//! |---|---|
+//! | none-es256, none-es256-crossOrigin, none-es256-topOrigin, none-es256-long-credential-id | `none`, untrusted |
+//! | packed-self-es256 | `self`, untrusted |
+//! | packed-es256, -es384, -es512, -rs256 (3482-bit), -eddsa | `basic`, trusted |
+//! | packed-ed448 | credential algorithm Ed448 unsupported (no [`SignatureAlgorithm`]) |
+//! | tpm-es256 | `attca`, trusted |
+//! | android-key-es256 | rejected: `AndroidKeyOrigin` (its authorization lists are empty), also when software lists are allowed |
+//! | apple-es256 | `anonca`, trusted |
+//! | fido-u2f-es256 | `basic`, trusted (its non-zero AAGUID is not a §8.6 rule) |
+//!
+//! ```
+//! use verify_webauthn::attestation::{
+//!     AttestationFormat, AttestationPolicy, AttestationType, StatementInput, TrustAnchors,
+//!     verify_statement, AttestationError,
+//! };
+//! use verify_webauthn::crypto::{EcCurve, PublicKeyMaterial, SignatureAlgorithm};
+//!
+//! let key = PublicKeyMaterial::Ec { curve: EcCurve::P256, x: &[1; 32], y: &[2; 32] };
+//! let (trust, policy) = (TrustAnchors::new(), AttestationPolicy::default());
+//! let check = |statement: &ciborium::Value| {
+//!     let input = StatementInput::new(
+//!         &[0; 37], &[0; 32], [0; 16], b"id", key, SignatureAlgorithm::Es256, statement,
+//!         verify_model::UnixTime::from_secs(1_767_225_600), &trust, &policy,
+//!     );
+//!     verify_statement(AttestationFormat::None, &input)
+//! };
+//! let ok = check(&ciborium::Value::Map(vec![]))?;
+//! assert_eq!(ok.attestation_type, AttestationType::None);
+//! assert!(!ok.trusted);
+//! // A `none` statement that carries anything is rejected.
+//! let tampered = ciborium::Value::Map(vec![("sig".into(), ciborium::Value::Bytes(vec![0]))]);
+//! assert!(matches!(check(&tampered), Err(AttestationError::UnexpectedField { .. })));
+//! # Ok::<(), AttestationError>(())
+//! ```
 
 pub mod trust;
 pub use trust::{AnchorScope, TrustAnchors};

@@ -464,6 +464,74 @@ mod tests {
         }
     }
 
+    /// An RSA pubArea as Windows Hello TPMs write it: SHA-256 name, NULL symmetric,
+    /// RSASSA scheme with SHA-256, 2048 bits, exponent 0 (= 65537).
+    fn rsa_pub_area(modulus: &[u8]) -> Vec<u8> {
+        let mut out = vec![0x00, 0x01, 0x00, 0x0b, 0x00, 0x06, 0x04, 0x72, 0x00, 0x00];
+        out.extend([
+            0x00, 0x10, 0x00, 0x14, 0x00, 0x0b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00,
+        ]);
+        out.extend(u16::try_from(modulus.len()).unwrap().to_be_bytes());
+        out.extend(modulus);
+        out
+    }
+
+    #[test]
+    fn rsa_pub_area_is_parsed_and_default_exponent_matches() {
+        let modulus = [0xc5_u8; 256];
+        let bytes = rsa_pub_area(&modulus);
+        let parsed = PubArea::parse(&bytes).unwrap();
+        assert_eq!(
+            parsed.key,
+            PubKey::Rsa {
+                exponent: 0,
+                modulus: &modulus
+            }
+        );
+        let credential = PublicKeyMaterial::Rsa {
+            n: &modulus,
+            e: &[1, 0, 1],
+        };
+        parsed.check_key(&credential).unwrap();
+        let wrong_e = PublicKeyMaterial::Rsa {
+            n: &modulus,
+            e: &[3],
+        };
+        assert!(parsed.check_key(&wrong_e).is_err());
+        let ec = PublicKeyMaterial::Ec {
+            curve: EcCurve::P256,
+            x: &[1; 32],
+            y: &[2; 32],
+        };
+        assert!(parsed.check_key(&ec).is_err());
+    }
+
+    #[test]
+    fn cert_info_fields_are_read_in_order() {
+        let mut bytes = TPM_GENERATED_VALUE.to_be_bytes().to_vec();
+        bytes.extend(TPM_ST_ATTEST_CERTIFY.to_be_bytes());
+        bytes.extend([0x00, 0x02, 0xaa, 0xbb]); // qualifiedSigner
+        bytes.extend([0x00, 0x03, 1, 2, 3]); // extraData
+        bytes.extend([0_u8; 17]); // clockInfo
+        bytes.extend([0_u8; 8]); // firmwareVersion
+        bytes.extend([0x00, 0x02, 0x00, 0x0b]); // attested.name
+        bytes.extend([0x00, 0x00]); // attested.qualifiedName
+        let parsed = CertInfo::parse(&bytes).unwrap();
+        assert_eq!(parsed.extra_data, &[1, 2, 3]);
+        assert_eq!(parsed.attested_name, &[0x00, 0x0b]);
+        bytes.push(0);
+        assert!(CertInfo::parse(&bytes).is_err());
+    }
+
+    #[test]
+    fn unsupported_name_algorithms_are_named() {
+        assert_eq!(
+            name_hash(0x0012, b"x").unwrap_err(),
+            AttestationError::TpmHashUnsupported { alg: 0x0012 }
+        );
+        assert_eq!(name_hash(TPM_ALG_SHA1, b"").unwrap().len(), 20);
+    }
+
     proptest! {
         #[test]
         fn pub_area_parser_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
