@@ -266,9 +266,16 @@ impl State {
         check_version(Resource::Challenge, new.sid(), stored.version(), expected)?;
         if let Some(factor) = new.factor_sid()
             && stored.factor_sid().is_none()
-            && self.factor_in(new.service_sid(), factor).is_none()
         {
-            return Err(not_found(Resource::Factor, factor));
+            let bound = self
+                .factor_in(new.service_sid(), factor)
+                .ok_or_else(|| not_found(Resource::Factor, factor))?;
+            if Some(bound.entity_sid()) != new.entity_sid() {
+                return Err(invalid(
+                    Resource::Challenge,
+                    "a challenge binds its factor's entity",
+                ));
+            }
         }
         Ok(())
     }
@@ -518,11 +525,13 @@ impl Store for MemoryStore {
         }
         if let Some(token) = insert.redeemed_token {
             state.check_token_update(token)?;
-            if token.identity() != factor.identity() || token.factor_type() != factor.factor_type()
+            if token.service_sid() != factor.service_sid()
+                || token.identity() != factor.identity()
+                || token.factor_type() != factor.factor_type()
             {
                 return Err(invalid(
                     Resource::AccessToken,
-                    "the redeemed token is for this identity and factor type",
+                    "the redeemed token is for this service, identity and factor type",
                 ));
             }
             state.access_tokens.insert(token.sid(), token.clone());

@@ -1814,3 +1814,109 @@ pub async fn outbox<S: Store>(store: S) -> Result<(), Failure> {
 fn denied_events(events: &[verify_model::Event]) -> Vec<verify_model::Event> {
     events.to_vec()
 }
+
+/// A usernameless passkey challenge has no entity or factor until it is approved; the
+/// approval binds them (the only binding that may change), and it then belongs to the
+/// entity: listed with its challenges, deleted with its factor.
+///
+/// # Errors
+/// A [`Failure`] describing the first misbehaviour.
+pub async fn discoverable_passkey<S: Store>(store: S) -> Result<(), Failure> {
+    const C: &str = "discoverable_passkey";
+    let mut fx = Fixture::new(C, 15);
+    let (service, entity) = service_and_entity(C, &store, &mut fx, "user-0001").await?;
+    let (passkey, events) = fx.passkey_factor(&entity, T0)?;
+    ok!(
+        C,
+        store.insert_factor(FactorInsert::new(&passkey, &events)),
+        "insert a passkey factor"
+    );
+    let credential = fx.credential(b"discoverable", 3)?;
+    let (passkey, events) =
+        fx.verified(&passkey, VerificationProof::Passkey(credential), at(10))?;
+    ok!(C, store.update_factor(&passkey, &events), "verify it");
+
+    let open = fx.discoverable_challenge(&service, at(20))?;
+    ok!(
+        C,
+        store.insert_challenge(&open, &[]),
+        "insert an open challenge"
+    );
+    let read = ok!(C, store.get_challenge(service.sid(), open.sid()), "get it");
+    ensure!(C, read.as_ref() == Some(&open), "get returned {read:?}");
+    let listed = ok!(
+        C,
+        store.list_challenges(
+            service.sid(),
+            entity.sid(),
+            &ChallengeFilter::default(),
+            &ListQuery::default(),
+            at(21)
+        ),
+        "list the entity's challenges"
+    );
+    ensure!(
+        C,
+        listed.items.is_empty(),
+        "an open challenge is listed under an entity"
+    );
+
+    let paired = fx.model(open.approve_passkey(&passkey, 4, false, at(30)))?;
+    let Some(factor_write) = paired.factor.as_ref() else {
+        return Err(Failure::new(
+            C,
+            "the model did not record the sign count".to_owned(),
+        ));
+    };
+    ok!(
+        C,
+        store.update_challenge_and_factor(
+            &paired.challenge.challenge,
+            &factor_write.factor,
+            &paired.challenge.events
+        ),
+        "approve it, binding the entity and factor"
+    );
+    let read = ok!(C, store.get_challenge(service.sid(), open.sid()), "get it");
+    ensure!(
+        C,
+        read.as_ref() == Some(&paired.challenge.challenge),
+        "the approved challenge reads {read:?}"
+    );
+    let listed = ok!(
+        C,
+        store.list_challenges(
+            service.sid(),
+            entity.sid(),
+            &ChallengeFilter::default(),
+            &ListQuery::default(),
+            at(31)
+        ),
+        "list the entity's challenges"
+    );
+    ensure!(
+        C,
+        listed.items == vec![paired.challenge.challenge.clone()],
+        "the bound challenge is not listed under its entity: {:?}",
+        listed.items
+    );
+    let current = factor_write.factor.clone();
+    let deleted = fx.model(current.delete(at(40)))?;
+    ok!(
+        C,
+        store.delete_factor(
+            service.sid(),
+            current.sid(),
+            current.version(),
+            &deleted.events
+        ),
+        "delete the factor"
+    );
+    let read = ok!(C, store.get_challenge(service.sid(), open.sid()), "get it");
+    ensure!(
+        C,
+        read.is_none(),
+        "a bound challenge survived its factor's deletion"
+    );
+    Ok(())
+}

@@ -180,6 +180,25 @@ impl Fixture {
         Ok(self.model(created)?.challenge)
     }
 
+    /// A pending usernameless passkey challenge of `service` created at `now`.
+    pub(super) fn discoverable_challenge(
+        &mut self,
+        service: &Service,
+        now: UnixTime,
+    ) -> Result<Challenge, Failure> {
+        let ceremony = verify_model::challenge::PasskeyCeremony::new(
+            serde_json::json!({"publicKey": {}}),
+            serde_json::json!({}),
+        );
+        let created = Challenge::create(
+            ChallengeTarget::DiscoverablePasskey(service.sid()),
+            NewChallenge::new().with_passkey(ceremony),
+            now,
+            &mut self.rng,
+        );
+        Ok(self.model(created)?.challenge)
+    }
+
     /// `challenge` denied at `now`, and its events.
     pub(super) fn denied(
         &self,
