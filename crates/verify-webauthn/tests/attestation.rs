@@ -599,10 +599,15 @@ fn tpm_statement_rules() {
 /// Re-issues `reg`'s leaf certificate under the W3C root key after `edit` changes its
 /// TBSCertificate (the leaf key, and so the statement signature, stay valid).
 fn reissued_leaf(reg: &Registration, edit: impl FnOnce(&mut x509_cert::TbsCertificate)) -> Vec<u8> {
-    use der::{Decode as _, Encode as _};
+    reissue(&x5c(reg)[0], edit)
+}
+
+/// Re-signs `der` with the W3C root key after `edit` changes its TBSCertificate.
+fn reissue(der: &[u8], edit: impl FnOnce(&mut x509_cert::TbsCertificate)) -> Vec<u8> {
+    use der::Encode as _;
     use p256::ecdsa::signature::Signer as _;
-    let leaf = x509_cert::Certificate::from_der(&x5c(reg)[0]).unwrap();
-    let mut tbs = leaf.tbs_certificate.clone();
+    let original = x509_cert::Certificate::from_der(der).unwrap();
+    let mut tbs = original.tbs_certificate.clone();
     edit(&mut tbs);
     let doc: serde_json::Value = serde_json::from_str(VECTORS).unwrap();
     let key = hex::decode(doc["root_private_key_hex"].as_str().unwrap()).unwrap();
@@ -610,10 +615,77 @@ fn reissued_leaf(reg: &Registration, edit: impl FnOnce(&mut x509_cert::TbsCertif
     let signature: p256::ecdsa::Signature = key.sign(&tbs.to_der().unwrap());
     let cert = x509_cert::Certificate {
         tbs_certificate: tbs,
-        signature_algorithm: leaf.signature_algorithm,
+        signature_algorithm: original.signature_algorithm,
         signature: der::asn1::BitString::from_bytes(signature.to_der().as_bytes()).unwrap(),
     };
     cert.to_der().unwrap()
+}
+
+#[test]
+fn issuers_need_key_cert_sign_and_path_length() {
+    use x509_cert::ext::pkix::{BasicConstraints, KeyUsage, KeyUsages};
+    let regs = registrations();
+    let packed = &regs[find(&regs, "packed-es256")];
+    let set_ext = |tbs: &mut x509_cert::TbsCertificate, oid: &str, value: Vec<u8>| {
+        for ext in tbs.extensions.iter_mut().flatten() {
+            if ext.extn_id.to_string() == oid {
+                ext.extn_value = der::asn1::OctetString::new(value.clone()).unwrap();
+            }
+        }
+    };
+    // The same root key and name, but keyUsage without keyCertSign.
+    let no_cert_sign = reissue(&root_der(), |tbs| {
+        let ku = KeyUsage(KeyUsages::DigitalSignature.into());
+        set_ext(tbs, "2.5.29.15", der::Encode::to_der(&ku).unwrap());
+    });
+    let with_root = |root: Vec<u8>| {
+        with_member(
+            &packed.statement,
+            "x5c",
+            Some(Value::Array(vec![
+                Value::Bytes(x5c(packed)[0].clone()),
+                Value::Bytes(root),
+            ])),
+        )
+    };
+    let mut run = Run::new(packed);
+    run.statement = Some(with_root(no_cert_sign.clone()));
+    assert_eq!(
+        run.go().unwrap_err(),
+        AttestationError::IssuerNotCa { index: 1 }
+    );
+    // As an anchor it is not honoured either.
+    let mut run = Run::new(packed);
+    run.trust = TrustAnchors::from_der([no_cert_sign.as_slice()]).unwrap();
+    assert!(!run.go().unwrap().trusted);
+
+    // pathLenConstraint 0 allows issuing the leaf directly ...
+    let path_len = |n| {
+        reissue(&root_der(), |tbs| {
+            let bc = BasicConstraints {
+                ca: true,
+                path_len_constraint: Some(n),
+            };
+            set_ext(tbs, "2.5.29.19", der::Encode::to_der(&bc).unwrap());
+        })
+    };
+    let mut run = Run::new(packed);
+    run.statement = Some(with_root(path_len(0)));
+    assert!(run.go().is_ok());
+    // ... but a CA:false root issues nothing.
+    let not_ca = reissue(&root_der(), |tbs| {
+        let bc = BasicConstraints {
+            ca: false,
+            path_len_constraint: None,
+        };
+        set_ext(tbs, "2.5.29.19", der::Encode::to_der(&bc).unwrap());
+    });
+    let mut run = Run::new(packed);
+    run.statement = Some(with_root(not_ca));
+    assert_eq!(
+        run.go().unwrap_err(),
+        AttestationError::IssuerNotCa { index: 1 }
+    );
 }
 
 fn aaguid_extension(aaguid: [u8; 16], critical: bool) -> x509_cert::ext::Extension {

@@ -149,8 +149,10 @@ pub enum AttestationError {
         /// Position in `x5c` of the certificate whose signature failed.
         index: usize,
     },
-    /// An intermediate certificate in `x5c` is not a CA (basicConstraints).
-    #[error("certificate {index} issues another certificate but is not a CA")]
+    /// A certificate in `x5c` issues the one before it but may not: not a CA by
+    /// basicConstraints, no keyCertSign in its keyUsage, or beyond its
+    /// pathLenConstraint.
+    #[error("certificate {index} issues another certificate but may not (CA, keyUsage, pathLen)")]
     IssuerNotCa {
         /// Position in `x5c`.
         index: usize,

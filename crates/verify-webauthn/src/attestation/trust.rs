@@ -162,10 +162,10 @@ impl TrustAnchors {
             })
             .filter(|(_, anchor)| anchor.is_valid_at(now))
             .any(|(_, anchor)| {
+                let depth = chain.len().saturating_sub(1);
                 chain.iter().any(|cert| cert == anchor)
-                    || last
-                        .verify_issued_by(anchor, chain.len().saturating_sub(1))
-                        .is_ok()
+                    || (anchor.may_issue_as_anchor(depth)
+                        && last.verify_issued_by(anchor, depth).is_ok())
             })
     }
 }

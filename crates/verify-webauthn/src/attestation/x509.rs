@@ -46,6 +46,8 @@ pub(crate) const OID_BASIC_CONSTRAINTS: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("2.5.29.19");
 /// subjectAltName.
 pub(crate) const OID_SUBJECT_ALT_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.17");
+/// keyUsage.
+const OID_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.15");
 /// extKeyUsage.
 pub(crate) const OID_EXT_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37");
 /// id-fido-gen-ce-aaguid.
@@ -199,10 +201,44 @@ impl Cert {
 
     /// basicConstraints cA, `None` when the extension is absent or malformed.
     pub(crate) fn basic_constraints_ca(&self) -> Option<bool> {
+        self.basic_constraints().map(|bc| bc.ca)
+    }
+
+    fn basic_constraints(&self) -> Option<x509_cert::ext::pkix::BasicConstraints> {
         let ext = self.extension(OID_BASIC_CONSTRAINTS).ok()??;
-        let bc =
-            x509_cert::ext::pkix::BasicConstraints::from_der(ext.extn_value.as_bytes()).ok()?;
-        Some(bc.ca)
+        x509_cert::ext::pkix::BasicConstraints::from_der(ext.extn_value.as_bytes()).ok()
+    }
+
+    /// For trust anchors: the host vouches for the anchor's key, so a root without
+    /// basicConstraints or keyUsage is accepted (as RFC 5280 6.1 treats anchors), but
+    /// constraints it does state are honoured.
+    pub(crate) fn may_issue_as_anchor(&self, depth: usize) -> bool {
+        let unconstrained = self.basic_constraints().is_none()
+            && self.extension(OID_KEY_USAGE).is_ok_and(|e| e.is_none());
+        unconstrained || self.may_issue(depth)
+    }
+
+    /// Whether this certificate may issue the certificate `depth` intermediates below
+    /// it (0: directly issues the leaf): a CA by basicConstraints, within its
+    /// pathLenConstraint, and with keyCertSign when it has a keyUsage extension
+    /// (RFC 5280 4.2.1.3, 4.2.1.9).
+    pub(crate) fn may_issue(&self, depth: usize) -> bool {
+        let Some(bc) = self.basic_constraints() else {
+            return false;
+        };
+        if !bc.ca
+            || bc
+                .path_len_constraint
+                .is_some_and(|max| depth > usize::from(max))
+        {
+            return false;
+        }
+        match self.extension(OID_KEY_USAGE) {
+            Ok(None) => true,
+            Ok(Some(ext)) => x509_cert::ext::pkix::KeyUsage::from_der(ext.extn_value.as_bytes())
+                .is_ok_and(|ku| ku.key_cert_sign()),
+            Err(()) => false,
+        }
     }
 
     /// The string values of subject attributes of type `oid`.
@@ -422,7 +458,8 @@ pub(crate) fn parse_chain(
 }
 
 /// Checks the chain in `x5c` order at `now`: every certificate is within its validity,
-/// each is issued (name and signature) by the next, and each issuer is a CA.
+/// each is issued (name and signature) by the next, and each issuer is a CA with
+/// keyCertSign (when it has keyUsage) and a pathLenConstraint that allows its depth.
 ///
 /// This does not decide trust: see [`super::trust::TrustAnchors::chain_is_trusted`].
 pub(crate) fn check_chain(
@@ -437,7 +474,8 @@ pub(crate) fn check_chain(
             continue;
         };
         let issuer_index = index.saturating_add(1);
-        if issuer.basic_constraints_ca() != Some(true) {
+        // `index` intermediates sit between this issuer and the leaf.
+        if !issuer.may_issue(index) {
             return Err(AttestationError::IssuerNotCa {
                 index: issuer_index,
             });
