@@ -16,4 +16,5 @@ mod conformance_async {
 }
 
 mod interleavings;
+mod paging;
 mod suite_detects;
