@@ -1349,3 +1349,59 @@ fn safetynet_synthetic_response_verifies_and_every_rule_bites() {
         }
     );
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    const FORMATS: [AttestationFormat; 7] = [
+        AttestationFormat::None,
+        AttestationFormat::Packed,
+        AttestationFormat::FidoU2f,
+        AttestationFormat::Apple,
+        AttestationFormat::Tpm,
+        AttestationFormat::AndroidKey,
+        AttestationFormat::AndroidSafetynet,
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        /// Random statements (random signatures, TPM structures, JWS bytes, with real
+        /// or random certificates) never verify and never panic, in any format.
+        #[test]
+        fn random_statements_are_rejected_without_panicking(
+            format in 0..FORMATS.len(),
+            alg in prop::sample::select(vec![-7_i64, -8, -35, -36, -37, -257, -65535, 0, 7]),
+            sig in proptest::collection::vec(any::<u8>(), 0..96),
+            blob_a in proptest::collection::vec(any::<u8>(), 0..160),
+            blob_b in proptest::collection::vec(any::<u8>(), 0..160),
+            real_certificate in any::<bool>(),
+            ver in "(2\\.0|[0-9.]{0,4})",
+        ) {
+            let regs = registrations();
+            let base = &regs[find(&regs, "tpm-es256")];
+            let certificate = if real_certificate { x5c(base)[0].clone() } else { blob_b.clone() };
+            let statement = Value::Map(vec![
+                (text("ver"), text(&ver)),
+                (text("alg"), int(alg)),
+                (text("sig"), Value::Bytes(sig)),
+                (text("x5c"), Value::Array(vec![Value::Bytes(certificate)])),
+                (text("certInfo"), Value::Bytes(blob_a.clone())),
+                (text("pubArea"), Value::Bytes(blob_b)),
+                (text("response"), Value::Bytes(blob_a)),
+            ]);
+            let reg = Registration {
+                id: "random".into(),
+                format: FORMATS[format],
+                statement,
+                auth_data: base.auth_data.clone(),
+                client_data_hash: base.client_data_hash,
+                aaguid: base.aaguid,
+                credential_id: base.credential_id.clone(),
+                cose_key: base.cose_key.clone(),
+            };
+            prop_assert!(Run::new(&reg).go().is_err());
+        }
+    }
+}
