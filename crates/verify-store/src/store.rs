@@ -177,7 +177,10 @@ impl OutboxEvent {
 ///   the stored row's version is `new.version() - 1` (the model's transitions bump
 ///   the version by one), else [`StoreError::Conflict`]; a missing row is
 ///   [`StoreError::NotFound`]. Immutable fields (sid, service, entity, type,
-///   `date_created`) must not change ([`StoreError::InvalidWrite`]). In SQL:
+///   `date_created`) must not change ([`StoreError::InvalidWrite`]); the one
+///   exception is a usernameless passkey challenge, whose entity, identity and
+///   factor go from unset to set when it is approved (to an existing factor of that
+///   entity). In SQL:
 ///   `UPDATE t SET ..., version = $new WHERE sid = $sid AND version = $new - 1`,
 ///   zero rows -> conflict or not found.
 /// - **Deletes** take the version the caller read and are compare-and-set too.
