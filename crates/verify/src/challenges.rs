@@ -9,7 +9,9 @@ use verify_model::{
     Details, Factor, FactorSid, FactorType, Identity, ModelError, NewChallenge, ServiceSid,
     StringMap, UnixTime,
 };
-use verify_push::{ChallengeToSign, Decision, DeviceKey, PushError, verify_answer};
+use verify_push::{
+    ChallengeNotification, ChallengeToSign, Decision, DeviceKey, PushError, verify_answer,
+};
 use verify_store::{ListQuery, Listing, Resource, Store};
 
 use crate::engine::{Verify, conflict, is_conflict};
@@ -265,6 +267,49 @@ impl<S: Store> Verify<S> {
             json,
             signature_fields: self.config.push_signature_fields.header_value(),
         })
+    }
+
+    /// The push notification for the pending push challenge `sid` (the host sends
+    /// it through APNs or FCM with [`ChallengeNotification::apns_payload`] /
+    /// [`ChallengeNotification::fcm_message`], to the factor's
+    /// `notification_token`). Devices that miss it still find the challenge by
+    /// polling pending challenges.
+    ///
+    /// # Errors
+    /// [`VerifyError::NotFound`]; [`VerifyError::Model`]: `FactorTypeMismatch` for
+    /// a challenge that is not push, `ChallengeNotPending` / `ChallengeExpired` for
+    /// one that can no longer be answered.
+    pub async fn push_notification(
+        &self,
+        service: ServiceSid,
+        identity: &Identity,
+        sid: ChallengeSid,
+    ) -> Result<ChallengeNotification, VerifyError> {
+        let now = self.now()?;
+        let challenge = self.load_challenge(service, identity, sid).await?;
+        if let Some(error) = terminal_error(&challenge, now) {
+            return Err(error.into());
+        }
+        if challenge.status_at(now) != verify_model::ChallengeStatus::Pending {
+            return Err(ModelError::ChallengeExpired {
+                expired_at: challenge.expiration_date(),
+                now,
+            }
+            .into());
+        }
+        let (FactorType::Push, Some(factor_sid), Some(details)) = (
+            challenge.factor_type(),
+            challenge.factor_sid(),
+            challenge.details(),
+        ) else {
+            return Err(ModelError::FactorTypeMismatch {
+                expected: FactorType::Push,
+                got: challenge.factor_type(),
+            }
+            .into());
+        };
+        ChallengeNotification::new(challenge.sid(), factor_sid, details.message())
+            .map_err(|error| VerifyError::Push(error.into()))
     }
 
     /// Answers the challenge `sid` with an `AuthPayload`: a TOTP code, or the push

@@ -383,6 +383,14 @@ fn deny_and_expiry() {
             .unwrap_err();
         assert_eq!(again.code(), 60323);
 
+        // A finished challenge has no notification to send.
+        let error = h
+            .verify
+            .push_notification(e.service, &e.identity, second.sid())
+            .await
+            .unwrap_err();
+        assert_eq!(error.code(), 60323);
+
         // The host can deny a pending challenge itself.
         let third = h
             .verify
