@@ -183,3 +183,52 @@ impl StoreError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_name_the_record_and_the_expectation() {
+        let conflict = StoreError::Conflict {
+            resource: Resource::Challenge,
+            sid: "YC00000000000000000000000000000001".to_owned(),
+            expected_version: Some(3),
+        };
+        assert_eq!(
+            conflict.to_string(),
+            "challenge YC00000000000000000000000000000001 changed concurrently (expected version 3)"
+        );
+        assert!(conflict.is_conflict());
+        assert_eq!(conflict.kind(), "conflict");
+        let unexpected = StoreError::Conflict {
+            resource: Resource::Factor,
+            sid: "YF00000000000000000000000000000002".to_owned(),
+            expected_version: None,
+        };
+        assert!(unexpected.to_string().ends_with("(expected no record)"));
+        let duplicate = StoreError::Duplicate {
+            resource: Resource::Entity,
+            key: UniqueKey::Identity,
+        };
+        assert_eq!(
+            duplicate.to_string(),
+            "entity already exists with this identity within the service"
+        );
+        assert!(!duplicate.is_conflict());
+        let quota = StoreError::QuotaExceeded {
+            kind: QuotaKind::FactorsOfType,
+            limit: 20,
+            count: 20,
+        };
+        assert_eq!(quota.kind(), "quota_exceeded");
+        assert!(quota.to_string().contains("20 of at most 20"));
+    }
+
+    #[test]
+    fn a_backend_error_keeps_its_source_out_of_the_message() {
+        let error = StoreError::Backend(Box::new(std::io::Error::other("password=hunter2")));
+        assert_eq!(error.to_string(), "store backend failed");
+        assert!(std::error::Error::source(&error).is_some());
+    }
+}
