@@ -722,6 +722,30 @@ fn reissued_leaf_round_trips() {
 }
 
 #[test]
+fn unknown_critical_extensions_are_rejected() {
+    let regs = registrations();
+    let reg = &regs[find(&regs, "packed-es256")];
+    let leaf = reissued_leaf(reg, |tbs| {
+        tbs.extensions
+            .get_or_insert_with(Vec::new)
+            .push(x509_cert::ext::Extension {
+                extn_id: "1.2.3.4.5".parse().unwrap(),
+                critical: true,
+                extn_value: der::asn1::OctetString::new(vec![0x05, 0x00]).unwrap(),
+            });
+    });
+    let mut run = Run::new(reg);
+    run.statement = Some(with_leaf(reg, leaf));
+    assert_eq!(
+        run.go().unwrap_err(),
+        AttestationError::UnknownCriticalExtension {
+            index: 0,
+            oid: "1.2.3.4.5".into()
+        }
+    );
+}
+
+#[test]
 fn aaguid_extension_must_match_auth_data() {
     let regs = registrations();
     for id in ["packed-es256", "tpm-es256"] {

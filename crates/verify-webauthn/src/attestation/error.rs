@@ -157,6 +157,14 @@ pub enum AttestationError {
         /// Position in `x5c`.
         index: usize,
     },
+    /// A certificate in `x5c` has a critical extension verify does not process.
+    #[error("certificate {index} has the unprocessed critical extension {oid}")]
+    UnknownCriticalExtension {
+        /// Position in `x5c`.
+        index: usize,
+        /// The extension's OID.
+        oid: String,
+    },
     /// The attestation certificate breaks a requirement of its format.
     #[error("{format}: attestation certificate requirement failed: {requirement}")]
     CertificateRequirement {

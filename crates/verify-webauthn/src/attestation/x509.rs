@@ -209,6 +209,29 @@ impl Cert {
         x509_cert::ext::pkix::BasicConstraints::from_der(ext.extn_value.as_bytes()).ok()
     }
 
+    /// The first critical extension verify does not process (RFC 5280 4.2: such a
+    /// certificate must be rejected).
+    pub(crate) fn unknown_critical_extension(&self) -> Option<String> {
+        const KNOWN: [&str; 8] = [
+            "2.5.29.14",               // subjectKeyIdentifier
+            "2.5.29.15",               // keyUsage
+            "2.5.29.17",               // subjectAltName (critical in TPM AIK certificates)
+            "2.5.29.19",               // basicConstraints
+            "2.5.29.32",               // certificatePolicies (no policy is required by verify)
+            "2.5.29.35",               // authorityKeyIdentifier
+            "2.5.29.37",               // extKeyUsage
+            "1.3.6.1.4.1.45724.1.1.4", // id-fido-gen-ce-aaguid (checked: must not be critical)
+        ];
+        self.cert
+            .tbs_certificate
+            .extensions
+            .iter()
+            .flatten()
+            .filter(|ext| ext.critical)
+            .map(|ext| ext.extn_id.to_string())
+            .find(|oid| !KNOWN.contains(&oid.as_str()))
+    }
+
     /// For trust anchors: the host vouches for the anchor's key, so a root without
     /// basicConstraints or keyUsage is accepted (as RFC 5280 6.1 treats anchors), but
     /// constraints it does state are honoured.
@@ -468,6 +491,9 @@ pub(crate) fn check_chain(
 ) -> Result<(), AttestationError> {
     for (index, cert) in chain.iter().enumerate() {
         cert.check_validity(now, index)?;
+        if let Some(oid) = cert.unknown_critical_extension() {
+            return Err(AttestationError::UnknownCriticalExtension { index, oid });
+        }
     }
     for (index, pair) in chain.windows(2).enumerate() {
         let [child, issuer] = pair else {
