@@ -1,5 +1,20 @@
-//! PostgreSQL and SQLite stores for verify.
-//!
-//! Not yet built: this crate will implement the `verify-store` traits on sqlx, with
-//! version-checked updates as single statements and shipped migrations.
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
+
+mod codec;
+mod error;
+mod imp;
+mod migrations;
+#[cfg(feature = "postgres")]
+mod postgres;
+mod sealer;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+
+pub use error::SqlStoreError;
+pub use migrations::SCHEMA_VERSION;
+#[cfg(feature = "postgres")]
+pub use postgres::PgStore;
+pub use sealer::{SealerError, SecretSealer};
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteStore;

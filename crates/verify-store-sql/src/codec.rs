@@ -1,0 +1,317 @@
+//! Records to rows and back: the serialized record, sealing of its secret fields,
+//! conversions of times and versions, and mapping of database errors.
+
+use std::sync::Arc;
+
+use base64::Engine as _;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use verify_model::list::Listable;
+use verify_model::{Factor, FactorKind, UnixTime, paginate};
+use verify_store::{ListQuery, Listing, Resource, StoreError, UniqueKey};
+use zeroize::Zeroizing;
+
+use crate::sealer::{SecretSealer, SharedSealer};
+
+/// The JSON key that marks a sealed field: `{"sealed_v1": "<base64url>"}`.
+const SEALED_KEY: &str = "sealed_v1";
+
+/// Serializes records (sealing secret fields) and reads them back (opening them).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Codec {
+    sealer: Option<SharedSealer>,
+}
+
+/// The secret fields of a record kind, as JSON paths.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Secrets {
+    /// No secret fields.
+    None,
+    /// `kind.secret` (TOTP) and `kind.binding` (push).
+    Factor,
+    /// `secret`.
+    Webhook,
+}
+
+impl Secrets {
+    const fn paths(self) -> &'static [&'static [&'static str]] {
+        match self {
+            Self::None => &[],
+            Self::Factor => &[&["kind", "secret"], &["kind", "binding"]],
+            Self::Webhook => &[&["secret"]],
+        }
+    }
+}
+
+fn field_mut<'v>(value: &'v mut Value, path: &[&str]) -> Option<&'v mut Value> {
+    path.iter()
+        .try_fold(value, |v, key| v.as_object_mut()?.get_mut(*key))
+}
+
+fn context(resource: Resource, sid: &str, path: &[&str]) -> Vec<u8> {
+    format!("{}:{sid}:{}", resource.as_str(), path.join(".")).into_bytes()
+}
+
+fn corrupt(resource: Resource, rule: impl Into<String>) -> StoreError {
+    StoreError::Corrupt {
+        resource,
+        rule: rule.into(),
+    }
+}
+
+impl Codec {
+    pub(crate) fn with_sealer(sealer: Arc<dyn SecretSealer>) -> Self {
+        Self {
+            sealer: Some(SharedSealer(sealer)),
+        }
+    }
+
+    /// The stored text of `record`, with its secret fields sealed when a sealer is set.
+    pub(crate) fn encode<T: Serialize>(
+        &self,
+        resource: Resource,
+        sid: &str,
+        secrets: Secrets,
+        record: &T,
+    ) -> Result<Zeroizing<String>, StoreError> {
+        let encode_failed = |error: serde_json::Error| StoreError::Backend(Box::new(error));
+        let Some(SharedSealer(sealer)) = &self.sealer else {
+            return serde_json::to_string(record)
+                .map(Zeroizing::new)
+                .map_err(encode_failed);
+        };
+        let mut value = serde_json::to_value(record).map_err(encode_failed)?;
+        for path in secrets.paths() {
+            let Some(field) = field_mut(&mut value, path) else {
+                continue;
+            };
+            let Value::String(plain) = field else {
+                continue;
+            };
+            let plain = Zeroizing::new(std::mem::take(plain));
+            let sealed = sealer
+                .seal(plain.as_bytes(), &context(resource, sid, path))
+                .map_err(StoreError::Backend)?;
+            let text = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sealed);
+            *field = serde_json::json!({ SEALED_KEY: text });
+        }
+        serde_json::to_string(&value)
+            .map(Zeroizing::new)
+            .map_err(encode_failed)
+    }
+
+    /// Reads a stored record back (opening sealed fields), re-validated by its type.
+    pub(crate) fn decode<T: DeserializeOwned>(
+        &self,
+        resource: Resource,
+        secrets: Secrets,
+        text: &str,
+    ) -> Result<T, StoreError> {
+        let unreadable =
+            |error: serde_json::Error| corrupt(resource, format!("record does not load: {error}"));
+        if !text.contains(SEALED_KEY) {
+            return serde_json::from_str(text).map_err(unreadable);
+        }
+        let mut value: Value = serde_json::from_str(text).map_err(unreadable)?;
+        let sid = value
+            .get("sid")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .unwrap_or_default();
+        for path in secrets.paths() {
+            let Some(field) = field_mut(&mut value, path) else {
+                continue;
+            };
+            let Some(sealed) = field.get(SEALED_KEY).and_then(Value::as_str) else {
+                continue;
+            };
+            let Some(SharedSealer(sealer)) = &self.sealer else {
+                return Err(corrupt(
+                    resource,
+                    "a sealed secret, but the store has no sealer",
+                ));
+            };
+            let sealed = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(sealed)
+                .map_err(|_| corrupt(resource, "a sealed secret is not base64url"))?;
+            let plain = sealer
+                .open(&sealed, &context(resource, &sid, path))
+                .map_err(|_| corrupt(resource, "a sealed secret does not open"))?;
+            let plain = std::str::from_utf8(&plain)
+                .map_err(|_| corrupt(resource, "an opened secret is not UTF-8"))?;
+            *field = Value::String(plain.to_owned());
+        }
+        serde_json::from_value(value).map_err(unreadable)
+    }
+}
+
+/// A passkey factor's credential id, if it has one.
+pub(crate) fn credential_id(factor: &Factor) -> Option<&[u8]> {
+    match factor.kind() {
+        FactorKind::Passkeys(passkey) => passkey.credential().map(|c| c.id.as_slice()),
+        _ => None,
+    }
+}
+
+/// A time as a column value.
+pub(crate) fn secs(resource: Resource, time: UnixTime) -> Result<i64, StoreError> {
+    i64::try_from(time.as_secs()).map_err(|_| StoreError::InvalidWrite {
+        resource,
+        rule: "times fit a signed 64-bit column",
+    })
+}
+
+/// A version as a column value.
+pub(crate) fn version(resource: Resource, version: u64) -> Result<i64, StoreError> {
+    i64::try_from(version).map_err(|_| StoreError::InvalidWrite {
+        resource,
+        rule: "versions fit a signed 64-bit column",
+    })
+}
+
+/// The version a compare-and-set write of `new_version` expects to replace.
+pub(crate) fn expected_version(resource: Resource, new_version: u64) -> Result<i64, StoreError> {
+    let expected = new_version.checked_sub(1).ok_or(StoreError::InvalidWrite {
+        resource,
+        rule: "an updated record's version is the stored version plus one",
+    })?;
+    version(resource, expected)
+}
+
+/// A stored version back.
+pub(crate) fn stored_version(resource: Resource, stored: i64) -> Result<u64, StoreError> {
+    u64::try_from(stored).map_err(|_| corrupt(resource, "negative version column"))
+}
+
+pub(crate) fn conflict(
+    resource: Resource,
+    sid: impl std::fmt::Display,
+    expected: Option<u64>,
+) -> StoreError {
+    StoreError::Conflict {
+        resource,
+        sid: sid.to_string(),
+        expected_version: expected,
+    }
+}
+
+pub(crate) fn not_found(resource: Resource, sid: impl std::fmt::Display) -> StoreError {
+    StoreError::NotFound {
+        resource,
+        sid: sid.to_string(),
+    }
+}
+
+pub(crate) const fn invalid(resource: Resource, rule: &'static str) -> StoreError {
+    StoreError::InvalidWrite { resource, rule }
+}
+
+/// A backend failure.
+pub(crate) fn backend(error: sqlx::Error) -> StoreError {
+    StoreError::Backend(Box::new(error))
+}
+
+/// What a failed write's database error means.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct OnWrite {
+    /// The record written.
+    pub(crate) resource: Resource,
+    /// The record a foreign-key violation names (the parent that is missing).
+    pub(crate) parent: Resource,
+    /// The parent's sid, for the error.
+    pub(crate) parent_sid: Option<[u8; 16]>,
+}
+
+impl OnWrite {
+    pub(crate) const fn new(resource: Resource, parent: Resource) -> Self {
+        Self {
+            resource,
+            parent,
+            parent_sid: None,
+        }
+    }
+
+    /// Maps unique and foreign-key violations to [`StoreError::Duplicate`] and
+    /// [`StoreError::NotFound`]; everything else is a backend failure.
+    pub(crate) fn map(self, error: sqlx::Error) -> StoreError {
+        let sqlx::Error::Database(db) = &error else {
+            return backend(error);
+        };
+        let names = format!("{} {}", db.constraint().unwrap_or_default(), db.message());
+        match db.kind() {
+            sqlx::error::ErrorKind::UniqueViolation => {
+                let key = if names.contains("identity") {
+                    UniqueKey::Identity
+                } else if names.contains("credential") {
+                    UniqueKey::CredentialId
+                } else {
+                    UniqueKey::Sid
+                };
+                StoreError::Duplicate {
+                    resource: self.resource,
+                    key,
+                }
+            }
+            sqlx::error::ErrorKind::ForeignKeyViolation => StoreError::NotFound {
+                resource: self.parent,
+                sid: self.parent_sid.map(hex_sid).unwrap_or_default(),
+            },
+            _ => backend(error),
+        }
+    }
+}
+
+fn hex_sid(bytes: [u8; 16]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A stored 16-byte sid column.
+pub(crate) fn sid_bytes(resource: Resource, bytes: &[u8]) -> Result<[u8; 16], StoreError> {
+    <[u8; 16]>::try_from(bytes).map_err(|_| corrupt(resource, "sid column is not 16 bytes"))
+}
+
+/// A row's list key.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Key {
+    pub(crate) time: UnixTime,
+    pub(crate) sid: [u8; 16],
+}
+
+impl Listable for Key {
+    fn list_key(&self) -> (UnixTime, [u8; 16]) {
+        (self.time, self.sid)
+    }
+}
+
+impl Key {
+    pub(crate) fn from_columns(
+        resource: Resource,
+        time: i64,
+        sid: &[u8],
+    ) -> Result<Self, StoreError> {
+        let time = u64::try_from(time).map_err(|_| corrupt(resource, "negative time column"))?;
+        Ok(Self {
+            time: UnixTime::from_secs(time),
+            sid: sid_bytes(resource, sid)?,
+        })
+    }
+}
+
+/// The page of `keys` (every matching row's list key) that `query` asks for, as
+/// keys, with the listing's tokens (items to be filled in).
+pub(crate) fn page_keys(keys: &[Key], query: &ListQuery) -> Result<Listing<Key>, StoreError> {
+    let page = paginate(
+        keys,
+        |_| true,
+        query.order,
+        query.page_size,
+        query.page_token.as_ref(),
+    )
+    .map_err(|_| StoreError::InvalidPageToken)?;
+    Ok(Listing::new(
+        page.items.into_iter().copied().collect(),
+        page.next_page_token,
+        page.previous_page_token,
+    ))
+}

@@ -1,0 +1,61 @@
+//! The schema migrations shipped with the crate, embedded at compile time.
+//!
+//! Versioned: a later release appends `0002_….sql` to `MIGRATIONS` and
+//! [`migrate`](crate) applies only what a database lacks (sqlx's
+//! `_sqlx_migrations` table records what was applied, with checksums, so an edited
+//! migration is refused instead of silently diverging).
+
+use std::borrow::Cow;
+
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+
+/// `(version, description, sql)` of each migration of one backend.
+type Source = (i64, &'static str, &'static str);
+
+#[cfg(feature = "postgres")]
+const POSTGRES: &[Source] = &[(
+    1,
+    "init",
+    include_str!("../migrations/postgres/0001_init.sql"),
+)];
+
+#[cfg(feature = "sqlite")]
+const SQLITE: &[Source] = &[(
+    1,
+    "init",
+    include_str!("../migrations/sqlite/0001_init.sql"),
+)];
+
+fn migrator(sources: &[Source]) -> Migrator {
+    let migrations: Vec<Migration> = sources
+        .iter()
+        .map(|&(version, description, sql)| {
+            Migration::new(
+                version,
+                Cow::Borrowed(description),
+                MigrationType::Simple,
+                Cow::Borrowed(sql),
+                false,
+            )
+        })
+        .collect();
+    Migrator {
+        migrations: Cow::Owned(migrations),
+        ignore_missing: false,
+        locking: true,
+        no_tx: false,
+    }
+}
+
+#[cfg(feature = "postgres")]
+pub(crate) fn postgres() -> Migrator {
+    migrator(POSTGRES)
+}
+
+#[cfg(feature = "sqlite")]
+pub(crate) fn sqlite() -> Migrator {
+    migrator(SQLITE)
+}
+
+/// The newest schema version this release ships (the same for both backends).
+pub const SCHEMA_VERSION: i64 = 1;

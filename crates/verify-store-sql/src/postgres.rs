@@ -1,0 +1,108 @@
+//! [`PgStore`]: the store many server processes share.
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+
+use crate::codec::Codec;
+use crate::error::SqlStoreError;
+use crate::sealer::SecretSealer;
+
+/// A [`Store`](verify_store::Store) in PostgreSQL (11 or later).
+///
+/// Every compare-and-set is one `UPDATE … WHERE sid = $1 AND version = $2`, which
+/// PostgreSQL serializes on the row lock at READ COMMITTED: of two processes
+/// approving one challenge, the second re-reads the row after the first commits,
+/// matches nothing and gets [`StoreError::Conflict`](verify_store::StoreError).
+/// Factor creation locks the entity row so quotas hold across processes; the outbox
+/// numbers events from one counter row so sequence order is commit order.
+///
+/// Connections are plain TCP or Unix sockets: the crate enables no TLS (sqlx is
+/// built without it), so keep the database on loopback, a Unix socket or a
+/// private network (a sidecar proxy can add TLS).
+///
+/// Clones share the pool.
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pub(crate) pool: PgPool,
+    pub(crate) codec: Codec,
+}
+
+impl PgStore {
+    /// Connects to `url` (`postgres://user@host:port/db`) with a pool of up to 16
+    /// connections. Call [`PgStore::migrate`] before first use.
+    ///
+    /// # Errors
+    /// [`SqlStoreError::InvalidOptions`] for a malformed URL,
+    /// [`SqlStoreError::Connect`] when the server cannot be reached.
+    pub async fn connect(url: &str) -> Result<Self, SqlStoreError> {
+        let options = PgConnectOptions::from_str(url).map_err(SqlStoreError::InvalidOptions)?;
+        Self::connect_with(options, 16).await
+    }
+
+    /// Connects with the host's own options and pool size.
+    ///
+    /// # Errors
+    /// [`SqlStoreError::Connect`] when the server cannot be reached.
+    pub async fn connect_with(
+        options: PgConnectOptions,
+        max_connections: u32,
+    ) -> Result<Self, SqlStoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .connect_with(options)
+            .await
+            .map_err(SqlStoreError::Connect)?;
+        Ok(Self::from_pool(pool))
+    }
+
+    /// A store over an existing pool.
+    #[must_use]
+    pub fn from_pool(pool: PgPool) -> Self {
+        Self {
+            pool,
+            codec: Codec::default(),
+        }
+    }
+
+    /// Seals secret fields with `sealer` before writing and opens them after
+    /// reading (see [`SecretSealer`]).
+    #[must_use]
+    pub fn with_sealer(mut self, sealer: Arc<dyn SecretSealer>) -> Self {
+        self.codec = Codec::with_sealer(sealer);
+        self
+    }
+
+    /// Applies the crate's migrations the database lacks (idempotent; concurrent
+    /// callers serialize on an advisory lock).
+    ///
+    /// # Errors
+    /// [`SqlStoreError::Migrate`].
+    pub async fn migrate(&self) -> Result<(), SqlStoreError> {
+        crate::migrations::postgres()
+            .run(&self.pool)
+            .await
+            .map_err(SqlStoreError::Migrate)
+    }
+
+    /// The pool, for the host's own queries. Writing the store's tables directly
+    /// bypasses its checks.
+    #[must_use]
+    pub const fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Closes the pool.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+crate::imp::store_impl!(
+    PgStore,
+    sqlx::Postgres,
+    for_update = "FOR UPDATE",
+    for_no_key_update = "FOR NO KEY UPDATE",
+    skip_locked = "FOR UPDATE SKIP LOCKED"
+);

@@ -1,0 +1,228 @@
+//! Secrets at rest: with a sealer, the raw rows hold no TOTP secret, push binding or
+//! webhook secret in the clear, and records still read back equal.
+
+use std::sync::Arc;
+
+use sqlx::Row as _;
+use verify_store::{FactorInsert, Store, StoreError};
+use verify_store_sql::{SecretSealer, SqliteStore};
+
+use crate::support::{AesGcmSealer, Records, sqlite_path};
+
+/// The plaintext of a JSON field of a record's serde form.
+fn field(record: &impl serde::Serialize, path: &[&str]) -> String {
+    let value = serde_json::to_value(record).unwrap();
+    let mut at = &value;
+    for key in path {
+        at = &at[*key];
+    }
+    at.as_str().expect("a string field").to_owned()
+}
+
+fn sealer(key: u8) -> Arc<dyn SecretSealer> {
+    Arc::new(AesGcmSealer::new([key; 32]))
+}
+
+#[tokio::test]
+async fn sealed_rows_hold_no_plaintext_secret() {
+    let path = sqlite_path("sealed");
+    let store = SqliteStore::open(&path)
+        .await
+        .unwrap()
+        .with_sealer(sealer(7));
+    store.migrate().await.unwrap();
+    let mut records = Records::new(1);
+    let service = records.service();
+    store.insert_service(&service).await.unwrap();
+    let entity = records.entity(&service, "user-0001");
+    store.insert_entity(&entity).await.unwrap();
+    let (totp, events) = records.totp_factor(&entity);
+    store
+        .insert_factor(FactorInsert::new(&totp, &events))
+        .await
+        .unwrap();
+    let (push, events) = records.push_factor(&entity);
+    store
+        .insert_factor(FactorInsert::new(&push, &events))
+        .await
+        .unwrap();
+    let webhook = records.webhook(&service);
+    store.insert_webhook(&webhook).await.unwrap();
+
+    let secrets = [
+        field(&totp, &["kind", "secret"]),
+        field(&push, &["kind", "binding"]),
+        field(&webhook, &["secret"]),
+    ];
+    let mut rows: Vec<String> = Vec::new();
+    for table in ["verify_factors", "verify_webhooks"] {
+        for row in sqlx::query(&format!("SELECT record FROM {table}"))
+            .fetch_all(store.pool())
+            .await
+            .unwrap()
+        {
+            rows.push(row.get(0));
+        }
+    }
+    assert_eq!(rows.len(), 3);
+    for secret in &secrets {
+        assert!(secret.len() >= 16, "a real secret: {secret}");
+        assert!(
+            rows.iter().all(|row| !row.contains(secret.as_str())),
+            "a raw row holds a secret in the clear"
+        );
+    }
+    assert!(rows.iter().all(|row| row.contains("sealed_v1")));
+
+    // They read back equal.
+    assert_eq!(
+        store.get_factor(service.sid(), totp.sid()).await.unwrap(),
+        Some(totp.clone())
+    );
+    assert_eq!(
+        store.get_factor(service.sid(), push.sid()).await.unwrap(),
+        Some(push.clone())
+    );
+    assert_eq!(
+        store
+            .get_webhook(service.sid(), webhook.sid())
+            .await
+            .unwrap(),
+        Some(webhook.clone())
+    );
+    let listed = store
+        .entity_factors(service.sid(), entity.sid())
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 2);
+    store.close().await;
+
+    // Without the sealer, or with another key, a sealed record is unreadable, not
+    // silently wrong.
+    let plain = SqliteStore::open(&path).await.unwrap();
+    assert!(matches!(
+        plain.get_factor(service.sid(), totp.sid()).await,
+        Err(StoreError::Corrupt { .. })
+    ));
+    plain.close().await;
+    let wrong = SqliteStore::open(&path)
+        .await
+        .unwrap()
+        .with_sealer(sealer(8));
+    assert!(matches!(
+        wrong.get_webhook(service.sid(), webhook.sid()).await,
+        Err(StoreError::Corrupt { .. })
+    ));
+    wrong.close().await;
+}
+
+#[tokio::test]
+async fn a_sealed_secret_moved_to_another_row_does_not_open() {
+    let store = SqliteStore::open(sqlite_path("moved"))
+        .await
+        .unwrap()
+        .with_sealer(sealer(9));
+    store.migrate().await.unwrap();
+    let mut records = Records::new(2);
+    let service = records.service();
+    store.insert_service(&service).await.unwrap();
+    let entity = records.entity(&service, "user-0001");
+    store.insert_entity(&entity).await.unwrap();
+    let (first, events) = records.totp_factor(&entity);
+    store
+        .insert_factor(FactorInsert::new(&first, &events))
+        .await
+        .unwrap();
+    let (second, events) = records.totp_factor(&entity);
+    store
+        .insert_factor(FactorInsert::new(&second, &events))
+        .await
+        .unwrap();
+
+    // Copy the first factor's sealed secret into the second factor's row.
+    let sealed_of = |text: &str| -> serde_json::Value {
+        let value: serde_json::Value = serde_json::from_str(text).unwrap();
+        value["kind"]["secret"].clone()
+    };
+    let first_row: String = sqlx::query("SELECT record FROM verify_factors WHERE sid = $1")
+        .bind(first.sid().as_bytes().as_slice())
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+        .get(0);
+    let second_row: String = sqlx::query("SELECT record FROM verify_factors WHERE sid = $1")
+        .bind(second.sid().as_bytes().as_slice())
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+        .get(0);
+    let mut tampered: serde_json::Value = serde_json::from_str(&second_row).unwrap();
+    tampered["kind"]["secret"] = sealed_of(&first_row);
+    sqlx::query("UPDATE verify_factors SET record = $1 WHERE sid = $2")
+        .bind(tampered.to_string())
+        .bind(second.sid().as_bytes().as_slice())
+        .execute(store.pool())
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.get_factor(service.sid(), second.sid()).await,
+        Err(StoreError::Corrupt { .. })
+    ));
+    assert_eq!(
+        store.get_factor(service.sid(), first.sid()).await.unwrap(),
+        Some(first)
+    );
+}
+
+#[tokio::test]
+async fn plain_records_stay_readable_after_a_sealer_is_introduced() {
+    let path = sqlite_path("introduced");
+    let plain = SqliteStore::open(&path).await.unwrap();
+    plain.migrate().await.unwrap();
+    let mut records = Records::new(3);
+    let service = records.service();
+    plain.insert_service(&service).await.unwrap();
+    let webhook = records.webhook(&service);
+    plain.insert_webhook(&webhook).await.unwrap();
+    plain.close().await;
+    let sealed = SqliteStore::open(&path)
+        .await
+        .unwrap()
+        .with_sealer(sealer(1));
+    assert_eq!(
+        sealed
+            .get_webhook(service.sid(), webhook.sid())
+            .await
+            .unwrap(),
+        Some(webhook)
+    );
+}
+
+#[tokio::test]
+async fn sealed_rows_on_postgres_hold_no_plaintext_secret() {
+    let Some(store) = crate::support::pg_store("sealed_rows_on_postgres").await else {
+        return;
+    };
+    let store = store.with_sealer(sealer(5));
+    let mut records = Records::new(4);
+    let service = records.service();
+    store.insert_service(&service).await.unwrap();
+    let entity = records.entity(&service, "user-0001");
+    store.insert_entity(&entity).await.unwrap();
+    let (totp, events) = records.totp_factor(&entity);
+    store
+        .insert_factor(FactorInsert::new(&totp, &events))
+        .await
+        .unwrap();
+    let secret = field(&totp, &["kind", "secret"]);
+    let row: String = sqlx::query("SELECT record FROM verify_factors")
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+        .get(0);
+    assert!(!row.contains(secret.as_str()));
+    assert_eq!(
+        store.get_factor(service.sid(), totp.sid()).await.unwrap(),
+        Some(totp)
+    );
+}

@@ -1,0 +1,298 @@
+//! Shared test setup: temporary SQLite files, throwaway PostgreSQL schemas, model
+//! records built with a seeded RNG and a fixed clock, and an AES-256-GCM sealer.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::str::FromStr as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use rand_chacha::ChaCha20Rng;
+use rand_chacha::rand_core::SeedableRng as _;
+use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use ring::rand::{SecureRandom as _, SystemRandom};
+use sqlx::Connection as _;
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+use verify_model::factor::{PushBinding, PushConfig};
+use verify_model::{
+    AnswerInput, Challenge, ChallengeTarget, CredentialSid, Details, Entity, Event, Factor,
+    FactorKind, Identity, NewChallenge, NewFactor, NotificationPlatform, Service, TotpAlgorithm,
+    TotpParams, TotpSecret, UnixTime, VerificationProof, Webhook, WebhookEventType,
+};
+use verify_store_sql::{PgStore, SealerError, SecretSealer, SqliteStore};
+use zeroize::Zeroizing;
+
+/// The environment variable naming the PostgreSQL server the tests use.
+pub(crate) const PG_URL_VAR: &str = "VERIFY_TEST_POSTGRES_URL";
+
+/// The fixed "now" records start at (2026-01-01T00:00:00Z).
+pub(crate) const T0: UnixTime = UnixTime::from_secs(1_767_225_600);
+
+pub(crate) fn at(secs: u64) -> UnixTime {
+    UnixTime::from_secs(T0.as_secs() + secs)
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+fn unique(tag: &str) -> String {
+    format!(
+        "{tag}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// A fresh database file path under the system temp dir.
+pub(crate) fn sqlite_path(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join("verify-store-sql-tests");
+    std::fs::create_dir_all(&dir).expect("create the test directory");
+    let path = dir.join(format!("{}.db", unique(tag)));
+    for suffix in ["", "-wal", "-shm"] {
+        let mut stale = path.clone().into_os_string();
+        stale.push(suffix);
+        let _ = std::fs::remove_file(stale);
+    }
+    path
+}
+
+/// A migrated SQLite store in a new file.
+pub(crate) async fn sqlite_store() -> SqliteStore {
+    let store = SqliteStore::open(sqlite_path("conformance"))
+        .await
+        .expect("open a SQLite file");
+    store.migrate().await.expect("migrate");
+    store
+}
+
+/// Says, past the test harness's output capture, that a PostgreSQL test was skipped.
+pub(crate) fn skipped(test: &str) {
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED (PostgreSQL): {test}: {PG_URL_VAR} is not set; run .ci/pg.sh start and export it"
+    );
+}
+
+/// The URL of the test server, or `None` (after a loud SKIPPED line).
+pub(crate) fn pg_url(test: &str) -> Option<String> {
+    match std::env::var(PG_URL_VAR) {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            skipped(test);
+            None
+        }
+    }
+}
+
+/// Creates a new schema for one test and returns connect options that use it.
+pub(crate) async fn pg_schema(url: &str, tag: &str) -> PgConnectOptions {
+    let schema = unique(&format!("t_{tag}")).to_lowercase();
+    let mut admin = PgConnection::connect(url)
+        .await
+        .expect("connect to PostgreSQL");
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&mut admin)
+        .await
+        .expect("create a schema");
+    admin.close().await.expect("close");
+    schema_options(url, &schema)
+}
+
+/// Connect options for `url` whose search path is `schema`.
+pub(crate) fn schema_options(url: &str, schema: &str) -> PgConnectOptions {
+    PgConnectOptions::from_str(url)
+        .expect("a valid URL")
+        .options([("search_path", schema)])
+}
+
+/// The schema name a store's options point at (for worker processes).
+pub(crate) async fn pg_schema_name(url: &str, tag: &str) -> String {
+    let schema = unique(&format!("t_{tag}")).to_lowercase();
+    let mut admin = PgConnection::connect(url)
+        .await
+        .expect("connect to PostgreSQL");
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&mut admin)
+        .await
+        .expect("create a schema");
+    admin.close().await.expect("close");
+    schema
+}
+
+/// A migrated PostgreSQL store in its own schema, or `None` when no server is
+/// configured.
+pub(crate) async fn pg_store(test: &str) -> Option<PgStore> {
+    let url = pg_url(test)?;
+    let options = pg_schema(&url, test).await;
+    let store = PgStore::connect_with(options, 8).await.expect("connect");
+    store.migrate().await.expect("migrate");
+    Some(store)
+}
+
+/// Builds model records with a seeded RNG.
+pub(crate) struct Records {
+    pub(crate) rng: ChaCha20Rng,
+}
+
+impl Records {
+    pub(crate) fn new(seed: u64) -> Self {
+        Self {
+            rng: ChaCha20Rng::seed_from_u64(seed),
+        }
+    }
+
+    pub(crate) fn service(&mut self) -> Service {
+        Service::create("Owl Bank", T0, &mut self.rng).unwrap()
+    }
+
+    pub(crate) fn entity(&mut self, service: &Service, identity: &str) -> Entity {
+        Entity::create(
+            service.sid(),
+            Identity::parse(identity).unwrap(),
+            T0,
+            &mut self.rng,
+        )
+    }
+
+    fn new_factor(entity: &Entity, name: &str) -> NewFactor {
+        NewFactor::new(
+            entity.service_sid(),
+            entity.sid(),
+            entity.identity().clone(),
+            name,
+        )
+    }
+
+    /// An unverified TOTP factor and its events.
+    pub(crate) fn totp_factor(&mut self, entity: &Entity) -> (Factor, Vec<Event>) {
+        let kind = FactorKind::totp(
+            TotpSecret::generate(&mut self.rng),
+            TotpAlgorithm::default(),
+            TotpParams::default(),
+        );
+        let created = Factor::create(
+            Self::new_factor(entity, "Authenticator"),
+            kind,
+            T0,
+            &mut self.rng,
+        )
+        .unwrap();
+        (created.factor, created.events)
+    }
+
+    /// An unverified push factor and its events.
+    pub(crate) fn push_factor(&mut self, entity: &Entity) -> (Factor, Vec<Event>) {
+        let mut der = vec![
+            0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06,
+            0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00, 0x04,
+        ];
+        der.extend_from_slice(&[0x42; 64]);
+        let binding = PushBinding::from_spki_der(&der).unwrap();
+        let config = PushConfig::new(
+            "com.example.app",
+            NotificationPlatform::None,
+            None,
+            Some("1.0.0"),
+            CredentialSid::generate(&mut self.rng),
+        )
+        .unwrap();
+        let created = Factor::create(
+            Self::new_factor(entity, "Phone"),
+            FactorKind::push(binding, config),
+            T0,
+            &mut self.rng,
+        )
+        .unwrap();
+        (created.factor, created.events)
+    }
+
+    /// `factor` verified at `now`.
+    pub(crate) fn verified(
+        factor: &Factor,
+        proof: VerificationProof,
+        now: UnixTime,
+    ) -> (Factor, Vec<Event>) {
+        let verified = factor.verify(proof, now).unwrap();
+        (verified.factor, verified.events)
+    }
+
+    /// A pending challenge on `factor` created at `now`.
+    pub(crate) fn challenge(&mut self, factor: &Factor, now: UnixTime) -> Challenge {
+        let mut input = NewChallenge::new();
+        if factor.factor_type() == verify_model::FactorType::Push {
+            input = input.with_details(Details::new("Sign in?", Vec::new()).unwrap());
+        }
+        Challenge::create(ChallengeTarget::Factor(factor), input, now, &mut self.rng)
+            .unwrap()
+            .challenge
+    }
+
+    /// `challenge` approved at `now` through `factor` (push).
+    pub(crate) fn approved(
+        challenge: &Challenge,
+        factor: &Factor,
+        now: UnixTime,
+    ) -> (Challenge, Vec<Event>) {
+        let approved = challenge
+            .approve(&AnswerInput::new(now).with_factor(factor))
+            .unwrap();
+        (approved.challenge, approved.events)
+    }
+
+    pub(crate) fn webhook(&mut self, service: &Service) -> Webhook {
+        Webhook::create(
+            service.sid(),
+            "Events",
+            vec![WebhookEventType::All],
+            "https://hooks.example.com/verify",
+            T0,
+            &mut self.rng,
+        )
+        .unwrap()
+    }
+}
+
+/// A sealer for tests: AES-256-GCM (ring) with a random 96-bit nonce per value and
+/// the context as associated data. Output: nonce ‖ ciphertext ‖ tag.
+pub(crate) struct AesGcmSealer {
+    key: LessSafeKey,
+    rng: SystemRandom,
+}
+
+impl AesGcmSealer {
+    pub(crate) fn new(key: [u8; 32]) -> Self {
+        Self {
+            key: LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &key).unwrap()),
+            rng: SystemRandom::new(),
+        }
+    }
+}
+
+impl SecretSealer for AesGcmSealer {
+    fn seal(&self, plaintext: &[u8], context: &[u8]) -> Result<Vec<u8>, SealerError> {
+        let mut nonce = [0_u8; NONCE_LEN];
+        self.rng.fill(&mut nonce).map_err(|_| "no randomness")?;
+        let mut sealed = plaintext.to_vec();
+        self.key
+            .seal_in_place_append_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(context),
+                &mut sealed,
+            )
+            .map_err(|_| "seal failed")?;
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&sealed);
+        Ok(out)
+    }
+
+    fn open(&self, sealed: &[u8], context: &[u8]) -> Result<Zeroizing<Vec<u8>>, SealerError> {
+        let (nonce, body) = sealed.split_at_checked(NONCE_LEN).ok_or("too short")?;
+        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| "bad nonce")?;
+        let mut body = Zeroizing::new(body.to_vec());
+        let plain_len = self
+            .key
+            .open_in_place(nonce, Aad::from(context), &mut body)
+            .map_err(|_| "open failed")?
+            .len();
+        body.truncate(plain_len);
+        Ok(body)
+    }
+}
