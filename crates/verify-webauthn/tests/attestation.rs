@@ -1429,3 +1429,108 @@ mod properties {
         }
     }
 }
+
+/// A synthetic MDS3 BLOB signed by the packed-es256 attestation key, whose leaf is
+/// re-issued under the W3C root (playing the FIDO MDS root).
+fn mds_blob(payload: &serde_json::Value, tamper: bool) -> String {
+    use base64::Engine as _;
+    use p256::ecdsa::signature::Signer as _;
+    let sn = SafetyNet::new("Metadata TOC Signer 3");
+    let url = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let std = base64::engine::general_purpose::STANDARD;
+    let header = serde_json::json!({ "alg": "ES256", "typ": "JWT", "x5c": [std.encode(&sn.leaf)] });
+    let mut payload = payload.to_string();
+    let signing_input = format!(
+        "{}.{}",
+        url.encode(header.to_string()),
+        url.encode(&payload)
+    );
+    let signature: p256::ecdsa::Signature = sn.key.sign(signing_input.as_bytes());
+    if tamper {
+        payload = payload.replace("\"no\":7", "\"no\":8");
+    }
+    format!(
+        "{}.{}.{}",
+        url.encode(header.to_string()),
+        url.encode(payload),
+        url.encode(signature.to_bytes())
+    )
+}
+
+fn uuid(aaguid: &[u8; 16]) -> String {
+    let h = hex::encode(aaguid);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    )
+}
+
+#[test]
+fn mds3_blob_scopes_roots_per_aaguid_and_skips_compromised_entries() {
+    use base64::Engine as _;
+    let std = base64::engine::general_purpose::STANDARD;
+    let regs = registrations();
+    let tpm = &regs[find(&regs, "tpm-es256")];
+    let packed = &regs[find(&regs, "packed-es256")];
+    let root = std.encode(root_der());
+    let payload = serde_json::json!({
+        "legalHeader": "test",
+        "no": 7,
+        "nextUpdate": "2026-02-01",
+        "entries": [
+            { "aaguid": uuid(&tpm.aaguid),
+              "metadataStatement": { "attestationRootCertificates": [root] },
+              "statusReports": [{ "status": "FIDO_CERTIFIED_L1" }] },
+            { "aaguid": uuid(&packed.aaguid),
+              "metadataStatement": { "attestationRootCertificates": [root] },
+              "statusReports": [{ "status": "FIDO_CERTIFIED" }, { "status": "REVOKED" }] },
+            { "attestationCertificateKeyIdentifiers": ["00"],
+              "metadataStatement": { "attestationRootCertificates": [root] } }
+        ]
+    });
+    let mds_root = root_anchor();
+    let mut anchors = TrustAnchors::new();
+    let import = anchors
+        .add_mds3_blob(&mds_blob(&payload, false), &mds_root, NOW)
+        .unwrap();
+    assert_eq!(import.serial, 7);
+    assert_eq!(import.next_update, "2026-02-01");
+    assert_eq!(import.roots_added, 1);
+    assert_eq!(import.entries_skipped, 2);
+
+    let mut run = Run::new(tpm);
+    run.trust = anchors.clone();
+    assert!(run.go().unwrap().trusted, "listed AAGUID");
+    let mut run = Run::new(packed);
+    run.trust = anchors;
+    assert!(!run.go().unwrap().trusted, "revoked AAGUID");
+
+    // A tampered payload, a BLOB not signed under the given MDS root, and a BLOB
+    // checked outside its signer's validity all fail and add nothing.
+    let mut anchors = TrustAnchors::new();
+    assert_eq!(
+        anchors
+            .add_mds3_blob(&mds_blob(&payload, true), &mds_root, NOW)
+            .unwrap_err(),
+        AttestationError::SignatureInvalid
+    );
+    let other_root =
+        TrustAnchors::from_der([x5c(&regs[find(&regs, "apple-es256")])[0].as_slice()]).unwrap();
+    assert_eq!(
+        anchors
+            .add_mds3_blob(&mds_blob(&payload, false), &other_root, NOW)
+            .unwrap_err(),
+        AttestationError::MdsCheck {
+            check: "BLOB signing chain reaches an MDS root"
+        }
+    );
+    assert!(matches!(
+        anchors.add_mds3_blob(&mds_blob(&payload, false), &mds_root, AFTER),
+        Err(AttestationError::CertificateExpired { index: 0, .. })
+    ));
+    assert!(anchors.is_empty());
+}

@@ -33,8 +33,8 @@ const HOSTNAME: &str = "attest.android.com";
 const LENIENT: GeneralPurposeConfig = GeneralPurposeConfig::new()
     .with_decode_padding_mode(DecodePaddingMode::Indifferent)
     .with_decode_allow_trailing_bits(false);
-const B64URL: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::URL_SAFE, LENIENT);
-const B64: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::STANDARD, LENIENT);
+pub(crate) const B64URL: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::URL_SAFE, LENIENT);
+pub(crate) const B64: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::STANDARD, LENIENT);
 
 #[derive(Deserialize)]
 struct Header {
@@ -158,7 +158,7 @@ pub(crate) fn verify(input: &StatementInput<'_>) -> Result<VerifiedStatement, At
 }
 
 /// The JWS `alg` (RFC 7518), which must fit the leaf key.
-fn jws_algorithm(
+pub(crate) fn jws_algorithm(
     alg: &str,
     key: &PublicKeyMaterial<'_>,
 ) -> Result<SignatureAlgorithm, AttestationError> {
@@ -207,7 +207,7 @@ fn issued_to_hostname(leaf: &Cert) -> bool {
 }
 
 /// A JWS ECDSA signature (`r || s`, fixed width) as an ASN.1 DER `Ecdsa-Sig-Value`.
-fn raw_ecdsa_to_der(raw: &[u8], width: usize) -> Option<Vec<u8>> {
+pub(crate) fn raw_ecdsa_to_der(raw: &[u8], width: usize) -> Option<Vec<u8>> {
     if raw.len() != width.checked_mul(2)? {
         return None;
     }

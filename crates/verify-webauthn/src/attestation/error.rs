@@ -264,6 +264,12 @@ pub enum AttestationError {
         /// The `now` passed in, Unix seconds.
         now: u64,
     },
+    /// A FIDO MDS3 BLOB is malformed or its signing chain does not reach the MDS root.
+    #[error("mds3: {check} failed")]
+    MdsCheck {
+        /// The rule.
+        check: &'static str,
+    },
     /// A trust anchor could not be parsed.
     #[error("trust anchor {index} is not a valid certificate")]
     AnchorMalformed {

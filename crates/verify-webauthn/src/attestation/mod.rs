@@ -73,6 +73,8 @@ mod android_safetynet;
 mod apple;
 mod der_tlv;
 mod fido_u2f;
+pub mod mds;
+pub use mds::MdsImport;
 mod none;
 mod packed;
 mod statement;

@@ -32,7 +32,7 @@ pub enum AnchorScope {
 }
 
 /// The most anchors one `TrustAnchors` holds.
-const MAX_ANCHORS: usize = 4096;
+const MAX_ANCHORS: usize = 65_536;
 
 /// Root certificates an attestation chain may end at: for every format, per format,
 /// and per AAGUID. No roots are built in.
@@ -139,6 +139,38 @@ impl TrustAnchors {
         let cert = parse_anchor(der, index)?;
         self.anchors.push((scope, cert));
         Ok(())
+    }
+
+    /// Adds pre-parsed anchors, all or nothing.
+    pub(crate) fn extend_checked(
+        &mut self,
+        anchors: Vec<(AnchorScope, Cert)>,
+    ) -> Result<(), AttestationError> {
+        let count = self.anchors.len().saturating_add(anchors.len());
+        if count > MAX_ANCHORS {
+            return Err(AttestationError::TooManyCertificates {
+                count,
+                max: MAX_ANCHORS,
+            });
+        }
+        self.anchors.extend(anchors);
+        Ok(())
+    }
+
+    /// Whether `chain` reaches any anchor, whatever its scope (for MDS BLOBs).
+    pub(crate) fn chain_reaches_any(&self, chain: &[Cert], now: verify_model::UnixTime) -> bool {
+        let Some(last) = chain.last() else {
+            return false;
+        };
+        let depth = chain.len().saturating_sub(1);
+        self.anchors
+            .iter()
+            .filter(|(_, anchor)| anchor.is_valid_at(now))
+            .any(|(_, anchor)| {
+                chain.iter().any(|cert| cert == anchor)
+                    || (anchor.may_issue_as_anchor(depth)
+                        && last.verify_issued_by(anchor, depth).is_ok())
+            })
     }
 
     /// Whether `chain` (already checked in order by `x509::check_chain`) reaches an
