@@ -6,7 +6,9 @@
 //! *reported* in [`VerifiedStatement::trusted`], not enforced: the ceremony's policy
 //! decides whether an untrusted (or self / none) attestation is acceptable.
 //!
-//! No roots are built in; no clock or network is touched. Every signature (statement
+//! No roots are built in; no clock or network is touched. Roots come from the host,
+//! for every format, one format or one AAGUID ([`AnchorScope`]), as DER or PEM, or
+//! from an offline FIDO MDS3 BLOB the host downloaded ([`TrustAnchors::add_mds3_blob`]). Every signature (statement
 //! and certificate) goes through [`crate::crypto::VerifyingKey`], so both backends
 //! verify the same things.
 //!
