@@ -21,6 +21,9 @@ const SEALED_KEY: &str = "sealed_v1";
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Codec {
     sealer: Option<SharedSealer>,
+    /// Whether a secret stored in the clear is accepted although a sealer is set
+    /// (a database written before the sealer was introduced).
+    accept_plaintext: bool,
 }
 
 /// The secret fields of a record kind, as JSON paths.
@@ -61,9 +64,10 @@ fn corrupt(resource: Resource, rule: impl Into<String>) -> StoreError {
 }
 
 impl Codec {
-    pub(crate) fn with_sealer(sealer: Arc<dyn SecretSealer>) -> Self {
+    pub(crate) fn with_sealer(sealer: Arc<dyn SecretSealer>, accept_plaintext: bool) -> Self {
         Self {
             sealer: Some(SharedSealer(sealer)),
+            accept_plaintext,
         }
     }
 
@@ -110,7 +114,8 @@ impl Codec {
     ) -> Result<T, StoreError> {
         let unreadable =
             |error: serde_json::Error| corrupt(resource, format!("record does not load: {error}"));
-        if !text.contains(SEALED_KEY) {
+        let strict = self.sealer.is_some() && !self.accept_plaintext;
+        if !strict && !text.contains(SEALED_KEY) {
             return serde_json::from_str(text).map_err(unreadable);
         }
         let mut value: Value = serde_json::from_str(text).map_err(unreadable)?;
@@ -124,6 +129,14 @@ impl Codec {
                 continue;
             };
             let Some(sealed) = field.get(SEALED_KEY).and_then(Value::as_str) else {
+                if strict && field.is_string() {
+                    // A secret in the clear where the store seals: someone wrote
+                    // the row around the store (perhaps to plant a known secret).
+                    return Err(corrupt(
+                        resource,
+                        "a secret stored in the clear, but the store seals secrets",
+                    ));
+                }
                 continue;
             };
             let Some(SharedSealer(sealer)) = &self.sealer else {

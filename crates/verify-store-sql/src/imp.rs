@@ -513,6 +513,16 @@ macro_rules! store_impl {
                 if found.is_none() {
                     return Err(not_found(Resource::Entity, sid));
                 }
+                // Lock order challenge, then factor (as approvals take them), so a
+                // concurrent approval cannot deadlock with this delete.
+                sqlx::query(concat!(
+                    "SELECT 1 FROM verify_challenges WHERE entity_sid = $1 ",
+                    $for_update
+                ))
+                .bind(sid.as_bytes().as_slice())
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(backend)?;
                 let rows = sqlx::query(concat!(
                     "SELECT sid, version FROM verify_factors WHERE entity_sid = $1 ",
                     $for_update
@@ -798,7 +808,16 @@ macro_rules! store_impl {
             ) -> Result<(), StoreError> {
                 const R: Resource = Resource::Factor;
                 let mut tx = self.begin().await?;
-                // Its challenges go with it (foreign key, ON DELETE CASCADE).
+                // Its challenges go with it (foreign key, ON DELETE CASCADE). Lock them
+                // first: approvals lock challenge, then factor; so does this delete.
+                sqlx::query(concat!(
+                    "SELECT 1 FROM verify_challenges WHERE factor_sid = $1 ",
+                    $for_update
+                ))
+                .bind(sid.as_bytes().as_slice())
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(backend)?;
                 let done = sqlx::query(
                     "DELETE FROM verify_factors WHERE sid = $1 AND service_sid = $2 AND version = $3",
                 )

@@ -67,10 +67,21 @@ impl PgStore {
     }
 
     /// Seals secret fields with `sealer` before writing and opens them after
-    /// reading (see [`SecretSealer`]).
+    /// reading (see [`SecretSealer`]). A record whose secret is stored in the clear
+    /// is then refused as [`StoreError::Corrupt`](verify_store::StoreError::Corrupt):
+    /// nobody can plant a known TOTP secret by writing the row directly.
     #[must_use]
     pub fn with_sealer(mut self, sealer: Arc<dyn SecretSealer>) -> Self {
-        self.codec = Codec::with_sealer(sealer);
+        self.codec = Codec::with_sealer(sealer, false);
+        self
+    }
+
+    /// Like [`with_sealer`](Self::with_sealer), but still reads secrets stored in
+    /// the clear (rows written before the sealer was introduced; every write seals).
+    /// Switch to `with_sealer` once every row has been rewritten.
+    #[must_use]
+    pub fn with_sealer_accepting_plaintext(mut self, sealer: Arc<dyn SecretSealer>) -> Self {
+        self.codec = Codec::with_sealer(sealer, true);
         self
     }
 

@@ -21,9 +21,10 @@ pub type SealerError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// `context` names the record and field (`factor:YF…:kind.secret`): use it as the
 /// AEAD's associated data so that a sealed value copied into another row or field
 /// fails to open. Implementations must be authenticated encryption; the store adds
-/// no integrity of its own. Records written without a sealer (plain) are still read
-/// when one is set, so a sealer can be introduced on a live database; records written
-/// with one cannot be read without it.
+/// no integrity of its own. With a sealer set, a secret found in the clear is refused
+/// (unless the store was built with `with_sealer_accepting_plaintext`, for databases
+/// written before the sealer existed); records written with a sealer cannot be read
+/// without it.
 pub trait SecretSealer: Send + Sync + 'static {
     /// Encrypts `plaintext` bound to `context`.
     ///

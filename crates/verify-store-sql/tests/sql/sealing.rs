@@ -175,7 +175,7 @@ async fn a_sealed_secret_moved_to_another_row_does_not_open() {
 }
 
 #[tokio::test]
-async fn plain_records_stay_readable_after_a_sealer_is_introduced() {
+async fn a_sealer_refuses_plaintext_secrets_unless_migrating() {
     let path = sqlite_path("introduced");
     let plain = SqliteStore::open(&path).await.unwrap();
     plain.migrate().await.unwrap();
@@ -185,16 +185,44 @@ async fn plain_records_stay_readable_after_a_sealer_is_introduced() {
     let webhook = records.webhook(&service);
     plain.insert_webhook(&webhook).await.unwrap();
     plain.close().await;
-    let sealed = SqliteStore::open(&path)
+    // A strict sealing store refuses the secret in the clear (it could have been
+    // planted by writing the row directly)...
+    let strict = SqliteStore::open(&path)
+        .await
+        .unwrap()
+        .with_sealer(sealer(1));
+    assert!(matches!(
+        strict.get_webhook(service.sid(), webhook.sid()).await,
+        Err(StoreError::Corrupt { .. })
+    ));
+    strict.close().await;
+    // ...a migrating one reads it, and seals it on the next write.
+    let migrating = SqliteStore::open(&path)
+        .await
+        .unwrap()
+        .with_sealer_accepting_plaintext(sealer(1));
+    assert_eq!(
+        migrating
+            .get_webhook(service.sid(), webhook.sid())
+            .await
+            .unwrap(),
+        Some(webhook.clone())
+    );
+    let disabled = webhook
+        .with_status(verify_model::WebhookStatus::Disabled, crate::support::at(5))
+        .unwrap();
+    migrating.update_webhook(&disabled).await.unwrap();
+    migrating.close().await;
+    let strict = SqliteStore::open(&path)
         .await
         .unwrap()
         .with_sealer(sealer(1));
     assert_eq!(
-        sealed
+        strict
             .get_webhook(service.sid(), webhook.sid())
             .await
             .unwrap(),
-        Some(webhook)
+        Some(disabled)
     );
 }
 
