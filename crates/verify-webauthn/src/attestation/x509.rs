@@ -293,11 +293,11 @@ impl Cert {
         let algorithm = self.signature_algorithm(&issuer_key, index)?;
         let key = VerifyingKey::new(algorithm, &issuer_key)
             .map_err(|_| AttestationError::ChainSignatureInvalid { index })?;
-        let signature = self
-            .cert
-            .signature
-            .as_bytes()
-            .ok_or(AttestationError::CertificateMalformed { index })?;
+        // Some early U2F attestation certificates are reported to declare unused bits
+        // in the signature BIT STRING although the octets are the whole signature; take
+        // the octets as they are. The signature is verified either way, so this only
+        // tolerates a mis-declared bit count, never a wrong signature.
+        let signature = self.cert.signature.raw_bytes();
         key.verify(&self.tbs, signature)
             .map_err(|_| AttestationError::ChainSignatureInvalid { index })
     }
