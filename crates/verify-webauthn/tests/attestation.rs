@@ -1534,3 +1534,124 @@ fn mds3_blob_scopes_roots_per_aaguid_and_skips_compromised_entries() {
     ));
     assert!(anchors.is_empty());
 }
+
+/// A DER TLV with a definite length.
+fn tlv(tag: &[u8], body: &[u8]) -> Vec<u8> {
+    let mut out = tag.to_vec();
+    match body.len() {
+        n if n < 0x80 => out.push(u8::try_from(n).unwrap()),
+        n if n < 0x100 => out.extend([0x81, u8::try_from(n).unwrap()]),
+        n => out.extend([
+            0x82,
+            u8::try_from(n >> 8).unwrap(),
+            u8::try_from(n & 0xff).unwrap(),
+        ]),
+    }
+    out.extend_from_slice(body);
+    out
+}
+
+/// KeyDescription with `challenge` and the two authorization lists' contents.
+fn key_description(challenge: &[u8], software: &[u8], tee: &[u8]) -> Vec<u8> {
+    let body = [
+        tlv(&[0x02], &[100]), // attestationVersion (KeyMint 1)
+        tlv(&[0x0a], &[1]),   // attestationSecurityLevel TrustedEnvironment
+        tlv(&[0x02], &[100]), // keyMintVersion
+        tlv(&[0x0a], &[1]),   // keyMintSecurityLevel
+        tlv(&[0x04], challenge),
+        tlv(&[0x04], &[]), // uniqueId
+        tlv(&[0x30], software),
+        tlv(&[0x30], tee),
+    ]
+    .concat();
+    tlv(&[0x30], &body)
+}
+
+const PURPOSE_SIGN: [u8; 7] = [0xa1, 0x05, 0x31, 0x03, 0x02, 0x01, 0x02];
+const ORIGIN_GENERATED: [u8; 7] = [0xbf, 0x85, 0x3e, 0x03, 0x02, 0x01, 0x00];
+const ORIGIN_IMPORTED: [u8; 7] = [0xbf, 0x85, 0x3e, 0x03, 0x02, 0x01, 0x02];
+const ALL_APPLICATIONS: [u8; 6] = [0xbf, 0x84, 0x58, 0x02, 0x05, 0x00];
+
+/// The android-key vector with its leaf re-issued carrying `description`.
+fn android_with(regs: &[Registration], description: Vec<u8>) -> Value {
+    let reg = &regs[find(regs, "android-key-es256")];
+    let leaf = reissued_leaf(reg, |tbs| {
+        for ext in tbs.extensions.iter_mut().flatten() {
+            if ext.extn_id.to_string() == "1.3.6.1.4.1.11129.2.1.17" {
+                ext.extn_value = der::asn1::OctetString::new(description.clone()).unwrap();
+            }
+        }
+    });
+    with_leaf(reg, leaf)
+}
+
+#[test]
+fn android_key_authorization_lists() {
+    let regs = registrations();
+    let reg = &regs[find(&regs, "android-key-es256")];
+    let cdh = reg.client_data_hash;
+    let tee_ok = [&PURPOSE_SIGN[..], &ORIGIN_GENERATED].concat();
+    let check = |description: Vec<u8>, allow_software: bool| {
+        let mut run = Run::new(reg);
+        run.statement = Some(android_with(&regs, description));
+        run.policy.android_key_allow_software = allow_software;
+        run.go()
+    };
+
+    // Hardware-enforced origin and purpose: verified, basic, trusted.
+    let got = check(key_description(&cdh, &[], &tee_ok), false).unwrap();
+    assert_eq!(got.attestation_type, AttestationType::Basic);
+    assert!(got.trusted);
+
+    // Software-enforced only: rejected by default, accepted when the policy allows it.
+    assert_eq!(
+        check(key_description(&cdh, &tee_ok, &[]), false).unwrap_err(),
+        AttestationError::AndroidKeyOrigin {
+            list: "teeEnforced"
+        }
+    );
+    assert!(check(key_description(&cdh, &tee_ok, &[]), true).is_ok());
+
+    // Wrong challenge.
+    assert_eq!(
+        check(key_description(&[0; 32], &[], &tee_ok), false).unwrap_err(),
+        AttestationError::AndroidKeyChallengeMismatch
+    );
+    // allApplications in either list.
+    let with_all = [&PURPOSE_SIGN[..], &ALL_APPLICATIONS, &ORIGIN_GENERATED].concat();
+    assert_eq!(
+        check(key_description(&cdh, &[], &with_all), false).unwrap_err(),
+        AttestationError::AndroidKeyAllApplications
+    );
+    assert_eq!(
+        check(key_description(&cdh, &ALL_APPLICATIONS, &tee_ok), false).unwrap_err(),
+        AttestationError::AndroidKeyAllApplications
+    );
+    // An imported key, and a key without the sign purpose.
+    let imported = [&PURPOSE_SIGN[..], &ORIGIN_IMPORTED].concat();
+    assert_eq!(
+        check(key_description(&cdh, &[], &imported), false).unwrap_err(),
+        AttestationError::AndroidKeyOrigin {
+            list: "teeEnforced"
+        }
+    );
+    let no_sign = [
+        &[0xa1, 0x05, 0x31, 0x03, 0x02, 0x01, 0x03][..],
+        &ORIGIN_GENERATED,
+    ]
+    .concat();
+    assert_eq!(
+        check(key_description(&cdh, &[], &no_sign), false).unwrap_err(),
+        AttestationError::AndroidKeyPurpose {
+            list: "teeEnforced"
+        }
+    );
+    // A malformed description.
+    assert_eq!(
+        check(vec![0x30, 0x00], false).unwrap_err(),
+        AttestationError::ExtensionMalformed {
+            format: "android-key",
+            oid: "1.3.6.1.4.1.11129.2.1.17"
+        }
+    );
+}
