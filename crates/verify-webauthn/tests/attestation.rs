@@ -1655,3 +1655,105 @@ fn android_key_authorization_lists() {
         }
     );
 }
+
+/// A TPM statement for `reg`'s RSA credential, certified by the tpm-es256 vector's AIK
+/// (key and certificate), with the given nameAlg and pubArea exponent field.
+fn tpm_rsa_statement(
+    regs: &[Registration],
+    reg: &Registration,
+    name_alg: u16,
+    exponent: u32,
+) -> Value {
+    use p256::ecdsa::signature::Signer as _;
+    let (_, PublicKeyMaterial::Rsa { n, .. }) = reg.key().unwrap() else {
+        panic!("RSA credential expected");
+    };
+    let mut pub_area = vec![0x00, 0x01];
+    pub_area.extend(name_alg.to_be_bytes());
+    pub_area.extend([0x00, 0x06, 0x04, 0x72, 0x00, 0x00]); // objectAttributes, authPolicy
+    pub_area.extend([0x00, 0x10, 0x00, 0x10]); // symmetric NULL, scheme NULL
+    pub_area.extend(u16::try_from(n.len() * 8).unwrap().to_be_bytes());
+    pub_area.extend(exponent.to_be_bytes());
+    pub_area.extend(u16::try_from(n.len()).unwrap().to_be_bytes());
+    pub_area.extend(n);
+
+    let mut signed = reg.auth_data.clone();
+    signed.extend(reg.client_data_hash);
+    let mut name = name_alg.to_be_bytes().to_vec();
+    name.extend(match name_alg {
+        0x0004 => sha1::Sha1::digest(&pub_area).to_vec(),
+        _ => Sha256::digest(&pub_area).to_vec(),
+    });
+    let mut cert_info = 0xff54_4347_u32.to_be_bytes().to_vec();
+    cert_info.extend(0x8017_u16.to_be_bytes());
+    cert_info.extend([0x00, 0x00]); // qualifiedSigner
+    cert_info.extend([0x00, 0x20]);
+    cert_info.extend(Sha256::digest(&signed)); // extraData for alg ES256
+    cert_info.extend([0_u8; 25]); // clockInfo, firmwareVersion
+    cert_info.extend(u16::try_from(name.len()).unwrap().to_be_bytes());
+    cert_info.extend(&name);
+    cert_info.extend([0x00, 0x00]); // qualifiedName
+
+    let doc: serde_json::Value = serde_json::from_str(VECTORS).unwrap();
+    let key = hex::decode(
+        doc["tpm_es256_attestation_private_key_hex"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    let key = p256::ecdsa::SigningKey::from_slice(&key).unwrap();
+    let signature: p256::ecdsa::Signature = key.sign(&cert_info);
+    let tpm = &regs[find(regs, "tpm-es256")];
+    Value::Map(vec![
+        (text("ver"), text("2.0")),
+        (text("alg"), int(-7)),
+        (
+            text("x5c"),
+            map_get(&tpm.statement, &text("x5c")).unwrap().clone(),
+        ),
+        (
+            text("sig"),
+            Value::Bytes(signature.to_der().as_bytes().to_vec()),
+        ),
+        (text("certInfo"), Value::Bytes(cert_info)),
+        (text("pubArea"), Value::Bytes(pub_area)),
+    ])
+}
+
+#[test]
+fn tpm_rsa_pub_area_with_sha1_and_sha256_names() {
+    let regs = registrations();
+    let rsa = &regs[find(&regs, "packed-rs256")];
+    let as_tpm = |statement: Value| Registration {
+        id: "synthetic-tpm-rs256".into(),
+        format: AttestationFormat::Tpm,
+        statement,
+        auth_data: rsa.auth_data.clone(),
+        client_data_hash: rsa.client_data_hash,
+        aaguid: rsa.aaguid,
+        credential_id: rsa.credential_id.clone(),
+        cose_key: rsa.cose_key.clone(),
+    };
+    for (name_alg, exponent) in [(0x0004, 0), (0x000b, 65_537), (0x000b, 0)] {
+        let reg = as_tpm(tpm_rsa_statement(&regs, rsa, name_alg, exponent));
+        let got = Run::new(&reg)
+            .go()
+            .unwrap_or_else(|e| panic!("{name_alg:#x}: {e}"));
+        assert_eq!(got.attestation_type, AttestationType::AttCa);
+        assert!(got.trusted);
+    }
+    // An exponent that is not the credential's.
+    let reg = as_tpm(tpm_rsa_statement(&regs, rsa, 0x000b, 3));
+    assert_eq!(
+        Run::new(&reg).go().unwrap_err(),
+        AttestationError::TpmCheck {
+            check: "pubArea key == credential public key"
+        }
+    );
+    // An unsupported nameAlg.
+    let reg = as_tpm(tpm_rsa_statement(&regs, rsa, 0x0012, 0));
+    assert_eq!(
+        Run::new(&reg).go().unwrap_err(),
+        AttestationError::TpmHashUnsupported { alg: 0x0012 }
+    );
+}
