@@ -328,3 +328,171 @@ pub(crate) fn page_keys(keys: &[Key], query: &ListQuery) -> Result<Listing<Key>,
         page.previous_page_token,
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+
+    use crate::sealer::SealerError;
+
+    /// AES-256-GCM with a nonce derived from a counter (unit tests only).
+    struct Aead {
+        key: LessSafeKey,
+        counter: std::sync::atomic::AtomicU64,
+    }
+
+    impl Aead {
+        fn shared(key: u8) -> Arc<dyn SecretSealer> {
+            Arc::new(Self {
+                key: LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &[key; 32]).unwrap()),
+                counter: std::sync::atomic::AtomicU64::new(1),
+            })
+        }
+    }
+
+    impl SecretSealer for Aead {
+        fn seal(&self, plaintext: &[u8], context: &[u8]) -> Result<Vec<u8>, SealerError> {
+            let n = self
+                .counter
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let mut nonce = [0_u8; NONCE_LEN];
+            nonce[4..].copy_from_slice(&n.to_be_bytes());
+            let mut out = plaintext.to_vec();
+            self.key
+                .seal_in_place_append_tag(
+                    Nonce::assume_unique_for_key(nonce),
+                    Aad::from(context),
+                    &mut out,
+                )
+                .map_err(|_| "seal")?;
+            let mut sealed = nonce.to_vec();
+            sealed.extend_from_slice(&out);
+            Ok(sealed)
+        }
+
+        fn open(&self, sealed: &[u8], context: &[u8]) -> Result<Zeroizing<Vec<u8>>, SealerError> {
+            let (nonce, body) = sealed.split_at_checked(NONCE_LEN).ok_or("short")?;
+            let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| "nonce")?;
+            let mut body = Zeroizing::new(body.to_vec());
+            let len = self
+                .key
+                .open_in_place(nonce, Aad::from(context), &mut body)
+                .map_err(|_| "open")?
+                .len();
+            body.truncate(len);
+            Ok(body)
+        }
+    }
+
+    fn factor_like(secret: &str) -> Value {
+        serde_json::json!({
+            "sid": "YF0123456789abcdef0123456789abcdef",
+            "kind": { "factor_type": "totp", "secret": secret, "alg": "sha1" },
+            "friendly_name": "sealed_v1 in a name is just text",
+        })
+    }
+
+    #[test]
+    fn without_a_sealer_the_record_is_its_serde_form() {
+        let record = factor_like("JBSWY3DPEHPK3PXP");
+        let text = Codec::default()
+            .encode(Resource::Factor, "YF1", Secrets::Factor, &record)
+            .unwrap();
+        assert_eq!(*text, serde_json::to_string(&record).unwrap());
+        let back: Value = Codec::default()
+            .decode(Resource::Factor, Secrets::Factor, &text)
+            .unwrap();
+        assert_eq!(back, record);
+    }
+
+    #[test]
+    fn a_sealed_field_is_bound_to_its_record_and_path() {
+        let codec = Codec::with_sealer(Aead::shared(3), false);
+        let record = factor_like("JBSWY3DPEHPK3PXP");
+        let text = codec
+            .encode(
+                Resource::Factor,
+                "YF0123456789abcdef0123456789abcdef",
+                Secrets::Factor,
+                &record,
+            )
+            .unwrap();
+        assert!(!text.contains("JBSWY3DPEHPK3PXP"));
+        // Moved to another record (other sid): does not open.
+        let moved = text.replace(
+            "YF0123456789abcdef0123456789abcdef",
+            "YFffffffffffffffffffffffffffffffff",
+        );
+        let refused: Result<Value, _> = codec.decode(Resource::Factor, Secrets::Factor, &moved);
+        assert!(matches!(refused, Err(StoreError::Corrupt { .. })));
+        // Read as another resource kind (another context): does not open either.
+        let refused: Result<Value, _> = codec.decode(Resource::Webhook, Secrets::Factor, &text);
+        assert!(matches!(refused, Err(StoreError::Corrupt { .. })));
+        // Another key: does not open.
+        let other = Codec::with_sealer(Aead::shared(4), false);
+        let refused: Result<Value, _> = other.decode(Resource::Factor, Secrets::Factor, &text);
+        assert!(matches!(refused, Err(StoreError::Corrupt { .. })));
+    }
+
+    #[test]
+    fn a_plain_secret_is_refused_by_a_strict_codec_and_read_by_a_migrating_one() {
+        let plain = serde_json::to_string(&factor_like("JBSWY3DPEHPK3PXP")).unwrap();
+        let strict = Codec::with_sealer(Aead::shared(5), false);
+        let refused: Result<Value, _> = strict.decode(Resource::Factor, Secrets::Factor, &plain);
+        assert!(matches!(refused, Err(StoreError::Corrupt { .. })));
+        let migrating = Codec::with_sealer(Aead::shared(5), true);
+        let read: Value = migrating
+            .decode(Resource::Factor, Secrets::Factor, &plain)
+            .unwrap();
+        assert_eq!(read, factor_like("JBSWY3DPEHPK3PXP"));
+    }
+
+    #[test]
+    fn times_and_versions_out_of_column_range_are_refused() {
+        assert_eq!(
+            secs(Resource::Factor, UnixTime::from_secs(1_767_225_600)).unwrap(),
+            1_767_225_600
+        );
+        assert!(matches!(
+            version(Resource::Factor, u64::MAX),
+            Err(StoreError::InvalidWrite { .. })
+        ));
+        assert!(matches!(
+            expected_version(Resource::Factor, 0),
+            Err(StoreError::InvalidWrite { .. })
+        ));
+        assert_eq!(expected_version(Resource::Factor, 5).unwrap(), 4);
+        assert!(matches!(
+            stored_version(Resource::Factor, -1),
+            Err(StoreError::Corrupt { .. })
+        ));
+        assert!(sid_bytes(Resource::Factor, &[0; 15]).is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn sealing_round_trips_and_hides_the_secret(secret in "[A-Z2-7]{16,64}", seal in any::<bool>()) {
+            let codec = if seal {
+                Codec::with_sealer(Aead::shared(7), false)
+            } else {
+                Codec::default()
+            };
+            let record = factor_like(&secret);
+            let text = codec
+                .encode(Resource::Factor, "YF0123456789abcdef0123456789abcdef", Secrets::Factor, &record)
+                .unwrap();
+            prop_assert_eq!(text.contains(secret.as_str()), !seal);
+            let back: Value = codec.decode(Resource::Factor, Secrets::Factor, &text).unwrap();
+            prop_assert_eq!(back, record);
+        }
+
+        #[test]
+        fn arbitrary_stored_text_never_panics(text in ".{0,200}") {
+            let codec = Codec::with_sealer(Aead::shared(8), false);
+            let _: Result<Value, _> = codec.decode(Resource::Factor, Secrets::Factor, &text);
+            let _: Result<Value, _> = Codec::default().decode(Resource::Webhook, Secrets::Webhook, &text);
+        }
+    }
+}
