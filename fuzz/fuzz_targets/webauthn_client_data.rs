@@ -1,0 +1,10 @@
+//! Fuzz target `webauthn_client_data`: see `webauthn_parsers::client_data`.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+#[path = "webauthn_parsers.rs"]
+#[allow(dead_code, reason = "each target uses one of the shared entry points")]
+mod webauthn_parsers;
+
+fuzz_target!(|data: &[u8]| webauthn_parsers::client_data(data));
