@@ -1,4 +1,18 @@
-//! A sans-IO WebAuthn relying party (work in progress: see the crate README).
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+pub mod attestation;
+pub mod authenticator_data;
+pub mod base64url;
+pub mod client_data;
+pub mod cose;
 pub mod crypto;
+pub mod error;
+pub mod limits;
+pub mod policy;
+
+pub use error::{ParseError, WebauthnError};
+pub mod authentication;
+pub mod json;
+pub mod registration;
+pub mod relying_party;

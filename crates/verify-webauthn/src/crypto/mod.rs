@@ -27,8 +27,16 @@ mod ring_backend;
 mod rustcrypto_backend;
 
 #[cfg(feature = "ring")]
-pub use ring_backend::Ring;
-pub use rustcrypto_backend::RustCrypto;
+pub use ring_backend::{Ring, RingKey};
+pub use rustcrypto_backend::{RustCrypto, RustCryptoKey};
+
+/// The smallest RSA modulus accepted, in bits (NIST SP 800-131A; ring's floor).
+pub const RSA_MIN_MODULUS_BITS: usize = 2048;
+/// The largest RSA modulus accepted, in bits (ring's ceiling; bounds the work an
+/// attacker-chosen key can cost).
+pub const RSA_MAX_MODULUS_BITS: usize = 8192;
+/// The largest RSA public exponent accepted: 2^33 - 1 (as ring and the rsa crate).
+pub const RSA_MAX_PUBLIC_EXPONENT: u64 = (1 << 33) - 1;
 
 /// The backend [`VerifyingKey`] uses: [`Ring`] when the `ring` feature is on, else
 /// [`RustCrypto`].
@@ -124,6 +132,45 @@ impl SignatureAlgorithm {
         }
     }
 
+    /// The hash function the algorithm signs with.
+    #[must_use]
+    pub const fn hash(self) -> HashAlgorithm {
+        match self {
+            Self::Es256 | Self::EdDsa | Self::Rs256 | Self::Ps256 | Self::Es256P384 => {
+                HashAlgorithm::Sha256
+            }
+            Self::Es384 | Self::Rs384 | Self::Ps384 | Self::Es384P256 => HashAlgorithm::Sha384,
+            Self::Es512 | Self::Rs512 | Self::Ps512 => HashAlgorithm::Sha512,
+            Self::Rs1 => HashAlgorithm::Sha1,
+        }
+    }
+
+    /// Whether this algorithm is RSASSA-PSS.
+    #[must_use]
+    pub const fn is_pss(self) -> bool {
+        matches!(self, Self::Ps256 | Self::Ps384 | Self::Ps512)
+    }
+
+    /// The algorithm's name as in the IANA COSE registry (`"ES256"`, `"EdDSA"`, ...).
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Es256 => "ES256",
+            Self::Es384 => "ES384",
+            Self::Es512 => "ES512",
+            Self::EdDsa => "EdDSA",
+            Self::Rs256 => "RS256",
+            Self::Rs384 => "RS384",
+            Self::Rs512 => "RS512",
+            Self::Ps256 => "PS256",
+            Self::Ps384 => "PS384",
+            Self::Ps512 => "PS512",
+            Self::Rs1 => "RS1",
+            Self::Es256P384 => "ecdsa-with-SHA256/P-384",
+            Self::Es384P256 => "ecdsa-with-SHA384/P-256",
+        }
+    }
+
     /// Whether this algorithm takes an RSA key.
     #[must_use]
     pub const fn is_rsa(self) -> bool {
@@ -138,6 +185,103 @@ impl SignatureAlgorithm {
                 | Self::Rs1
         )
     }
+}
+
+/// A hash function used by a signature algorithm.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum HashAlgorithm {
+    /// SHA-1 (legacy TPM attestation only).
+    Sha1,
+    /// SHA-256.
+    Sha256,
+    /// SHA-384.
+    Sha384,
+    /// SHA-512.
+    Sha512,
+}
+
+impl HashAlgorithm {
+    /// Hashes `message`, without allocating.
+    #[must_use]
+    pub fn digest(self, message: &[u8]) -> Digest {
+        use sha2::Digest as _;
+        let mut bytes = [0_u8; 64];
+        let len = match self {
+            Self::Sha1 => copy_digest(&mut bytes, &sha1::Sha1::digest(message)),
+            Self::Sha256 => copy_digest(&mut bytes, &sha2::Sha256::digest(message)),
+            Self::Sha384 => copy_digest(&mut bytes, &sha2::Sha384::digest(message)),
+            Self::Sha512 => copy_digest(&mut bytes, &sha2::Sha512::digest(message)),
+        };
+        Digest { bytes, len }
+    }
+}
+
+fn copy_digest(out: &mut [u8; 64], digest: &[u8]) -> usize {
+    for (o, d) in out.iter_mut().zip(digest) {
+        *o = *d;
+    }
+    digest.len().min(64)
+}
+
+/// A message digest of up to 64 bytes, on the stack.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Digest {
+    bytes: [u8; 64],
+    len: usize,
+}
+
+impl std::ops::Deref for Digest {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or(&[])
+    }
+}
+
+/// `04 || x || y` when both coordinates have the curve's exact length.
+pub(crate) fn sec1_uncompressed(curve: EcCurve, x: &[u8], y: &[u8]) -> Option<Vec<u8>> {
+    let len = curve.coordinate_len();
+    if x.len() != len || y.len() != len {
+        return None;
+    }
+    let mut point = Vec::with_capacity(1 + 2 * len);
+    point.push(0x04);
+    point.extend_from_slice(x);
+    point.extend_from_slice(y);
+    Some(point)
+}
+
+/// Strips leading zero bytes from RSA components and applies the shared acceptance
+/// rules, so both backends accept exactly the same keys: modulus odd and
+/// [`RSA_MIN_MODULUS_BITS`]..=[`RSA_MAX_MODULUS_BITS`] bits long; exponent odd and in
+/// 3..=[`RSA_MAX_PUBLIC_EXPONENT`].
+pub(crate) fn checked_rsa_components<'a>(
+    algorithm: SignatureAlgorithm,
+    n: &'a [u8],
+    e: &'a [u8],
+) -> Result<(&'a [u8], &'a [u8]), CryptoError> {
+    let invalid = CryptoError::InvalidKey { algorithm };
+    let strip = |bytes: &'a [u8]| -> &'a [u8] {
+        let start = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
+        bytes.get(start..).unwrap_or(&[])
+    };
+    let (n, e) = (strip(n), strip(e));
+    let (Some(first), Some(last)) = (n.first(), n.last()) else {
+        return Err(invalid);
+    };
+    let leading = usize::try_from(first.leading_zeros()).map_err(|_| invalid)?;
+    let bits = n.len().saturating_mul(8).saturating_sub(leading);
+    if !(RSA_MIN_MODULUS_BITS..=RSA_MAX_MODULUS_BITS).contains(&bits) || last & 1 == 0 {
+        return Err(invalid);
+    }
+    if e.len() > 8 {
+        return Err(invalid);
+    }
+    let exponent = e.iter().fold(0_u64, |acc, b| (acc << 8) | u64::from(*b));
+    if !(3..=RSA_MAX_PUBLIC_EXPONENT).contains(&exponent) || exponent & 1 == 0 {
+        return Err(invalid);
+    }
+    Ok((n, e))
 }
 
 /// An elliptic curve for ECDSA keys.
@@ -282,3 +426,6 @@ impl VerifyingKey {
         DefaultBackend::verify(&self.key, message, signature)
     }
 }
+
+#[cfg(test)]
+mod tests;

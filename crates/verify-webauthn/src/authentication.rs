@@ -1,0 +1,345 @@
+//! Authentication (WebAuthn L3 §7.2): request options out, a verified assertion in,
+//! including discoverable (usernameless) sign-in by user handle.
+
+use rand_core::{CryptoRng, RngCore};
+use verify_model::UnixTime;
+
+use crate::authenticator_data::AuthenticatorData;
+use crate::base64url::Base64UrlBytes;
+use crate::client_data::{CeremonyType, CollectedClientData};
+use crate::cose::CoseKey;
+use crate::error::{ParseError, WebauthnError};
+use crate::json::{AuthenticationResponseJson, CredentialDescriptor, RequestOptionsJson};
+use crate::limits::{
+    MAX_CLIENT_DATA_JSON_BYTES, MAX_CREDENTIAL_DESCRIPTORS, MAX_SIGNATURE_BYTES,
+    MAX_USER_HANDLE_BYTES,
+};
+use crate::policy::{BackupEligibilityPolicy, CeremonyPolicy, CounterPolicy, UserVerification};
+use crate::registration::{CredentialRecord, check_expiry, expiry, random_challenge, sha256};
+use crate::relying_party::RelyingParty;
+
+/// A stored credential, its key parsed once: build it when loading the record and
+/// reuse it for any number of assertions.
+#[derive(Clone, Debug)]
+pub struct StoredCredential {
+    id: Vec<u8>,
+    key: CoseKey,
+    sign_count: u32,
+    backup_eligible: Option<bool>,
+    user_handle: Option<Vec<u8>>,
+}
+
+impl StoredCredential {
+    /// A stored credential from its parts. `backup_eligible` is the BE flag recorded
+    /// at registration, if known (then a changed BE is handled per policy).
+    ///
+    /// # Errors
+    /// [`WebauthnError::Malformed`] or [`WebauthnError::Key`] when `public_key_cose`
+    /// is not a usable credential key.
+    pub fn new(
+        id: Vec<u8>,
+        public_key_cose: &[u8],
+        sign_count: u32,
+        backup_eligible: Option<bool>,
+    ) -> Result<Self, WebauthnError> {
+        Ok(Self {
+            id,
+            key: CoseKey::from_bytes(public_key_cose)?,
+            sign_count,
+            backup_eligible,
+            user_handle: None,
+        })
+    }
+
+    /// The same, with the user handle the credential belongs to (needed for
+    /// discoverable sign-in).
+    #[must_use]
+    pub fn with_user_handle(mut self, user_handle: Vec<u8>) -> Self {
+        self.user_handle = Some(user_handle);
+        self
+    }
+
+    /// From a [`CredentialRecord`] persisted after registration.
+    ///
+    /// # Errors
+    /// As [`StoredCredential::new`].
+    pub fn from_record(record: &CredentialRecord) -> Result<Self, WebauthnError> {
+        let mut stored = Self::new(
+            record.id.0.clone(),
+            record.public_key_cose.as_slice(),
+            record.sign_count,
+            Some(record.backup_eligible),
+        )?;
+        stored.user_handle = record.user_handle.as_ref().map(|h| h.0.clone());
+        Ok(stored)
+    }
+
+    /// The credential id.
+    #[must_use]
+    pub fn id(&self) -> &[u8] {
+        &self.id
+    }
+}
+
+/// What an assertion is checked against.
+#[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
+pub struct AuthenticationInput<'a> {
+    /// The RP ID.
+    pub rp_id: &'a str,
+    /// The accepted origins.
+    pub origins: &'a [String],
+    /// The challenge issued for this ceremony.
+    pub challenge: &'a [u8],
+    /// The policies.
+    pub policy: &'a CeremonyPolicy,
+}
+
+impl<'a> AuthenticationInput<'a> {
+    /// Bundles the inputs.
+    #[must_use]
+    pub const fn new(
+        rp_id: &'a str,
+        origins: &'a [String],
+        challenge: &'a [u8],
+        policy: &'a CeremonyPolicy,
+    ) -> Self {
+        Self {
+            rp_id,
+            origins,
+            challenge,
+            policy,
+        }
+    }
+}
+
+/// A verified assertion: what to persist.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct VerifiedAuthentication {
+    /// The credential id that signed.
+    pub credential_id: Vec<u8>,
+    /// The new sign count to store.
+    pub sign_count: u32,
+    /// UV.
+    pub user_verified: bool,
+    /// BE.
+    pub backup_eligible: bool,
+    /// BS: store it (a credential may become backed up).
+    pub backup_state: bool,
+    /// The count did not increase but the policy is [`CounterPolicy::Warn`].
+    pub counter_warning: bool,
+    /// The `userHandle` the authenticator returned, if any.
+    pub user_handle: Option<Vec<u8>>,
+}
+
+/// Verifies an assertion against explicit expectations and a stored credential
+/// (WebAuthn L3 §7.2 steps 5-24).
+///
+/// # Errors
+/// The [`WebauthnError`] naming the first failed check.
+pub fn verify_authentication(
+    input: &AuthenticationInput<'_>,
+    credential: &StoredCredential,
+    response: &AuthenticationResponseJson,
+) -> Result<VerifiedAuthentication, WebauthnError> {
+    response.check_envelope()?;
+    if response.raw_id.as_slice() != credential.id.as_slice() {
+        return Err(WebauthnError::CredentialIdMismatch);
+    }
+    let assertion = &response.response;
+    let client_data_json = assertion.client_data_json.as_slice();
+    if client_data_json.len() > MAX_CLIENT_DATA_JSON_BYTES {
+        return Err(ParseError::TooLarge {
+            field: "clientDataJSON",
+            len: client_data_json.len(),
+            max: MAX_CLIENT_DATA_JSON_BYTES,
+        }
+        .into());
+    }
+    let signature = assertion.signature.as_slice();
+    if signature.len() > MAX_SIGNATURE_BYTES {
+        return Err(ParseError::TooLarge {
+            field: "signature",
+            len: signature.len(),
+            max: MAX_SIGNATURE_BYTES,
+        }
+        .into());
+    }
+    if let Some(handle) = &assertion.user_handle {
+        if handle.as_slice().len() > MAX_USER_HANDLE_BYTES {
+            return Err(ParseError::TooLarge {
+                field: "userHandle",
+                len: handle.as_slice().len(),
+                max: MAX_USER_HANDLE_BYTES,
+            }
+            .into());
+        }
+    }
+    let client_data = CollectedClientData::parse(client_data_json)?;
+    client_data.check(
+        CeremonyType::Get,
+        input.challenge,
+        input.origins,
+        &input.policy.cross_origin,
+    )?;
+    let raw_auth_data = assertion.authenticator_data.as_slice();
+    let auth_data = AuthenticatorData::parse(raw_auth_data)?;
+    if auth_data.attested_credential_data.is_some() {
+        return Err(WebauthnError::UnexpectedAttestedCredentialData);
+    }
+    if auth_data.rp_id_hash != sha256(input.rp_id.as_bytes()) {
+        return Err(WebauthnError::RpIdHashMismatch {
+            rp_id: input.rp_id.to_owned(),
+        });
+    }
+    let flags = auth_data.flags;
+    if !flags.user_present() {
+        return Err(WebauthnError::UserNotPresent);
+    }
+    if input.policy.user_verification == UserVerification::Required && !flags.user_verified() {
+        return Err(WebauthnError::UserVerificationRequired);
+    }
+    if let Some(stored) = credential.backup_eligible {
+        if stored != flags.backup_eligible()
+            && input.policy.backup_eligibility == BackupEligibilityPolicy::Reject
+        {
+            return Err(WebauthnError::BackupEligibilityChanged {
+                stored,
+                got: flags.backup_eligible(),
+            });
+        }
+    }
+    let mut message = Vec::with_capacity(raw_auth_data.len().saturating_add(32));
+    message.extend_from_slice(raw_auth_data);
+    message.extend_from_slice(&sha256(client_data_json));
+    credential
+        .key
+        .verifying_key()
+        .verify(&message, signature)
+        .map_err(|_| WebauthnError::SignatureInvalid)?;
+
+    let (stored, got) = (credential.sign_count, auth_data.sign_count);
+    let regressed = (stored != 0 || got != 0) && got <= stored;
+    let counter_warning = match (regressed, input.policy.counter) {
+        (false, _) => false,
+        (true, CounterPolicy::Warn) => true,
+        (true, CounterPolicy::Reject) => {
+            return Err(WebauthnError::SignCountRegressed { stored, got });
+        }
+    };
+    Ok(VerifiedAuthentication {
+        credential_id: credential.id.clone(),
+        sign_count: got,
+        user_verified: flags.user_verified(),
+        backup_eligible: flags.backup_eligible(),
+        backup_state: flags.backup_state(),
+        counter_warning,
+        user_handle: assertion.user_handle.as_ref().map(|h| h.0.clone()),
+    })
+}
+
+/// The server-side state of an authentication: store it until the response arrives,
+/// then pass it to [`finish_authentication`].
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AuthenticationState {
+    challenge: Base64UrlBytes,
+    allowed: Vec<Base64UrlBytes>,
+    user_handle: Option<Base64UrlBytes>,
+    expires_at: UnixTime,
+}
+
+impl AuthenticationState {
+    /// Whether this is a discoverable (usernameless) sign-in: no `allowCredentials`,
+    /// the response's `userHandle` names the user.
+    #[must_use]
+    pub fn is_discoverable(&self) -> bool {
+        self.user_handle.is_none()
+    }
+}
+
+/// Starts an authentication.
+///
+/// With `user` = `Some((user_handle, credentials))`, the options list that user's
+/// credentials in `allowCredentials`; with `None` they list none, for discoverable
+/// (usernameless) sign-in, where the response's `userHandle` identifies the user and
+/// the host looks the credential up by its id.
+pub fn start_authentication<R>(
+    rp: &RelyingParty,
+    user: Option<(&[u8], &[CredentialDescriptor])>,
+    now: UnixTime,
+    rng: &mut R,
+) -> (RequestOptionsJson, AuthenticationState)
+where
+    R: RngCore + CryptoRng + ?Sized,
+{
+    let challenge = random_challenge(rng);
+    let allow: Vec<CredentialDescriptor> = user
+        .map(|(_, creds)| creds.iter().take(MAX_CREDENTIAL_DESCRIPTORS).cloned().collect())
+        .unwrap_or_default();
+    let options = RequestOptionsJson {
+        challenge: Base64UrlBytes(challenge.clone()),
+        timeout: Some(rp.timeout_ms),
+        rp_id: Some(rp.id().to_owned()),
+        allow_credentials: allow.clone(),
+        user_verification: Some(rp.policy.user_verification.as_str().to_owned()),
+        hints: Vec::new(),
+        extensions: None,
+    };
+    let state = AuthenticationState {
+        challenge: Base64UrlBytes(challenge),
+        allowed: allow.into_iter().map(|d| d.id).collect(),
+        user_handle: user.map(|(handle, _)| Base64UrlBytes(handle.to_vec())),
+        expires_at: expiry(now, rp.timeout_ms),
+    };
+    (options, state)
+}
+
+/// Finishes an authentication started with [`start_authentication`], against the
+/// credential the host loaded by the response's `rawId`.
+///
+/// # Errors
+/// [`WebauthnError::CeremonyExpired`], [`WebauthnError::CredentialNotAllowed`],
+/// [`WebauthnError::UserHandleMissing`], [`WebauthnError::UserHandleMismatch`], or any
+/// error of [`verify_authentication`].
+pub fn finish_authentication(
+    rp: &RelyingParty,
+    state: &AuthenticationState,
+    response: &AuthenticationResponseJson,
+    credential: &StoredCredential,
+    now: UnixTime,
+) -> Result<VerifiedAuthentication, WebauthnError> {
+    check_expiry(state.expires_at, now)?;
+    if !state.allowed.is_empty() && !state.allowed.iter().any(|id| *id == response.raw_id) {
+        return Err(WebauthnError::CredentialNotAllowed);
+    }
+    let returned = response.response.user_handle.as_ref();
+    match (&state.user_handle, returned) {
+        // Discoverable: the userHandle is required and must be the credential's user.
+        (None, None) => return Err(WebauthnError::UserHandleMissing),
+        (None, Some(handle)) => {
+            if credential.user_handle.as_deref() != Some(handle.as_slice()) {
+                return Err(WebauthnError::UserHandleMismatch);
+            }
+        }
+        // Identified user: a returned userHandle must be that user's.
+        (Some(expected), Some(handle)) => {
+            if expected != handle {
+                return Err(WebauthnError::UserHandleMismatch);
+            }
+        }
+        (Some(_), None) => {}
+    }
+    if let (Some(expected), Some(owner)) = (&state.user_handle, &credential.user_handle) {
+        if expected.as_slice() != owner.as_slice() {
+            return Err(WebauthnError::UserHandleMismatch);
+        }
+    }
+    let input = AuthenticationInput::new(
+        rp.id(),
+        rp.origins(),
+        state.challenge.as_slice(),
+        &rp.policy,
+    );
+    verify_authentication(&input, credential, response)
+}

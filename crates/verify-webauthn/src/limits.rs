@@ -1,0 +1,26 @@
+//! Size and nesting limits on untrusted input, each named.
+
+/// Largest `clientDataJSON` accepted, in bytes (browsers send well under 1 KiB; the
+/// margin covers long origins and extra members).
+pub const MAX_CLIENT_DATA_JSON_BYTES: usize = 16 * 1024;
+/// Largest attestation object accepted, in bytes (TPM and android-key chains with
+/// several certificates stay under 16 KiB).
+pub const MAX_ATTESTATION_OBJECT_BYTES: usize = 64 * 1024;
+/// Largest authenticator data accepted, in bytes.
+pub const MAX_AUTHENTICATOR_DATA_BYTES: usize = 16 * 1024;
+/// Largest credential id (WebAuthn L3 §5.8.3: at most 1023 bytes).
+pub const MAX_CREDENTIAL_ID_BYTES: usize = 1023;
+/// Largest user handle (WebAuthn L3 §5.4.3: at most 64 bytes).
+pub const MAX_USER_HANDLE_BYTES: usize = 64;
+/// Largest assertion signature, in bytes (an 8192-bit RSA signature).
+pub const MAX_SIGNATURE_BYTES: usize = 1024;
+/// Largest encoded COSE_Key, in bytes (an 8192-bit RSA key is about 1.1 KiB).
+pub const MAX_COSE_KEY_BYTES: usize = 2048;
+/// Largest response JSON document accepted by the `from_json` constructors, in
+/// bytes.
+pub const MAX_RESPONSE_JSON_BYTES: usize = 128 * 1024;
+/// Deepest CBOR nesting accepted (the deepest legitimate structure, an attestation
+/// statement inside the attestation object, nests four levels).
+pub const MAX_CBOR_DEPTH: usize = 16;
+/// Largest number of entries in `allowCredentials` / `excludeCredentials` emitted.
+pub const MAX_CREDENTIAL_DESCRIPTORS: usize = 64;

@@ -1,0 +1,156 @@
+//! Policies as typed configuration, each with a documented default.
+
+use crate::attestation::AttestationPolicy;
+use crate::crypto::SignatureAlgorithm;
+
+/// How much user verification a ceremony requires (and asks for in its options).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum UserVerification {
+    /// The UV flag must be set.
+    Required,
+    /// Ask for UV; accept without it. (Default, as in WebAuthn and seed 000.)
+    #[default]
+    Preferred,
+    /// Do not ask for UV; accept either.
+    Discouraged,
+}
+
+impl UserVerification {
+    /// The WebAuthn string.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Required => "required",
+            Self::Preferred => "preferred",
+            Self::Discouraged => "discouraged",
+        }
+    }
+}
+
+/// What to do when an assertion's sign count does not exceed the stored one.
+///
+/// A count of 0 in both is always fine (authenticators without a counter, passkeys).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum CounterPolicy {
+    /// Reject the assertion (default: a regression suggests a cloned authenticator).
+    #[default]
+    Reject,
+    /// Accept it and report `counter_warning: true`.
+    Warn,
+}
+
+/// What to do when an assertion's BE flag differs from the one recorded at
+/// registration (WebAuthn L3 §6.1.3: BE never changes for a credential).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BackupEligibilityPolicy {
+    /// Reject the assertion (default).
+    #[default]
+    Reject,
+    /// Accept it.
+    Allow,
+}
+
+/// Whether ceremonies embedded in a cross-origin iframe are accepted.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CrossOriginPolicy {
+    /// Reject `crossOrigin: true` and any `topOrigin` (default).
+    #[default]
+    Reject,
+    /// Accept cross-origin ceremonies; a `topOrigin`, when present, must be in
+    /// `top_origins` unless that list is empty (then any top origin is accepted).
+    Allow {
+        /// The allowed top-level origins.
+        top_origins: Vec<String>,
+    },
+}
+
+/// Whether a registration's attestation must chain to a trust anchor.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AttestationTrust {
+    /// Verify the statement's signature and rules, report whether its chain reached an
+    /// anchor, accept either way (default; `none` and self attestation accepted).
+    #[default]
+    Report,
+    /// Accept only a chain reaching one of the host's trust anchors at `now`; `none`
+    /// and self attestation are rejected.
+    RequireTrusted,
+}
+
+/// The attestation conveyance a relying party asks for in creation options.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum AttestationConveyance {
+    /// `"none"` (default, as seed 000).
+    #[default]
+    None,
+    /// `"indirect"`.
+    Indirect,
+    /// `"direct"`.
+    Direct,
+    /// `"enterprise"`.
+    Enterprise,
+}
+
+impl AttestationConveyance {
+    /// The WebAuthn string.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Indirect => "indirect",
+            Self::Direct => "direct",
+            Self::Enterprise => "enterprise",
+        }
+    }
+}
+
+/// The algorithms offered and accepted by default: EdDSA, ES256, RS256 (SPEC §6).
+pub const DEFAULT_ALGORITHMS: [SignatureAlgorithm; 3] = [
+    SignatureAlgorithm::EdDsa,
+    SignatureAlgorithm::Es256,
+    SignatureAlgorithm::Rs256,
+];
+
+/// Every check a ceremony applies that is a matter of policy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CeremonyPolicy {
+    /// User verification. Default [`UserVerification::Preferred`].
+    pub user_verification: UserVerification,
+    /// Credential algorithms accepted, in order of preference. Default
+    /// [`DEFAULT_ALGORITHMS`] (EdDSA, ES256, RS256).
+    pub algorithms: Vec<SignatureAlgorithm>,
+    /// Cross-origin ceremonies. Default [`CrossOriginPolicy::Reject`].
+    pub cross_origin: CrossOriginPolicy,
+    /// Sign-count regressions. Default [`CounterPolicy::Reject`].
+    pub counter: CounterPolicy,
+    /// BE flag changes. Default [`BackupEligibilityPolicy::Reject`].
+    pub backup_eligibility: BackupEligibilityPolicy,
+    /// Attestation trust. Default [`AttestationTrust::Report`].
+    pub attestation_trust: AttestationTrust,
+    /// Format-specific attestation rules (android-key TEE vs software, SafetyNet
+    /// freshness). Default [`AttestationPolicy::default`].
+    pub attestation: AttestationPolicy,
+}
+
+impl Default for CeremonyPolicy {
+    fn default() -> Self {
+        Self {
+            user_verification: UserVerification::default(),
+            algorithms: DEFAULT_ALGORITHMS.to_vec(),
+            cross_origin: CrossOriginPolicy::default(),
+            counter: CounterPolicy::default(),
+            backup_eligibility: BackupEligibilityPolicy::default(),
+            attestation_trust: AttestationTrust::default(),
+            attestation: AttestationPolicy::default(),
+        }
+    }
+}

@@ -1,0 +1,487 @@
+//! Registration (WebAuthn L3 §7.1): creation options out, a verified credential record
+//! in.
+
+use rand_core::{CryptoRng, RngCore};
+use verify_model::UnixTime;
+
+use crate::attestation::{
+    AttestationFormat, AttestationType, StatementInput, TrustAnchors, verify_statement,
+};
+use crate::authenticator_data::AuthenticatorData;
+use crate::base64url::Base64UrlBytes;
+use crate::client_data::{CeremonyType, CollectedClientData};
+use crate::crypto::HashAlgorithm;
+use crate::error::{ParseError, WebauthnError};
+use crate::json::{
+    AuthenticatorSelection, CreationOptionsJson, CredentialDescriptor, PubKeyCredParam,
+    RegistrationResponseJson, RpEntity, UserEntity,
+};
+use crate::limits::{
+    MAX_ATTESTATION_OBJECT_BYTES, MAX_CBOR_DEPTH, MAX_CLIENT_DATA_JSON_BYTES,
+    MAX_CREDENTIAL_DESCRIPTORS, MAX_USER_HANDLE_BYTES,
+};
+use crate::policy::{AttestationTrust, CeremonyPolicy, UserVerification};
+use crate::relying_party::{AuthenticatorAttachment, DiscoverableCredentials, RelyingParty};
+
+/// Bytes of randomness in a challenge.
+pub const CHALLENGE_BYTES: usize = 32;
+
+/// A decoded attestation object (`{fmt, attStmt, authData}`).
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct AttestationObject {
+    /// `fmt`.
+    pub format: String,
+    /// `attStmt` (a CBOR map).
+    pub statement: ciborium::Value,
+    /// `authData`, raw.
+    pub auth_data: Vec<u8>,
+}
+
+impl AttestationObject {
+    /// Decodes an attestation object: a CBOR map with `fmt` (text), `attStmt` (map)
+    /// and `authData` (bytes), each exactly once, and nothing after it.
+    ///
+    /// # Errors
+    /// [`ParseError`] naming what is malformed.
+    pub fn parse(bytes: &[u8]) -> Result<Self, ParseError> {
+        const FIELD: &str = "attestationObject";
+        if bytes.len() > MAX_ATTESTATION_OBJECT_BYTES {
+            return Err(ParseError::TooLarge {
+                field: FIELD,
+                len: bytes.len(),
+                max: MAX_ATTESTATION_OBJECT_BYTES,
+            });
+        }
+        let mut rest = bytes;
+        let value: ciborium::Value =
+            ciborium::de::from_reader_with_recursion_limit(&mut rest, MAX_CBOR_DEPTH).map_err(
+                |_| ParseError::Cbor {
+                    field: FIELD,
+                    reason: "malformed, truncated or nested too deeply",
+                },
+            )?;
+        if !rest.is_empty() {
+            return Err(ParseError::TrailingBytes {
+                field: FIELD,
+                count: rest.len(),
+            });
+        }
+        let ciborium::Value::Map(entries) = value else {
+            return Err(ParseError::Cbor {
+                field: FIELD,
+                reason: "not a map",
+            });
+        };
+        let (mut format, mut statement, mut auth_data) = (None, None, None);
+        for (key, value) in entries {
+            let duplicate = ParseError::Cbor {
+                field: FIELD,
+                reason: "duplicate key",
+            };
+            match (key.as_text(), value) {
+                (Some("fmt"), ciborium::Value::Text(t)) => {
+                    if format.replace(t).is_some() {
+                        return Err(duplicate);
+                    }
+                }
+                (Some("attStmt"), v @ ciborium::Value::Map(_)) => {
+                    if statement.replace(v).is_some() {
+                        return Err(duplicate);
+                    }
+                }
+                (Some("authData"), ciborium::Value::Bytes(b)) => {
+                    if auth_data.replace(b).is_some() {
+                        return Err(duplicate);
+                    }
+                }
+                (Some("fmt" | "attStmt" | "authData"), _) => {
+                    return Err(ParseError::Cbor {
+                        field: FIELD,
+                        reason: "fmt, attStmt or authData has the wrong type",
+                    });
+                }
+                _ => {}
+            }
+        }
+        match (format, statement, auth_data) {
+            (Some(format), Some(statement), Some(auth_data)) => Ok(Self {
+                format,
+                statement,
+                auth_data,
+            }),
+            _ => Err(ParseError::Cbor {
+                field: FIELD,
+                reason: "fmt, attStmt or authData missing",
+            }),
+        }
+    }
+}
+
+/// What a registration is checked against.
+#[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
+pub struct RegistrationInput<'a> {
+    /// The RP ID.
+    pub rp_id: &'a str,
+    /// The accepted origins.
+    pub origins: &'a [String],
+    /// The challenge issued for this ceremony.
+    pub challenge: &'a [u8],
+    /// The policies.
+    pub policy: &'a CeremonyPolicy,
+    /// The attestation trust anchors.
+    pub trust: &'a TrustAnchors,
+    /// The current time (certificate validity).
+    pub now: UnixTime,
+}
+
+impl<'a> RegistrationInput<'a> {
+    /// Bundles the inputs.
+    #[must_use]
+    pub const fn new(
+        rp_id: &'a str,
+        origins: &'a [String],
+        challenge: &'a [u8],
+        policy: &'a CeremonyPolicy,
+        trust: &'a TrustAnchors,
+        now: UnixTime,
+    ) -> Self {
+        Self {
+            rp_id,
+            origins,
+            challenge,
+            policy,
+            trust,
+            now,
+        }
+    }
+}
+
+/// The credential to persist after a registration: everything later ceremonies and
+/// policy decisions need.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct CredentialRecord {
+    /// The credential id.
+    pub id: Base64UrlBytes,
+    /// The COSE_Key exactly as the authenticator encoded it.
+    pub public_key_cose: Base64UrlBytes,
+    /// Its COSE algorithm identifier.
+    pub algorithm: i64,
+    /// The sign count at registration.
+    pub sign_count: u32,
+    /// The transports the client reported.
+    pub transports: Vec<String>,
+    /// BE at registration (never changes for a credential).
+    pub backup_eligible: bool,
+    /// BS at registration (may change; update it after each authentication).
+    pub backup_state: bool,
+    /// The AAGUID, lower-case 8-4-4-4-12.
+    pub aaguid: String,
+    /// The attestation format (`"none"`, `"packed"`, ...).
+    pub attestation_format: String,
+    /// The attestation type (`"none"`, `"self"`, `"basic"`, `"attca"`, `"anonca"`).
+    pub attestation_type: String,
+    /// Whether the attestation chain reached a trust anchor.
+    pub attestation_trusted: bool,
+    /// UV at registration.
+    pub user_verified: bool,
+    /// The user handle the credential was created for, when known (ceremony API).
+    pub user_handle: Option<Base64UrlBytes>,
+}
+
+/// A verified registration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct VerifiedRegistration {
+    /// The record to persist.
+    pub credential: CredentialRecord,
+    /// The attestation format.
+    pub attestation_format: AttestationFormat,
+    /// The attestation type.
+    pub attestation_type: AttestationType,
+    /// The attestation certificates, leaf first (empty for none and self).
+    pub trust_path: Vec<Vec<u8>>,
+}
+
+/// Formats an AAGUID as a lower-case 8-4-4-4-12 UUID.
+#[must_use]
+pub fn format_aaguid(aaguid: &[u8; 16]) -> String {
+    let hex: String = aaguid.iter().map(|b| format!("{b:02x}")).collect();
+    let part = |r: std::ops::Range<usize>| hex.get(r).unwrap_or_default().to_owned();
+    format!(
+        "{}-{}-{}-{}-{}",
+        part(0..8),
+        part(8..12),
+        part(12..16),
+        part(16..20),
+        part(20..32)
+    )
+}
+
+/// Verifies a registration response against explicit expectations (WebAuthn L3
+/// §7.1 steps 5-27, without the host's own "is this credential id already registered"
+/// lookup).
+///
+/// # Errors
+/// The [`WebauthnError`] naming the first failed check.
+pub fn verify_registration(
+    input: &RegistrationInput<'_>,
+    response: &RegistrationResponseJson,
+) -> Result<VerifiedRegistration, WebauthnError> {
+    response.check_envelope()?;
+    let client_data_json = response.response.client_data_json.as_slice();
+    if client_data_json.len() > MAX_CLIENT_DATA_JSON_BYTES {
+        return Err(ParseError::TooLarge {
+            field: "clientDataJSON",
+            len: client_data_json.len(),
+            max: MAX_CLIENT_DATA_JSON_BYTES,
+        }
+        .into());
+    }
+    let client_data = CollectedClientData::parse(client_data_json)?;
+    client_data.check(
+        CeremonyType::Create,
+        input.challenge,
+        input.origins,
+        &input.policy.cross_origin,
+    )?;
+    let client_data_hash: [u8; 32] = sha256(client_data_json);
+
+    let object = AttestationObject::parse(response.response.attestation_object.as_slice())?;
+    let auth_data = AuthenticatorData::parse(&object.auth_data)?;
+    if auth_data.rp_id_hash != sha256(input.rp_id.as_bytes()) {
+        return Err(WebauthnError::RpIdHashMismatch {
+            rp_id: input.rp_id.to_owned(),
+        });
+    }
+    if !auth_data.flags.user_present() {
+        return Err(WebauthnError::UserNotPresent);
+    }
+    if input.policy.user_verification == UserVerification::Required
+        && !auth_data.flags.user_verified()
+    {
+        return Err(WebauthnError::UserVerificationRequired);
+    }
+    let attested = auth_data
+        .attested_credential_data
+        .as_ref()
+        .ok_or(WebauthnError::AttestedCredentialDataMissing)?;
+    if attested.credential_id != response.raw_id.as_slice() {
+        return Err(WebauthnError::CredentialIdMismatch);
+    }
+    let algorithm = attested.public_key.algorithm();
+    if !input.policy.algorithms.contains(&algorithm) {
+        return Err(WebauthnError::AlgorithmNotAllowed {
+            algorithm: attested.public_key.cose_algorithm(),
+            allowed: input
+                .policy
+                .algorithms
+                .iter()
+                .filter_map(|a| a.cose())
+                .collect(),
+        });
+    }
+    let format = AttestationFormat::from_name(&object.format).ok_or_else(|| {
+        ParseError::UnknownAttestationFormat {
+            format: object.format.clone(),
+        }
+    })?;
+    let statement = verify_statement(
+        format,
+        &StatementInput::new(
+            &object.auth_data,
+            &client_data_hash,
+            attested.aaguid,
+            &attested.credential_id,
+            attested.public_key.material(),
+            algorithm,
+            &object.statement,
+            input.now,
+            input.trust,
+            &input.policy.attestation,
+        ),
+    )?;
+    if input.policy.attestation_trust == AttestationTrust::RequireTrusted
+        && (!statement.trusted
+            || matches!(
+                statement.attestation_type,
+                AttestationType::None | AttestationType::SelfAttestation
+            ))
+    {
+        return Err(WebauthnError::AttestationNotTrusted {
+            format: statement.format.name(),
+            attestation_type: statement.attestation_type.name(),
+        });
+    }
+    Ok(VerifiedRegistration {
+        credential: CredentialRecord {
+            id: Base64UrlBytes(attested.credential_id.clone()),
+            public_key_cose: Base64UrlBytes(attested.public_key.as_bytes().to_vec()),
+            algorithm: attested.public_key.cose_algorithm(),
+            sign_count: auth_data.sign_count,
+            transports: response.response.transports.clone(),
+            backup_eligible: auth_data.flags.backup_eligible(),
+            backup_state: auth_data.flags.backup_state(),
+            aaguid: format_aaguid(&attested.aaguid),
+            attestation_format: statement.format.name().to_owned(),
+            attestation_type: statement.attestation_type.name().to_owned(),
+            attestation_trusted: statement.trusted,
+            user_verified: auth_data.flags.user_verified(),
+            user_handle: None,
+        },
+        attestation_format: statement.format,
+        attestation_type: statement.attestation_type,
+        trust_path: statement.trust_path,
+    })
+}
+
+pub(crate) fn sha256(bytes: &[u8]) -> [u8; 32] {
+    let digest = HashAlgorithm::Sha256.digest(bytes);
+    let mut out = [0_u8; 32];
+    for (o, d) in out.iter_mut().zip(digest.iter()) {
+        *o = *d;
+    }
+    out
+}
+
+pub(crate) fn random_challenge<R>(rng: &mut R) -> Vec<u8>
+where
+    R: RngCore + CryptoRng + ?Sized,
+{
+    let mut challenge = vec![0_u8; CHALLENGE_BYTES];
+    rng.fill_bytes(&mut challenge);
+    challenge
+}
+
+pub(crate) fn expiry(now: UnixTime, timeout_ms: u32) -> UnixTime {
+    now.saturating_add(std::time::Duration::from_millis(u64::from(timeout_ms)))
+}
+
+pub(crate) fn check_expiry(expires_at: UnixTime, now: UnixTime) -> Result<(), WebauthnError> {
+    if now > expires_at {
+        return Err(WebauthnError::CeremonyExpired {
+            expires_at: expires_at.as_secs(),
+            now: now.as_secs(),
+        });
+    }
+    Ok(())
+}
+
+/// The server-side state of a registration: store it (it is a serde value) until the
+/// browser's response arrives, then pass it to [`finish_registration`].
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RegistrationState {
+    challenge: Base64UrlBytes,
+    user_id: Base64UrlBytes,
+    exclude: Vec<Base64UrlBytes>,
+    expires_at: UnixTime,
+}
+
+/// Starts a registration: creation options for the browser and the state to keep.
+///
+/// `existing` are the user's credentials (they become `excludeCredentials`).
+///
+/// # Errors
+/// [`WebauthnError::InvalidConfig`] when the user handle is empty or longer than 64
+/// bytes, or the policy allows no algorithm.
+pub fn start_registration<R>(
+    rp: &RelyingParty,
+    user: &UserEntity,
+    existing: &[CredentialDescriptor],
+    now: UnixTime,
+    rng: &mut R,
+) -> Result<(CreationOptionsJson, RegistrationState), WebauthnError>
+where
+    R: RngCore + CryptoRng + ?Sized,
+{
+    let user_id = user.id.as_slice();
+    if user_id.is_empty() || user_id.len() > MAX_USER_HANDLE_BYTES {
+        return Err(WebauthnError::InvalidConfig {
+            what: format!("user handle of {} bytes (must be 1..=64)", user_id.len()),
+        });
+    }
+    let params: Vec<PubKeyCredParam> = rp
+        .policy
+        .algorithms
+        .iter()
+        .filter_map(|a| a.cose())
+        .map(|alg| PubKeyCredParam {
+            credential_type: "public-key".to_owned(),
+            alg,
+        })
+        .collect();
+    if params.is_empty() {
+        return Err(WebauthnError::InvalidConfig {
+            what: "no credential algorithms allowed".to_owned(),
+        });
+    }
+    let challenge = random_challenge(rng);
+    let exclude: Vec<CredentialDescriptor> = existing
+        .iter()
+        .take(MAX_CREDENTIAL_DESCRIPTORS)
+        .cloned()
+        .collect();
+    let options = CreationOptionsJson {
+        rp: RpEntity {
+            id: Some(rp.id().to_owned()),
+            name: rp.name().to_owned(),
+        },
+        user: user.clone(),
+        challenge: Base64UrlBytes(challenge.clone()),
+        pub_key_cred_params: params,
+        timeout: Some(rp.timeout_ms),
+        exclude_credentials: exclude.clone(),
+        authenticator_selection: Some(AuthenticatorSelection {
+            authenticator_attachment: match rp.authenticator_attachment {
+                AuthenticatorAttachment::Platform => Some("platform".to_owned()),
+                AuthenticatorAttachment::CrossPlatform => Some("cross-platform".to_owned()),
+                AuthenticatorAttachment::Any => None,
+            },
+            resident_key: Some(rp.discoverable_credentials.as_str().to_owned()),
+            require_resident_key: rp.discoverable_credentials == DiscoverableCredentials::Required,
+            user_verification: Some(rp.policy.user_verification.as_str().to_owned()),
+        }),
+        hints: Vec::new(),
+        attestation: Some(rp.attestation.as_str().to_owned()),
+        attestation_formats: Vec::new(),
+        extensions: None,
+    };
+    let state = RegistrationState {
+        challenge: Base64UrlBytes(challenge),
+        user_id: user.id.clone(),
+        exclude: exclude.into_iter().map(|d| d.id).collect(),
+        expires_at: expiry(now, rp.timeout_ms),
+    };
+    Ok((options, state))
+}
+
+/// Finishes a registration started with [`start_registration`].
+///
+/// # Errors
+/// [`WebauthnError::CeremonyExpired`], [`WebauthnError::CredentialExcluded`], or any
+/// error of [`verify_registration`].
+pub fn finish_registration(
+    rp: &RelyingParty,
+    state: &RegistrationState,
+    response: &RegistrationResponseJson,
+    now: UnixTime,
+    trust: &TrustAnchors,
+) -> Result<VerifiedRegistration, WebauthnError> {
+    check_expiry(state.expires_at, now)?;
+    let input = RegistrationInput::new(
+        rp.id(),
+        rp.origins(),
+        state.challenge.as_slice(),
+        &rp.policy,
+        trust,
+        now,
+    );
+    let mut verified = verify_registration(&input, response)?;
+    if state.exclude.iter().any(|id| *id == verified.credential.id) {
+        return Err(WebauthnError::CredentialExcluded);
+    }
+    verified.credential.user_handle = Some(state.user_id.clone());
+    Ok(verified)
+}
