@@ -391,13 +391,51 @@ fn deny_and_expiry() {
             .unwrap_err();
         assert_eq!(error.code(), 60323);
 
-        // The host can deny a pending challenge itself.
-        let third = h
+        // Devices poll pending challenges, newest first, one page at a time.
+        let fourth = h
             .verify
             .create_challenge(e.service, &e.identity, e.factor.sid(), request())
             .await
             .unwrap()
             .challenge;
+        h.advance(1);
+        let fifth = h
+            .verify
+            .create_challenge(e.service, &e.identity, e.factor.sid(), request())
+            .await
+            .unwrap()
+            .challenge;
+        let pending = verify_model::ChallengeFilter::new(
+            Some(e.factor.sid()),
+            Some(ChallengeStatus::Pending),
+        );
+        let query = verify_store::ListQuery::new(
+            verify_model::ListOrder::Desc,
+            verify_model::PageSize::new(1).unwrap(),
+        );
+        let page = h
+            .verify
+            .list_challenges(e.service, &e.identity, &pending, &query)
+            .await
+            .unwrap();
+        assert_eq!(page.items.len(), 1);
+        assert_eq!(page.items[0].sid(), fifth.sid());
+        let next = h
+            .verify
+            .list_challenges(
+                e.service,
+                &e.identity,
+                &pending,
+                &query.clone().with_page_token(page.next_page_token.unwrap()),
+            )
+            .await
+            .unwrap();
+        assert_eq!(next.items.len(), 1);
+        assert_eq!(next.items[0].sid(), fourth.sid());
+        assert!(next.next_page_token.is_none());
+        let third = fourth;
+
+        // The host can deny a pending challenge itself.
         let denied = h
             .verify
             .deny_challenge(e.service, &e.identity, third.sid())
