@@ -142,3 +142,66 @@ fn many_tasks_consuming_one_totp_step_one_wins() {
         assert_eq!(approved, 1);
     });
 }
+
+#[test]
+fn racing_first_factors_share_one_entity_and_a_token_enrolls_once() {
+    let h = Arc::new(Harness::new(42));
+    runtime().block_on(async {
+        let service = h
+            .verify
+            .create_service("Owl", &verify::ServiceSettings::new())
+            .await
+            .unwrap()
+            .sid();
+        let identity = verify_model::Identity::parse("racer-0001").unwrap();
+        // Many first factors of one new identity at once: one entity for all.
+        let mut tasks = Vec::new();
+        for i in 0..TASKS {
+            let h = Arc::clone(&h);
+            let identity = identity.clone();
+            tasks.push(tokio::spawn(async move {
+                h.verify
+                    .create_totp_factor(
+                        service,
+                        &identity,
+                        verify::NewTotpFactor::new(&format!("app {i}")),
+                    )
+                    .await
+            }));
+        }
+        let mut entities = std::collections::HashSet::new();
+        for task in tasks {
+            entities.insert(task.await.unwrap().unwrap().factor.entity_sid());
+        }
+        assert_eq!(entities.len(), 1);
+
+        // Many devices presenting one enrollment token at once: one factor.
+        let token = h
+            .verify
+            .create_access_token(service, &identity, None, None)
+            .await
+            .unwrap();
+        let device = crate::support::Device::new(42);
+        let request = verify::NewPushFactor::new("phone", &device.binding(), "com.owl");
+        let mut tasks = Vec::new();
+        for _ in 0..TASKS {
+            let h = Arc::clone(&h);
+            let identity = identity.clone();
+            let credential = token.credential().to_owned();
+            let request = request.clone();
+            tasks.push(tokio::spawn(async move {
+                h.verify
+                    .create_push_factor(service, &identity, &credential, request)
+                    .await
+            }));
+        }
+        let mut created = 0;
+        for task in tasks {
+            match task.await.unwrap() {
+                Ok(_) => created += 1,
+                Err(error) => assert_eq!(error.http_status(), 401, "{error:?}"),
+            }
+        }
+        assert_eq!(created, 1);
+    });
+}
