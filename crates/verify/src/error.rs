@@ -21,11 +21,16 @@ pub enum WebhookError {
     BodyUnserializable,
 }
 
-/// Every way an engine operation can fail. `Err` means nothing was written: a
-/// transition that was written (a wrong TOTP code counted, a challenge found expired
-/// and recorded so) is an `Ok` whose outcome says so, except
-/// [`VerifyError::FactorVerificationFailed`], which reports the failed attempt it
-/// recorded.
+/// Every way an engine operation can fail.
+///
+/// `Err` means the operation's decision was not written. A transition that was
+/// written is an `Ok` whose outcome says so (a wrong TOTP code counted, a challenge
+/// found expired and recorded so), except [`VerifyError::FactorVerificationFailed`],
+/// which reports the failed attempt it recorded. Two operations write a first step
+/// before their decision: a factor creation creates the entity of a new identity
+/// (kept if the factor is then refused), and a challenge created with a TOTP
+/// `auth_payload` is inserted before the code is checked (it stays pending if the
+/// check then fails with an error).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum VerifyError {
