@@ -166,15 +166,15 @@ pub fn verify_authentication(
         }
         .into());
     }
-    if let Some(handle) = &assertion.user_handle {
-        if handle.as_slice().len() > MAX_USER_HANDLE_BYTES {
-            return Err(ParseError::TooLarge {
-                field: "userHandle",
-                len: handle.as_slice().len(),
-                max: MAX_USER_HANDLE_BYTES,
-            }
-            .into());
+    if let Some(handle) = &assertion.user_handle
+        && handle.as_slice().len() > MAX_USER_HANDLE_BYTES
+    {
+        return Err(ParseError::TooLarge {
+            field: "userHandle",
+            len: handle.as_slice().len(),
+            max: MAX_USER_HANDLE_BYTES,
         }
+        .into());
     }
     let client_data = CollectedClientData::parse(client_data_json)?;
     client_data.check(
@@ -200,15 +200,14 @@ pub fn verify_authentication(
     if input.policy.user_verification == UserVerification::Required && !flags.user_verified() {
         return Err(WebauthnError::UserVerificationRequired);
     }
-    if let Some(stored) = credential.backup_eligible {
-        if stored != flags.backup_eligible()
-            && input.policy.backup_eligibility == BackupEligibilityPolicy::Reject
-        {
-            return Err(WebauthnError::BackupEligibilityChanged {
-                stored,
-                got: flags.backup_eligible(),
-            });
-        }
+    if let Some(stored) = credential.backup_eligible
+        && stored != flags.backup_eligible()
+        && input.policy.backup_eligibility == BackupEligibilityPolicy::Reject
+    {
+        return Err(WebauthnError::BackupEligibilityChanged {
+            stored,
+            got: flags.backup_eligible(),
+        });
     }
     let mut message = Vec::with_capacity(raw_auth_data.len().saturating_add(32));
     message.extend_from_slice(raw_auth_data);
@@ -275,7 +274,13 @@ where
 {
     let challenge = random_challenge(rng);
     let allow: Vec<CredentialDescriptor> = user
-        .map(|(_, creds)| creds.iter().take(MAX_CREDENTIAL_DESCRIPTORS).cloned().collect())
+        .map(|(_, creds)| {
+            creds
+                .iter()
+                .take(MAX_CREDENTIAL_DESCRIPTORS)
+                .cloned()
+                .collect()
+        })
         .unwrap_or_default();
     let options = RequestOptionsJson {
         challenge: Base64UrlBytes(challenge.clone()),
@@ -310,7 +315,7 @@ pub fn finish_authentication(
     now: UnixTime,
 ) -> Result<VerifiedAuthentication, WebauthnError> {
     check_expiry(state.expires_at, now)?;
-    if !state.allowed.is_empty() && !state.allowed.iter().any(|id| *id == response.raw_id) {
+    if !state.allowed.is_empty() && !state.allowed.contains(&response.raw_id) {
         return Err(WebauthnError::CredentialNotAllowed);
     }
     let returned = response.response.user_handle.as_ref();
@@ -330,10 +335,10 @@ pub fn finish_authentication(
         }
         (Some(_), None) => {}
     }
-    if let (Some(expected), Some(owner)) = (&state.user_handle, &credential.user_handle) {
-        if expected.as_slice() != owner.as_slice() {
-            return Err(WebauthnError::UserHandleMismatch);
-        }
+    if let (Some(expected), Some(owner)) = (&state.user_handle, &credential.user_handle)
+        && expected.as_slice() != owner.as_slice()
+    {
+        return Err(WebauthnError::UserHandleMismatch);
     }
     let input = AuthenticationInput::new(
         rp.id(),

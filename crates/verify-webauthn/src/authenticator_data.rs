@@ -218,7 +218,10 @@ mod tests {
         raw.push(0);
         assert!(matches!(
             AuthenticatorData::parse(&raw),
-            Err(WebauthnError::Malformed(ParseError::TrailingBytes { count: 1, .. }))
+            Err(WebauthnError::Malformed(ParseError::TrailingBytes {
+                count: 1,
+                ..
+            }))
         ));
         let mut assertion = hex::decode(&REG[..74]).unwrap();
         assertion[32] = 0x01;
@@ -236,7 +239,9 @@ mod tests {
         raw[32] = 0x11; // UP + BS without BE
         assert!(matches!(
             AuthenticatorData::parse(&raw),
-            Err(WebauthnError::Malformed(ParseError::Flags { reason: "BS set without BE" }))
+            Err(WebauthnError::Malformed(ParseError::Flags {
+                reason: "BS set without BE"
+            }))
         ));
         raw[32] = 0x41; // AT without data
         assert!(matches!(
@@ -269,7 +274,10 @@ mod tests {
         raw.push(0x00);
         assert!(matches!(
             AuthenticatorData::parse(&raw),
-            Err(WebauthnError::Malformed(ParseError::TrailingBytes { count: 1, .. }))
+            Err(WebauthnError::Malformed(ParseError::TrailingBytes {
+                count: 1,
+                ..
+            }))
         ));
     }
 
@@ -284,7 +292,10 @@ mod tests {
         long.extend_from_slice(&[0; 1024]);
         assert!(matches!(
             AuthenticatorData::parse(&long),
-            Err(WebauthnError::Malformed(ParseError::TooLarge { len: 1024, .. }))
+            Err(WebauthnError::Malformed(ParseError::TooLarge {
+                len: 1024,
+                ..
+            }))
         ));
     }
 

@@ -31,6 +31,10 @@ pub fn decode(text: &str, field: &'static str) -> Result<Vec<u8>, ParseError> {
 /// Bytes that serialize as unpadded base64url and deserialize from base64url with or
 /// without padding.
 #[derive(Clone, PartialEq, Eq, Hash, Default)]
+#[expect(
+    clippy::exhaustive_structs,
+    reason = "a transparent newtype over bytes"
+)]
 pub struct Base64UrlBytes(pub Vec<u8>);
 
 impl Base64UrlBytes {

@@ -95,7 +95,7 @@ impl CollectedClientData {
         if !bool::from(received.as_slice().ct_eq(challenge)) {
             return Err(WebauthnError::ChallengeMismatch);
         }
-        if !origins.iter().any(|o| *o == self.origin) {
+        if !origins.contains(&self.origin) {
             return Err(WebauthnError::OriginMismatch {
                 expected: origins.to_vec(),
                 got: self.origin.clone(),
@@ -110,13 +110,14 @@ impl CollectedClientData {
                     });
                 }
                 CrossOriginPolicy::Allow { top_origins } => {
-                    if let Some(top) = &self.top_origin {
-                        if !top_origins.is_empty() && !top_origins.iter().any(|t| t == top) {
-                            return Err(WebauthnError::TopOriginMismatch {
-                                expected: top_origins.clone(),
-                                got: top.clone(),
-                            });
-                        }
+                    if let Some(top) = &self.top_origin
+                        && !top_origins.is_empty()
+                        && !top_origins.contains(top)
+                    {
+                        return Err(WebauthnError::TopOriginMismatch {
+                            expected: top_origins.clone(),
+                            got: top.clone(),
+                        });
                     }
                 }
             }
@@ -150,10 +151,10 @@ pub fn is_valid_origin(origin: &str) -> bool {
         Some((host, port)) => (host, Some(port)),
         None => (rest, None),
     };
-    if let Some(port) = port {
-        if port.is_empty() || port.len() > 5 || !port.bytes().all(|b| b.is_ascii_digit()) {
-            return false;
-        }
+    if let Some(port) = port
+        && (port.is_empty() || port.len() > 5 || !port.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return false;
     }
     if localhost_only {
         return host == "localhost" || host.ends_with(".localhost");
@@ -188,19 +189,34 @@ mod tests {
     #[test]
     fn accepts_and_ignores_unknown_members() {
         let cd = CollectedClientData::parse(&json(r#","crossOrigin":false,"other_keys_can_be_added_here":"do not compare clientDataJSON against a template. See https://goo.gl/yabPex""#)).unwrap();
-        cd.check(CeremonyType::Get, CHALLENGE, &origins(), &CrossOriginPolicy::Reject)
-            .unwrap();
+        cd.check(
+            CeremonyType::Get,
+            CHALLENGE,
+            &origins(),
+            &CrossOriginPolicy::Reject,
+        )
+        .unwrap();
     }
 
     #[test]
     fn each_check_fails() {
         let cd = CollectedClientData::parse(&json("")).unwrap();
         assert!(matches!(
-            cd.check(CeremonyType::Create, CHALLENGE, &origins(), &CrossOriginPolicy::Reject),
+            cd.check(
+                CeremonyType::Create,
+                CHALLENGE,
+                &origins(),
+                &CrossOriginPolicy::Reject
+            ),
             Err(WebauthnError::TypeMismatch { .. })
         ));
         assert!(matches!(
-            cd.check(CeremonyType::Get, b"other", &origins(), &CrossOriginPolicy::Reject),
+            cd.check(
+                CeremonyType::Get,
+                b"other",
+                &origins(),
+                &CrossOriginPolicy::Reject
+            ),
             Err(WebauthnError::ChallengeMismatch)
         ));
         assert!(matches!(
@@ -217,7 +233,12 @@ mod tests {
         ))
         .unwrap();
         assert!(matches!(
-            cross.check(CeremonyType::Get, CHALLENGE, &origins(), &CrossOriginPolicy::Reject),
+            cross.check(
+                CeremonyType::Get,
+                CHALLENGE,
+                &origins(),
+                &CrossOriginPolicy::Reject
+            ),
             Err(WebauthnError::CrossOriginRejected { .. })
         ));
         assert!(matches!(
@@ -246,7 +267,9 @@ mod tests {
                 CeremonyType::Get,
                 CHALLENGE,
                 &origins(),
-                &CrossOriginPolicy::Allow { top_origins: vec![] },
+                &CrossOriginPolicy::Allow {
+                    top_origins: vec![],
+                },
             )
             .unwrap();
     }
@@ -261,8 +284,12 @@ mod tests {
             CollectedClientData::parse(br#"{"type":"webauthn.get","origin":"x"}"#),
             Err(ParseError::Json { .. })
         ));
-        let dup = br#"{"type":"webauthn.get","type":"webauthn.create","challenge":"","origin":"x"}"#;
-        assert!(matches!(CollectedClientData::parse(dup), Err(ParseError::Json { .. })));
+        let dup =
+            br#"{"type":"webauthn.get","type":"webauthn.create","challenge":"","origin":"x"}"#;
+        assert!(matches!(
+            CollectedClientData::parse(dup),
+            Err(ParseError::Json { .. })
+        ));
         let big = vec![b' '; MAX_CLIENT_DATA_JSON_BYTES + 1];
         assert!(matches!(
             CollectedClientData::parse(&big),

@@ -76,8 +76,9 @@ impl CoseKey {
         let encoded = bytes.get(..used).ok_or(ParseError::Truncated {
             field: "credential public key",
         })?;
-        let cose = coset::CoseKey::from_cbor_value(value)
-            .map_err(|_| ParseError::CoseKey { reason: "not a COSE_Key map" })?;
+        let cose = coset::CoseKey::from_cbor_value(value).map_err(|_| ParseError::CoseKey {
+            reason: "not a COSE_Key map",
+        })?;
         let key = Self::from_coset(&cose, encoded)?;
         Ok((key, used))
     }
@@ -85,7 +86,7 @@ impl CoseKey {
     fn from_coset(cose: &coset::CoseKey, encoded: &[u8]) -> Result<Self, WebauthnError> {
         let cose_err = |reason| ParseError::CoseKey { reason };
         let alg_id = match &cose.alg {
-            Some(RegisteredLabelWithPrivate::Assigned(alg)) => i64::from(*alg as i32),
+            Some(RegisteredLabelWithPrivate::Assigned(alg)) => iana::EnumI64::to_i64(alg),
             Some(RegisteredLabelWithPrivate::PrivateUse(id)) => *id,
             Some(RegisteredLabelWithPrivate::Text(_)) => {
                 return Err(cose_err("alg is a text label").into());
@@ -131,7 +132,10 @@ impl CoseKey {
                 OwnedMaterial::Ec {
                     curve,
                     x: bytes_param(-2, "EC2 x missing or not bytes")?,
-                    y: bytes_param(-3, "EC2 y missing or not bytes (compressed points are not allowed)")?,
+                    y: bytes_param(
+                        -3,
+                        "EC2 y missing or not bytes (compressed points are not allowed)",
+                    )?,
                 }
             }
             iana::KeyType::OKP => {
@@ -226,7 +230,10 @@ mod tests {
         assert_eq!(key.as_bytes(), &bytes[..]);
         assert!(matches!(
             key.material(),
-            PublicKeyMaterial::Ec { curve: EcCurve::P256, .. }
+            PublicKeyMaterial::Ec {
+                curve: EcCurve::P256,
+                ..
+            }
         ));
     }
 
@@ -239,7 +246,10 @@ mod tests {
         assert_eq!(used, len);
         assert!(matches!(
             CoseKey::from_bytes(&bytes),
-            Err(WebauthnError::Malformed(ParseError::TrailingBytes { count: 1, .. }))
+            Err(WebauthnError::Malformed(ParseError::TrailingBytes {
+                count: 1,
+                ..
+            }))
         ));
     }
 
@@ -272,7 +282,9 @@ mod tests {
         let bytes = hex::decode("a401022001214022 40".replace(' ', "")).unwrap();
         assert!(matches!(
             CoseKey::from_bytes(&bytes),
-            Err(WebauthnError::Malformed(ParseError::CoseKey { reason: "alg missing" }))
+            Err(WebauthnError::Malformed(ParseError::CoseKey {
+                reason: "alg missing"
+            }))
         ));
         // Ed448 (-53).
         let bytes = hex::decode("a4010103383420072158390000").unwrap();
@@ -287,7 +299,9 @@ mod tests {
         let bytes = hex::decode(ES256.replacen("0326", "033a0000fffe", 1)).unwrap(); // RS1
         assert!(matches!(
             CoseKey::from_bytes(&bytes),
-            Err(WebauthnError::Malformed(ParseError::UnsupportedAlgorithm { .. }))
+            Err(WebauthnError::Malformed(
+                ParseError::UnsupportedAlgorithm { .. }
+            ))
         ));
     }
 
@@ -296,7 +310,10 @@ mod tests {
         let mut bytes = hex::decode(ES256).unwrap();
         let last = bytes.len() - 1;
         bytes[last] ^= 1;
-        assert!(matches!(CoseKey::from_bytes(&bytes), Err(WebauthnError::Key(_))));
+        assert!(matches!(
+            CoseKey::from_bytes(&bytes),
+            Err(WebauthnError::Key(_))
+        ));
     }
 
     #[test]

@@ -74,27 +74,20 @@ impl AttestationObject {
             });
         };
         let (mut format, mut statement, mut auth_data) = (None, None, None);
+        fn set_once<T>(slot: &mut Option<T>, value: T) -> Result<(), ParseError> {
+            if slot.replace(value).is_some() {
+                return Err(ParseError::Cbor {
+                    field: FIELD,
+                    reason: "duplicate key",
+                });
+            }
+            Ok(())
+        }
         for (key, value) in entries {
-            let duplicate = ParseError::Cbor {
-                field: FIELD,
-                reason: "duplicate key",
-            };
             match (key.as_text(), value) {
-                (Some("fmt"), ciborium::Value::Text(t)) => {
-                    if format.replace(t).is_some() {
-                        return Err(duplicate);
-                    }
-                }
-                (Some("attStmt"), v @ ciborium::Value::Map(_)) => {
-                    if statement.replace(v).is_some() {
-                        return Err(duplicate);
-                    }
-                }
-                (Some("authData"), ciborium::Value::Bytes(b)) => {
-                    if auth_data.replace(b).is_some() {
-                        return Err(duplicate);
-                    }
-                }
+                (Some("fmt"), ciborium::Value::Text(t)) => set_once(&mut format, t)?,
+                (Some("attStmt"), v @ ciborium::Value::Map(_)) => set_once(&mut statement, v)?,
+                (Some("authData"), ciborium::Value::Bytes(b)) => set_once(&mut auth_data, b)?,
                 (Some("fmt" | "attStmt" | "authData"), _) => {
                     return Err(ParseError::Cbor {
                         field: FIELD,
@@ -479,7 +472,7 @@ pub fn finish_registration(
         now,
     );
     let mut verified = verify_registration(&input, response)?;
-    if state.exclude.iter().any(|id| *id == verified.credential.id) {
+    if state.exclude.contains(&verified.credential.id) {
         return Err(WebauthnError::CredentialExcluded);
     }
     verified.credential.user_handle = Some(state.user_id.clone());

@@ -3,11 +3,19 @@
 //!
 //! The table here is the one in the crate README; `cargo test` runs it with whichever
 //! backend the features select.
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test helpers outside #[test] functions: a failing test should fail loudly"
+)]
 
 use serde_json::Value;
 use verify_model::UnixTime;
 use verify_webauthn::attestation::{AnchorScope, TrustAnchors};
-use verify_webauthn::authentication::{AuthenticationInput, StoredCredential, verify_authentication};
+use verify_webauthn::authentication::{
+    AuthenticationInput, StoredCredential, verify_authentication,
+};
 use verify_webauthn::crypto::SignatureAlgorithm;
 use verify_webauthn::json::{AuthenticationResponseJson, RegistrationResponseJson};
 use verify_webauthn::policy::{CeremonyPolicy, CrossOriginPolicy};
@@ -38,7 +46,9 @@ fn policy(name: &str) -> CeremonyPolicy {
         "all-algs" => policy.algorithms = all_algorithms(),
         "cross-origin-any" => {
             policy.algorithms = all_algorithms();
-            policy.cross_origin = CrossOriginPolicy::Allow { top_origins: vec![] };
+            policy.cross_origin = CrossOriginPolicy::Allow {
+                top_origins: vec![],
+            };
         }
         "cross-origin-top" => {
             policy.algorithms = all_algorithms();
@@ -77,18 +87,63 @@ use Outcome::{Err as Rejected, Ok as Accepted};
 /// Authentication runs only after an accepted registration.
 const TABLE: &[(&str, &str, Outcome, Option<Outcome>)] = &[
     ("none-es256", "default", Accepted, Some(Accepted)),
-    ("none-es256", "require-trusted", Rejected("attestation_not_trusted"), None),
+    (
+        "none-es256",
+        "require-trusted",
+        Rejected("attestation_not_trusted"),
+        None,
+    ),
     ("packed-self-es256", "default", Accepted, Some(Accepted)),
-    ("packed-self-es256", "require-trusted", Rejected("attestation_not_trusted"), None),
-    ("none-es256-crossOrigin", "default", Rejected("cross_origin_rejected"), None),
-    ("none-es256-crossOrigin", "cross-origin-any", Accepted, Some(Accepted)),
-    ("none-es256-topOrigin", "default", Rejected("cross_origin_rejected"), None),
-    ("none-es256-topOrigin", "cross-origin-top", Accepted, Some(Accepted)),
-    ("none-es256-topOrigin", "cross-origin-other", Rejected("top_origin_mismatch"), None),
-    ("none-es256-long-credential-id", "default", Accepted, Some(Accepted)),
+    (
+        "packed-self-es256",
+        "require-trusted",
+        Rejected("attestation_not_trusted"),
+        None,
+    ),
+    (
+        "none-es256-crossOrigin",
+        "default",
+        Rejected("cross_origin_rejected"),
+        None,
+    ),
+    (
+        "none-es256-crossOrigin",
+        "cross-origin-any",
+        Accepted,
+        Some(Accepted),
+    ),
+    (
+        "none-es256-topOrigin",
+        "default",
+        Rejected("cross_origin_rejected"),
+        None,
+    ),
+    (
+        "none-es256-topOrigin",
+        "cross-origin-top",
+        Accepted,
+        Some(Accepted),
+    ),
+    (
+        "none-es256-topOrigin",
+        "cross-origin-other",
+        Rejected("top_origin_mismatch"),
+        None,
+    ),
+    (
+        "none-es256-long-credential-id",
+        "default",
+        Accepted,
+        Some(Accepted),
+    ),
     ("packed-es256", "default", Accepted, Some(Accepted)),
     ("packed-es256", "require-trusted", Accepted, Some(Accepted)),
-    ("packed-es384", "default", Rejected("algorithm_not_allowed"), None),
+    (
+        "packed-es384",
+        "default",
+        Rejected("algorithm_not_allowed"),
+        None,
+    ),
     ("packed-es384", "all-algs", Accepted, Some(Accepted)),
     ("packed-es512", "all-algs", Accepted, Some(Accepted)),
     ("packed-rs256", "default", Accepted, Some(Accepted)),
@@ -96,12 +151,27 @@ const TABLE: &[(&str, &str, Outcome, Option<Outcome>)] = &[
     ("packed-ed448", "all-algs", Rejected("malformed"), None),
     ("tpm-es256", "default", Accepted, Some(Accepted)),
     ("tpm-es256", "require-trusted", Accepted, Some(Accepted)),
-    ("android-key-es256", "default", Rejected("attestation_invalid"), None),
-    ("android-key-es256", "android-software", Rejected("attestation_invalid"), None),
+    (
+        "android-key-es256",
+        "default",
+        Rejected("attestation_invalid"),
+        None,
+    ),
+    (
+        "android-key-es256",
+        "android-software",
+        Rejected("attestation_invalid"),
+        None,
+    ),
     ("apple-es256", "default", Accepted, Some(Accepted)),
     ("apple-es256", "require-trusted", Accepted, Some(Accepted)),
     ("fido-u2f-es256", "default", Accepted, Some(Accepted)),
-    ("fido-u2f-es256", "require-trusted", Accepted, Some(Accepted)),
+    (
+        "fido-u2f-es256",
+        "require-trusted",
+        Accepted,
+        Some(Accepted),
+    ),
 ];
 
 fn vectors() -> Value {
@@ -127,14 +197,19 @@ fn trust(all: &Value) -> TrustAnchors {
     let root = vector(all, "attestation-root-cert");
     let mut anchors = TrustAnchors::new();
     anchors
-        .add_der(AnchorScope::All, &hex_field(&root["attestation_ca_cert_der_hex"]))
+        .add_der(
+            AnchorScope::All,
+            &hex_field(&root["attestation_ca_cert_der_hex"]),
+        )
         .unwrap();
     anchors
 }
 
 fn registration_response(v: &Value) -> RegistrationResponseJson {
     let outputs = &v["registration"]["outputs"];
-    let id = base64url::encode(&hex_field(&v["registration"]["generator_inputs"]["credential_id"]));
+    let id = base64url::encode(&hex_field(
+        &v["registration"]["generator_inputs"]["credential_id"],
+    ));
     let json = serde_json::json!({
         "id": id,
         "rawId": id,
@@ -151,7 +226,9 @@ fn registration_response(v: &Value) -> RegistrationResponseJson {
 
 fn authentication_response(v: &Value) -> AuthenticationResponseJson {
     let outputs = &v["authentication"]["outputs"];
-    let id = base64url::encode(&hex_field(&v["authentication"]["inputs"]["allowed_credential_id"]));
+    let id = base64url::encode(&hex_field(
+        &v["authentication"]["inputs"]["allowed_credential_id"],
+    ));
     let json = serde_json::json!({
         "id": id,
         "rawId": id,
@@ -196,12 +273,27 @@ fn run_row(suffix: &str, policy_name: &str, want_reg: Outcome, want_auth: Option
         registered.credential.public_key_cose.as_slice(),
         hex_field(&derived["credential_public_key_cose_hex"]),
     );
-    assert_eq!(registered.credential.algorithm, derived["credential_public_key_alg"].as_i64().unwrap());
-    assert_eq!(registered.credential.attestation_format, derived["attestation_fmt"].as_str().unwrap());
+    assert_eq!(
+        registered.credential.algorithm,
+        derived["credential_public_key_alg"].as_i64().unwrap()
+    );
+    assert_eq!(
+        registered.credential.attestation_format,
+        derived["attestation_fmt"].as_str().unwrap()
+    );
     let flags = &derived["registration_flags_decoded"];
-    assert_eq!(registered.credential.backup_eligible, flags["BE"].as_bool().unwrap());
-    assert_eq!(registered.credential.backup_state, flags["BS"].as_bool().unwrap());
-    assert_eq!(registered.credential.user_verified, flags["UV"].as_bool().unwrap());
+    assert_eq!(
+        registered.credential.backup_eligible,
+        flags["BE"].as_bool().unwrap()
+    );
+    assert_eq!(
+        registered.credential.backup_state,
+        flags["BS"].as_bool().unwrap()
+    );
+    assert_eq!(
+        registered.credential.user_verified,
+        flags["UV"].as_bool().unwrap()
+    );
 
     let stored = StoredCredential::from_record(&registered.credential).unwrap();
     let challenge = hex_field(&v["authentication"]["inputs"]["challenge"]);
@@ -225,7 +317,7 @@ fn run_row(suffix: &str, policy_name: &str, want_reg: Outcome, want_auth: Option
         data[0] ^= 0x01;
         tampered.response.authenticator_data = data.into();
         assert!(verify_authentication(&input, &stored, &tampered).is_err());
-        let mut tampered = response.clone();
+        let mut tampered = response;
         let mut data = tampered.response.authenticator_data.0.clone();
         data[36] ^= 0x01; // signCount low byte
         tampered.response.authenticator_data = data.into();

@@ -1,8 +1,8 @@
 //! Every algorithm through every backend: keys generated in-test with the RustCrypto
 //! signers, a known-answer case from the W3C vectors, bit flips, key/alg mismatches.
 
-use ecdsa::signature::hazmat::PrehashSigner as _;
 use ecdsa::signature::Signer as _;
+use ecdsa::signature::hazmat::PrehashSigner as _;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng as _;
 
@@ -37,7 +37,12 @@ impl OwnedKey {
     }
 }
 
-fn for_each_backend(check: impl Fn(&str, &dyn Fn(SignatureAlgorithm, &PublicKeyMaterial<'_>, &[u8], &[u8]) -> Result<(), CryptoError>)) {
+fn for_each_backend(
+    check: impl Fn(
+        &str,
+        &dyn Fn(SignatureAlgorithm, &PublicKeyMaterial<'_>, &[u8], &[u8]) -> Result<(), CryptoError>,
+    ),
+) {
     check("rustcrypto", &|alg, material, msg, sig| {
         let key = RustCrypto::parse_key(alg, material)?;
         RustCrypto::verify(&key, msg, sig)
@@ -146,19 +151,28 @@ fn rsa_cases() -> Vec<Case> {
     push(
         SignatureAlgorithm::Rs256,
         private
-            .sign(rsa::Pkcs1v15Sign::new::<sha2::Sha256>(), &d(HashAlgorithm::Sha256))
+            .sign(
+                rsa::Pkcs1v15Sign::new::<sha2::Sha256>(),
+                &d(HashAlgorithm::Sha256),
+            )
             .unwrap(),
     );
     push(
         SignatureAlgorithm::Rs384,
         private
-            .sign(rsa::Pkcs1v15Sign::new::<sha2::Sha384>(), &d(HashAlgorithm::Sha384))
+            .sign(
+                rsa::Pkcs1v15Sign::new::<sha2::Sha384>(),
+                &d(HashAlgorithm::Sha384),
+            )
             .unwrap(),
     );
     push(
         SignatureAlgorithm::Rs512,
         private
-            .sign(rsa::Pkcs1v15Sign::new::<sha2::Sha512>(), &d(HashAlgorithm::Sha512))
+            .sign(
+                rsa::Pkcs1v15Sign::new::<sha2::Sha512>(),
+                &d(HashAlgorithm::Sha512),
+            )
             .unwrap(),
     );
     push(
@@ -180,19 +194,31 @@ fn rsa_cases() -> Vec<Case> {
     push(
         SignatureAlgorithm::Ps256,
         private
-            .sign_with_rng(&mut rng, rsa::Pss::new::<sha2::Sha256>(), &d(HashAlgorithm::Sha256))
+            .sign_with_rng(
+                &mut rng,
+                rsa::Pss::new::<sha2::Sha256>(),
+                &d(HashAlgorithm::Sha256),
+            )
             .unwrap(),
     );
     push(
         SignatureAlgorithm::Ps384,
         private
-            .sign_with_rng(&mut rng, rsa::Pss::new::<sha2::Sha384>(), &d(HashAlgorithm::Sha384))
+            .sign_with_rng(
+                &mut rng,
+                rsa::Pss::new::<sha2::Sha384>(),
+                &d(HashAlgorithm::Sha384),
+            )
             .unwrap(),
     );
     push(
         SignatureAlgorithm::Ps512,
         private
-            .sign_with_rng(&mut rng, rsa::Pss::new::<sha2::Sha512>(), &d(HashAlgorithm::Sha512))
+            .sign_with_rng(
+                &mut rng,
+                rsa::Pss::new::<sha2::Sha512>(),
+                &d(HashAlgorithm::Sha512),
+            )
             .unwrap(),
     );
     cases
@@ -267,7 +293,11 @@ fn pss_salt_length_must_equal_hash_length() {
     let digest = HashAlgorithm::Sha256.digest(message);
     for salt in [0_usize, 20, 64] {
         let sig = private
-            .sign_with_rng(&mut rng, rsa::Pss::new_with_salt::<sha2::Sha256>(salt), &digest)
+            .sign_with_rng(
+                &mut rng,
+                rsa::Pss::new_with_salt::<sha2::Sha256>(salt),
+                &digest,
+            )
             .unwrap();
         for_each_backend(|backend, verify| {
             assert_eq!(
@@ -298,7 +328,12 @@ fn pkcs1_signature_is_not_accepted_as_pss_or_other_hash() {
             SignatureAlgorithm::Rs1,
         ] {
             assert_eq!(
-                verify(other, &rs256.key.material(), &rs256.message, &rs256.signature),
+                verify(
+                    other,
+                    &rs256.key.material(),
+                    &rs256.message,
+                    &rs256.signature
+                ),
                 Err(CryptoError::SignatureInvalid),
                 "{backend}: RS256 signature checked as {other:?}"
             );
@@ -406,44 +441,77 @@ fn malformed_keys_are_rejected() {
                 y: &p256_x,
             },
         ),
-        (SignatureAlgorithm::EdDsa, PublicKeyMaterial::Ed25519 { x: &identity_ed25519 }),
-        (SignatureAlgorithm::EdDsa, PublicKeyMaterial::Ed25519 { x: &[9; 31] }),
         (
-            SignatureAlgorithm::Rs256,
-            PublicKeyMaterial::Rsa { n: &small_modulus, e: &[1, 0, 1] },
+            SignatureAlgorithm::EdDsa,
+            PublicKeyMaterial::Ed25519 {
+                x: &identity_ed25519,
+            },
+        ),
+        (
+            SignatureAlgorithm::EdDsa,
+            PublicKeyMaterial::Ed25519 { x: &[9; 31] },
         ),
         (
             SignatureAlgorithm::Rs256,
-            PublicKeyMaterial::Rsa { n: &big_modulus, e: &[1, 0, 1] },
+            PublicKeyMaterial::Rsa {
+                n: &small_modulus,
+                e: &[1, 0, 1],
+            },
         ),
         (
             SignatureAlgorithm::Rs256,
-            PublicKeyMaterial::Rsa { n: &even_modulus, e: &[1, 0, 1] },
+            PublicKeyMaterial::Rsa {
+                n: &big_modulus,
+                e: &[1, 0, 1],
+            },
         ),
         (
             SignatureAlgorithm::Rs256,
-            PublicKeyMaterial::Rsa { n: &good_modulus, e: &[1, 0, 0] },
+            PublicKeyMaterial::Rsa {
+                n: &even_modulus,
+                e: &[1, 0, 1],
+            },
         ),
         (
             SignatureAlgorithm::Rs256,
-            PublicKeyMaterial::Rsa { n: &good_modulus, e: &[1] },
+            PublicKeyMaterial::Rsa {
+                n: &good_modulus,
+                e: &[1, 0, 0],
+            },
         ),
         (
             SignatureAlgorithm::Rs256,
-            PublicKeyMaterial::Rsa { n: &good_modulus, e: &[2, 0, 0, 0, 1] },
+            PublicKeyMaterial::Rsa {
+                n: &good_modulus,
+                e: &[1],
+            },
         ),
-        (SignatureAlgorithm::Rs256, PublicKeyMaterial::Rsa { n: &[], e: &[3] }),
+        (
+            SignatureAlgorithm::Rs256,
+            PublicKeyMaterial::Rsa {
+                n: &good_modulus,
+                e: &[2, 0, 0, 0, 1],
+            },
+        ),
+        (
+            SignatureAlgorithm::Rs256,
+            PublicKeyMaterial::Rsa { n: &[], e: &[3] },
+        ),
     ];
     for (algorithm, material) in &bad {
         assert_eq!(
             RustCrypto::parse_key(*algorithm, material).map(|_| ()),
-            Err(CryptoError::InvalidKey { algorithm: *algorithm }),
+            Err(CryptoError::InvalidKey {
+                algorithm: *algorithm
+            }),
             "{material:?}"
         );
         #[cfg(feature = "ring")]
         assert_eq!(
             Ring::parse_key(*algorithm, material).map(|_| ()),
-            Err(CryptoError::InvalidKey { algorithm: *algorithm }),
+            Err(CryptoError::InvalidKey {
+                algorithm: *algorithm
+            }),
             "{material:?}"
         );
     }
@@ -451,7 +519,10 @@ fn malformed_keys_are_rejected() {
     assert!(
         RustCrypto::parse_key(
             SignatureAlgorithm::Rs256,
-            &PublicKeyMaterial::Rsa { n: &good_modulus, e: &[1, 0, 1] }
+            &PublicKeyMaterial::Rsa {
+                n: &good_modulus,
+                e: &[1, 0, 1]
+            }
         )
         .is_ok()
     );
