@@ -1,0 +1,770 @@
+//! The ceremonies end to end with a software authenticator, and one failing input for
+//! every check (negative tests), including bit flips in every signed field.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test helpers outside #[test] functions: a failing test should fail loudly"
+)]
+
+use p256::ecdsa::signature::Signer as _;
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng as _;
+use sha2::Digest as _;
+use verify_model::UnixTime;
+use verify_webauthn::attestation::TrustAnchors;
+use verify_webauthn::authentication::{
+    AuthenticationInput, StoredCredential, finish_authentication, start_authentication,
+    verify_authentication,
+};
+use verify_webauthn::crypto::SignatureAlgorithm;
+use verify_webauthn::json::{
+    AuthenticationResponseJson, CredentialDescriptor, RegistrationResponseJson, UserEntity,
+};
+use verify_webauthn::policy::{
+    AttestationTrust, BackupEligibilityPolicy, CeremonyPolicy, CounterPolicy, CrossOriginPolicy,
+    UserVerification,
+};
+use verify_webauthn::registration::{
+    RegistrationInput, finish_registration, start_registration, verify_registration,
+};
+use verify_webauthn::relying_party::RelyingParty;
+use verify_webauthn::{ParseError, WebauthnError, base64url};
+
+const RP_ID: &str = "example.org";
+const ORIGIN: &str = "https://example.org";
+const NOW: UnixTime = UnixTime::from_secs(1_800_000_000);
+const UP: u8 = 0x01;
+const UV: u8 = 0x04;
+const BE: u8 = 0x08;
+const BS: u8 = 0x10;
+const AT: u8 = 0x40;
+
+/// A software authenticator with one P-256 credential.
+struct Authenticator {
+    key: p256::ecdsa::SigningKey,
+    credential_id: Vec<u8>,
+}
+
+impl Authenticator {
+    fn new() -> Self {
+        Self {
+            key: p256::ecdsa::SigningKey::from_slice(&[7; 32]).unwrap(),
+            credential_id: vec![0xc1; 16],
+        }
+    }
+
+    fn cose_key(&self) -> Vec<u8> {
+        let point = self.key.verifying_key().to_encoded_point(false);
+        let mut cose = vec![0xa5, 0x01, 0x02, 0x03, 0x26, 0x20, 0x01, 0x21, 0x58, 0x20];
+        cose.extend_from_slice(point.x().unwrap());
+        cose.extend_from_slice(&[0x22, 0x58, 0x20]);
+        cose.extend_from_slice(point.y().unwrap());
+        cose
+    }
+
+    fn auth_data(&self, rp_id: &str, flags: u8, count: u32, attested: bool) -> Vec<u8> {
+        let mut data = sha2::Sha256::digest(rp_id.as_bytes()).to_vec();
+        data.push(flags | if attested { AT } else { 0 });
+        data.extend_from_slice(&count.to_be_bytes());
+        if attested {
+            data.extend_from_slice(&[0; 16]);
+            data.extend_from_slice(
+                &u16::try_from(self.credential_id.len())
+                    .unwrap()
+                    .to_be_bytes(),
+            );
+            data.extend_from_slice(&self.credential_id);
+            data.extend_from_slice(&self.cose_key());
+        }
+        data
+    }
+
+    fn register(&self, client_data: &[u8], auth_data: Vec<u8>) -> RegistrationResponseJson {
+        let object = ciborium::Value::Map(vec![
+            ("fmt".into(), "none".into()),
+            ("attStmt".into(), ciborium::Value::Map(vec![])),
+            ("authData".into(), ciborium::Value::Bytes(auth_data)),
+        ]);
+        let mut bytes = Vec::new();
+        ciborium::ser::into_writer(&object, &mut bytes).unwrap();
+        self.registration_json(client_data, &bytes)
+    }
+
+    fn registration_json(&self, client_data: &[u8], object: &[u8]) -> RegistrationResponseJson {
+        let id = base64url::encode(&self.credential_id);
+        RegistrationResponseJson::from_json(
+            &serde_json::json!({
+                "id": id, "rawId": id, "type": "public-key",
+                "response": {
+                    "clientDataJSON": base64url::encode(client_data),
+                    "attestationObject": base64url::encode(object),
+                    "transports": ["usb"],
+                },
+                "clientExtensionResults": {},
+            })
+            .to_string(),
+        )
+        .unwrap()
+    }
+
+    fn assert(
+        &self,
+        client_data: &[u8],
+        auth_data: &[u8],
+        user_handle: Option<&[u8]>,
+    ) -> AuthenticationResponseJson {
+        let mut message = auth_data.to_vec();
+        message.extend_from_slice(&sha2::Sha256::digest(client_data));
+        let signature: p256::ecdsa::Signature = self.key.sign(&message);
+        assertion_json(
+            &self.credential_id,
+            client_data,
+            auth_data,
+            signature.to_der().as_bytes(),
+            user_handle,
+        )
+    }
+}
+
+fn assertion_json(
+    credential_id: &[u8],
+    client_data: &[u8],
+    auth_data: &[u8],
+    signature: &[u8],
+    user_handle: Option<&[u8]>,
+) -> AuthenticationResponseJson {
+    let id = base64url::encode(credential_id);
+    AuthenticationResponseJson::from_json(
+        &serde_json::json!({
+            "id": id, "rawId": id, "type": "public-key",
+            "response": {
+                "clientDataJSON": base64url::encode(client_data),
+                "authenticatorData": base64url::encode(auth_data),
+                "signature": base64url::encode(signature),
+                "userHandle": user_handle.map(base64url::encode),
+            },
+            "clientExtensionResults": {},
+        })
+        .to_string(),
+    )
+    .unwrap()
+}
+
+fn client_data(kind: &str, challenge: &[u8], origin: &str, extra: &str) -> Vec<u8> {
+    format!(
+        r#"{{"type":"{kind}","challenge":"{}","origin":"{origin}"{extra}}}"#,
+        base64url::encode(challenge)
+    )
+    .into_bytes()
+}
+
+const CHALLENGE: &[u8] = &[0x5a; 32];
+
+fn origins() -> Vec<String> {
+    vec![ORIGIN.to_owned()]
+}
+
+fn register_with(
+    policy: &CeremonyPolicy,
+    response: &RegistrationResponseJson,
+) -> Result<verify_webauthn::registration::VerifiedRegistration, WebauthnError> {
+    let origins = origins();
+    let trust = TrustAnchors::new();
+    verify_registration(
+        &RegistrationInput::new(RP_ID, &origins, CHALLENGE, policy, &trust, NOW),
+        response,
+    )
+}
+
+fn good_registration(auth: &Authenticator, flags: u8) -> RegistrationResponseJson {
+    auth.register(
+        &client_data("webauthn.create", CHALLENGE, ORIGIN, ""),
+        auth.auth_data(RP_ID, flags, 0, true),
+    )
+}
+
+fn authenticate_with(
+    policy: &CeremonyPolicy,
+    stored: &StoredCredential,
+    response: &AuthenticationResponseJson,
+) -> Result<verify_webauthn::authentication::VerifiedAuthentication, WebauthnError> {
+    let origins = origins();
+    verify_authentication(
+        &AuthenticationInput::new(RP_ID, &origins, CHALLENGE, policy),
+        stored,
+        response,
+    )
+}
+
+fn stored(auth: &Authenticator, count: u32, be: Option<bool>) -> StoredCredential {
+    StoredCredential::new(auth.credential_id.clone(), &auth.cose_key(), count, be).unwrap()
+}
+
+fn get_data() -> Vec<u8> {
+    client_data("webauthn.get", CHALLENGE, ORIGIN, "")
+}
+
+#[test]
+fn registration_succeeds_and_reports_what_to_persist() {
+    let auth = Authenticator::new();
+    let verified = register_with(
+        &CeremonyPolicy::default(),
+        &good_registration(&auth, UP | UV | BE),
+    )
+    .unwrap();
+    let record = &verified.credential;
+    assert_eq!(record.id.as_slice(), auth.credential_id);
+    assert_eq!(record.public_key_cose.as_slice(), auth.cose_key());
+    assert_eq!(record.algorithm, -7);
+    assert_eq!(record.transports, ["usb"]);
+    assert!(record.backup_eligible && !record.backup_state && record.user_verified);
+    assert_eq!(record.aaguid, "00000000-0000-0000-0000-000000000000");
+    assert_eq!(record.attestation_format, "none");
+    assert_eq!(record.attestation_type, "none");
+    assert!(!record.attestation_trusted);
+}
+
+#[test]
+fn registration_negative_checks() {
+    let auth = Authenticator::new();
+    let policy = CeremonyPolicy::default();
+    let code = |r: Result<_, WebauthnError>| r.map(|_| ()).unwrap_err().code();
+    let reg = |cd: Vec<u8>, ad: Vec<u8>| auth.register(&cd, ad);
+    let good_ad = || auth.auth_data(RP_ID, UP, 0, true);
+    let create = |c: &[u8], o: &str, x: &str| client_data("webauthn.create", c, o, x);
+
+    assert_eq!(
+        code(register_with(
+            &policy,
+            &reg(
+                client_data("webauthn.get", CHALLENGE, ORIGIN, ""),
+                good_ad()
+            )
+        )),
+        "type_mismatch"
+    );
+    assert_eq!(
+        code(register_with(
+            &policy,
+            &reg(create(b"wrong", ORIGIN, ""), good_ad())
+        )),
+        "challenge_mismatch"
+    );
+    assert_eq!(
+        code(register_with(
+            &policy,
+            &reg(create(CHALLENGE, "https://evil.example", ""), good_ad())
+        )),
+        "origin_mismatch"
+    );
+    assert_eq!(
+        code(register_with(
+            &policy,
+            &reg(
+                create(CHALLENGE, ORIGIN, r#","crossOrigin":true"#),
+                good_ad()
+            )
+        )),
+        "cross_origin_rejected"
+    );
+    assert_eq!(
+        code(register_with(
+            &policy,
+            &reg(
+                create(CHALLENGE, ORIGIN, ""),
+                auth.auth_data("evil.example", UP, 0, true)
+            )
+        )),
+        "rp_id_hash_mismatch"
+    );
+    assert_eq!(
+        code(register_with(
+            &policy,
+            &reg(
+                create(CHALLENGE, ORIGIN, ""),
+                auth.auth_data(RP_ID, 0, 0, true)
+            )
+        )),
+        "user_not_present"
+    );
+    let mut uv = policy.clone();
+    uv.user_verification = UserVerification::Required;
+    assert_eq!(
+        code(register_with(
+            &uv,
+            &reg(create(CHALLENGE, ORIGIN, ""), good_ad())
+        )),
+        "user_verification_required"
+    );
+    assert_eq!(
+        code(register_with(
+            &policy,
+            &reg(
+                create(CHALLENGE, ORIGIN, ""),
+                auth.auth_data(RP_ID, UP | BS, 0, true)
+            )
+        )),
+        "malformed"
+    );
+    assert_eq!(
+        code(register_with(
+            &policy,
+            &reg(
+                create(CHALLENGE, ORIGIN, ""),
+                auth.auth_data(RP_ID, UP, 0, false)
+            )
+        )),
+        "attested_credential_data_missing"
+    );
+    let mut eddsa_only = policy.clone();
+    eddsa_only.algorithms = vec![SignatureAlgorithm::EdDsa];
+    assert!(matches!(
+        register_with(&eddsa_only, &good_registration(&auth, UP)),
+        Err(WebauthnError::AlgorithmNotAllowed { algorithm: -7, .. })
+    ));
+    let mut trusted = policy.clone();
+    trusted.attestation_trust = AttestationTrust::RequireTrusted;
+    assert_eq!(
+        code(register_with(&trusted, &good_registration(&auth, UP))),
+        "attestation_not_trusted"
+    );
+
+    // Trailing bytes after the authenticator data and after the attestation object.
+    let mut ad = good_ad();
+    ad.push(0);
+    assert!(matches!(
+        register_with(&policy, &reg(create(CHALLENGE, ORIGIN, ""), ad)),
+        Err(WebauthnError::Malformed(ParseError::TrailingBytes { .. }))
+    ));
+    let response = good_registration(&auth, UP);
+    let mut object = response.response.attestation_object.0.clone();
+    object.push(0xf6);
+    let trailing = auth.registration_json(&response.response.client_data_json.0, &object);
+    assert!(matches!(
+        register_with(&policy, &trailing),
+        Err(WebauthnError::Malformed(ParseError::TrailingBytes { .. }))
+    ));
+    // id not matching rawId.
+    let mut mismatched = good_registration(&auth, UP);
+    mismatched.id = base64url::encode(b"another id");
+    assert!(matches!(
+        register_with(&policy, &mismatched),
+        Err(WebauthnError::Malformed(ParseError::IdMismatch))
+    ));
+}
+
+#[test]
+fn authentication_succeeds_with_counter_zero_zero() {
+    let auth = Authenticator::new();
+    let response = auth.assert(
+        &get_data(),
+        &auth.auth_data(RP_ID, UP | UV | BE | BS, 0, false),
+        None,
+    );
+    let verified = authenticate_with(
+        &CeremonyPolicy::default(),
+        &stored(&auth, 0, Some(true)),
+        &response,
+    )
+    .unwrap();
+    assert_eq!(verified.sign_count, 0);
+    assert!(verified.user_verified && verified.backup_eligible && verified.backup_state);
+    assert!(!verified.counter_warning);
+}
+
+#[test]
+fn authentication_negative_checks() {
+    let auth = Authenticator::new();
+    let policy = CeremonyPolicy::default();
+    let cred = stored(&auth, 0, Some(false));
+    let code = |r: Result<_, WebauthnError>| r.map(|_| ()).unwrap_err().code();
+    let ad = |flags| auth.auth_data(RP_ID, flags, 0, false);
+    let check = |p: &CeremonyPolicy, cd: Vec<u8>, ad: Vec<u8>| {
+        code(authenticate_with(p, &cred, &auth.assert(&cd, &ad, None)))
+    };
+    let get = |c: &[u8], o: &str, x: &str| client_data("webauthn.get", c, o, x);
+
+    assert_eq!(
+        check(
+            &policy,
+            client_data("webauthn.create", CHALLENGE, ORIGIN, ""),
+            ad(UP)
+        ),
+        "type_mismatch"
+    );
+    assert_eq!(
+        check(&policy, get(b"nope", ORIGIN, ""), ad(UP)),
+        "challenge_mismatch"
+    );
+    assert_eq!(
+        check(
+            &policy,
+            get(CHALLENGE, "https://example.org.evil", ""),
+            ad(UP)
+        ),
+        "origin_mismatch"
+    );
+    assert_eq!(
+        check(
+            &policy,
+            get(
+                CHALLENGE,
+                ORIGIN,
+                r#","crossOrigin":true,"topOrigin":"https://top.example""#
+            ),
+            ad(UP)
+        ),
+        "cross_origin_rejected"
+    );
+    let mut cross = policy.clone();
+    cross.cross_origin = CrossOriginPolicy::Allow {
+        top_origins: vec!["https://good.example".to_owned()],
+    };
+    assert_eq!(
+        check(
+            &cross,
+            get(
+                CHALLENGE,
+                ORIGIN,
+                r#","crossOrigin":true,"topOrigin":"https://top.example""#
+            ),
+            ad(UP)
+        ),
+        "top_origin_mismatch"
+    );
+    assert_eq!(
+        check(
+            &policy,
+            get(CHALLENGE, ORIGIN, ""),
+            auth.auth_data("evil.example", UP, 0, false)
+        ),
+        "rp_id_hash_mismatch"
+    );
+    assert_eq!(
+        check(&policy, get(CHALLENGE, ORIGIN, ""), ad(0)),
+        "user_not_present"
+    );
+    let mut uv = policy.clone();
+    uv.user_verification = UserVerification::Required;
+    assert_eq!(
+        check(&uv, get(CHALLENGE, ORIGIN, ""), ad(UP)),
+        "user_verification_required"
+    );
+    assert_eq!(
+        check(&policy, get(CHALLENGE, ORIGIN, ""), ad(UP | BS)),
+        "malformed"
+    );
+    assert_eq!(
+        check(
+            &policy,
+            get(CHALLENGE, ORIGIN, ""),
+            auth.auth_data(RP_ID, UP, 0, true)
+        ),
+        "unexpected_attested_credential_data"
+    );
+    // BE changed since registration (stored false, now true).
+    assert_eq!(
+        check(&policy, get(CHALLENGE, ORIGIN, ""), ad(UP | BE)),
+        "backup_eligibility_changed"
+    );
+    let mut allow_be = policy.clone();
+    allow_be.backup_eligibility = BackupEligibilityPolicy::Allow;
+    authenticate_with(
+        &allow_be,
+        &cred,
+        &auth.assert(&get(CHALLENGE, ORIGIN, ""), &ad(UP | BE), None),
+    )
+    .unwrap();
+    // Another credential id.
+    let other = StoredCredential::new(vec![1; 16], &auth.cose_key(), 0, None).unwrap();
+    assert_eq!(
+        code(authenticate_with(
+            &policy,
+            &other,
+            &auth.assert(&get(CHALLENGE, ORIGIN, ""), &ad(UP), None)
+        )),
+        "credential_id_mismatch"
+    );
+}
+
+#[test]
+fn sign_count_regression_reject_or_warn() {
+    let auth = Authenticator::new();
+    let response = |count| auth.assert(&get_data(), &auth.auth_data(RP_ID, UP, count, false), None);
+    let policy = CeremonyPolicy::default();
+    let ok = authenticate_with(&policy, &stored(&auth, 5, None), &response(6)).unwrap();
+    assert_eq!((ok.sign_count, ok.counter_warning), (6, false));
+    for (stored_count, got) in [(5, 5), (5, 4), (5, 0)] {
+        assert!(matches!(
+            authenticate_with(&policy, &stored(&auth, stored_count, None), &response(got)),
+            Err(WebauthnError::SignCountRegressed { stored, got: g }) if stored == stored_count && g == got
+        ));
+        let mut warn = policy.clone();
+        warn.counter = CounterPolicy::Warn;
+        let verified =
+            authenticate_with(&warn, &stored(&auth, stored_count, None), &response(got)).unwrap();
+        assert!(verified.counter_warning);
+        assert_eq!(verified.sign_count, got);
+    }
+    // A counter starting from 0 is fine.
+    assert!(
+        !authenticate_with(&policy, &stored(&auth, 0, None), &response(1))
+            .unwrap()
+            .counter_warning
+    );
+}
+
+#[test]
+fn bit_flips_in_signed_fields_are_rejected() {
+    let auth = Authenticator::new();
+    let cd = get_data();
+    let ad = auth.auth_data(RP_ID, UP, 1, false);
+    let good = auth.assert(&cd, &ad, None);
+    let cred = stored(&auth, 0, None);
+    let policy = CeremonyPolicy::default();
+    authenticate_with(&policy, &cred, &good).unwrap();
+    let signature = good.response.signature.0;
+    for bit in 0..ad.len() * 8 {
+        let mut flipped = ad.clone();
+        flipped[bit / 8] ^= 1 << (bit % 8);
+        let response = assertion_json(&auth.credential_id, &cd, &flipped, &signature, None);
+        assert!(
+            authenticate_with(&policy, &cred, &response).is_err(),
+            "authData bit {bit}"
+        );
+    }
+    for bit in 0..cd.len() * 8 {
+        let mut flipped = cd.clone();
+        flipped[bit / 8] ^= 1 << (bit % 8);
+        let response = assertion_json(&auth.credential_id, &flipped, &ad, &signature, None);
+        assert!(
+            authenticate_with(&policy, &cred, &response).is_err(),
+            "clientDataJSON bit {bit}"
+        );
+    }
+    for bit in 0..signature.len() * 8 {
+        let mut flipped = signature.clone();
+        flipped[bit / 8] ^= 1 << (bit % 8);
+        let response = assertion_json(&auth.credential_id, &cd, &ad, &flipped, None);
+        assert!(
+            authenticate_with(&policy, &cred, &response).is_err(),
+            "signature bit {bit}"
+        );
+    }
+}
+
+#[test]
+fn ceremonies_start_to_finish_with_options_json() {
+    let mut rng = ChaCha20Rng::seed_from_u64(1);
+    let rp = RelyingParty::new(RP_ID, "Example", origins()).unwrap();
+    let user = UserEntity::new(
+        b"YE0123456789abcdef0123456789abcdef".to_vec(),
+        "alice",
+        "Alice",
+    );
+    let existing = [CredentialDescriptor::new(
+        vec![9; 16],
+        vec!["usb".to_owned()],
+    )];
+    let (options, state) = start_registration(&rp, &user, &existing, NOW, &mut rng).unwrap();
+    let json = serde_json::to_value(&options).unwrap();
+    assert_eq!(
+        json["rp"],
+        serde_json::json!({"id": RP_ID, "name": "Example"})
+    );
+    assert_eq!(
+        json["user"]["id"],
+        base64url::encode(b"YE0123456789abcdef0123456789abcdef")
+    );
+    assert_eq!(json["timeout"], 600_000);
+    assert_eq!(json["attestation"], "none");
+    assert_eq!(
+        json["pubKeyCredParams"],
+        serde_json::json!([{"type":"public-key","alg":-8},{"type":"public-key","alg":-7},{"type":"public-key","alg":-257}])
+    );
+    assert_eq!(
+        json["excludeCredentials"][0]["id"],
+        base64url::encode(&[9; 16])
+    );
+    assert_eq!(json["authenticatorSelection"]["residentKey"], "preferred");
+    assert_eq!(json["authenticatorSelection"]["requireResidentKey"], false);
+    assert_eq!(
+        json["authenticatorSelection"]["userVerification"],
+        "preferred"
+    );
+    assert!(!json["challenge"].as_str().unwrap().contains('='));
+    // The state survives a round trip through the host's storage.
+    let state: verify_webauthn::registration::RegistrationState =
+        serde_json::from_str(&serde_json::to_string(&state).unwrap()).unwrap();
+
+    let auth = Authenticator::new();
+    let cd = client_data("webauthn.create", options.challenge.as_slice(), ORIGIN, "");
+    let response = auth.register(&cd, auth.auth_data(RP_ID, UP | UV, 0, true));
+    let trust = TrustAnchors::new();
+    let late = UnixTime::from_secs(NOW.as_secs() + 601);
+    assert_eq!(
+        finish_registration(&rp, &state, &response, late, &trust)
+            .unwrap_err()
+            .code(),
+        "ceremony_expired"
+    );
+    let registered = finish_registration(&rp, &state, &response, NOW, &trust).unwrap();
+    assert_eq!(
+        registered
+            .credential
+            .user_handle
+            .as_ref()
+            .unwrap()
+            .as_slice(),
+        user.id.as_slice()
+    );
+
+    // An excluded credential id cannot register again.
+    let (options2, state2) = start_registration(
+        &rp,
+        &user,
+        &[CredentialDescriptor::new(
+            auth.credential_id.clone(),
+            vec![],
+        )],
+        NOW,
+        &mut rng,
+    )
+    .unwrap();
+    let cd2 = client_data("webauthn.create", options2.challenge.as_slice(), ORIGIN, "");
+    let response2 = auth.register(&cd2, auth.auth_data(RP_ID, UP, 0, true));
+    assert_eq!(
+        finish_registration(&rp, &state2, &response2, NOW, &trust)
+            .unwrap_err()
+            .code(),
+        "credential_excluded"
+    );
+
+    let stored = StoredCredential::from_record(&registered.credential).unwrap();
+    let handle = user.id.as_slice();
+
+    // Identified user: allowCredentials lists theirs.
+    let allow = [CredentialDescriptor::new(
+        auth.credential_id.clone(),
+        vec![],
+    )];
+    let (req, state) = start_authentication(&rp, Some((handle, &allow)), NOW, &mut rng);
+    let req_json = serde_json::to_value(&req).unwrap();
+    assert_eq!(req_json["rpId"], RP_ID);
+    assert_eq!(
+        req_json["allowCredentials"][0]["id"],
+        base64url::encode(&auth.credential_id)
+    );
+    let cd = client_data("webauthn.get", req.challenge.as_slice(), ORIGIN, "");
+    let ad = auth.auth_data(RP_ID, UP | UV, 3, false);
+    let verified = finish_authentication(
+        &rp,
+        &state,
+        &auth.assert(&cd, &ad, Some(handle)),
+        &stored,
+        NOW,
+    )
+    .unwrap();
+    assert_eq!(verified.sign_count, 3);
+    assert_eq!(
+        finish_authentication(
+            &rp,
+            &state,
+            &auth.assert(&cd, &ad, Some(b"someone else")),
+            &stored,
+            NOW
+        )
+        .unwrap_err()
+        .code(),
+        "user_handle_mismatch"
+    );
+    let (_, narrow) = start_authentication(
+        &rp,
+        Some((handle, &[CredentialDescriptor::new(vec![2; 16], vec![])])),
+        NOW,
+        &mut rng,
+    );
+    assert_eq!(
+        finish_authentication(&rp, &narrow, &auth.assert(&cd, &ad, None), &stored, NOW)
+            .unwrap_err()
+            .code(),
+        "credential_not_allowed"
+    );
+
+    // Discoverable: no allowCredentials, the userHandle names the user.
+    let (req, state) = start_authentication(&rp, None, NOW, &mut rng);
+    assert!(state.is_discoverable());
+    assert!(req.allow_credentials.is_empty());
+    let cd = client_data("webauthn.get", req.challenge.as_slice(), ORIGIN, "");
+    let verified = finish_authentication(
+        &rp,
+        &state,
+        &auth.assert(&cd, &ad, Some(handle)),
+        &stored,
+        NOW,
+    )
+    .unwrap();
+    assert_eq!(verified.user_handle.as_deref(), Some(handle));
+    assert_eq!(
+        finish_authentication(&rp, &state, &auth.assert(&cd, &ad, None), &stored, NOW)
+            .unwrap_err()
+            .code(),
+        "user_handle_missing"
+    );
+    assert_eq!(
+        finish_authentication(
+            &rp,
+            &state,
+            &auth.assert(&cd, &ad, Some(b"mallory")),
+            &stored,
+            NOW
+        )
+        .unwrap_err()
+        .code(),
+        "user_handle_mismatch"
+    );
+}
+
+#[test]
+fn relying_party_config_is_validated() {
+    assert!(RelyingParty::new("", "x", origins()).is_err());
+    assert!(RelyingParty::new(RP_ID, "x", vec![]).is_err());
+    assert!(RelyingParty::new(RP_ID, "x", vec!["http://example.org".to_owned()]).is_err());
+    assert!(RelyingParty::new(RP_ID, "x", vec!["http://localhost:8080".to_owned()]).is_ok());
+}
+
+#[test]
+fn padded_base64url_and_browser_extra_members_are_accepted() {
+    let auth = Authenticator::new();
+    let cd = get_data();
+    let ad = auth.auth_data(RP_ID, UP, 0, false);
+    let response = auth.assert(&cd, &ad, None);
+    let pad = |b: &[u8]| {
+        let mut s = base64url::encode(b);
+        while !s.len().is_multiple_of(4) {
+            s.push('=');
+        }
+        s
+    };
+    let json = serde_json::json!({
+        "id": base64url::encode(&auth.credential_id),
+        "rawId": pad(&auth.credential_id),
+        "type": "public-key",
+        "authenticatorAttachment": "cross-platform",
+        "response": {
+            "clientDataJSON": pad(&cd),
+            "authenticatorData": pad(&ad),
+            "signature": pad(&response.response.signature.0),
+            "userHandle": null,
+            "somethingNew": 1,
+        },
+        "clientExtensionResults": {"credProps": {"rk": true}},
+        "futureMember": [1, 2, 3],
+    });
+    let parsed = AuthenticationResponseJson::from_json(&json.to_string()).unwrap();
+    authenticate_with(&CeremonyPolicy::default(), &stored(&auth, 0, None), &parsed).unwrap();
+    assert!(AuthenticationResponseJson::from_json("{").is_err());
+    assert!(AuthenticationResponseJson::from_json(&" ".repeat(200_000)).is_err());
+}
