@@ -17,6 +17,7 @@ mod sqlite_conformance {
 }
 
 mod cross_process;
+mod engine_restart;
 mod pg_conformance;
 mod restart;
 mod sealing;
