@@ -7,8 +7,11 @@
 #                     verify_test, and print `export VERIFY_TEST_POSTGRES_URL=...`
 #   .ci/pg.sh stop    stop the cluster and delete its directory
 #   .ci/pg.sh url     print the URL
+#   .ci/pg.sh run CMD...  start, run CMD with VERIFY_TEST_POSTGRES_URL set, stop
+#                     (also when CMD fails); exits with CMD's status
 #
-# Usage from CI:  eval "$(.ci/pg.sh start)"; trap '.ci/pg.sh stop' EXIT; cargo test ...
+# Usage from CI:  .ci/pg.sh run cargo test -p verify-store-sql
+#            or:  eval "$(.ci/pg.sh start)"; trap '.ci/pg.sh stop' EXIT; cargo test ...
 # Only the export line goes to stdout; progress goes to stderr.
 set -euo pipefail
 
@@ -78,9 +81,20 @@ stop() {
     log "stopped and removed $dir"
 }
 
+run() {
+    local export_line status=0
+    export_line="$(start)"
+    eval "$export_line"
+    log "running with VERIFY_TEST_POSTGRES_URL=$VERIFY_TEST_POSTGRES_URL: $*"
+    "$@" || status=$?
+    stop
+    return "$status"
+}
+
 case "${1:-}" in
     start) start ;;
+    run) shift; [ "$#" -gt 0 ] || { echo "usage: $0 run CMD..." >&2; exit 2; }; run "$@" ;;
     stop) stop ;;
     url) printf '%s\n' "$URL" ;;
-    *) echo "usage: $0 start|stop|url" >&2; exit 2 ;;
+    *) echo "usage: $0 start|stop|url|run CMD..." >&2; exit 2 ;;
 esac
