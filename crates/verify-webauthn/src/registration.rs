@@ -478,3 +478,92 @@ pub fn finish_registration(
     verified.credential.user_handle = Some(state.user_id.clone());
     Ok(verified)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn encode(value: &ciborium::Value) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        ciborium::ser::into_writer(value, &mut bytes).unwrap();
+        bytes
+    }
+
+    fn object(entries: Vec<(&str, ciborium::Value)>) -> Vec<u8> {
+        encode(&ciborium::Value::Map(
+            entries.into_iter().map(|(k, v)| (k.into(), v)).collect(),
+        ))
+    }
+
+    #[test]
+    fn attestation_object_shape() {
+        let good = object(vec![
+            ("fmt", "none".into()),
+            ("attStmt", ciborium::Value::Map(vec![])),
+            ("authData", ciborium::Value::Bytes(vec![1, 2, 3])),
+        ]);
+        let parsed = AttestationObject::parse(&good).unwrap();
+        assert_eq!(parsed.format, "none");
+        assert_eq!(parsed.auth_data, [1, 2, 3]);
+        let duplicate = object(vec![
+            ("fmt", "none".into()),
+            ("fmt", "packed".into()),
+            ("attStmt", ciborium::Value::Map(vec![])),
+            ("authData", ciborium::Value::Bytes(vec![])),
+        ]);
+        assert!(matches!(
+            AttestationObject::parse(&duplicate),
+            Err(ParseError::Cbor {
+                reason: "duplicate key",
+                ..
+            })
+        ));
+        let missing = object(vec![("fmt", "none".into())]);
+        assert!(AttestationObject::parse(&missing).is_err());
+        let wrong_type = object(vec![
+            ("fmt", "none".into()),
+            ("attStmt", ciborium::Value::Array(vec![])),
+            ("authData", ciborium::Value::Bytes(vec![])),
+        ]);
+        assert!(AttestationObject::parse(&wrong_type).is_err());
+        let mut trailing = good;
+        trailing.push(0);
+        assert!(matches!(
+            AttestationObject::parse(&trailing),
+            Err(ParseError::TrailingBytes { count: 1, .. })
+        ));
+        let deep = [vec![0x81_u8; 10_000], vec![0]].concat();
+        assert!(AttestationObject::parse(&deep).is_err());
+    }
+
+    #[test]
+    fn aaguid_format() {
+        let aaguid = [
+            0xad, 0xce, 0x00, 0x02, 0x35, 0xbc, 0xc6, 0x0a, 0x64, 0x8b, 0x0b, 0x25, 0xf1, 0xf0,
+            0x55, 0x03,
+        ];
+        assert_eq!(
+            format_aaguid(&aaguid),
+            "adce0002-35bc-c60a-648b-0b25f1f05503"
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn attestation_object_parse_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let _ = AttestationObject::parse(&bytes);
+        }
+
+        #[test]
+        fn registration_response_never_panics(text in ".{0,300}") {
+            if let Ok(response) = RegistrationResponseJson::from_json(&text) {
+                let policy = CeremonyPolicy::default();
+                let trust = TrustAnchors::new();
+                let origins = ["https://example.org".to_owned()];
+                let input = RegistrationInput::new("example.org", &origins, b"c", &policy, &trust, UnixTime::EPOCH);
+                let _ = verify_registration(&input, &response);
+            }
+        }
+    }
+}

@@ -7,7 +7,7 @@
 //! | feature | backend | algorithms |
 //! |---|---|---|
 //! | `rustcrypto` (default) | [`RustCrypto`]: p256, p384, p521, ed25519-dalek, rsa | all |
-//! | `ring` | [`Ring`]: ring, several times faster | all; P-521 delegates to RustCrypto (ring has no P-521) |
+//! | `ring` | `Ring` (feature `ring`): ring, several times faster | all; P-521 delegates to RustCrypto (ring has no P-521) |
 //!
 //! With both features, `ring` is the default backend; both stay usable by name, so tests
 //! run every case through each. A key is parsed once (`VerifyingKey::new`) into the
@@ -38,11 +38,11 @@ pub const RSA_MAX_MODULUS_BITS: usize = 8192;
 /// The largest RSA public exponent accepted: 2^33 - 1 (as ring and the rsa crate).
 pub const RSA_MAX_PUBLIC_EXPONENT: u64 = (1 << 33) - 1;
 
-/// The backend [`VerifyingKey`] uses: [`Ring`] when the `ring` feature is on, else
+/// The backend [`VerifyingKey`] uses: `Ring` (feature `ring`) when the `ring` feature is on, else
 /// [`RustCrypto`].
 #[cfg(feature = "ring")]
 pub type DefaultBackend = Ring;
-/// The backend [`VerifyingKey`] uses: [`Ring`] when the `ring` feature is on, else
+/// The backend [`VerifyingKey`] uses: `Ring` (feature `ring`) when the `ring` feature is on, else
 /// [`RustCrypto`].
 #[cfg(not(feature = "ring"))]
 pub type DefaultBackend = RustCrypto;
