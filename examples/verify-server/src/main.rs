@@ -1,7 +1,125 @@
-//! The reference HTTP server for verify (being built).
+//! `verify-server`: run the reference HTTP server (see the crate README).
 #![forbid(unsafe_code)]
 
-fn main() {
-    eprintln!("verify-server is not built yet");
-    std::process::exit(1);
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Parser as _;
+use verify::store::Store;
+use verify_server::config::{Config, DEMO_API_KEY, DEMO_API_SECRET, Database};
+use verify_server::{AppState, Credentials, delivery, router};
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let config = Config::parse();
+    match run(config).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(message) => {
+            tracing::error!(%message, "verify-server failed");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(config: Config) -> Result<(), String> {
+    let database = Database::parse(&config.database)?;
+    match database {
+        Database::Memory => serve(config, verify::store::MemoryStore::new()).await,
+        Database::Sqlite(path) => {
+            let store = verify_store_sql::SqliteStore::open(&path)
+                .await
+                .map_err(|e| format!("opening {path}: {e}"))?;
+            store
+                .migrate()
+                .await
+                .map_err(|e| format!("migrating {path}: {e}"))?;
+            serve(config, store).await
+        }
+        Database::Postgres(url) => {
+            let store = verify_store_sql::PgStore::connect(&url)
+                .await
+                .map_err(|e| format!("connecting to PostgreSQL: {e}"))?;
+            store
+                .migrate()
+                .await
+                .map_err(|e| format!("migrating PostgreSQL: {e}"))?;
+            serve(config, store).await
+        }
+        other => Err(format!("unsupported database {other:?}")),
+    }
+}
+
+async fn serve<S: Store + 'static>(config: Config, store: S) -> Result<(), String> {
+    let (key, secret) = match (&config.api_key, &config.api_secret) {
+        (Some(key), Some(secret)) => (key.clone(), secret.clone()),
+        (None, None) => {
+            tracing::warn!(
+                api_key = DEMO_API_KEY,
+                api_secret = DEMO_API_SECRET,
+                "NO API CREDENTIALS CONFIGURED: using the public demo key and secret. \
+                 Anyone can call this server. Set --api-key and --api-secret."
+            );
+            (DEMO_API_KEY.to_owned(), DEMO_API_SECRET.to_owned())
+        }
+        _ => return Err("--api-key and --api-secret go together".to_owned()),
+    };
+    let base_url = config
+        .base_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", config.listen));
+    let account_sid = verify::model::AccountSid::parse(&config.account_sid)
+        .map_err(|e| format!("--account-sid: {e}"))?;
+    let clock: Arc<dyn verify::Clock> = Arc::new(verify::SystemClock::new());
+    let state = Arc::new(
+        AppState::new(
+            store,
+            account_sid,
+            &base_url,
+            Credentials::new(&key, &secret),
+            clock,
+            rand_core_os(),
+        )
+        .map_err(|e| format!("--base-url: {e}"))?,
+    );
+    tokio::spawn(delivery::run(
+        Arc::clone(&state),
+        Duration::from_secs(config.webhook_poll_secs.max(1)),
+    ));
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| format!("binding {}: {e}", config.listen))?;
+    tracing::info!(listen = %config.listen, %base_url, database = %redact(&config.database), "verify-server listening");
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+            tracing::info!("shutting down");
+        })
+        .await
+        .map_err(|e| format!("serving: {e}"))
+}
+
+fn rand_core_os() -> rand_core::OsRng {
+    rand_core::OsRng
+}
+
+/// The database URL without a password.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let (head, tail) = url.split_at(at);
+            let user = head.get(scheme.saturating_add(3)..).unwrap_or_default();
+            let user = user.split(':').next().unwrap_or_default();
+            format!(
+                "{}{user}:***{tail}",
+                url.get(..scheme.saturating_add(3)).unwrap_or_default()
+            )
+        }
+        _ => url.to_owned(),
+    }
 }

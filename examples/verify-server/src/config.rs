@@ -1,0 +1,121 @@
+//! Configuration: command-line flags, each also read from an environment variable.
+
+use std::net::SocketAddr;
+
+use clap::Parser;
+
+/// The demo API key used when none is configured (printed with a warning).
+pub const DEMO_API_KEY: &str = "demo-key";
+/// The demo API secret used when none is configured (printed with a warning).
+pub const DEMO_API_SECRET: &str = "demo-secret";
+
+/// verify-server: the verification service's REST API (`/v2/Services/...`) over
+/// an embedded store.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "verify-server", version, about, long_about = None)]
+#[non_exhaustive]
+pub struct Config {
+    /// Address and port to listen on.
+    #[arg(long, env = "VERIFY_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// Storage: `sqlite://PATH` (a file, created and migrated on start), `memory`
+    /// (lost on exit), or `postgres://user@host/db` (migrated on start; no TLS).
+    #[arg(long, env = "VERIFY_DATABASE", default_value = "sqlite://verify.db")]
+    pub database: String,
+
+    /// The API key clients send as the HTTP Basic username. Without it a demo key
+    /// is used and a warning printed: never run a demo key in production.
+    #[arg(long, env = "VERIFY_API_KEY")]
+    pub api_key: Option<String>,
+
+    /// The API secret clients send as the HTTP Basic password (see --api-key).
+    #[arg(long, env = "VERIFY_API_SECRET", hide_env_values = true)]
+    pub api_secret: Option<String>,
+
+    /// The public origin used in `url`, `links` and paging URLs (default:
+    /// http://<listen>).
+    #[arg(long, env = "VERIFY_BASE_URL")]
+    pub base_url: Option<String>,
+
+    /// The `account_sid` shown on every resource (AC + 32 hex).
+    #[arg(
+        long,
+        env = "VERIFY_ACCOUNT_SID",
+        default_value = "AC00000000000000000000000000000000"
+    )]
+    pub account_sid: String,
+
+    /// Seconds between outbox polls of the webhook delivery task.
+    #[arg(long, env = "VERIFY_WEBHOOK_POLL_SECS", default_value_t = 2)]
+    pub webhook_poll_secs: u64,
+}
+
+/// Where state is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Database {
+    /// In memory.
+    Memory,
+    /// A SQLite file.
+    Sqlite(String),
+    /// A PostgreSQL URL.
+    Postgres(String),
+}
+
+impl Database {
+    /// Parses `--database`.
+    ///
+    /// # Errors
+    /// A message naming the accepted forms.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        if text == "memory" {
+            return Ok(Self::Memory);
+        }
+        if let Some(path) = text.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err("sqlite:// needs a file path".to_owned());
+            }
+            return Ok(Self::Sqlite(path.to_owned()));
+        }
+        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+            return Ok(Self::Postgres(text.to_owned()));
+        }
+        Err("--database must be sqlite://PATH, memory or postgres://...".to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_forms() {
+        assert_eq!(Database::parse("memory"), Ok(Database::Memory));
+        assert_eq!(
+            Database::parse("sqlite://verify.db"),
+            Ok(Database::Sqlite("verify.db".into()))
+        );
+        assert!(matches!(
+            Database::parse("postgres://u@h/db"),
+            Ok(Database::Postgres(_))
+        ));
+        assert!(Database::parse("sqlite://").is_err());
+        assert!(Database::parse("mysql://x").is_err());
+    }
+
+    #[test]
+    fn flags_parse() {
+        let config = Config::try_parse_from([
+            "verify-server",
+            "--listen",
+            "0.0.0.0:9000",
+            "--database",
+            "memory",
+        ])
+        .unwrap();
+        assert_eq!(config.listen.port(), 9000);
+        assert_eq!(config.database, "memory");
+        assert!(Config::try_parse_from(["verify-server", "--listen", "nope"]).is_err());
+    }
+}

@@ -1,0 +1,191 @@
+//! Webhook delivery: drains the engine's outbox and POSTs each signed request
+//! (Standard Webhooks headers built by the engine) to its `webhook_url`.
+//!
+//! Transport: a minimal HTTP/1.1 `POST` over a tokio `TcpStream`, for `http://`
+//! URLs only (no TLS in this example: put a TLS-terminating proxy in front of an
+//! `https://` receiver, or replace [`post`] with your HTTP client). A 2xx status
+//! is success. Each request is retried with exponential backoff (1 s, 2 s, 4 s, ...)
+//! up to [`MAX_ATTEMPTS`] times with the same `webhook-id`, then dropped with an
+//! error log; the outbox event is acknowledged once all its requests are settled.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::TcpStream;
+use verify::WebhookRequest;
+use verify::store::Store;
+
+use crate::AppState;
+
+/// Delivery attempts per request.
+pub const MAX_ATTEMPTS: u32 = 5;
+/// How long one attempt may take.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Why one delivery attempt failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DeliveryError {
+    /// The URL is not `http://host[:port]/path`.
+    #[error("unsupported webhook url (only http:// is delivered by this example)")]
+    UnsupportedUrl,
+    /// Connecting, writing or reading failed.
+    #[error("i/o error: {0}")]
+    Io(#[from] std::io::Error),
+    /// The attempt took longer than [`ATTEMPT_TIMEOUT`].
+    #[error("timed out")]
+    Timeout,
+    /// The receiver answered with a non-2xx status (or no parseable status line).
+    #[error("receiver answered status {status:?}")]
+    Status {
+        /// The status code, when one was read.
+        status: Option<u16>,
+    },
+}
+
+fn split_url(url: &str) -> Result<(String, String, String), DeliveryError> {
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or(DeliveryError::UnsupportedUrl)?;
+    let (authority, path) = match rest.find('/') {
+        Some(at) => rest
+            .split_at_checked(at)
+            .ok_or(DeliveryError::UnsupportedUrl)?,
+        None => (rest, "/"),
+    };
+    if authority.is_empty() || authority.contains('@') {
+        return Err(DeliveryError::UnsupportedUrl);
+    }
+    let address = if authority
+        .rsplit_once(':')
+        .is_some_and(|(_, port)| port.parse::<u16>().is_ok())
+    {
+        authority.to_owned()
+    } else {
+        format!("{authority}:80")
+    };
+    Ok((address, authority.to_owned(), path.to_owned()))
+}
+
+/// Sends `request` once.
+///
+/// # Errors
+/// [`DeliveryError`] for an unsupported URL, an I/O failure, a timeout or a
+/// non-2xx status.
+pub async fn post(request: &WebhookRequest) -> Result<u16, DeliveryError> {
+    let (address, host, path) = split_url(&request.url)?;
+    let attempt = async {
+        let mut stream = TcpStream::connect(&address).await?;
+        let mut head = format!(
+            "{} {path} HTTP/1.1\r\nhost: {host}\r\nconnection: close\r\ncontent-length: {}\r\n",
+            request.method,
+            request.body.len()
+        );
+        for (name, value) in &request.headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str("\r\n");
+        stream.write_all(head.as_bytes()).await?;
+        stream.write_all(&request.body).await?;
+        stream.flush().await?;
+        let mut buffer = vec![0_u8; 1024];
+        let read = stream.read(&mut buffer).await?;
+        let line = buffer.get(..read).unwrap_or_default();
+        let status = std::str::from_utf8(line)
+            .ok()
+            .and_then(|text| text.strip_prefix("HTTP/1."))
+            .and_then(|text| text.get(2..5))
+            .and_then(|code| code.parse::<u16>().ok());
+        match status {
+            Some(code) if (200..300).contains(&code) => Ok(code),
+            status => Err(DeliveryError::Status { status }),
+        }
+    };
+    tokio::time::timeout(ATTEMPT_TIMEOUT, attempt)
+        .await
+        .map_err(|_| DeliveryError::Timeout)?
+}
+
+async fn deliver_with_retries(request: &WebhookRequest) {
+    let id = request.header("webhook-id").unwrap_or_default().to_owned();
+    let mut backoff = Duration::from_secs(1);
+    for attempt in 1..=MAX_ATTEMPTS {
+        match post(request).await {
+            Ok(status) => {
+                tracing::info!(webhook_id = %id, url = %request.url, status, attempt, "webhook delivered");
+                return;
+            }
+            Err(error) => {
+                tracing::warn!(webhook_id = %id, url = %request.url, attempt, %error, "webhook delivery failed");
+                if attempt < MAX_ATTEMPTS {
+                    tokio::time::sleep(backoff).await;
+                    backoff = backoff.saturating_mul(2);
+                }
+            }
+        }
+    }
+    tracing::error!(webhook_id = %id, url = %request.url, attempts = MAX_ATTEMPTS, "webhook dropped after retries");
+}
+
+/// Drains the outbox once: every pending event's requests are delivered (with
+/// retries) and the event is acknowledged. Returns how many events were handled.
+///
+/// # Errors
+/// [`verify::VerifyError`] from the store.
+pub async fn drain_once<S: Store + 'static>(
+    app: &AppState<S>,
+) -> Result<usize, verify::VerifyError> {
+    let events = app.engine.peek_events(None, 100).await?;
+    for event in &events {
+        let requests = app.engine.webhook_requests(event).await?;
+        tracing::debug!(
+            sequence = event.sequence,
+            requests = requests.len(),
+            "delivering outbox event"
+        );
+        for request in &requests {
+            deliver_with_retries(request).await;
+        }
+        app.engine.ack_events(event.sequence).await?;
+    }
+    Ok(events.len())
+}
+
+/// The delivery task: drains the outbox every `interval` until the process ends.
+pub async fn run<S: Store + 'static>(app: Arc<AppState<S>>, interval: Duration) {
+    loop {
+        match drain_once(&app).await {
+            Ok(0) => tokio::time::sleep(interval).await,
+            Ok(count) => tracing::info!(events = count, "outbox drained"),
+            Err(error) => {
+                tracing::error!(%error, "outbox drain failed");
+                tokio::time::sleep(interval).await;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_split_into_address_host_and_path() {
+        let (address, host, path) = split_url("http://127.0.0.1:9000/hook?x=1").unwrap();
+        assert_eq!(
+            (address.as_str(), host.as_str(), path.as_str()),
+            ("127.0.0.1:9000", "127.0.0.1:9000", "/hook?x=1")
+        );
+        let (address, _, path) = split_url("http://example.test").unwrap();
+        assert_eq!((address.as_str(), path.as_str()), ("example.test:80", "/"));
+        assert!(matches!(
+            split_url("https://example.test/"),
+            Err(DeliveryError::UnsupportedUrl)
+        ));
+        assert!(matches!(
+            split_url("http://user@example.test/"),
+            Err(DeliveryError::UnsupportedUrl)
+        ));
+    }
+}

@@ -1,0 +1,95 @@
+//! The JSON error every failure answers with: `code`, `message`, `more_info`,
+//! `status`.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use verify::VerifyError;
+use verify::error::{CODE_INVALID_PARAMETER, CODE_NOT_IMPLEMENTED, CODE_UNAUTHORIZED};
+
+/// An API error: a machine code, a message and the HTTP status.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{status} ({code}): {message}")]
+#[non_exhaustive]
+pub struct ApiError {
+    /// The HTTP status.
+    pub status: u16,
+    /// The machine code (the service's where it documents one).
+    pub code: u32,
+    /// What failed (never a secret value).
+    pub message: String,
+}
+
+impl ApiError {
+    /// A request parameter that is missing or malformed (400, 60200).
+    #[must_use]
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self {
+            status: 400,
+            code: CODE_INVALID_PARAMETER,
+            message: message.into(),
+        }
+    }
+
+    /// Missing or wrong credentials (401, 20003).
+    #[must_use]
+    pub fn unauthorized() -> Self {
+        Self {
+            status: 401,
+            code: CODE_UNAUTHORIZED,
+            message: "authenticate with HTTP Basic auth: the API key and secret".to_owned(),
+        }
+    }
+
+    /// An operation this build does not provide (501, 20501).
+    #[must_use]
+    pub fn not_built(what: &str) -> Self {
+        Self {
+            status: 501,
+            code: CODE_NOT_IMPLEMENTED,
+            message: format!("not built: {what}"),
+        }
+    }
+
+    /// No route (404, 20404).
+    #[must_use]
+    pub fn no_route() -> Self {
+        Self {
+            status: 404,
+            code: verify::error::CODE_NOT_FOUND,
+            message: "the requested resource was not found".to_owned(),
+        }
+    }
+}
+
+impl From<VerifyError> for ApiError {
+    fn from(error: VerifyError) -> Self {
+        let status = error.http_status();
+        if status >= 500 {
+            tracing::error!(%error, "operation failed");
+        }
+        Self {
+            status,
+            code: error.code(),
+            message: error.to_string(),
+        }
+    }
+}
+
+impl From<verify::model::ModelError> for ApiError {
+    fn from(error: verify::model::ModelError) -> Self {
+        VerifyError::from(error).into()
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = serde_json::json!({
+            "code": self.code,
+            "message": self.message,
+            "more_info": format!("https://example.invalid/verify/errors/{}", self.code),
+            "status": self.status,
+        });
+        (status, axum::Json(body)).into_response()
+    }
+}

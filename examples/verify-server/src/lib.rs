@@ -1,0 +1,103 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+pub mod auth;
+pub mod config;
+pub mod delivery;
+pub mod error;
+pub mod form;
+pub mod paging;
+mod routes;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use verify::model::UnixTime;
+use verify::store::Store;
+use verify::{Clock, Verify};
+
+pub use auth::{Caller, Credentials};
+pub use error::ApiError;
+
+/// What every handler shares: the engine, its clock, the API credentials and the
+/// public base URL.
+pub struct AppState<S> {
+    /// The engine.
+    pub engine: Verify<S>,
+    clock: Arc<dyn Clock>,
+    credentials: Credentials,
+    base_url: String,
+}
+
+impl<S> std::fmt::Debug for AppState<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("engine", &self.engine)
+            .field("credentials", &self.credentials)
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: Store + 'static> AppState<S> {
+    /// State over an engine built from `store` with `clock` and `rng`.
+    ///
+    /// `base_url` is the public origin (`http://localhost:8080`), without `/v2`.
+    ///
+    /// # Errors
+    /// [`ApiError`] when `base_url` is not an absolute http(s) URL.
+    pub fn new<R: verify::EngineRng + 'static>(
+        store: S,
+        account_sid: verify::model::AccountSid,
+        base_url: &str,
+        credentials: Credentials,
+        clock: Arc<dyn Clock>,
+        rng: R,
+    ) -> Result<Self, ApiError> {
+        let base_url = base_url.trim_end_matches('/').to_owned();
+        let api_base = verify::model::BaseUrl::parse(&format!("{base_url}/v2"))?;
+        let config = verify::EngineConfig::new(account_sid).with_base_url(api_base);
+        let engine = Verify::new(store, config, Arc::clone(&clock), rng);
+        Ok(Self {
+            engine,
+            clock,
+            credentials,
+            base_url,
+        })
+    }
+
+    /// The current time (for resource views that show status at now).
+    ///
+    /// # Errors
+    /// [`ApiError`] (500) when the clock fails.
+    pub fn now(&self) -> Result<UnixTime, ApiError> {
+        self.clock
+            .now()
+            .map_err(|error| verify::VerifyError::from(error).into())
+    }
+}
+
+/// The application: every route behind Basic auth, JSON errors, bounded bodies.
+pub fn router<S: Store + 'static>(state: Arc<AppState<S>>) -> Router {
+    routes::routes::<S>()
+        .route_layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state),
+            auth::authenticate::<S>,
+        ))
+        .route("/", axum::routing::get(index))
+        .fallback(|| async { ApiError::no_route() })
+        .layer(DefaultBodyLimit::max(form::MAX_BODY))
+        .with_state(state)
+}
+
+/// `GET /` (no authentication): what this server is and where its API lives.
+async fn index() -> axum::Json<serde_json::Value> {
+    axum::Json(serde_json::json!({
+        "name": "verify-server",
+        "version": env!("CARGO_PKG_VERSION"),
+        "api": "/v2/Services",
+        "auth": "HTTP Basic: the API key as username, the API secret as password",
+        "docs": "examples/verify-server/README.md",
+    }))
+}
