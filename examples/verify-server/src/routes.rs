@@ -535,10 +535,23 @@ async fn fetch_challenge<S: Store + 'static>(
     Path((sid, id, c)): Path<(String, String, String)>,
 ) -> ApiResult {
     require_api_key(&caller)?;
-    let challenge = app
-        .engine
-        .fetch_challenge(service_sid(&sid)?, &identity(&id)?, challenge_sid(&c)?)
-        .await?;
+    let (service, identity, sid) = (service_sid(&sid)?, identity(&id)?, challenge_sid(&c)?);
+    let challenge = app.engine.fetch_challenge(service, &identity, sid).await?;
+    if challenge.factor_type() == FactorType::Push {
+        // As the device fetches it to sign: the JSON exactly as served, and the
+        // `Twilio-Verify-Signature-Fields` header naming the signed keys.
+        let served = app
+            .engine
+            .serve_push_challenge(service, &identity, sid)
+            .await?;
+        let mut response = json(StatusCode::OK, &served.json)?;
+        if let Ok(value) = axum::http::HeaderValue::from_str(&served.signature_fields) {
+            response
+                .headers_mut()
+                .insert("Twilio-Verify-Signature-Fields", value);
+        }
+        return Ok(response);
+    }
     json(
         StatusCode::OK,
         &ChallengeJson::new(&challenge, &app.engine.api_context(), app.now()?),

@@ -1,0 +1,18 @@
+//! API tests against the router (no sockets, except the webhook delivery test's
+//! loopback receiver).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test helpers outside #[test] functions: a failing test should fail loudly"
+)]
+
+mod support;
+
+mod auth;
+mod challenges;
+mod factors;
+mod push;
+mod services;
+mod webhooks;

@@ -1,0 +1,223 @@
+use axum::http::StatusCode;
+
+use crate::support::{BASE, Harness};
+
+#[tokio::test]
+async fn create_fetch_update_delete_a_service() {
+    let h = Harness::new();
+    let created = h
+        .post(
+            "/v2/Services",
+            &[
+                ("FriendlyName", "Owl Bank"),
+                ("Totp.Issuer", "Owl"),
+                ("Totp.TimeStep", "60"),
+                ("Totp.CodeLength", "8"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.json);
+    let sid = created.str("sid");
+    assert!(sid.starts_with("VA") && sid.len() == 34);
+    assert_eq!(created.json["friendly_name"], "Owl Bank");
+    assert_eq!(
+        created.json["account_sid"],
+        "AC0123456789abcdef0123456789abcdef"
+    );
+    assert_eq!(created.json["totp"]["issuer"], "Owl");
+    assert_eq!(created.json["totp"]["time_step"], 60);
+    assert_eq!(created.json["totp"]["code_length"], 8);
+    assert_eq!(created.json["url"], format!("{BASE}/v2/Services/{sid}"));
+    assert_eq!(created.json["date_created"], "2026-01-01T00:00:00Z");
+
+    let fetched = h.get(&format!("/v2/Services/{sid}")).await;
+    assert_eq!(fetched.json, created.json);
+
+    h.advance(10);
+    let updated = h
+        .post(
+            &format!("/v2/Services/{sid}"),
+            &[("FriendlyName", "Owl Bank EU"), ("Totp.Skew", "2")],
+        )
+        .await;
+    assert_eq!(updated.status, StatusCode::OK, "{}", updated.json);
+    assert_eq!(updated.json["friendly_name"], "Owl Bank EU");
+    assert_eq!(updated.json["totp"]["skew"], 2);
+    assert_eq!(updated.json["date_updated"], "2026-01-01T00:00:10Z");
+
+    let passkeys = h
+        .post(
+            &format!("/v2/Services/{sid}"),
+            &[
+                ("Passkeys.RelyingParty.Id", "example.com"),
+                ("Passkeys.RelyingParty.Name", "Example"),
+                ("Passkeys.RelyingParty.Origins", "https://example.com"),
+                ("Passkeys.AuthenticatorAttachment", "platform"),
+                ("Passkeys.UserVerification", "required"),
+            ],
+        )
+        .await;
+    assert_eq!(passkeys.status, StatusCode::OK, "{}", passkeys.json);
+    assert_eq!(
+        passkeys.json["passkeys"]["relying_party"]["id"], "example.com",
+        "{}",
+        passkeys.json
+    );
+
+    assert_eq!(
+        h.delete(&format!("/v2/Services/{sid}")).await.status,
+        StatusCode::NO_CONTENT
+    );
+    h.get(&format!("/v2/Services/{sid}"))
+        .await
+        .assert_error(404, 20404);
+}
+
+#[tokio::test]
+async fn service_validation_errors() {
+    let h = Harness::new();
+    h.post("/v2/Services", &[]).await.assert_error(400, 60200);
+    h.post("/v2/Services", &[("FriendlyName", &"x".repeat(33))])
+        .await
+        .assert_error(400, 60200);
+    h.post(
+        "/v2/Services",
+        &[("FriendlyName", "a"), ("Totp.TimeStep", "10")],
+    )
+    .await
+    .assert_error(400, 60200);
+    h.post(
+        "/v2/Services",
+        &[("FriendlyName", "a"), ("Totp.TimeStep", "abc")],
+    )
+    .await
+    .assert_error(400, 60200);
+    h.post(
+        "/v2/Services",
+        &[
+            ("FriendlyName", "a"),
+            ("Passkeys.RelyingParty.Id", "bad id!"),
+        ],
+    )
+    .await
+    .assert_error(400, 60200);
+    h.post(
+        "/v2/Services",
+        &[
+            ("FriendlyName", "a"),
+            ("Passkeys.RelyingParty.Id", "example.com"),
+            ("Passkeys.UserVerification", "sometimes"),
+        ],
+    )
+    .await
+    .assert_error(400, 60200);
+    h.get("/v2/Services/VAnot-a-sid")
+        .await
+        .assert_error(400, 60200);
+    h.get("/v2/Services/VA00000000000000000000000000000000")
+        .await
+        .assert_error(404, 20404);
+}
+
+#[tokio::test]
+async fn services_page_forward_and_back() {
+    let h = Harness::new();
+    let mut sids = Vec::new();
+    for i in 0..5 {
+        sids.push(h.service(&format!("Service {i}")).await);
+        h.advance(1);
+    }
+    let first = h.get("/v2/Services?PageSize=2").await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.json);
+    let meta = &first.json["meta"];
+    assert_eq!(meta["key"], "services");
+    assert_eq!(meta["page"], 0);
+    assert_eq!(meta["page_size"], 2);
+    assert_eq!(meta["previous_page_url"], serde_json::Value::Null);
+    assert_eq!(
+        meta["first_page_url"],
+        format!("{BASE}/v2/Services?PageSize=2&Page=0")
+    );
+    let listed: Vec<_> = first.json["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["sid"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(listed, sids[..2]);
+
+    let next = meta["next_page_url"]
+        .as_str()
+        .unwrap()
+        .strip_prefix(BASE)
+        .unwrap()
+        .to_owned();
+    let second = h.get(&next).await;
+    assert_eq!(second.json["meta"]["page"], 1);
+    let listed: Vec<_> = second.json["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["sid"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(listed, sids[2..4]);
+    let back = second.json["meta"]["previous_page_url"]
+        .as_str()
+        .unwrap()
+        .strip_prefix(BASE)
+        .unwrap()
+        .to_owned();
+    let again = h.get(&back).await;
+    assert_eq!(again.json["services"], first.json["services"]);
+
+    let desc = h.get("/v2/Services?PageSize=1&Order=desc").await;
+    assert_eq!(desc.json["services"][0]["sid"], sids[4].as_str());
+
+    h.get("/v2/Services?PageSize=0")
+        .await
+        .assert_error(400, 60200);
+    h.get("/v2/Services?PageSize=1001")
+        .await
+        .assert_error(400, 60200);
+    h.get("/v2/Services?PageToken=garbage")
+        .await
+        .assert_error(400, 60200);
+    h.get("/v2/Services?Order=sideways")
+        .await
+        .assert_error(400, 60200);
+}
+
+#[tokio::test]
+async fn entities_are_created_by_factors_and_deleted_with_them() {
+    let h = Harness::new();
+    let sid = h.service("Owl Bank").await;
+    h.get(&format!("/v2/Services/{sid}/Entities/user-0001"))
+        .await
+        .assert_error(404, 20404);
+    let (factor, _) = h.totp_factor(&sid, "user-0001").await;
+    let entity = h
+        .get(&format!("/v2/Services/{sid}/Entities/user-0001"))
+        .await;
+    assert_eq!(entity.status, StatusCode::OK, "{}", entity.json);
+    assert_eq!(entity.json["identity"], "user-0001");
+    assert!(entity.str("sid").starts_with("YE"));
+    assert_eq!(entity.json["service_sid"], sid.as_str());
+
+    h.get(&format!("/v2/Services/{sid}/Entities/no"))
+        .await
+        .assert_error(400, 60200);
+    assert_eq!(
+        h.delete(&format!("/v2/Services/{sid}/Entities/user-0001"))
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    h.get(&format!("/v2/Services/{sid}/Entities/user-0001"))
+        .await
+        .assert_error(404, 20404);
+    h.get(&format!(
+        "/v2/Services/{sid}/Entities/user-0001/Factors/{factor}"
+    ))
+    .await
+    .assert_error(404, 20404);
+}
