@@ -21,7 +21,10 @@ use std::path::{Path, PathBuf};
 mod model_driver;
 
 /// Every `fuzz/corpus/model_*` directory must be listed (checked below).
-const TARGETS: &[(&str, fn(&[u8]))] = &[
+/// A fuzz entry point: untrusted bytes in, a panic on a violated property.
+type Entry = fn(&[u8]);
+
+const TARGETS: &[(&str, Entry)] = &[
     ("model_challenge", model_driver::challenge),
     ("model_factor", model_driver::factor),
     ("model_records", model_driver::records),

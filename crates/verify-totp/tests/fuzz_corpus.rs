@@ -20,7 +20,10 @@ use std::path::{Path, PathBuf};
 mod totp_entry;
 
 /// Every `fuzz/corpus/totp_*` directory must be listed (checked below).
-const TARGETS: &[(&str, fn(&[u8]))] = &[
+/// A fuzz entry point: untrusted bytes in, a panic on a violated property.
+type Entry = fn(&[u8]);
+
+const TARGETS: &[(&str, Entry)] = &[
     ("totp_code", totp_entry::code),
     ("totp_secret", totp_entry::secret),
     ("totp_uri", totp_entry::uri),
