@@ -49,6 +49,12 @@ pub struct Config {
     /// Seconds between outbox polls of the webhook delivery task.
     #[arg(long, env = "VERIFY_WEBHOOK_POLL_SECS", default_value_t = 2)]
     pub webhook_poll_secs: u64,
+
+    /// Do not run the webhook delivery task in this process. With several
+    /// processes sharing one PostgreSQL database, run delivery in exactly one of
+    /// them (the others would deliver the same events again).
+    #[arg(long, env = "VERIFY_DISABLE_WEBHOOK_DELIVERY")]
+    pub disable_webhook_delivery: bool,
 }
 
 /// Where state is kept.

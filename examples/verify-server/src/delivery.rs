@@ -74,20 +74,34 @@ fn split_url(url: &str) -> Result<(String, String, String), DeliveryError> {
 /// [`DeliveryError`] for an unsupported URL, an I/O failure, a timeout or a
 /// non-2xx status.
 pub async fn post(request: &WebhookRequest) -> Result<u16, DeliveryError> {
-    let (address, host, path) = split_url(&request.url)?;
+    send(
+        &request.url,
+        request.method,
+        &request.headers,
+        &request.body,
+    )
+    .await
+}
+
+async fn send(
+    url: &str,
+    method: &str,
+    headers: &[(&'static str, String)],
+    body: &[u8],
+) -> Result<u16, DeliveryError> {
+    let (address, host, path) = split_url(url)?;
     let attempt = async {
         let mut stream = TcpStream::connect(&address).await?;
         let mut head = format!(
-            "{} {path} HTTP/1.1\r\nhost: {host}\r\nconnection: close\r\ncontent-length: {}\r\n",
-            request.method,
-            request.body.len()
+            "{method} {path} HTTP/1.1\r\nhost: {host}\r\nconnection: close\r\ncontent-length: {}\r\n",
+            body.len()
         );
-        for (name, value) in &request.headers {
+        for (name, value) in headers {
             head.push_str(&format!("{name}: {value}\r\n"));
         }
         head.push_str("\r\n");
         stream.write_all(head.as_bytes()).await?;
-        stream.write_all(&request.body).await?;
+        stream.write_all(body).await?;
         stream.flush().await?;
         let mut buffer = vec![0_u8; 1024];
         let read = stream.read(&mut buffer).await?;
@@ -107,9 +121,21 @@ pub async fn post(request: &WebhookRequest) -> Result<u16, DeliveryError> {
         .map_err(|_| DeliveryError::Timeout)?
 }
 
+/// The wait after failed attempt `attempt` (1-based): 1 s, 2 s, 4 s, ... capped at
+/// 60 s; `None` after the last attempt.
+#[must_use]
+pub fn backoff(attempt: u32) -> Option<Duration> {
+    if attempt >= MAX_ATTEMPTS {
+        return None;
+    }
+    let secs = 1_u64
+        .checked_shl(attempt.saturating_sub(1))
+        .unwrap_or(u64::MAX);
+    Some(Duration::from_secs(secs.min(60)))
+}
+
 async fn deliver_with_retries(request: &WebhookRequest) {
     let id = request.header("webhook-id").unwrap_or_default().to_owned();
-    let mut backoff = Duration::from_secs(1);
     for attempt in 1..=MAX_ATTEMPTS {
         match post(request).await {
             Ok(status) => {
@@ -118,9 +144,8 @@ async fn deliver_with_retries(request: &WebhookRequest) {
             }
             Err(error) => {
                 tracing::warn!(webhook_id = %id, url = %request.url, attempt, %error, "webhook delivery failed");
-                if attempt < MAX_ATTEMPTS {
-                    tokio::time::sleep(backoff).await;
-                    backoff = backoff.saturating_mul(2);
+                if let Some(wait) = backoff(attempt) {
+                    tokio::time::sleep(wait).await;
                 }
             }
         }
@@ -169,6 +194,53 @@ pub async fn run<S: Store + 'static>(app: Arc<AppState<S>>, interval: Duration) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn backoff_doubles_and_stops_after_the_last_attempt() {
+        let waits: Vec<_> = (1..=MAX_ATTEMPTS).map(backoff).collect();
+        assert_eq!(
+            waits,
+            vec![
+                Some(Duration::from_secs(1)),
+                Some(Duration::from_secs(2)),
+                Some(Duration::from_secs(4)),
+                Some(Duration::from_secs(8)),
+                None
+            ]
+        );
+        assert_eq!(backoff(MAX_ATTEMPTS + 7), None);
+    }
+
+    #[tokio::test]
+    async fn a_non_2xx_answer_is_a_failed_attempt() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut buffer = [0_u8; 2048];
+            let _ = socket.read(&mut buffer).await;
+            let _ = socket
+                .write_all(b"HTTP/1.1 500 Oops\r\ncontent-length: 0\r\n\r\n")
+                .await;
+        });
+        let url = format!("http://127.0.0.1:{port}/hook");
+        let sent = send(
+            &url,
+            "POST",
+            &[("content-type", "application/json".to_owned())],
+            b"{}",
+        )
+        .await;
+        assert!(
+            matches!(sent, Err(DeliveryError::Status { status: Some(500) })),
+            "{sent:?}"
+        );
+        // Nobody listens any more: an I/O error, not a panic.
+        assert!(matches!(
+            send(&url, "POST", &[], b"{}").await,
+            Err(DeliveryError::Io(_))
+        ));
+    }
 
     #[test]
     fn urls_split_into_address_host_and_path() {

@@ -87,10 +87,14 @@ async fn serve<S: Store + 'static>(config: Config, store: S) -> Result<(), Strin
         )
         .map_err(|e| format!("--base-url: {e}"))?,
     );
-    tokio::spawn(delivery::run(
-        Arc::clone(&state),
-        Duration::from_secs(config.webhook_poll_secs.max(1)),
-    ));
+    if config.disable_webhook_delivery {
+        tracing::info!("webhook delivery disabled in this process");
+    } else {
+        tokio::spawn(delivery::run(
+            Arc::clone(&state),
+            Duration::from_secs(config.webhook_poll_secs.max(1)),
+        ));
+    }
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| format!("binding {}: {e}", config.listen))?;

@@ -787,6 +787,16 @@ async fn delete_webhook<S: Store + 'static>(
     no_content()
 }
 
+/// Re-sending a push notification needs APNs/FCM credentials and a sender, which
+/// this example does not have (the engine builds the payload:
+/// `Verify::push_notification`); devices poll pending challenges instead.
+async fn notifications_not_built(caller: Caller) -> ApiResult {
+    require_api_key(&caller)?;
+    Err(ApiError::not_built(
+        "sending push notifications (no APNs/FCM sender in this example; devices poll)",
+    ))
+}
+
 // ---- passkeys -----------------------------------------------------------------
 
 async fn passkeys_not_built(caller: Caller) -> ApiResult {
