@@ -569,6 +569,10 @@ mod b64url {
 pub struct PasskeyFactor {
     config: PasskeysConfig,
     credential: Option<PasskeyCredential>,
+    /// The WebAuthn registration ceremony state while unverified (private: never
+    /// served), cleared on verification.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    registration: Option<serde_json::Value>,
 }
 
 impl PasskeyFactor {
@@ -582,6 +586,13 @@ impl PasskeyFactor {
     #[must_use]
     pub const fn credential(&self) -> Option<&PasskeyCredential> {
         self.credential.as_ref()
+    }
+
+    /// The stored registration ceremony state, present while the factor awaits its
+    /// attestation (see [`FactorKind::passkeys_registering`]).
+    #[must_use]
+    pub const fn registration(&self) -> Option<&serde_json::Value> {
+        self.registration.as_ref()
     }
 }
 
@@ -623,6 +634,21 @@ impl FactorKind {
         Self::Passkeys(PasskeyFactor {
             config,
             credential: None,
+            registration: None,
+        })
+    }
+
+    /// A passkey factor awaiting registration under `config`, keeping the WebAuthn
+    /// crate's registration state so a later request can finish the ceremony.
+    #[must_use]
+    pub const fn passkeys_registering(
+        config: PasskeysConfig,
+        registration: serde_json::Value,
+    ) -> Self {
+        Self::Passkeys(PasskeyFactor {
+            config,
+            credential: None,
+            registration: Some(registration),
         })
     }
 
@@ -958,6 +984,7 @@ impl Factor {
             (FactorKind::Passkeys(passkey), VerificationProof::Passkey(credential)) => {
                 credential.check()?;
                 passkey.credential = Some(credential);
+                passkey.registration = None;
             }
             (kind, proof) => {
                 return Err(ModelError::FactorTypeMismatch {

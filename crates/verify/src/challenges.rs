@@ -131,8 +131,8 @@ impl<S: Store> Verify<S> {
     /// # Errors
     /// [`VerifyError::NotFound`]; [`VerifyError::Model`]: `FactorNotVerified`
     /// (60318), `ExpirationOutOfRange`, `MissingField` (push without details),
-    /// `UnexpectedField` (an `auth_payload` for push); [`VerifyError::NotBuilt`] for
-    /// passkeys.
+    /// `UnexpectedField` (an `auth_payload` for push or passkeys); for passkeys the
+    /// errors of [`Verify::create_passkey_challenge`].
     pub async fn create_challenge(
         &self,
         service: ServiceSid,
@@ -144,9 +144,20 @@ impl<S: Store> Verify<S> {
         let factor = self.load_factor(service, identity, factor_sid).await?;
         match factor.factor_type() {
             FactorType::Passkeys => {
-                return Err(VerifyError::NotBuilt {
-                    what: "passkey challenges (verify-webauthn ceremony API)",
-                });
+                if request.auth_payload.is_some() {
+                    return Err(ModelError::UnexpectedField {
+                        field: verify_model::Field::AuthPayload,
+                    }
+                    .into());
+                }
+                return self
+                    .create_passkey_challenge(
+                        service,
+                        Some(identity),
+                        Some(factor_sid),
+                        request.expiration_date,
+                    )
+                    .await;
             }
             FactorType::Push if request.auth_payload.is_some() => {
                 return Err(ModelError::UnexpectedField {
@@ -354,9 +365,10 @@ impl<S: Store> Verify<S> {
                 self.answer_push(challenge, &factor, auth_payload, metadata, now)
                     .await
             }
-            _ => Err(VerifyError::NotBuilt {
-                what: "passkey challenges (verify-webauthn ceremony API)",
-            }),
+            _ => {
+                self.approve_passkey_challenge(service, sid, auth_payload)
+                    .await
+            }
         }
     }
 
@@ -392,7 +404,7 @@ impl<S: Store> Verify<S> {
     }
 
     /// Records expiry if due; `Some(update)` when it was.
-    async fn expire_if_due(
+    pub(crate) async fn expire_if_due(
         &self,
         challenge: &Challenge,
         now: UnixTime,

@@ -100,12 +100,10 @@ pub enum VerifyError {
         /// The broken rule.
         rule: &'static str,
     },
-    /// A feature of the engine that is not built yet.
-    #[error("not built: {what}")]
-    NotBuilt {
-        /// What is missing.
-        what: &'static str,
-    },
+    /// A WebAuthn ceremony check failed (names the check: `OriginMismatch`,
+    /// `ChallengeMismatch`, `SignCountRegressed`, an opaque `SignatureInvalid`, ...).
+    #[error(transparent)]
+    Webauthn(#[from] verify_webauthn::WebauthnError),
 }
 
 /// `code` for request validation errors without a documented code ("invalid
@@ -157,7 +155,7 @@ impl VerifyError {
             Self::AccessTokenInvalid => CODE_UNAUTHORIZED,
             Self::PasskeysNotConfigured => CODE_INVALID_PARAMETER,
             Self::Conflict { .. } => CODE_CONFLICT,
-            Self::NotBuilt { .. } => CODE_NOT_IMPLEMENTED,
+            Self::Webauthn(error) => webauthn_code(error),
         }
     }
 
@@ -196,6 +194,16 @@ fn model_code(error: &ModelError) -> u32 {
         | ModelError::AccessTokenInvalid => CODE_UNAUTHORIZED,
         ModelError::CorruptRecord { .. } | ModelError::VersionExhausted => CODE_INTERNAL,
         _ => CODE_INVALID_PARAMETER,
+    }
+}
+
+fn webauthn_code(error: &verify_webauthn::WebauthnError) -> u32 {
+    use verify_webauthn::WebauthnError as W;
+    match error {
+        W::Malformed(_) => CODE_INVALID_PARAMETER,
+        W::InvalidConfig { .. } => CODE_INTERNAL,
+        W::CeremonyExpired { .. } => 60323,
+        _ => 60324,
     }
 }
 

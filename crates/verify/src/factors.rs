@@ -427,7 +427,8 @@ impl<S: Store> Verify<S> {
     /// [`VerifyError::Model`]: `FactorVerificationAttemptsExhausted` (60310),
     /// `FactorExpired` (the unverified factor is past its lifetime),
     /// `FactorAlreadyVerified`; [`VerifyError::NotFound`];
-    /// [`VerifyError::NotBuilt`] for passkeys (see the crate docs);
+    /// for passkeys (the payload is the `RegistrationResponseJSON`) the errors of
+    /// [`Verify::verify_passkey_factor`];
     /// [`VerifyError::Conflict`].
     pub async fn verify_factor(
         &self,
@@ -470,9 +471,9 @@ impl<S: Store> Verify<S> {
                 }
             }
             _ => {
-                return Err(VerifyError::NotBuilt {
-                    what: "passkey factor verification (verify-webauthn ceremony API)",
-                });
+                return self
+                    .verify_passkey_factor(service, identity, factor_sid, auth_payload)
+                    .await;
             }
         };
         match proof {
@@ -497,7 +498,7 @@ impl<S: Store> Verify<S> {
 
     /// Writes a failed verification, reloading and re-recording on a conflict
     /// (recording a failure is safe to re-run).
-    async fn record_factor_failure(
+    pub(crate) async fn record_factor_failure(
         &self,
         service: ServiceSid,
         identity: &Identity,

@@ -8,6 +8,7 @@ pub mod delivery;
 mod engine;
 pub mod error;
 mod factors;
+mod passkeys;
 mod rng;
 mod services;
 mod webhooks;
@@ -21,9 +22,13 @@ pub use delivery::{WebhookRequest, WebhookSecret};
 pub use engine::Verify;
 pub use error::{Resource, VerifyError, WebhookError};
 pub use factors::{CreatedTotpFactor, IssuedAccessToken, NewPushFactor, NewTotpFactor};
+pub use passkeys::CreatedPasskeyFactor;
 pub use rng::EngineRng;
 pub use services::ServiceSettings;
 pub use webhooks::CreatedWebhook;
 
 /// The crates the engine composes, for hosts that need their types.
-pub use {verify_model as model, verify_push as push, verify_store as store, verify_totp as totp};
+pub use {
+    verify_model as model, verify_push as push, verify_store as store, verify_totp as totp,
+    verify_webauthn as webauthn,
+};

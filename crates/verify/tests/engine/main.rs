@@ -10,6 +10,7 @@
 
 mod concurrency;
 mod errors;
+mod passkeys;
 mod properties;
 mod push;
 mod services;
