@@ -65,6 +65,10 @@ pub(crate) fn routes<S: Store + 'static>() -> Router<Arc<AppState<S>>> {
             get(fetch_challenge::<S>).post(update_challenge::<S>),
         )
         .route(
+            &format!("{ent}/Challenges/{{challenge}}/Notifications"),
+            post(notifications_not_built),
+        )
+        .route(
             &format!("{svc}/AccessTokens"),
             post(create_access_token::<S>),
         )

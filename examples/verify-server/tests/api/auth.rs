@@ -84,4 +84,8 @@ async fn passkeys_endpoints_answer_501_until_the_engine_has_them() {
             .await
             .assert_error(501, 20501);
     }
+    let notify = format!(
+        "/v2/Services/{sid}/Entities/user-0001/Challenges/YC00000000000000000000000000000000/Notifications"
+    );
+    h.post(&notify, &[]).await.assert_error(501, 20501);
 }
