@@ -56,7 +56,8 @@ impl KeyUri {
     /// digits and period.
     ///
     /// # Errors
-    /// [`UriError::EmptyIssuer`] or [`UriError::MissingAccount`] when one is empty.
+    /// [`UriError::EmptyIssuer`] or [`UriError::MissingAccount`] when one is empty;
+    /// [`UriError::TooLong`] when the URI would be longer than [`KeyUri::parse`] reads.
     pub fn new(
         secret: Secret,
         issuer: &str,
@@ -69,14 +70,30 @@ impl KeyUri {
         if account.is_empty() {
             return Err(UriError::MissingAccount.into());
         }
-        Ok(Self {
+        Self {
             secret,
             issuer: Some(issuer.to_owned()),
             account: account.to_owned(),
             algorithm: config.algorithm(),
             digits: config.digits(),
             period: config.period(),
-        })
+        }
+        .within_uri_limit()
+        .map_err(TotpError::from)
+    }
+
+    /// Holds the invariant that every `KeyUri` writes a URI [`KeyUri::parse`] reads
+    /// back: percent-encoding can triple a label's length, so a key whose URI would
+    /// exceed [`MAX_URI_LEN`] is refused here rather than emitted unreadable.
+    fn within_uri_limit(self) -> Result<Self, UriError> {
+        let length = self.to_uri().len();
+        if length > MAX_URI_LEN {
+            return Err(UriError::TooLong {
+                length,
+                max: MAX_URI_LEN,
+            });
+        }
+        Ok(self)
     }
 
     /// The `otpauth://totp/` URI, in the form described in the [module docs](self).
@@ -214,14 +231,15 @@ fn parse(uri: &str) -> Result<KeyUri, UriError> {
         .issuer
         .filter(|issuer| !issuer.is_empty())
         .or(label_issuer);
-    Ok(KeyUri {
+    KeyUri {
         secret,
         issuer,
         account,
         algorithm,
         digits,
         period,
-    })
+    }
+    .within_uri_limit()
 }
 
 /// The known parameters, percent-decoded, each at most once.

@@ -306,3 +306,25 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_key_whose_uri_parse_could_not_read_is_refused() {
+    // Each `é` becomes six bytes once percent-encoded: 800 of them fit a label but not
+    // the URI parse reads, so `new` refuses the key instead of emitting it.
+    let account = "é".repeat(800);
+    let err = KeyUri::new(hello(), "Acme", &account, &TotpConfig::default()).unwrap_err();
+    assert!(
+        matches!(err, TotpError::Uri(UriError::TooLong { .. })),
+        "{err:?}"
+    );
+
+    // A parsed URI that would re-encode past the limit is refused the same way, so
+    // every KeyUri that exists round-trips.
+    let raw = format!("otpauth://totp/Acme:{account}?secret=JBSWY3DPEHPK3PXP&issuer=Acme");
+    assert!(raw.len() < 4096);
+    assert!(matches!(parse_err(&raw), UriError::TooLong { .. }));
+
+    let fits = "é".repeat(100);
+    let key = KeyUri::new(hello(), "Acme", &fits, &TotpConfig::default()).unwrap();
+    assert_eq!(parse(&key.to_uri()), key);
+}
