@@ -1,6 +1,7 @@
 //! Every flow of DESIGN.md run against `MemoryStore` with a fixed clock and a seeded
 //! RNG, printing each step: TOTP enrollment and sign-in, push enrollment, approval
-//! and denial, and the webhook deliveries of the events they caused.
+//! and denial, passkey registration and sign-in (by identity and usernameless, with a
+//! software authenticator), and the webhook deliveries of the events they caused.
 //!
 //! Run: `cargo run -p verify-examples --bin flows`.
 
@@ -19,7 +20,10 @@ use verify::{
     EngineConfig, ManualClock, NewChallengeRequest, NewPushFactor, NewTotpFactor, ServedChallenge,
     ServiceSettings, Verify,
 };
-use verify_model::{AccountSid, DetailField, Details, Identity, UnixTime, WebhookEventType};
+use verify_model::{
+    AccountSid, DetailField, Details, Identity, PasskeysConfig, RelyingParty, UnixTime,
+    WebhookEventType,
+};
 use verify_store::MemoryStore;
 
 type Engine = Verify<MemoryStore>;
@@ -39,7 +43,14 @@ async fn run() -> Result<()> {
         ChaCha20Rng::seed_from_u64(2025),
     );
     let service = verify
-        .create_service("Owl Bank", &ServiceSettings::new())
+        .create_service(
+            "Owl Bank",
+            &ServiceSettings::new().with_passkeys(PasskeysConfig::new(RelyingParty::new(
+                RP_ID,
+                "Owl Bank",
+                vec![ORIGIN.to_owned()],
+            )?)),
+        )
         .await?
         .sid();
     println!("[setup] service {service} created at {}", clock.get());
@@ -60,8 +71,7 @@ async fn run() -> Result<()> {
 
     totp(&verify, &clock, service).await?;
     push(&verify, &clock, service).await?;
-    println!("\n== Passkeys ==");
-    println!("[passkeys] not built in this version of the engine (VerifyError::NotBuilt)");
+    passkeys(&verify, &clock, service).await?;
     webhooks(&verify).await?;
     Ok(())
 }
@@ -326,5 +336,205 @@ async fn webhooks(verify: &Engine) -> Result<()> {
         "[webhook] {} events drained; the outbox is now empty",
         events.len()
     );
+    Ok(())
+}
+
+const RP_ID: &str = "owl.example";
+const ORIGIN: &str = "https://owl.example";
+
+/// A software authenticator: one P-256 credential, `none` attestation.
+struct Authenticator {
+    key: SigningKey,
+    credential_id: Vec<u8>,
+}
+
+impl Authenticator {
+    fn auth_data(&self, count: u32, attested: bool) -> Result<Vec<u8>> {
+        use sha2::Digest as _;
+        let mut data = sha2::Sha256::digest(RP_ID.as_bytes()).to_vec();
+        // UP | UV, plus AT when the credential is attached.
+        data.push(if attested { 0x45 } else { 0x05 });
+        data.extend_from_slice(&count.to_be_bytes());
+        if attested {
+            data.extend_from_slice(&[0; 16]);
+            data.extend_from_slice(&u16::try_from(self.credential_id.len())?.to_be_bytes());
+            data.extend_from_slice(&self.credential_id);
+            let point = self.key.verifying_key().to_encoded_point(false);
+            let (Some(x), Some(y)) = (point.x(), point.y()) else {
+                return Err("uncompressed point".into());
+            };
+            data.extend_from_slice(&[0xa5, 0x01, 0x02, 0x03, 0x26, 0x20, 0x01, 0x21, 0x58, 0x20]);
+            data.extend_from_slice(x);
+            data.extend_from_slice(&[0x22, 0x58, 0x20]);
+            data.extend_from_slice(y);
+        }
+        Ok(data)
+    }
+
+    fn client_data(kind: &str, options: &Value) -> Result<Vec<u8>> {
+        let challenge = options
+            .pointer("/publicKey/challenge")
+            .and_then(Value::as_str)
+            .ok_or("options without a challenge")?;
+        Ok(serde_json::to_vec(&serde_json::json!({
+            "type": kind, "challenge": challenge, "origin": ORIGIN,
+        }))?)
+    }
+
+    /// `navigator.credentials.create()`.
+    fn create(&self, options: &Value) -> Result<String> {
+        let client_data = Self::client_data("webauthn.create", options)?;
+        let object = ciborium::Value::Map(vec![
+            ("fmt".into(), "none".into()),
+            ("attStmt".into(), ciborium::Value::Map(vec![])),
+            (
+                "authData".into(),
+                ciborium::Value::Bytes(self.auth_data(0, true)?),
+            ),
+        ]);
+        let mut attestation = Vec::new();
+        ciborium::ser::into_writer(&object, &mut attestation)?;
+        let id = URL_SAFE_NO_PAD.encode(&self.credential_id);
+        Ok(serde_json::json!({
+            "id": id, "rawId": id, "type": "public-key",
+            "response": {
+                "clientDataJSON": URL_SAFE_NO_PAD.encode(&client_data),
+                "attestationObject": URL_SAFE_NO_PAD.encode(&attestation),
+                "transports": ["internal"],
+            },
+            "clientExtensionResults": {},
+        })
+        .to_string())
+    }
+
+    /// `navigator.credentials.get()` with signature counter `count`.
+    fn get(&self, options: &Value, count: u32, user_handle: &[u8]) -> Result<String> {
+        use sha2::Digest as _;
+        let client_data = Self::client_data("webauthn.get", options)?;
+        let auth_data = self.auth_data(count, false)?;
+        let mut message = auth_data.clone();
+        message.extend_from_slice(&sha2::Sha256::digest(&client_data));
+        let signature: Signature = self.key.sign(&message);
+        let id = URL_SAFE_NO_PAD.encode(&self.credential_id);
+        Ok(serde_json::json!({
+            "id": id, "rawId": id, "type": "public-key",
+            "response": {
+                "clientDataJSON": URL_SAFE_NO_PAD.encode(&client_data),
+                "authenticatorData": URL_SAFE_NO_PAD.encode(&auth_data),
+                "signature": URL_SAFE_NO_PAD.encode(signature.to_der().as_bytes()),
+                "userHandle": URL_SAFE_NO_PAD.encode(user_handle),
+            },
+            "clientExtensionResults": {},
+        })
+        .to_string())
+    }
+}
+
+async fn passkeys(
+    verify: &Engine,
+    clock: &ManualClock,
+    service: verify_model::ServiceSid,
+) -> Result<()> {
+    println!("\n== Passkeys ==");
+    let carol = Identity::parse("carol-0003")?;
+    let created = verify
+        .create_passkey_factor(service, &carol, "Carol's laptop")
+        .await?;
+    println!(
+        "[passkeys] factor {} created ({}); creation options for the browser: rp {}, user.id {}",
+        created.factor.sid(),
+        created.factor.status(),
+        created
+            .options
+            .pointer("/publicKey/rp/id")
+            .unwrap_or(&Value::Null),
+        created
+            .options
+            .pointer("/publicKey/user/id")
+            .unwrap_or(&Value::Null),
+    );
+    let mut rng = ChaCha20Rng::seed_from_u64(7);
+    let authenticator = Authenticator {
+        key: SigningKey::random(&mut rng),
+        credential_id: vec![0xc7; 16],
+    };
+    let response = authenticator.create(&created.options)?;
+    let factor = verify
+        .verify_passkey_factor(service, &carol, created.factor.sid(), &response)
+        .await?;
+    println!(
+        "[passkeys] attestation (none) checked: factor {}",
+        factor.status()
+    );
+    let user_handle = factor.entity_sid().to_string().into_bytes();
+
+    let challenge = verify
+        .create_passkey_challenge(service, Some(&carol), None, None)
+        .await?
+        .challenge;
+    let options = challenge
+        .passkey()
+        .map(|p| p.options.clone())
+        .ok_or("no options")?;
+    let assertion = authenticator.get(&options, 1, &user_handle)?;
+    let approved = verify
+        .approve_passkey_challenge(service, challenge.sid(), &assertion)
+        .await?;
+    println!(
+        "[passkeys] sign-in by identity: challenge {} {}",
+        challenge.sid(),
+        approved.challenge.status_at(clock.get())
+    );
+    match verify
+        .approve_passkey_challenge(service, challenge.sid(), &assertion)
+        .await
+    {
+        Ok(update) => println!(
+            "[passkeys] replay unexpectedly answered: {:?}",
+            update.outcome
+        ),
+        Err(error) => println!("[passkeys] the same assertion again: refused ({error})"),
+    }
+
+    let usernameless = verify
+        .create_passkey_challenge(service, None, None, None)
+        .await?
+        .challenge;
+    let options = usernameless
+        .passkey()
+        .map(|p| p.options.clone())
+        .ok_or("no options")?;
+    let assertion = authenticator.get(&options, 2, &user_handle)?;
+    let approved = verify
+        .approve_passkey_challenge(service, usernameless.sid(), &assertion)
+        .await?;
+    println!(
+        "[passkeys] usernameless sign-in: challenge {} {} for identity {}",
+        usernameless.sid(),
+        approved.challenge.status_at(clock.get()),
+        approved.challenge.identity().map_or("?", Identity::as_str),
+    );
+
+    let cloned = verify
+        .create_passkey_challenge(service, Some(&carol), None, None)
+        .await?
+        .challenge;
+    let options = cloned
+        .passkey()
+        .map(|p| p.options.clone())
+        .ok_or("no options")?;
+    let assertion = authenticator.get(&options, 2, &user_handle)?;
+    match verify
+        .approve_passkey_challenge(service, cloned.sid(), &assertion)
+        .await
+    {
+        Ok(update) => println!(
+            "[passkeys] clone unexpectedly answered: {:?}",
+            update.outcome
+        ),
+        Err(error) => {
+            println!("[passkeys] a cloned authenticator (counter not above 2): refused ({error})")
+        }
+    }
     Ok(())
 }

@@ -503,3 +503,37 @@ proptest! {
         prop_assert!(redeemed <= 1);
     }
 }
+
+#[test]
+fn passkey_registration_state_is_kept_until_verified_and_survives_storage() {
+    use verify_model::FactorKind;
+    let state = serde_json::json!({"challenge": "c2VjcmV0", "expires_at": 1});
+    let kind = FactorKind::passkeys_registering(crate::support::passkeys_config(), state.clone());
+    let created = Factor::create(new_factor("Laptop"), kind, NOW, &mut rng(9))
+        .unwrap()
+        .factor;
+    let FactorKind::Passkeys(passkey) = created.kind() else {
+        panic!("a passkey factor");
+    };
+    assert_eq!(passkey.registration(), Some(&state));
+    // The storage record round-trips the state.
+    let stored: Factor = serde_json::from_str(&serde_json::to_string(&created).unwrap()).unwrap();
+    assert_eq!(stored, created);
+    // Verification records the credential and drops the spent ceremony state.
+    let verified = created
+        .verify(
+            VerificationProof::Passkey(crate::support::credential(0)),
+            NOW,
+        )
+        .unwrap()
+        .factor;
+    let FactorKind::Passkeys(passkey) = verified.kind() else {
+        panic!("a passkey factor");
+    };
+    assert_eq!(passkey.registration(), None);
+    assert!(passkey.credential().is_some());
+    // A plain passkey factor has no state, and its record has no such key.
+    let plain = verified_passkey();
+    let record = serde_json::to_value(&plain).unwrap();
+    assert!(!record.to_string().contains("registration"));
+}
