@@ -1,7 +1,7 @@
 //! Random interleavings of operations and clock advances never produce two
 //! approvals of one challenge, an approval at or after the expiration date, a
-//! terminal challenge that changes again, a TOTP step used twice, or a last used
-//! step that goes down.
+//! terminal challenge that changes again, a TOTP step used twice, a last used
+//! step that goes down, or a passkey sign count that goes down.
 
 use std::collections::{HashMap, HashSet};
 
@@ -50,6 +50,21 @@ fn totp_op() -> impl Strategy<Value = TotpOp> {
         1 => (0..6_usize).prop_map(TotpOp::Previous),
         1 => (0..6_usize).prop_map(TotpOp::Wrong),
         3 => (0..90_u64).prop_map(TotpOp::Advance),
+    ]
+}
+
+#[derive(Debug, Clone)]
+enum PasskeyOp {
+    Create { usernameless: bool },
+    Answer { index: usize, count: u32 },
+    Advance(u64),
+}
+
+fn passkey_op() -> impl Strategy<Value = PasskeyOp> {
+    prop_oneof![
+        2 => any::<bool>().prop_map(|usernameless| PasskeyOp::Create { usernameless }),
+        5 => ((0..6_usize), (0..12_u32)).prop_map(|(index, count)| PasskeyOp::Answer { index, count }),
+        2 => (0..200_u64).prop_map(PasskeyOp::Advance),
     ]
 }
 
@@ -179,6 +194,52 @@ proptest! {
             for event in events {
                 let Some(sid) = event.event.challenge_sid else { continue };
                 assert!(ended.insert(sid), "two terminal events for one challenge");
+            }
+        });
+    }
+
+    #[test]
+    fn passkey_interleavings(seed in any::<u64>(), ops in proptest::collection::vec(passkey_op(), 1..30)) {
+        let h = Harness::new(seed);
+        block_on(async {
+            let r = crate::passkeys::registered(&h, seed).await;
+            let mut challenges: Vec<(ChallengeSid, Value, u64)> = Vec::new();
+            let mut terminal = HashMap::new();
+            let mut last_count = 0_u32;
+            for op in ops {
+                match op {
+                    PasskeyOp::Create { usernameless } => {
+                        let identity = (!usernameless).then_some(&r.identity);
+                        let c = h.verify.create_passkey_challenge(r.service, identity, None, None).await.unwrap().challenge;
+                        challenges.push((c.sid(), c.passkey().unwrap().options.clone(), c.expiration_date().as_secs()));
+                    }
+                    PasskeyOp::Advance(secs) => h.advance(secs),
+                    PasskeyOp::Answer { index, count } => {
+                        let Some((sid, options, expires)) = challenges.get(index % challenges.len().max(1)).cloned() else { continue };
+                        let assertion = r.authenticator.get(&options, crate::passkeys::ORIGIN, count, &r.user_handle());
+                        if let Ok(update) = h.verify.approve_passkey_challenge(r.service, sid, &assertion).await {
+                            if update.outcome == ChallengeOutcome::Approved {
+                                assert!(h.now().as_secs() < expires, "approved at or after expiry");
+                            }
+                            check_terminal(&mut terminal, sid, update.challenge.status_at(h.now()));
+                        }
+                        let factor = h.verify.fetch_factor(r.service, &r.identity, r.factor.sid()).await.unwrap();
+                        let FactorKind::Passkeys(passkey) = factor.kind() else { panic!("a passkey factor") };
+                        let stored = passkey.credential().unwrap().sign_count;
+                        assert!(stored >= last_count, "sign count went down");
+                        last_count = stored;
+                    }
+                }
+            }
+            let events = h.verify.drain_events(10_000).await.unwrap();
+            let mut ended = HashSet::new();
+            for event in events {
+                let Some(sid) = event.event.challenge_sid else { continue };
+                assert!(ended.insert(sid), "two terminal events for one challenge");
+                if event.event.event_type == EventType::ChallengeApproved {
+                    let (_, _, expires) = challenges.iter().find(|c| c.0 == sid).unwrap();
+                    assert!(event.event.time.as_secs() < *expires);
+                }
             }
         });
     }
