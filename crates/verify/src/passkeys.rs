@@ -244,9 +244,10 @@ impl<S: Store> Verify<S> {
     }
 
     /// Creates a passkey challenge with request options. With `identity`, the
-    /// options list that entity's verified passkeys (or only `factor_sid`'s); with
-    /// `None`, a discoverable (usernameless) sign-in: no `allowCredentials`, the
-    /// assertion's `userHandle` names the entity.
+    /// challenge is bound to `factor_sid`, or without it to the entity's oldest
+    /// verified passkey, and `allowCredentials` lists that credential; with `None`,
+    /// a discoverable (usernameless) sign-in: no `allowCredentials`, any passkey of
+    /// the service may answer and the assertion's `userHandle` must name its entity.
     ///
     /// # Errors
     /// [`VerifyError::NotFound`]; [`VerifyError::PasskeysNotConfigured`];
@@ -310,13 +311,16 @@ impl<S: Store> Verify<S> {
                         factor.check_usable()?;
                         factor
                     }
+                    // `entity_factors` lists oldest first.
                     None => factors
                         .first()
                         .cloned()
                         .ok_or(ModelError::FactorNotVerified)?,
                 };
                 let handle = user_handle(&entity.sid());
-                let allowed = descriptors(&factors);
+                // The model binds a challenge to one factor: offer only its credential,
+                // so the options never invite an assertion the approval would refuse.
+                let allowed = descriptors(std::slice::from_ref(&target));
                 let (options, state) = self.with_rng(|rng| {
                     verify_webauthn::authentication::start_authentication(
                         &rp,
