@@ -82,18 +82,21 @@ pub(crate) fn routes<S: Store + 'static>() -> Router<Arc<AppState<S>>> {
                 .post(update_webhook::<S>)
                 .delete(delete_webhook::<S>),
         )
-        .route(&format!("{svc}/Passkeys/Factors"), post(passkeys_not_built))
+        .route(
+            &format!("{svc}/Passkeys/Factors"),
+            post(passkeys_create_factor::<S>),
+        )
         .route(
             &format!("{svc}/Passkeys/VerifyFactor"),
-            post(passkeys_not_built),
+            post(passkeys_verify_factor::<S>),
         )
         .route(
             &format!("{svc}/Passkeys/Challenges"),
-            post(passkeys_not_built),
+            post(passkeys_create_challenge::<S>),
         )
         .route(
             &format!("{svc}/Passkeys/ApproveChallenge"),
-            post(passkeys_not_built),
+            post(passkeys_approve_challenge::<S>),
         )
 }
 
@@ -802,10 +805,126 @@ async fn notifications_not_built(caller: Caller) -> ApiResult {
 }
 
 // ---- passkeys -----------------------------------------------------------------
+//
+// JSON bodies, as the documents send them. The documents' `VerifyFactor` and
+// `ApproveChallenge` bodies are the bare WebAuthn credential JSON; the engine
+// needs to know which factor / challenge it answers, so this server also requires
+// `identity` + `factor_sid` (VerifyFactor) and `challenge_sid` (ApproveChallenge)
+// as extra top-level keys beside the credential's own.
 
-async fn passkeys_not_built(caller: Caller) -> ApiResult {
+/// The largest passkeys JSON body (bytes): well above any real credential.
+const MAX_PASSKEYS_JSON: usize = 32 * 1024;
+
+fn json_object(body: &[u8]) -> Result<serde_json::Map<String, Value>, ApiError> {
+    if body.len() > MAX_PASSKEYS_JSON {
+        return Err(ApiError::invalid("the JSON body is too large"));
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) => Ok(map),
+        _ => Err(ApiError::invalid("the body must be a JSON object")),
+    }
+}
+
+fn take_str(
+    map: &mut serde_json::Map<String, Value>,
+    key: &str,
+) -> Result<Option<String>, ApiError> {
+    match map.remove(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) if text.is_empty() => Ok(None),
+        Some(Value::String(text)) => Ok(Some(text)),
+        Some(_) => Err(ApiError::invalid(format!("{key} must be a string"))),
+    }
+}
+
+fn required_str(map: &mut serde_json::Map<String, Value>, key: &str) -> Result<String, ApiError> {
+    take_str(map, key)?
+        .ok_or_else(|| ApiError::invalid(format!("missing required parameter {key}")))
+}
+
+async fn passkeys_create_factor<S: Store + 'static>(
+    State(app): Shared<S>,
+    caller: Caller,
+    Path(sid): Path<String>,
+    body: Bytes,
+) -> ApiResult {
     require_api_key(&caller)?;
-    Err(ApiError::not_built(
-        "the passkeys endpoints: the engine's passkey operations are not committed yet",
-    ))
+    let mut map = json_object(&body)?;
+    let identity = identity(&required_str(&mut map, "identity")?)?;
+    let friendly_name = required_str(&mut map, "friendly_name")?;
+    if map.get("config").is_some_and(|config| !config.is_null()) {
+        return Err(ApiError::invalid(
+            "per-factor config is not supported: set Passkeys.* on the service",
+        ));
+    }
+    let created = app
+        .engine
+        .create_passkey_factor(service_sid(&sid)?, &identity, &friendly_name)
+        .await?;
+    let body =
+        FactorJson::created_passkey(&created.factor, &app.engine.api_context(), created.options)
+            .ok_or_else(|| ApiError::invalid("not a passkey factor"))?;
+    json(StatusCode::CREATED, &body)
+}
+
+async fn passkeys_verify_factor<S: Store + 'static>(
+    State(app): Shared<S>,
+    caller: Caller,
+    Path(sid): Path<String>,
+    body: Bytes,
+) -> ApiResult {
+    require_api_key(&caller)?;
+    let mut map = json_object(&body)?;
+    let identity = identity(&required_str(&mut map, "identity")?)?;
+    let factor = factor_sid(&required_str(&mut map, "factor_sid")?)?;
+    let credential = Value::Object(map).to_string();
+    let factor = app
+        .engine
+        .verify_passkey_factor(service_sid(&sid)?, &identity, factor, &credential)
+        .await?;
+    json(
+        StatusCode::OK,
+        &FactorJson::new(&factor, &app.engine.api_context()),
+    )
+}
+
+async fn passkeys_create_challenge<S: Store + 'static>(
+    State(app): Shared<S>,
+    caller: Caller,
+    Path(sid): Path<String>,
+    body: Bytes,
+) -> ApiResult {
+    require_api_key(&caller)?;
+    let mut map = json_object(&body)?;
+    let identity = take_str(&mut map, "identity")?
+        .map(|id| identity(&id))
+        .transpose()?;
+    let factor = take_str(&mut map, "factor_sid")?
+        .map(|f| factor_sid(&f))
+        .transpose()?;
+    let expiration = take_str(&mut map, "expiration_date")?
+        .map(|date| UnixTime::parse_rfc3339(&date))
+        .transpose()?;
+    let update = app
+        .engine
+        .create_passkey_challenge(service_sid(&sid)?, identity.as_ref(), factor, expiration)
+        .await?;
+    challenge_response(&app, StatusCode::CREATED, &update)
+}
+
+async fn passkeys_approve_challenge<S: Store + 'static>(
+    State(app): Shared<S>,
+    caller: Caller,
+    Path(sid): Path<String>,
+    body: Bytes,
+) -> ApiResult {
+    require_api_key(&caller)?;
+    let mut map = json_object(&body)?;
+    let challenge = challenge_sid(&required_str(&mut map, "challenge_sid")?)?;
+    let credential = Value::Object(map).to_string();
+    let update = app
+        .engine
+        .approve_passkey_challenge(service_sid(&sid)?, challenge, &credential)
+        .await?;
+    challenge_response(&app, StatusCode::OK, &update)
 }

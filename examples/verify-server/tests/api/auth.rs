@@ -76,14 +76,9 @@ async fn unknown_routes_answer_json_404_and_index_is_open() {
 }
 
 #[tokio::test]
-async fn passkeys_endpoints_answer_501_until_the_engine_has_them() {
+async fn notifications_answer_501() {
     let h = Harness::new();
     let sid = h.service("Owl Bank").await;
-    for path in ["Factors", "VerifyFactor", "Challenges", "ApproveChallenge"] {
-        h.post(&format!("/v2/Services/{sid}/Passkeys/{path}"), &[])
-            .await
-            .assert_error(501, 20501);
-    }
     let notify = format!(
         "/v2/Services/{sid}/Entities/user-0001/Challenges/YC00000000000000000000000000000000/Notifications"
     );

@@ -13,6 +13,7 @@ mod support;
 mod auth;
 mod challenges;
 mod factors;
+mod passkeys;
 mod push;
 mod services;
 mod webhooks;

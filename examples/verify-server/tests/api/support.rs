@@ -116,6 +116,26 @@ impl Harness {
         }
     }
 
+    pub(crate) async fn post_json(&self, uri: &str, body: &Value) -> Reply {
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri(uri)
+            .header("authorization", basic("key", "secret"))
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        let response = self.app.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let json = serde_json::from_slice(&bytes).unwrap();
+        Reply {
+            status,
+            headers,
+            json,
+        }
+    }
+
     pub(crate) async fn post(&self, uri: &str, form: &[(&str, &str)]) -> Reply {
         self.send(Method::POST, uri, Some(&basic("key", "secret")), form)
             .await

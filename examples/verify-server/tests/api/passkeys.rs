@@ -1,0 +1,270 @@
+//! The four passkeys endpoints with a software authenticator (P-256, `none`
+//! attestation), JSON bodies.
+
+use axum::http::StatusCode;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use p256::ecdsa::signature::Signer as _;
+use rand_chacha::rand_core::{RngCore as _, SeedableRng as _};
+use serde_json::{Value, json};
+use sha2::Digest as _;
+
+use crate::support::Harness;
+
+const RP_ID: &str = "example.org";
+const ORIGIN: &str = "https://example.org";
+
+struct Authenticator {
+    key: p256::ecdsa::SigningKey,
+    credential_id: Vec<u8>,
+}
+
+fn client_data(kind: &str, challenge: &str, origin: &str) -> Vec<u8> {
+    format!(r#"{{"type":"{kind}","challenge":"{challenge}","origin":"{origin}"}}"#).into_bytes()
+}
+
+impl Authenticator {
+    fn new(seed: u64) -> Self {
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
+        let mut credential_id = vec![0; 16];
+        rng.fill_bytes(&mut credential_id);
+        Self {
+            key: p256::ecdsa::SigningKey::random(&mut rng),
+            credential_id,
+        }
+    }
+
+    fn auth_data(&self, count: u32, attested: bool) -> Vec<u8> {
+        let mut data = sha2::Sha256::digest(RP_ID.as_bytes()).to_vec();
+        data.push(0x05 | if attested { 0x40 } else { 0 });
+        data.extend_from_slice(&count.to_be_bytes());
+        if attested {
+            data.extend_from_slice(&[0; 16]);
+            data.extend_from_slice(
+                &u16::try_from(self.credential_id.len())
+                    .unwrap()
+                    .to_be_bytes(),
+            );
+            data.extend_from_slice(&self.credential_id);
+            let point = self.key.verifying_key().to_encoded_point(false);
+            data.extend_from_slice(&[0xa5, 0x01, 0x02, 0x03, 0x26, 0x20, 0x01, 0x21, 0x58, 0x20]);
+            data.extend_from_slice(point.x().unwrap());
+            data.extend_from_slice(&[0x22, 0x58, 0x20]);
+            data.extend_from_slice(point.y().unwrap());
+        }
+        data
+    }
+
+    fn create(&self, options: &Value, origin: &str) -> Value {
+        let challenge = options["publicKey"]["challenge"].as_str().unwrap();
+        let object = ciborium::Value::Map(vec![
+            ("fmt".into(), "none".into()),
+            ("attStmt".into(), ciborium::Value::Map(vec![])),
+            (
+                "authData".into(),
+                ciborium::Value::Bytes(self.auth_data(0, true)),
+            ),
+        ]);
+        let mut bytes = Vec::new();
+        ciborium::ser::into_writer(&object, &mut bytes).unwrap();
+        let id = URL_SAFE_NO_PAD.encode(&self.credential_id);
+        json!({
+            "id": id, "rawId": id, "type": "public-key", "authenticatorAttachment": "platform",
+            "response": {
+                "clientDataJSON": URL_SAFE_NO_PAD.encode(client_data("webauthn.create", challenge, origin)),
+                "attestationObject": URL_SAFE_NO_PAD.encode(&bytes),
+                "transports": ["internal"],
+            },
+            "clientExtensionResults": {},
+        })
+    }
+
+    fn get(&self, options: &Value, count: u32, user_handle: &[u8]) -> Value {
+        let challenge = options["publicKey"]["challenge"].as_str().unwrap();
+        let client_data = client_data("webauthn.get", challenge, ORIGIN);
+        let auth_data = self.auth_data(count, false);
+        let mut message = auth_data.clone();
+        message.extend_from_slice(&sha2::Sha256::digest(&client_data));
+        let signature: p256::ecdsa::Signature = self.key.sign(&message);
+        let id = URL_SAFE_NO_PAD.encode(&self.credential_id);
+        json!({
+            "id": id, "rawId": id, "type": "public-key",
+            "response": {
+                "clientDataJSON": URL_SAFE_NO_PAD.encode(&client_data),
+                "authenticatorData": URL_SAFE_NO_PAD.encode(&auth_data),
+                "signature": URL_SAFE_NO_PAD.encode(signature.to_der().as_bytes()),
+                "userHandle": URL_SAFE_NO_PAD.encode(user_handle),
+            },
+            "clientExtensionResults": {},
+        })
+    }
+}
+
+fn with(mut credential: Value, extra: &[(&str, &str)]) -> Value {
+    for (key, value) in extra {
+        credential[*key] = Value::String((*value).to_owned());
+    }
+    credential
+}
+
+async fn passkeys_service(h: &Harness) -> String {
+    let reply = h
+        .post(
+            "/v2/Services",
+            &[
+                ("FriendlyName", "Owl Bank"),
+                ("Passkeys.RelyingParty.Id", RP_ID),
+                ("Passkeys.RelyingParty.Name", "Example"),
+                ("Passkeys.RelyingParty.Origins", ORIGIN),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.json);
+    reply.str("sid")
+}
+
+#[tokio::test]
+async fn register_then_sign_in_by_identity_and_usernameless() {
+    let h = Harness::new();
+    let sid = passkeys_service(&h).await;
+    let base = format!("/v2/Services/{sid}/Passkeys");
+    let created = h
+        .post_json(
+            &format!("{base}/Factors"),
+            &json!({"friendly_name": "laptop", "identity": "user-0001"}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.json);
+    assert_eq!(created.json["factor_type"], "passkeys");
+    assert_eq!(created.json["status"], "unverified");
+    let options = created.json["options"].clone();
+    assert_eq!(options["publicKey"]["rp"]["id"], RP_ID, "{options}");
+    assert!(options["publicKey"]["pubKeyCredParams"].is_array());
+    let factor = created.str("sid");
+    let entity = created.str("entity_sid");
+    assert_eq!(
+        options["publicKey"]["user"]["id"],
+        URL_SAFE_NO_PAD.encode(entity.as_bytes()),
+        "user.id is the base64url of the entity sid"
+    );
+
+    let authenticator = Authenticator::new(5);
+    // Wrong origin: refused, the factor stays unverified.
+    let wrong = with(
+        authenticator.create(&options, "https://evil.example"),
+        &[("identity", "user-0001"), ("factor_sid", &factor)],
+    );
+    let refused = h.post_json(&format!("{base}/VerifyFactor"), &wrong).await;
+    assert!(refused.status.is_client_error(), "{}", refused.json);
+    // Missing the factor reference.
+    h.post_json(
+        &format!("{base}/VerifyFactor"),
+        &authenticator.create(&options, ORIGIN),
+    )
+    .await
+    .assert_error(400, 60200);
+
+    let good = with(
+        authenticator.create(&options, ORIGIN),
+        &[("identity", "user-0001"), ("factor_sid", &factor)],
+    );
+    let verified = h.post_json(&format!("{base}/VerifyFactor"), &good).await;
+    assert_eq!(verified.status, StatusCode::OK, "{}", verified.json);
+    assert_eq!(verified.json["status"], "verified");
+
+    // Sign in by identity.
+    let challenge = h
+        .post_json(
+            &format!("{base}/Challenges"),
+            &json!({"identity": "user-0001"}),
+        )
+        .await;
+    assert_eq!(challenge.status, StatusCode::CREATED, "{}", challenge.json);
+    assert_eq!(challenge.json["status"], "pending");
+    let request_options = challenge.json["options"].clone();
+    assert!(
+        request_options["publicKey"]["challenge"].is_string(),
+        "{request_options}"
+    );
+    let challenge_sid = challenge.str("sid");
+    let assertion = authenticator.get(&request_options, 1, entity.as_bytes());
+    h.post_json(&format!("{base}/ApproveChallenge"), &assertion)
+        .await
+        .assert_error(400, 60200);
+    let approved = h
+        .post_json(
+            &format!("{base}/ApproveChallenge"),
+            &with(assertion.clone(), &[("challenge_sid", &challenge_sid)]),
+        )
+        .await;
+    assert_eq!(approved.status, StatusCode::OK, "{}", approved.json);
+    assert_eq!(approved.json["status"], "approved");
+    // Replayed: the challenge is no longer pending.
+    let replay = h
+        .post_json(
+            &format!("{base}/ApproveChallenge"),
+            &with(assertion, &[("challenge_sid", &challenge_sid)]),
+        )
+        .await;
+    assert!(replay.status.is_client_error(), "{}", replay.json);
+
+    // Usernameless: no identity; the userHandle names the entity.
+    let open = h.post_json(&format!("{base}/Challenges"), &json!({})).await;
+    assert_eq!(open.status, StatusCode::CREATED, "{}", open.json);
+    let open_sid = open.str("sid");
+    let assertion = authenticator.get(&open.json["options"], 2, entity.as_bytes());
+    let approved = h
+        .post_json(
+            &format!("{base}/ApproveChallenge"),
+            &with(assertion, &[("challenge_sid", &open_sid)]),
+        )
+        .await;
+    assert_eq!(approved.json["status"], "approved", "{}", approved.json);
+}
+
+#[tokio::test]
+async fn passkeys_validation_errors() {
+    let h = Harness::new();
+    let plain = h.service("No passkeys").await;
+    h.post_json(
+        &format!("/v2/Services/{plain}/Passkeys/Factors"),
+        &json!({"friendly_name": "x", "identity": "user-0001"}),
+    )
+    .await
+    .assert_error(400, 60200);
+    let sid = passkeys_service(&h).await;
+    let base = format!("/v2/Services/{sid}/Passkeys");
+    h.post_json(
+        &format!("{base}/Factors"),
+        &json!({"identity": "user-0001"}),
+    )
+    .await
+    .assert_error(400, 60200);
+    h.post_json(&format!("{base}/Factors"), &json!({"friendly_name": "x"}))
+        .await
+        .assert_error(400, 60200);
+    h.post_json(
+        &format!("{base}/Factors"),
+        &json!({"friendly_name": 5, "identity": "user-0001"}),
+    )
+    .await
+    .assert_error(400, 60200);
+    h.post_json(&format!("{base}/Factors"), &json!([1]))
+        .await
+        .assert_error(400, 60200);
+    h.post_json(&format!("{base}/VerifyFactor"), &json!({"identity": "user-0001", "factor_sid": "YF00000000000000000000000000000000", "id": "x"}))
+        .await
+        .assert_error(404, 20404);
+    h.post_json(
+        &format!("{base}/Challenges"),
+        &json!({"identity": "user-0009"}),
+    )
+    .await
+    .assert_error(404, 20404);
+    h.post_json(
+        &format!("{base}/ApproveChallenge"),
+        &json!({"challenge_sid": "YC00000000000000000000000000000000"}),
+    )
+    .await
+    .assert_error(404, 60391);
+}
