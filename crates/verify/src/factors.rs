@@ -580,6 +580,51 @@ impl<S: Store> Verify<S> {
         Err(conflict(Resource::Factor))
     }
 
+    /// Replaces a push factor's configuration (the SDK's factor update: app id,
+    /// notification platform and token, SDK version), keeping its credential sid.
+    /// Retried on a concurrent update: the new configuration does not depend on
+    /// the old one.
+    ///
+    /// # Errors
+    /// [`VerifyError::NotFound`]; [`VerifyError::Model`] (`FactorTypeMismatch` for
+    /// a factor that is not push, the limits of the configuration);
+    /// [`VerifyError::Conflict`] when the retries run out.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the SDK's update carries these fields"
+    )]
+    pub async fn update_push_factor_config(
+        &self,
+        service: ServiceSid,
+        identity: &Identity,
+        sid: FactorSid,
+        app_id: &str,
+        notification_platform: NotificationPlatform,
+        notification_token: Option<&str>,
+        sdk_version: Option<&str>,
+    ) -> Result<Factor, VerifyError> {
+        let now = self.now()?;
+        for _ in 0..=self.retries() {
+            let factor = self.load_factor(service, identity, sid).await?;
+            let updated = factor.update_push_config(
+                app_id,
+                notification_platform,
+                notification_token,
+                sdk_version,
+                now,
+            )?;
+            let written = self
+                .store
+                .update_factor(&updated.factor, &updated.events)
+                .await;
+            if !is_conflict(&written) {
+                written?;
+                return Ok(updated.factor);
+            }
+        }
+        Err(conflict(Resource::Factor))
+    }
+
     /// Deletes the factor `sid` with its challenges, writing `factor.deleted`.
     ///
     /// # Errors

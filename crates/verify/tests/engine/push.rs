@@ -444,3 +444,67 @@ fn deny_and_expiry() {
         assert_eq!(denied.outcome, ChallengeOutcome::Denied);
     });
 }
+
+#[test]
+fn push_factor_config_update_keeps_the_credential_sid() {
+    use verify_model::NotificationPlatform;
+    use verify_model::factor::FactorKind;
+    let h = Harness::new(77);
+    let e = enrolled(&h, 77);
+    block_on(async {
+        let FactorKind::Push(before) = e.factor.kind() else {
+            panic!("a push factor")
+        };
+        let updated = h
+            .verify
+            .update_push_factor_config(
+                e.service,
+                &e.identity,
+                e.factor.sid(),
+                "com.owl.bank",
+                NotificationPlatform::Fcm,
+                Some("fcm-token-0123456789abcdef0123456789abcdef"),
+                Some("2.0.0"),
+            )
+            .await
+            .unwrap();
+        let FactorKind::Push(after) = updated.kind() else {
+            panic!("a push factor")
+        };
+        assert_eq!(after.config().app_id(), "com.owl.bank");
+        assert_eq!(
+            after.config().notification_platform(),
+            NotificationPlatform::Fcm
+        );
+        assert_eq!(
+            after.config().notification_token(),
+            Some("fcm-token-0123456789abcdef0123456789abcdef")
+        );
+        assert_eq!(
+            after.config().credential_sid(),
+            before.config().credential_sid()
+        );
+        assert_eq!(updated.version(), e.factor.version() + 1);
+        // A platform that needs a token refuses none, and nothing is written.
+        assert!(matches!(
+            h.verify
+                .update_push_factor_config(
+                    e.service,
+                    &e.identity,
+                    e.factor.sid(),
+                    "com.owl.bank",
+                    NotificationPlatform::Apn,
+                    None,
+                    None,
+                )
+                .await,
+            Err(VerifyError::Model(_))
+        ));
+        let stored = h
+            .verify
+            .fetch_factor(e.service, &e.identity, e.factor.sid())
+            .await
+            .unwrap();
+        assert_eq!(stored, updated);
+    });
+}
