@@ -147,6 +147,44 @@ impl Webhook {
         Ok(next)
     }
 
+    /// The same webhook with a new friendly name, event types, URL and/or status
+    /// (each `None` keeps the current value), checked as in [`Webhook::create`],
+    /// one version later. The signing secret is kept.
+    ///
+    /// # Errors
+    /// As [`Webhook::create`]; [`ModelError::VersionExhausted`].
+    pub fn with_changes(
+        &self,
+        friendly_name: Option<&str>,
+        event_types: Option<Vec<WebhookEventType>>,
+        webhook_url: Option<&str>,
+        status: Option<WebhookStatus>,
+        now: UnixTime,
+    ) -> Result<Self, ModelError> {
+        let mut next = self.clone();
+        if let Some(status) = status {
+            next.status = status;
+        }
+        if let Some(name) = friendly_name {
+            next.friendly_name = FriendlyName::new(
+                Field::WebhookFriendlyName,
+                name,
+                MAX_WEBHOOK_FRIENDLY_NAME_LEN,
+            )?;
+        }
+        if let Some(types) = event_types {
+            check_event_types(&types)?;
+            next.event_types = types;
+        }
+        if let Some(url) = webhook_url {
+            check_http_url(Field::WebhookUrl, url, MAX_URL_LEN)?;
+            url.clone_into(&mut next.webhook_url);
+        }
+        next.version = next_version(self.version)?;
+        next.date_updated = now.max(self.date_updated);
+        Ok(next)
+    }
+
     /// Whether an event of `event_type` should be delivered here.
     #[must_use]
     pub fn wants(&self, event_type: EventType) -> bool {
@@ -257,6 +295,53 @@ mod tests {
     use super::*;
     use rand_chacha::ChaCha20Rng;
     use rand_core::SeedableRng;
+
+    #[test]
+    fn changes_are_checked_and_keep_the_secret() {
+        let mut rng = ChaCha20Rng::seed_from_u64(3);
+        let service = ServiceSid::from_bytes([3; 16]);
+        let hook = Webhook::create(
+            service,
+            "Old",
+            vec![WebhookEventType::All],
+            "https://a.example/hook",
+            UnixTime::from_secs(5),
+            &mut rng,
+        )
+        .unwrap();
+        let later = UnixTime::from_secs(9);
+        let changed = hook
+            .with_changes(
+                Some("New"),
+                Some(vec![WebhookEventType::Only(EventType::ChallengeApproved)]),
+                Some("https://b.example/hook"),
+                Some(WebhookStatus::Disabled),
+                later,
+            )
+            .unwrap();
+        assert_eq!(changed.friendly_name().as_str(), "New");
+        assert_eq!(changed.webhook_url(), "https://b.example/hook");
+        assert_eq!(changed.status(), WebhookStatus::Disabled);
+        assert_eq!(changed.version(), hook.version() + 1);
+        assert_eq!(changed.date_updated(), later);
+        assert_eq!(changed.sid(), hook.sid());
+        assert_eq!(changed.secret(), hook.secret());
+        let kept = hook.with_changes(None, None, None, None, later).unwrap();
+        assert_eq!(kept.friendly_name(), hook.friendly_name());
+        assert_eq!(kept.status(), hook.status());
+        assert!(
+            hook.with_changes(None, Some(vec![]), None, None, later)
+                .is_err()
+        );
+        assert!(
+            hook.with_changes(None, None, Some("ftp://a"), None, later)
+                .is_err()
+        );
+        assert!(
+            hook.with_changes(Some(&"x".repeat(65)), None, None, None, later)
+                .is_err()
+        );
+    }
 
     #[test]
     fn create_checks_and_matches() {

@@ -108,6 +108,40 @@ impl<S: Store> Verify<S> {
         Err(conflict(Resource::Webhook))
     }
 
+    /// Updates the webhook `sid`: friendly name, event types, URL (each `None`
+    /// keeps the current value) and status. Retried on a concurrent update.
+    ///
+    /// # Errors
+    /// [`VerifyError::NotFound`]; [`VerifyError::Model`] for the limits of the new
+    /// values; [`VerifyError::Conflict`] when the retries run out.
+    pub async fn update_webhook(
+        &self,
+        service: ServiceSid,
+        sid: WebhookSid,
+        friendly_name: Option<&str>,
+        event_types: Option<Vec<WebhookEventType>>,
+        webhook_url: Option<&str>,
+        status: Option<WebhookStatus>,
+    ) -> Result<Webhook, VerifyError> {
+        let now = self.now()?;
+        for _ in 0..=self.retries() {
+            let webhook = self.fetch_webhook(service, sid).await?;
+            let next = webhook.with_changes(
+                friendly_name,
+                event_types.clone(),
+                webhook_url,
+                status,
+                now,
+            )?;
+            let written = self.store.update_webhook(&next).await;
+            if !is_conflict(&written) {
+                written?;
+                return Ok(next);
+            }
+        }
+        Err(conflict(Resource::Webhook))
+    }
+
     /// Deletes the webhook `sid`.
     ///
     /// # Errors

@@ -228,3 +228,51 @@ fn check_tampering(secret: &str, request: &WebhookRequest, now: u64) {
     );
     assert!(verify_standard_webhook(secret, &request.headers, &request.body, now + 301).is_err());
 }
+
+#[test]
+fn webhook_update_changes_fields_and_keeps_the_secret() {
+    let h = Harness::new(91);
+    let e = enrolled(&h);
+    block_on(async {
+        let created = h
+            .verify
+            .create_webhook(
+                e.service,
+                "Old",
+                vec![WebhookEventType::All],
+                "https://hooks.example/old",
+            )
+            .await
+            .unwrap();
+        let hook = created.webhook;
+        let updated = h
+            .verify
+            .update_webhook(
+                e.service,
+                hook.sid(),
+                Some("New"),
+                Some(vec![WebhookEventType::Only(EventType::ChallengeApproved)]),
+                Some("https://hooks.example/new"),
+                Some(WebhookStatus::Disabled),
+            )
+            .await
+            .unwrap();
+        assert_eq!(updated.friendly_name().as_str(), "New");
+        assert_eq!(updated.webhook_url(), "https://hooks.example/new");
+        assert_eq!(updated.status(), WebhookStatus::Disabled);
+        assert_eq!(updated.secret(), hook.secret());
+        let stored = h.verify.fetch_webhook(e.service, hook.sid()).await.unwrap();
+        assert_eq!(stored, updated);
+        // An invalid URL is refused and nothing changes.
+        assert!(
+            h.verify
+                .update_webhook(e.service, hook.sid(), None, None, Some("ftp://x"), None)
+                .await
+                .is_err()
+        );
+        assert_eq!(
+            h.verify.fetch_webhook(e.service, hook.sid()).await.unwrap(),
+            updated
+        );
+    });
+}
