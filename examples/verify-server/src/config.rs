@@ -34,7 +34,7 @@ pub struct Config {
     pub api_secret: Option<String>,
 
     /// The public origin used in `url`, `links` and paging URLs (default:
-    /// http://<listen>).
+    /// `http://<listen>`).
     #[arg(long, env = "VERIFY_BASE_URL")]
     pub base_url: Option<String>,
 
