@@ -32,7 +32,9 @@ if ! command -v node >/dev/null 2>&1; then
 fi
 
 cd "$here"
-if [ ! -d node_modules/playwright-core ]; then
+# npm ci writes node_modules/.package-lock.json; a lockfile newer than that (a pulled
+# dependency change) means the installed tree is stale.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     npm ci --no-audit --no-fund --loglevel=error >&2
 fi
 
