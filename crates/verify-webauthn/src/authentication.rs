@@ -15,7 +15,9 @@ use crate::limits::{
     MAX_USER_HANDLE_BYTES,
 };
 use crate::policy::{BackupEligibilityPolicy, CeremonyPolicy, CounterPolicy, UserVerification};
-use crate::registration::{CredentialRecord, check_expiry, expiry, random_challenge, sha256};
+use crate::registration::{
+    CredentialRecord, check_expiry, expiry, prefixed_challenge, random_challenge, sha256,
+};
 use crate::relying_party::RelyingParty;
 
 /// A stored credential, its key parsed once: build it when loading the record and
@@ -273,6 +275,43 @@ where
     R: RngCore + CryptoRng + ?Sized,
 {
     let challenge = random_challenge(rng);
+    start_with_challenge(rp, user, challenge, now)
+}
+
+/// Starts an authentication as [`start_authentication`] does, with a challenge of
+/// `challenge_prefix` followed by [`CHALLENGE_BYTES`](crate::registration::CHALLENGE_BYTES)
+/// random bytes from `rng`.
+///
+/// The prefix is for routing, not secrecy: a host that receives the browser's bare
+/// `AuthenticationResponseJSON` can read it back with
+/// [`AuthenticationResponseJson::claimed_challenge`] to find the stored
+/// [`AuthenticationState`]; [`finish_authentication`] compares the **whole**
+/// stored challenge in constant time, so a forged prefix naming another ceremony
+/// fails with [`WebauthnError::ChallengeMismatch`].
+///
+/// # Errors
+/// [`WebauthnError::ChallengePrefixTooLong`] above
+/// [`MAX_CHALLENGE_PREFIX_BYTES`](crate::registration::MAX_CHALLENGE_PREFIX_BYTES).
+pub fn start_authentication_with_prefix<R>(
+    rp: &RelyingParty,
+    user: Option<(&[u8], &[CredentialDescriptor])>,
+    challenge_prefix: &[u8],
+    now: UnixTime,
+    rng: &mut R,
+) -> Result<(RequestOptionsJson, AuthenticationState), WebauthnError>
+where
+    R: RngCore + CryptoRng + ?Sized,
+{
+    let challenge = prefixed_challenge(challenge_prefix, rng)?;
+    Ok(start_with_challenge(rp, user, challenge, now))
+}
+
+fn start_with_challenge(
+    rp: &RelyingParty,
+    user: Option<(&[u8], &[CredentialDescriptor])>,
+    challenge: Vec<u8>,
+    now: UnixTime,
+) -> (RequestOptionsJson, AuthenticationState) {
     let allow: Vec<CredentialDescriptor> = user
         .map(|(_, creds)| {
             creds
@@ -347,4 +386,111 @@ pub fn finish_authentication(
         &rp.policy,
     );
     verify_authentication(&input, credential, response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::base64url;
+    use crate::registration::{CHALLENGE_BYTES, MAX_CHALLENGE_PREFIX_BYTES};
+    use p256::ecdsa::signature::Signer as _;
+    use rand_chacha::ChaCha20Rng;
+    use rand_core::SeedableRng as _;
+
+    const ORIGIN: &str = "https://example.org";
+
+    fn rp() -> RelyingParty {
+        RelyingParty::new("example.org", "Example", vec![ORIGIN.to_owned()]).unwrap()
+    }
+
+    fn key() -> p256::ecdsa::SigningKey {
+        p256::ecdsa::SigningKey::from_slice(&[5; 32]).unwrap()
+    }
+
+    fn stored() -> StoredCredential {
+        let point = key().verifying_key().to_encoded_point(false);
+        let mut cose = vec![0xa5, 0x01, 0x02, 0x03, 0x26, 0x20, 0x01, 0x21, 0x58, 0x20];
+        cose.extend_from_slice(point.x().unwrap());
+        cose.extend_from_slice(&[0x22, 0x58, 0x20]);
+        cose.extend_from_slice(point.y().unwrap());
+        StoredCredential::new(vec![0xc2; 16], &cose, 0, Some(false))
+            .unwrap()
+            .with_user_handle(b"user-1".to_vec())
+    }
+
+    /// A signed assertion (counter 1) answering `challenge`.
+    fn assertion(challenge: &[u8]) -> AuthenticationResponseJson {
+        let client_data = format!(
+            r#"{{"type":"webauthn.get","challenge":"{}","origin":"{ORIGIN}"}}"#,
+            base64url::encode(challenge)
+        );
+        let mut auth_data = sha256(b"example.org").to_vec();
+        auth_data.push(0x05);
+        auth_data.extend_from_slice(&1_u32.to_be_bytes());
+        let mut message = auth_data.clone();
+        message.extend_from_slice(&sha256(client_data.as_bytes()));
+        let signature: p256::ecdsa::Signature = key().sign(&message);
+        let id = base64url::encode(&[0xc2; 16]);
+        AuthenticationResponseJson::from_json(
+            &serde_json::json!({
+                "id": id, "rawId": id, "type": "public-key",
+                "response": {
+                    "clientDataJSON": base64url::encode(client_data.as_bytes()),
+                    "authenticatorData": base64url::encode(&auth_data),
+                    "signature": base64url::encode(signature.to_der().as_bytes()),
+                    "userHandle": base64url::encode(b"user-1"),
+                },
+            })
+            .to_string(),
+        )
+        .unwrap()
+    }
+
+    fn start(prefix: &[u8], seed: u64) -> (RequestOptionsJson, AuthenticationState) {
+        let mut rng = ChaCha20Rng::seed_from_u64(seed);
+        start_authentication_with_prefix(&rp(), None, prefix, UnixTime::EPOCH, &mut rng).unwrap()
+    }
+
+    #[test]
+    fn prefixed_challenges_route_but_the_whole_challenge_is_compared() {
+        let (options, state) = start(b"challenge-a", 1);
+        let challenge = options.challenge.as_slice();
+        assert_eq!(challenge.len(), 11 + CHALLENGE_BYTES);
+        assert!(challenge.starts_with(b"challenge-a"));
+        let good = assertion(challenge);
+        assert_eq!(good.claimed_challenge().unwrap(), challenge);
+        let verified =
+            finish_authentication(&rp(), &state, &good, &stored(), UnixTime::EPOCH).unwrap();
+        assert_eq!(verified.sign_count, 1);
+
+        // A forged prefix naming ceremony b with ceremony a's random part.
+        let (_, state_b) = start(b"challenge-b", 2);
+        let mut forged = b"challenge-b".to_vec();
+        forged.extend_from_slice(challenge.get(11..).unwrap());
+        let forged = assertion(&forged);
+        for state in [&state, &state_b] {
+            assert!(matches!(
+                finish_authentication(&rp(), state, &forged, &stored(), UnixTime::EPOCH),
+                Err(WebauthnError::ChallengeMismatch)
+            ));
+        }
+    }
+
+    #[test]
+    fn prefix_length_is_bounded() {
+        let mut rng = ChaCha20Rng::seed_from_u64(3);
+        let long = [1_u8; MAX_CHALLENGE_PREFIX_BYTES + 1];
+        assert!(matches!(
+            start_authentication_with_prefix(&rp(), None, &long, UnixTime::EPOCH, &mut rng),
+            Err(WebauthnError::ChallengePrefixTooLong { len: 33, max: 32 })
+        ));
+        let (options, _) = start(&long[1..], 4);
+        assert_eq!(
+            options.challenge.as_slice().len(),
+            MAX_CHALLENGE_PREFIX_BYTES + CHALLENGE_BYTES
+        );
+        // Without a prefix it is start_authentication's 32 random bytes.
+        let (plain, _) = start(b"", 4);
+        assert_eq!(plain.challenge.as_slice().len(), CHALLENGE_BYTES);
+    }
 }

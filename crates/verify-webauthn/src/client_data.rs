@@ -70,6 +70,21 @@ impl CollectedClientData {
         })
     }
 
+    /// The challenge bytes this client data **claims** (the decoded `challenge`
+    /// member).
+    ///
+    /// Untrusted: anyone can write any challenge into a `clientDataJSON`. Use it only
+    /// to route a response to the stored ceremony it names (see
+    /// [`start_registration_with_prefix`](crate::registration::start_registration_with_prefix));
+    /// [`CollectedClientData::check`] then compares the full stored challenge in
+    /// constant time, so a forged value grants nothing.
+    ///
+    /// # Errors
+    /// [`ParseError::Base64`] when the member is not base64url.
+    pub fn claimed_challenge(&self) -> Result<Vec<u8>, ParseError> {
+        base64url::decode(&self.challenge, "clientDataJSON.challenge")
+    }
+
     /// Checks type, challenge (constant time, on the decoded bytes), origin and the
     /// cross-origin policy.
     ///

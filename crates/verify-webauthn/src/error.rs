@@ -132,6 +132,16 @@ pub enum WebauthnError {
         /// The attestation type.
         attestation_type: &'static str,
     },
+    /// A caller-chosen challenge prefix is longer than
+    /// [`MAX_CHALLENGE_PREFIX_BYTES`](crate::registration::MAX_CHALLENGE_PREFIX_BYTES)
+    /// (a host configuration error; nothing was started).
+    #[error("challenge prefix of {len} bytes exceeds the limit of {max}")]
+    ChallengePrefixTooLong {
+        /// The prefix length asked for.
+        len: usize,
+        /// [`MAX_CHALLENGE_PREFIX_BYTES`](crate::registration::MAX_CHALLENGE_PREFIX_BYTES).
+        max: usize,
+    },
     /// The ceremony state expired before the response arrived.
     #[error("ceremony expired at {expires_at} (now {now})")]
     CeremonyExpired {
@@ -181,6 +191,7 @@ impl WebauthnError {
             Self::UserHandleMissing => "user_handle_missing",
             Self::UserHandleMismatch => "user_handle_mismatch",
             Self::AttestationNotTrusted { .. } => "attestation_not_trusted",
+            Self::ChallengePrefixTooLong { .. } => "challenge_prefix_too_long",
             Self::CeremonyExpired { .. } => "ceremony_expired",
         }
     }

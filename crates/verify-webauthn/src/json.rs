@@ -272,6 +272,11 @@ fn check_envelope(id: &str, raw_id: &[u8], credential_type: &str) -> Result<(), 
     Ok(())
 }
 
+/// The challenge a `clientDataJSON` claims (bounded parse, then base64url decode).
+fn claimed_challenge(client_data_json: &[u8]) -> Result<Vec<u8>, ParseError> {
+    crate::client_data::CollectedClientData::parse(client_data_json)?.claimed_challenge()
+}
+
 impl RegistrationResponseJson {
     /// Parses the JSON a browser sends (bounded by
     /// [`MAX_RESPONSE_JSON_BYTES`]).
@@ -280,6 +285,19 @@ impl RegistrationResponseJson {
     /// [`ParseError::TooLarge`] or [`ParseError::Json`].
     pub fn from_json(json: &str) -> Result<Self, ParseError> {
         from_json(json, "RegistrationResponseJSON")
+    }
+
+    /// The challenge bytes the response's `clientDataJSON` **claims**. Untrusted:
+    /// for routing the response to its stored ceremony only (e.g. by the prefix of
+    /// [`start_registration_with_prefix`](crate::registration::start_registration_with_prefix));
+    /// [`finish_registration`](crate::registration::finish_registration) still
+    /// compares the whole stored challenge in constant time.
+    ///
+    /// # Errors
+    /// [`ParseError`] when `clientDataJSON` is too large, not JSON of the expected
+    /// shape, or its `challenge` is not base64url.
+    pub fn claimed_challenge(&self) -> Result<Vec<u8>, ParseError> {
+        claimed_challenge(self.response.client_data_json.as_slice())
     }
 
     /// Checks `type` is `"public-key"` and `id` encodes `rawId`.
@@ -299,6 +317,19 @@ impl AuthenticationResponseJson {
     /// [`ParseError::TooLarge`] or [`ParseError::Json`].
     pub fn from_json(json: &str) -> Result<Self, ParseError> {
         from_json(json, "AuthenticationResponseJSON")
+    }
+
+    /// The challenge bytes the response's `clientDataJSON` **claims**. Untrusted:
+    /// for routing the response to its stored ceremony only (e.g. by the prefix of
+    /// [`start_authentication_with_prefix`](crate::authentication::start_authentication_with_prefix));
+    /// [`finish_authentication`](crate::authentication::finish_authentication)
+    /// still compares the whole stored challenge in constant time.
+    ///
+    /// # Errors
+    /// [`ParseError`] when `clientDataJSON` is too large, not JSON of the expected
+    /// shape, or its `challenge` is not base64url.
+    pub fn claimed_challenge(&self) -> Result<Vec<u8>, ParseError> {
+        claimed_challenge(self.response.client_data_json.as_slice())
     }
 
     /// Checks `type` is `"public-key"` and `id` encodes `rawId`.

@@ -23,8 +23,13 @@ use crate::limits::{
 use crate::policy::{AttestationTrust, CeremonyPolicy, UserVerification};
 use crate::relying_party::{AuthenticatorAttachment, DiscoverableCredentials, RelyingParty};
 
-/// Bytes of randomness in a challenge.
+/// Bytes of randomness in a challenge (also after a caller-chosen prefix).
 pub const CHALLENGE_BYTES: usize = 32;
+
+/// Longest caller-chosen challenge prefix, in bytes (see
+/// [`start_registration_with_prefix`]). A challenge is then at most 64 bytes:
+/// the prefix followed by [`CHALLENGE_BYTES`] random bytes.
+pub const MAX_CHALLENGE_PREFIX_BYTES: usize = 32;
 
 /// A decoded attestation object (`{fmt, attStmt, authData}`).
 #[derive(Clone, Debug)]
@@ -348,6 +353,23 @@ where
     challenge
 }
 
+/// `prefix || CHALLENGE_BYTES random bytes`, the prefix bounded by
+/// [`MAX_CHALLENGE_PREFIX_BYTES`].
+pub(crate) fn prefixed_challenge<R>(prefix: &[u8], rng: &mut R) -> Result<Vec<u8>, WebauthnError>
+where
+    R: RngCore + CryptoRng + ?Sized,
+{
+    if prefix.len() > MAX_CHALLENGE_PREFIX_BYTES {
+        return Err(WebauthnError::ChallengePrefixTooLong {
+            len: prefix.len(),
+            max: MAX_CHALLENGE_PREFIX_BYTES,
+        });
+    }
+    let mut challenge = prefix.to_vec();
+    challenge.extend_from_slice(&random_challenge(rng));
+    Ok(challenge)
+}
+
 pub(crate) fn expiry(now: UnixTime, timeout_ms: u32) -> UnixTime {
     now.saturating_add(std::time::Duration::from_millis(u64::from(timeout_ms)))
 }
@@ -389,6 +411,34 @@ pub fn start_registration<R>(
 where
     R: RngCore + CryptoRng + ?Sized,
 {
+    start_registration_with_prefix(rp, user, existing, &[], now, rng)
+}
+
+/// Starts a registration whose challenge is `challenge_prefix` followed by
+/// [`CHALLENGE_BYTES`] random bytes from `rng`.
+///
+/// The prefix is for routing, not secrecy: a host that receives the browser's bare
+/// `RegistrationResponseJSON` can read the prefix back with
+/// [`RegistrationResponseJson::claimed_challenge`] (e.g. the id of the row holding
+/// the [`RegistrationState`]) and load the state it names.
+/// [`finish_registration`] then compares the **whole** stored challenge in
+/// constant time, so a forged prefix naming another row fails with
+/// [`WebauthnError::ChallengeMismatch`]: the random part stays unguessable.
+///
+/// # Errors
+/// [`WebauthnError::ChallengePrefixTooLong`] above [`MAX_CHALLENGE_PREFIX_BYTES`];
+/// the errors of [`start_registration`].
+pub fn start_registration_with_prefix<R>(
+    rp: &RelyingParty,
+    user: &UserEntity,
+    existing: &[CredentialDescriptor],
+    challenge_prefix: &[u8],
+    now: UnixTime,
+    rng: &mut R,
+) -> Result<(CreationOptionsJson, RegistrationState), WebauthnError>
+where
+    R: RngCore + CryptoRng + ?Sized,
+{
     let user_id = user.id.as_slice();
     if user_id.is_empty() || user_id.len() > MAX_USER_HANDLE_BYTES {
         return Err(WebauthnError::InvalidConfig {
@@ -410,7 +460,7 @@ where
             what: "no credential algorithms allowed".to_owned(),
         });
     }
-    let challenge = random_challenge(rng);
+    let challenge = prefixed_challenge(challenge_prefix, rng)?;
     let exclude: Vec<CredentialDescriptor> = existing
         .iter()
         .take(MAX_CREDENTIAL_DESCRIPTORS)
@@ -547,6 +597,155 @@ mod tests {
             format_aaguid(&aaguid),
             "adce0002-35bc-c60a-648b-0b25f1f05503"
         );
+    }
+
+    mod prefixed {
+        use super::*;
+        use crate::base64url;
+        use rand_chacha::ChaCha20Rng;
+        use rand_core::SeedableRng as _;
+
+        const ORIGIN: &str = "https://example.org";
+
+        fn rp() -> RelyingParty {
+            RelyingParty::new("example.org", "Example", vec![ORIGIN.to_owned()]).unwrap()
+        }
+
+        /// A `none`-attestation registration of a P-256 credential answering
+        /// `challenge`.
+        fn response(challenge: &[u8]) -> RegistrationResponseJson {
+            let key = p256::ecdsa::SigningKey::from_slice(&[9; 32]).unwrap();
+            let point = key.verifying_key().to_encoded_point(false);
+            let mut auth_data = sha256(b"example.org").to_vec();
+            auth_data.push(0x45);
+            auth_data.extend_from_slice(&[0; 4]);
+            auth_data.extend_from_slice(&[0; 16]);
+            auth_data.extend_from_slice(&[0, 16]);
+            auth_data.extend_from_slice(&[0xc1; 16]);
+            auth_data
+                .extend_from_slice(&[0xa5, 0x01, 0x02, 0x03, 0x26, 0x20, 0x01, 0x21, 0x58, 0x20]);
+            auth_data.extend_from_slice(point.x().unwrap());
+            auth_data.extend_from_slice(&[0x22, 0x58, 0x20]);
+            auth_data.extend_from_slice(point.y().unwrap());
+            let attestation = object(vec![
+                ("fmt", "none".into()),
+                ("attStmt", ciborium::Value::Map(vec![])),
+                ("authData", ciborium::Value::Bytes(auth_data)),
+            ]);
+            let client_data = format!(
+                r#"{{"type":"webauthn.create","challenge":"{}","origin":"{ORIGIN}"}}"#,
+                base64url::encode(challenge)
+            );
+            let id = base64url::encode(&[0xc1; 16]);
+            RegistrationResponseJson::from_json(
+                &serde_json::json!({
+                    "id": id, "rawId": id, "type": "public-key",
+                    "response": {
+                        "clientDataJSON": base64url::encode(client_data.as_bytes()),
+                        "attestationObject": base64url::encode(&attestation),
+                    },
+                })
+                .to_string(),
+            )
+            .unwrap()
+        }
+
+        fn start(prefix: &[u8], seed: u64) -> (CreationOptionsJson, RegistrationState) {
+            let user = UserEntity::new(b"user-1".to_vec(), "alice", "Alice");
+            let mut rng = ChaCha20Rng::seed_from_u64(seed);
+            start_registration_with_prefix(&rp(), &user, &[], prefix, UnixTime::EPOCH, &mut rng)
+                .unwrap()
+        }
+
+        #[test]
+        fn the_challenge_is_the_prefix_then_32_random_bytes() {
+            let (options, state) = start(b"row-a", 1);
+            let challenge = options.challenge.as_slice();
+            assert_eq!(challenge.len(), 5 + CHALLENGE_BYTES);
+            assert!(challenge.starts_with(b"row-a"));
+            assert_eq!(state.challenge.as_slice(), challenge);
+            // Same prefix, another draw: the random part differs.
+            let (other, _) = start(b"row-a", 2);
+            assert_ne!(other.challenge, options.challenge);
+            // No prefix is start_registration's challenge.
+            let (plain, _) = start(b"", 1);
+            assert_eq!(plain.challenge.as_slice().len(), CHALLENGE_BYTES);
+        }
+
+        #[test]
+        fn a_prefix_longer_than_the_limit_is_refused() {
+            let user = UserEntity::new(b"user-1".to_vec(), "alice", "Alice");
+            let mut rng = ChaCha20Rng::seed_from_u64(3);
+            let long = [7_u8; MAX_CHALLENGE_PREFIX_BYTES + 1];
+            let result =
+                start_registration_with_prefix(&rp(), &user, &[], &long, UnixTime::EPOCH, &mut rng);
+            assert!(matches!(
+                result,
+                Err(WebauthnError::ChallengePrefixTooLong { len: 33, max: 32 })
+            ));
+            assert!(
+                start_registration_with_prefix(
+                    &rp(),
+                    &user,
+                    &[],
+                    &long[1..],
+                    UnixTime::EPOCH,
+                    &mut rng
+                )
+                .is_ok()
+            );
+        }
+
+        #[test]
+        fn the_claimed_prefix_routes_and_the_whole_challenge_is_checked() {
+            let (options, state) = start(b"row-a", 4);
+            let (_, state_b) = start(b"row-b", 5);
+            let good = response(options.challenge.as_slice());
+            assert_eq!(
+                good.claimed_challenge().unwrap(),
+                options.challenge.as_slice()
+            );
+            assert!(good.claimed_challenge().unwrap().starts_with(b"row-a"));
+            finish_registration(&rp(), &state, &good, UnixTime::EPOCH, &TrustAnchors::new())
+                .unwrap();
+            // Routed to row b (forged prefix), row a's random part: refused.
+            let mut forged = b"row-b".to_vec();
+            forged.extend_from_slice(options.challenge.as_slice().get(5..).unwrap());
+            let forged = response(&forged);
+            assert!(matches!(
+                finish_registration(
+                    &rp(),
+                    &state_b,
+                    &forged,
+                    UnixTime::EPOCH,
+                    &TrustAnchors::new()
+                ),
+                Err(WebauthnError::ChallengeMismatch)
+            ));
+            // Row a's state refuses it too.
+            assert!(matches!(
+                finish_registration(
+                    &rp(),
+                    &state,
+                    &forged,
+                    UnixTime::EPOCH,
+                    &TrustAnchors::new()
+                ),
+                Err(WebauthnError::ChallengeMismatch)
+            ));
+        }
+
+        #[test]
+        fn an_undecodable_claimed_challenge_is_a_parse_error() {
+            let mut bad = response(b"x");
+            bad.response.client_data_json = Base64UrlBytes(
+                br#"{"type":"webauthn.create","challenge":"!!","origin":"https://example.org"}"#
+                    .to_vec(),
+            );
+            assert!(bad.claimed_challenge().is_err());
+            bad.response.client_data_json = Base64UrlBytes(b"{".to_vec());
+            assert!(bad.claimed_challenge().is_err());
+        }
     }
 
     proptest! {
