@@ -12,11 +12,9 @@ use base64::Engine as _;
 use serde::Deserialize;
 
 use super::AttestationError;
-use super::android_safetynet::{B64, B64URL, jws_algorithm, raw_ecdsa_to_der};
-use super::statement;
+use super::jws::{B64, B64URL, CompactJws};
 use super::trust::{AnchorScope, TrustAnchors};
 use super::x509::{self, Cert};
-use crate::crypto::PublicKeyMaterial;
 
 /// The largest BLOB accepted (the production BLOB is a few MiB).
 const MAX_BLOB_LEN: usize = 64 * 1024 * 1024;
@@ -42,12 +40,6 @@ pub struct MdsImport {
     pub roots_added: usize,
     /// Entries skipped: no AAGUID, a compromise status, or an unparsable root.
     pub entries_skipped: usize,
-}
-
-#[derive(Deserialize)]
-struct Header {
-    alg: String,
-    x5c: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -104,59 +96,15 @@ impl TrustAnchors {
             return Err(check("BLOB size <= 64 MiB"));
         }
         let blob = blob.trim();
-        let mut parts = blob.split('.');
-        let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(check("BLOB is a compact JWS"));
-        };
-        let header: Header = B64URL
-            .decode(header_b64)
-            .ok()
-            .and_then(|h| serde_json::from_slice(&h).ok())
-            .ok_or(check("JWS header is base64url JSON with alg and x5c"))?;
-        let signature = B64URL
-            .decode(signature_b64)
-            .map_err(|_| check("JWS signature is base64url"))?;
-        let certificates = header
-            .x5c
-            .iter()
-            .map(|c| B64.decode(c).map(ciborium::Value::Bytes))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|_| check("JWS x5c entries are base64"))?;
-        let chain = x509::parse_chain("mds3", &certificates)?;
-        let leaf = statement::leaf("mds3", &chain)?;
-        let key = statement::leaf_key(leaf)?;
-        let algorithm = jws_algorithm(&header.alg, &key)
-            .map_err(|_| check("JWS alg is supported and fits the signing certificate"))?;
-        let signature = if let PublicKeyMaterial::Ec { curve, .. } = key {
-            raw_ecdsa_to_der(&signature, curve.coordinate_len())
-                .ok_or(AttestationError::SignatureInvalid)?
-        } else {
-            signature
-        };
-        let signed_len = header_b64
-            .len()
-            .saturating_add(1)
-            .saturating_add(payload_b64.len());
-        let signed = blob
-            .get(..signed_len)
-            .ok_or(check("BLOB is a compact JWS"))?;
-        statement::verify_with(
-            "mds3",
-            algorithm.cose().unwrap_or(0),
-            algorithm,
-            &key,
-            signed.as_bytes(),
-            &signature,
-        )?;
+        let jws = CompactJws::parse(blob, "BLOB is a compact JWS", check)?;
+        let chain = jws.verify_with_x5c("mds3")?;
         x509::check_chain(&chain, now)?;
         if !mds_roots.chain_reaches_any(&chain, now) {
             return Err(check("BLOB signing chain reaches an MDS root"));
         }
 
         let payload: Payload = B64URL
-            .decode(payload_b64)
+            .decode(jws.payload_b64())
             .ok()
             .and_then(|p| serde_json::from_slice(&p).ok())
             .ok_or(check("JWS payload is an MDS3 metadata BLOB payload"))?;

@@ -75,6 +75,7 @@ mod android_safetynet;
 mod apple;
 mod der_tlv;
 mod fido_u2f;
+mod jws;
 pub mod mds;
 pub use mds::MdsImport;
 mod none;
