@@ -9,6 +9,7 @@
 )]
 
 mod concurrency;
+mod devices;
 mod errors;
 mod passkeys;
 mod properties;
