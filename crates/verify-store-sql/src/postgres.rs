@@ -1,13 +1,11 @@
 //! [`PgStore`]: the store many server processes share.
 
 use std::str::FromStr;
-use std::sync::Arc;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 use crate::codec::Codec;
 use crate::error::SqlStoreError;
-use crate::sealer::SecretSealer;
 
 /// A [`Store`](verify_store::Store) in PostgreSQL (11 or later).
 ///
@@ -64,25 +62,6 @@ impl PgStore {
             pool,
             codec: Codec::default(),
         }
-    }
-
-    /// Seals secret fields with `sealer` before writing and opens them after
-    /// reading (see [`SecretSealer`]). A record whose secret is stored in the clear
-    /// is then refused as [`StoreError::Corrupt`](verify_store::StoreError::Corrupt):
-    /// nobody can plant a known TOTP secret by writing the row directly.
-    #[must_use]
-    pub fn with_sealer(mut self, sealer: Arc<dyn SecretSealer>) -> Self {
-        self.codec = Codec::with_sealer(sealer, false);
-        self
-    }
-
-    /// Like [`with_sealer`](Self::with_sealer), but still reads secrets stored in
-    /// the clear (rows written before the sealer was introduced; every write seals).
-    /// Switch to `with_sealer` once every row has been rewritten.
-    #[must_use]
-    pub fn with_sealer_accepting_plaintext(mut self, sealer: Arc<dyn SecretSealer>) -> Self {
-        self.codec = Codec::with_sealer(sealer, true);
-        self
     }
 
     /// Applies the crate's migrations the database lacks (idempotent; concurrent

@@ -1,7 +1,6 @@
 //! [`SqliteStore`]: the embedded store for one process that must survive restarts.
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::sqlite::{
@@ -10,7 +9,6 @@ use sqlx::sqlite::{
 
 use crate::codec::Codec;
 use crate::error::SqlStoreError;
-use crate::sealer::SecretSealer;
 
 /// A [`Store`](verify_store::Store) in one SQLite database file.
 ///
@@ -63,25 +61,6 @@ impl SqliteStore {
             pool,
             codec: Codec::default(),
         })
-    }
-
-    /// Seals secret fields with `sealer` before writing and opens them after
-    /// reading (see [`SecretSealer`]). A record whose secret is stored in the clear
-    /// is then refused as [`StoreError::Corrupt`](verify_store::StoreError::Corrupt):
-    /// nobody can plant a known TOTP secret by writing the row directly.
-    #[must_use]
-    pub fn with_sealer(mut self, sealer: Arc<dyn SecretSealer>) -> Self {
-        self.codec = Codec::with_sealer(sealer, false);
-        self
-    }
-
-    /// Like [`with_sealer`](Self::with_sealer), but still reads secrets stored in
-    /// the clear (rows written before the sealer was introduced; every write seals).
-    /// Switch to `with_sealer` once every row has been rewritten.
-    #[must_use]
-    pub fn with_sealer_accepting_plaintext(mut self, sealer: Arc<dyn SecretSealer>) -> Self {
-        self.codec = Codec::with_sealer(sealer, true);
-        self
     }
 
     /// Applies the crate's migrations the database lacks (idempotent).
