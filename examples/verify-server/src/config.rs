@@ -33,8 +33,10 @@ pub struct Config {
     #[arg(long, env = "VERIFY_API_SECRET", hide_env_values = true)]
     pub api_secret: Option<String>,
 
-    /// The public origin used in `url`, `links` and paging URLs (default:
-    /// `http://<listen>`).
+    /// The public origin used in `url`, `links` and paging URLs, and by the demo
+    /// page as its WebAuthn origin (RP ID = its host). Default:
+    /// `http://localhost:<port>` when listening on a loopback address, else
+    /// `http://<listen>`.
     #[arg(long, env = "VERIFY_BASE_URL")]
     pub base_url: Option<String>,
 
@@ -55,6 +57,53 @@ pub struct Config {
     /// them (the others would deliver the same events again).
     #[arg(long, env = "VERIFY_DISABLE_WEBHOOK_DELIVERY")]
     pub disable_webhook_delivery: bool,
+
+    /// The web page at `/` and its demo backend under `/demo/` (a demo relying
+    /// party for a "verify web demo" service). The demo endpoints are
+    /// UNAUTHENTICATED, for local use: `auto` turns them on only while the server
+    /// runs on the demo API key (no --api-key), `on` always, `off` never.
+    #[arg(long, env = "VERIFY_DEMO", value_enum, default_value_t = DemoMode::Auto)]
+    pub demo: DemoMode,
+}
+
+/// When the web page and its demo backend are served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[non_exhaustive]
+pub enum DemoMode {
+    /// Only while the server runs on the demo API credentials.
+    Auto,
+    /// Always (the demo endpoints stay unauthenticated).
+    On,
+    /// Never: `/` answers the JSON index.
+    Off,
+}
+
+impl Config {
+    /// `--base-url`, or by default `http://localhost:<port>` for a loopback or
+    /// unspecified listen address (WebAuthn needs a host name, not an IP, as its
+    /// relying party id), else `http://<listen>`.
+    #[must_use]
+    pub fn base_url(&self) -> String {
+        if let Some(url) = &self.base_url {
+            return url.clone();
+        }
+        let ip = self.listen.ip();
+        if ip.is_loopback() || ip.is_unspecified() {
+            format!("http://localhost:{}", self.listen.port())
+        } else {
+            format!("http://{}", self.listen)
+        }
+    }
+
+    /// Whether the demo is served, given whether the demo API credentials are in use.
+    #[must_use]
+    pub const fn demo_enabled(&self, demo_credentials: bool) -> bool {
+        match self.demo {
+            DemoMode::Auto => demo_credentials,
+            DemoMode::On => true,
+            DemoMode::Off => false,
+        }
+    }
 }
 
 /// Where state is kept.
@@ -123,5 +172,30 @@ mod tests {
         assert_eq!(config.listen.port(), 9000);
         assert_eq!(config.database, "memory");
         assert!(Config::try_parse_from(["verify-server", "--listen", "nope"]).is_err());
+    }
+
+    #[test]
+    fn default_base_url_is_a_host_name_on_loopback() {
+        let config = Config::try_parse_from(["verify-server"]).unwrap();
+        assert_eq!(config.base_url(), "http://localhost:8080");
+        let config =
+            Config::try_parse_from(["verify-server", "--listen", "10.1.2.3:9000"]).unwrap();
+        assert_eq!(config.base_url(), "http://10.1.2.3:9000");
+        let config =
+            Config::try_parse_from(["verify-server", "--base-url", "https://verify.example.com"])
+                .unwrap();
+        assert_eq!(config.base_url(), "https://verify.example.com");
+    }
+
+    #[test]
+    fn demo_modes() {
+        let auto = Config::try_parse_from(["verify-server"]).unwrap();
+        assert!(auto.demo_enabled(true));
+        assert!(!auto.demo_enabled(false));
+        let on = Config::try_parse_from(["verify-server", "--demo", "on"]).unwrap();
+        assert!(on.demo_enabled(false));
+        let off = Config::try_parse_from(["verify-server", "--demo", "off"]).unwrap();
+        assert!(!off.demo_enabled(true));
+        assert!(Config::try_parse_from(["verify-server", "--demo", "maybe"]).is_err());
     }
 }

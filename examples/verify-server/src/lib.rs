@@ -4,10 +4,12 @@
 pub mod auth;
 pub mod config;
 pub mod delivery;
+pub mod demo;
 pub mod error;
 pub mod form;
 pub mod paging;
 mod routes;
+pub mod web;
 
 use std::sync::Arc;
 
@@ -18,6 +20,7 @@ use verify::store::Store;
 use verify::{Clock, Verify};
 
 pub use auth::{Caller, Credentials};
+pub use demo::Demo;
 pub use error::ApiError;
 
 /// What every handler shares: the engine, its clock, the API credentials and the
@@ -78,20 +81,42 @@ impl<S: Store + 'static> AppState<S> {
     }
 }
 
-/// The application: every route behind Basic auth, JSON errors, bounded bodies.
+/// The application: every API route behind Basic auth, JSON errors, bounded
+/// bodies; `GET /` and `GET /api` answer the JSON index. No web page, no demo.
 pub fn router<S: Store + 'static>(state: Arc<AppState<S>>) -> Router {
-    routes::routes::<S>()
+    build(state, None)
+}
+
+/// [`router`] plus the web page at `/` and its demo backend under `/demo/` (see
+/// [`demo`]: unauthenticated, for local use), for the demo service `demo`
+/// ([`Demo::setup`]). The JSON index stays at `GET /api`.
+pub fn router_with_demo<S: Store + 'static>(state: Arc<AppState<S>>, demo: Demo) -> Router {
+    build(state, Some(demo))
+}
+
+fn build<S: Store + 'static>(state: Arc<AppState<S>>, demo: Option<Demo>) -> Router {
+    let mut api = routes::routes::<S>()
         .route_layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state),
             auth::authenticate::<S>,
         ))
-        .route("/", axum::routing::get(index))
+        .route("/api", axum::routing::get(index));
+    if demo.is_none() {
+        api = api.route("/", axum::routing::get(index));
+    }
+    let api = api
         .fallback(|| async { ApiError::no_route() })
         .layer(DefaultBodyLimit::max(form::MAX_BODY))
-        .with_state(state)
+        .with_state(Arc::clone(&state));
+    match demo {
+        None => api,
+        Some(demo) => api
+            .merge(web::routes())
+            .merge(demo::routes(state, demo).layer(DefaultBodyLimit::max(form::MAX_BODY))),
+    }
 }
 
-/// `GET /` (no authentication): what this server is and where its API lives.
+/// `GET /api` (and `GET /` without the demo; no authentication): what this server is and where its API lives.
 async fn index() -> axum::Json<serde_json::Value> {
     axum::Json(serde_json::json!({
         "name": "verify-server",

@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::Parser as _;
 use verify::store::Store;
 use verify_server::config::{Config, DEMO_API_KEY, DEMO_API_SECRET, Database};
-use verify_server::{AppState, Credentials, delivery, router};
+use verify_server::{AppState, Credentials, Demo, delivery, router, router_with_demo};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -56,8 +56,8 @@ async fn run(config: Config) -> Result<(), String> {
 }
 
 async fn serve<S: Store + 'static>(config: Config, store: S) -> Result<(), String> {
-    let (key, secret) = match (&config.api_key, &config.api_secret) {
-        (Some(key), Some(secret)) => (key.clone(), secret.clone()),
+    let (key, secret, demo_credentials) = match (&config.api_key, &config.api_secret) {
+        (Some(key), Some(secret)) => (key.clone(), secret.clone(), false),
         (None, None) => {
             tracing::warn!(
                 api_key = DEMO_API_KEY,
@@ -65,14 +65,11 @@ async fn serve<S: Store + 'static>(config: Config, store: S) -> Result<(), Strin
                 "NO API CREDENTIALS CONFIGURED: using the public demo key and secret. \
                  Anyone can call this server. Set --api-key and --api-secret."
             );
-            (DEMO_API_KEY.to_owned(), DEMO_API_SECRET.to_owned())
+            (DEMO_API_KEY.to_owned(), DEMO_API_SECRET.to_owned(), true)
         }
         _ => return Err("--api-key and --api-secret go together".to_owned()),
     };
-    let base_url = config
-        .base_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{}", config.listen));
+    let base_url = config.base_url();
     let account_sid = verify::model::AccountSid::parse(&config.account_sid)
         .map_err(|e| format!("--account-sid: {e}"))?;
     let clock: Arc<dyn verify::Clock> = Arc::new(verify::SystemClock::new());
@@ -95,11 +92,26 @@ async fn serve<S: Store + 'static>(config: Config, store: S) -> Result<(), Strin
             Duration::from_secs(config.webhook_poll_secs.max(1)),
         ));
     }
+    let app = if config.demo_enabled(demo_credentials) {
+        let demo = Demo::setup(&state)
+            .await
+            .map_err(|e| format!("setting up the demo service: {e}"))?;
+        tracing::warn!(
+            page = %demo.origin(),
+            rp_id = demo.rp_id(),
+            service_sid = %demo.service_sid(),
+            "web demo on: the page at / and its UNAUTHENTICATED /demo/api endpoints \
+             (local use only; --demo off to turn it off)"
+        );
+        router_with_demo(state, demo)
+    } else {
+        router(state)
+    };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| format!("binding {}: {e}", config.listen))?;
     tracing::info!(listen = %config.listen, %base_url, database = %redact(&config.database), "verify-server listening");
-    axum::serve(listener, router(state))
+    axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
             tracing::info!("shutting down");

@@ -1,0 +1,699 @@
+//! The demo relying party behind the web page at `/`: a small backend, as a real
+//! host would write one, that calls the engine directly for one demo service.
+//!
+//! **Unauthenticated, for local use.** Anyone who can reach these endpoints can
+//! enroll and delete factors and answer challenges of any identity of the demo
+//! service (they never touch other services, and the page never sees the API
+//! secret). Turn it off with `--disable-demo` on any server others can reach.
+//!
+//! The demo service is found again after a restart by its friendly name
+//! ([`DEMO_SERVICE_NAME`]); its passkeys relying party is set from `--base-url` on
+//! every start (RP ID = the URL's host, origin = the URL's scheme, host and port).
+//!
+//! Endpoints (JSON in and out; errors are the API's JSON errors):
+//!
+//! | method and path | body | does |
+//! |---|---|---|
+//! | `GET /demo/api/config` | | the demo service sid, RP ID and origin |
+//! | `GET /demo/api/users/{identity}/factors` | | the identity's factors (empty when none) |
+//! | `DELETE /demo/api/users/{identity}/factors/{sid}` | | deletes one |
+//! | `POST /demo/api/passkeys/register` | `{identity}` | a passkey factor and its creation options |
+//! | `POST /demo/api/passkeys/register/finish` | `{identity, factor_sid, credential}` | verifies it with `RegistrationResponseJSON` |
+//! | `POST /demo/api/passkeys/signin` | `{identity?}` | a passkey challenge and its request options (no identity: usernameless) |
+//! | `POST /demo/api/passkeys/signin/finish` | `{challenge_sid, credential}` | approves it with `AuthenticationResponseJSON` |
+//! | `POST /demo/api/totp/enroll` | `{identity}` | a TOTP factor: secret and otpauth URI |
+//! | `POST /demo/api/totp/verify` | `{identity, factor_sid, code}` | verifies it with a first code |
+//! | `POST /demo/api/totp/signin` | `{identity, code}` | a challenge answered with the code |
+//! | `POST /demo/api/qr` | `{text}` (an `otpauth://` URI) | the QR code as SVG |
+//! | `POST /demo/api/push/token` | `{identity}` | an enrollment access token for the device pane |
+//! | `POST /demo/api/push/challenge` | `{identity}` | a push challenge to the newest verified push factor |
+//! | `GET /demo/api/users/{identity}/challenges/{sid}` | | a challenge's status |
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use verify::model::json::{ChallengeJson, FactorJson};
+use verify::model::{
+    ChallengeSid, DetailField, Details, Factor, FactorSid, FactorStatus, FactorType, Identity,
+    ListOrder, PageSize, PasskeysConfig, RelyingParty, ServiceSid,
+};
+use verify::store::{ListQuery, Store};
+use verify::{NewChallengeRequest, NewTotpFactor, ServiceSettings, VerifyError};
+
+use crate::AppState;
+use crate::error::ApiError;
+
+/// The friendly name of the demo service (how it is found again after a restart).
+pub const DEMO_SERVICE_NAME: &str = "verify web demo";
+
+/// The largest QR payload accepted (bytes): an otpauth URI is far shorter.
+const MAX_QR_TEXT: usize = 1024;
+
+/// The demo service and the relying party it was set up for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Demo {
+    service: ServiceSid,
+    rp_id: String,
+    origin: String,
+}
+
+impl Demo {
+    /// Finds the demo service (by [`DEMO_SERVICE_NAME`]) or creates it, and sets its
+    /// passkeys relying party from the state's base URL: RP ID = its host, origin =
+    /// its scheme, host and port.
+    ///
+    /// # Errors
+    /// [`ApiError`] when the base URL has no host usable as an RP ID, or the engine
+    /// fails (store, limits).
+    pub async fn setup<S: Store + 'static>(app: &AppState<S>) -> Result<Self, ApiError> {
+        let (origin, rp_id) = origin_and_host(&app.base_url)?;
+        let service = match find_service(app).await? {
+            Some(sid) => sid,
+            None => app
+                .engine
+                .create_service(DEMO_SERVICE_NAME, &ServiceSettings::new())
+                .await?
+                .sid(),
+        };
+        let rp = RelyingParty::new(&rp_id, DEMO_SERVICE_NAME, vec![origin.clone()])?;
+        let settings = ServiceSettings::new().with_passkeys(PasskeysConfig::new(rp));
+        app.engine.update_service(service, &settings).await?;
+        Ok(Self {
+            service,
+            rp_id,
+            origin,
+        })
+    }
+
+    /// The demo service's sid.
+    #[must_use]
+    pub const fn service_sid(&self) -> ServiceSid {
+        self.service
+    }
+
+    /// The passkeys relying party id (the base URL's host).
+    #[must_use]
+    pub fn rp_id(&self) -> &str {
+        &self.rp_id
+    }
+
+    /// The origin the page must be opened at for passkeys to work.
+    #[must_use]
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+}
+
+/// `(origin, host)` of an absolute `http(s)://host[:port][/...]` URL.
+fn origin_and_host(base_url: &str) -> Result<(String, String), ApiError> {
+    let (scheme, rest) = base_url
+        .split_once("://")
+        .ok_or_else(|| ApiError::invalid("--base-url must be an absolute http(s) URL"))?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = if authority.starts_with('[') {
+        return Err(ApiError::invalid(
+            "--base-url: an IP address cannot be a WebAuthn RP ID; use a host name such as localhost",
+        ));
+    } else {
+        authority.split(':').next().unwrap_or_default()
+    };
+    if host.is_empty() || authority.contains('@') {
+        return Err(ApiError::invalid("--base-url must name a host"));
+    }
+    Ok((
+        format!(
+            "{}://{}",
+            scheme.to_ascii_lowercase(),
+            authority.to_ascii_lowercase()
+        ),
+        host.to_ascii_lowercase(),
+    ))
+}
+
+async fn find_service<S: Store + 'static>(
+    app: &AppState<S>,
+) -> Result<Option<ServiceSid>, ApiError> {
+    let mut query = ListQuery::new(ListOrder::Asc, PageSize::new(1000)?);
+    loop {
+        let listing = app.engine.list_services(&query).await?;
+        if let Some(found) = listing
+            .items
+            .iter()
+            .find(|s| s.friendly_name().as_str() == DEMO_SERVICE_NAME)
+        {
+            return Ok(Some(found.sid()));
+        }
+        match listing.next_page_token {
+            Some(token) => query = query.with_page_token(token),
+            None => return Ok(None),
+        }
+    }
+}
+
+/// What the demo handlers share.
+struct DemoState<S> {
+    app: Arc<AppState<S>>,
+    demo: Demo,
+}
+
+type Shared<S> = State<Arc<DemoState<S>>>;
+type DemoResult = Result<Response, ApiError>;
+
+/// The demo API routes (no authentication: see the module docs).
+pub(crate) fn routes<S: Store + 'static>(app: Arc<AppState<S>>, demo: Demo) -> Router {
+    let api = "/demo/api";
+    Router::new()
+        .route(&format!("{api}/config"), get(config::<S>))
+        .route(
+            &format!("{api}/users/{{identity}}/factors"),
+            get(list_factors::<S>),
+        )
+        .route(
+            &format!("{api}/users/{{identity}}/factors/{{factor}}"),
+            delete(delete_factor::<S>),
+        )
+        .route(
+            &format!("{api}/users/{{identity}}/challenges/{{challenge}}"),
+            get(challenge_status::<S>),
+        )
+        .route(
+            &format!("{api}/passkeys/register"),
+            post(passkey_register::<S>),
+        )
+        .route(
+            &format!("{api}/passkeys/register/finish"),
+            post(passkey_register_finish::<S>),
+        )
+        .route(&format!("{api}/passkeys/signin"), post(passkey_signin::<S>))
+        .route(
+            &format!("{api}/passkeys/signin/finish"),
+            post(passkey_signin_finish::<S>),
+        )
+        .route(&format!("{api}/totp/enroll"), post(totp_enroll::<S>))
+        .route(&format!("{api}/totp/verify"), post(totp_verify::<S>))
+        .route(&format!("{api}/totp/signin"), post(totp_signin::<S>))
+        .route(&format!("{api}/qr"), post(qr_svg))
+        .route(&format!("{api}/push/token"), post(push_token::<S>))
+        .route(&format!("{api}/push/challenge"), post(push_challenge::<S>))
+        .layer(axum::middleware::map_response(no_store))
+        .with_state(Arc::new(DemoState { app, demo }))
+}
+
+/// Demo answers carry secrets (TOTP secrets, tokens): never cache them.
+async fn no_store(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        // serde's message names the field and the expected type, never the value.
+        ApiError::invalid(format!("the JSON body is not as expected: {e}"))
+    })
+}
+
+fn ok(status: StatusCode, value: Value) -> DemoResult {
+    Ok((status, axum::Json(value)).into_response())
+}
+
+fn identity(text: &str) -> Result<Identity, ApiError> {
+    Ok(Identity::parse(text)?)
+}
+
+fn factor_sid(text: &str) -> Result<FactorSid, ApiError> {
+    FactorSid::parse(text).map_err(|_| ApiError::invalid("factor_sid is malformed"))
+}
+
+fn challenge_sid(text: &str) -> Result<ChallengeSid, ApiError> {
+    ChallengeSid::parse(text).map_err(|_| ApiError::invalid("challenge_sid is malformed"))
+}
+
+fn to_value<T: serde::Serialize>(value: &T) -> Result<Value, ApiError> {
+    serde_json::to_value(value).map_err(|_| ApiError {
+        status: 500,
+        code: verify::error::CODE_INTERNAL,
+        message: "a resource failed to serialize".to_owned(),
+    })
+}
+
+/// The identity's factors, newest first (none when the entity does not exist).
+async fn factors_of<S: Store + 'static>(
+    state: &DemoState<S>,
+    identity: &Identity,
+) -> Result<Vec<Factor>, ApiError> {
+    let query = ListQuery::new(ListOrder::Desc, PageSize::new(1000)?);
+    match state
+        .app
+        .engine
+        .list_factors(state.demo.service, identity, &query)
+        .await
+    {
+        Ok(listing) => Ok(listing.items),
+        Err(VerifyError::NotFound { .. }) => Ok(Vec::new()),
+        Err(error) => Err(error.into()),
+    }
+}
+
+async fn newest_verified<S: Store + 'static>(
+    state: &DemoState<S>,
+    identity: &Identity,
+    factor_type: FactorType,
+) -> Result<Factor, ApiError> {
+    factors_of(state, identity)
+        .await?
+        .into_iter()
+        .find(|f| f.factor_type() == factor_type && f.status() == FactorStatus::Verified)
+        .ok_or_else(|| ApiError {
+            status: 404,
+            code: verify::error::CODE_NOT_FOUND,
+            message: format!("{identity} has no verified {factor_type} factor: enroll one first"),
+        })
+}
+
+// ---- config and factors -------------------------------------------------------
+
+async fn config<S: Store + 'static>(State(state): Shared<S>) -> DemoResult {
+    ok(
+        StatusCode::OK,
+        json!({
+            "service_sid": state.demo.service.to_string(),
+            "rp_id": state.demo.rp_id,
+            "origin": state.demo.origin,
+            "api": "/v2",
+        }),
+    )
+}
+
+async fn list_factors<S: Store + 'static>(
+    State(state): Shared<S>,
+    Path(id): Path<String>,
+) -> DemoResult {
+    let identity = identity(&id)?;
+    let ctx = state.app.engine.api_context();
+    let factors = factors_of(&state, &identity)
+        .await?
+        .iter()
+        .map(|f| to_value(&FactorJson::new(f, &ctx)))
+        .collect::<Result<Vec<_>, _>>()?;
+    ok(StatusCode::OK, json!({ "factors": factors }))
+}
+
+async fn delete_factor<S: Store + 'static>(
+    State(state): Shared<S>,
+    Path((id, f)): Path<(String, String)>,
+) -> DemoResult {
+    state
+        .app
+        .engine
+        .delete_factor(state.demo.service, &identity(&id)?, factor_sid(&f)?)
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn challenge_status<S: Store + 'static>(
+    State(state): Shared<S>,
+    Path((id, c)): Path<(String, String)>,
+) -> DemoResult {
+    let challenge = state
+        .app
+        .engine
+        .fetch_challenge(state.demo.service, &identity(&id)?, challenge_sid(&c)?)
+        .await?;
+    let now = state.app.now()?;
+    let view = to_value(&ChallengeJson::new(
+        &challenge,
+        &state.app.engine.api_context(),
+        now,
+    ))?;
+    ok(StatusCode::OK, json!({ "challenge": view }))
+}
+
+// ---- passkeys -------------------------------------------------------------------
+
+#[derive(Deserialize)]
+struct IdentityBody {
+    identity: String,
+}
+
+#[derive(Deserialize)]
+struct OptionalIdentityBody {
+    #[serde(default)]
+    identity: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RegisterFinish {
+    identity: String,
+    factor_sid: String,
+    credential: Value,
+}
+
+#[derive(Deserialize)]
+struct SigninFinish {
+    challenge_sid: String,
+    credential: Value,
+}
+
+async fn passkey_register<S: Store + 'static>(State(state): Shared<S>, bytes: Bytes) -> DemoResult {
+    let request: IdentityBody = body(&bytes)?;
+    let identity = identity(&request.identity)?;
+    let created = state
+        .app
+        .engine
+        .create_passkey_factor(state.demo.service, &identity, "Demo passkey")
+        .await?;
+    ok(
+        StatusCode::CREATED,
+        json!({
+            "factor_sid": created.factor.sid().to_string(),
+            "options": created.options,
+        }),
+    )
+}
+
+async fn passkey_register_finish<S: Store + 'static>(
+    State(state): Shared<S>,
+    bytes: Bytes,
+) -> DemoResult {
+    let request: RegisterFinish = body(&bytes)?;
+    let identity = identity(&request.identity)?;
+    let factor = factor_sid(&request.factor_sid)?;
+    if !request.credential.is_object() {
+        return Err(ApiError::invalid(
+            "credential must be the RegistrationResponseJSON object",
+        ));
+    }
+    let factor = state
+        .app
+        .engine
+        .verify_passkey_factor(
+            state.demo.service,
+            &identity,
+            factor,
+            &request.credential.to_string(),
+        )
+        .await?;
+    let view = to_value(&FactorJson::new(&factor, &state.app.engine.api_context()))?;
+    ok(StatusCode::OK, json!({ "factor": view }))
+}
+
+async fn passkey_signin<S: Store + 'static>(State(state): Shared<S>, bytes: Bytes) -> DemoResult {
+    let request: OptionalIdentityBody = body(&bytes)?;
+    let identity = request
+        .identity
+        .filter(|id| !id.is_empty())
+        .map(|id| identity(&id))
+        .transpose()?;
+    let update = state
+        .app
+        .engine
+        .create_passkey_challenge(state.demo.service, identity.as_ref(), None, None)
+        .await?;
+    let options = update
+        .challenge
+        .passkey()
+        .map(|ceremony| ceremony.options.clone())
+        .ok_or_else(|| ApiError::invalid("not a passkey challenge"))?;
+    ok(
+        StatusCode::CREATED,
+        json!({
+            "challenge_sid": update.challenge.sid().to_string(),
+            "options": options,
+        }),
+    )
+}
+
+async fn passkey_signin_finish<S: Store + 'static>(
+    State(state): Shared<S>,
+    bytes: Bytes,
+) -> DemoResult {
+    let request: SigninFinish = body(&bytes)?;
+    let challenge = challenge_sid(&request.challenge_sid)?;
+    if !request.credential.is_object() {
+        return Err(ApiError::invalid(
+            "credential must be the AuthenticationResponseJSON object",
+        ));
+    }
+    let update = state
+        .app
+        .engine
+        .approve_passkey_challenge(
+            state.demo.service,
+            challenge,
+            &request.credential.to_string(),
+        )
+        .await?;
+    answered(&state, &update)
+}
+
+/// The answer to a sign-in: approved, or the service's error for the outcome.
+fn answered<S: Store + 'static>(
+    state: &DemoState<S>,
+    update: &verify::ChallengeUpdate,
+) -> DemoResult {
+    if let Some(code) = update.code() {
+        return Err(ApiError {
+            status: verify::error::status_of_code(code),
+            code,
+            message: format!("sign-in refused: {:?}", update.outcome),
+        });
+    }
+    if !update.is_approved() {
+        return Err(ApiError {
+            status: 403,
+            code: 60324,
+            message: format!("sign-in refused: {:?}", update.outcome),
+        });
+    }
+    let now = state.app.now()?;
+    let view = to_value(&ChallengeJson::new(
+        &update.challenge,
+        &state.app.engine.api_context(),
+        now,
+    ))?;
+    ok(
+        StatusCode::OK,
+        json!({
+            "identity": update.challenge.identity().map(Identity::as_str),
+            "challenge": view,
+        }),
+    )
+}
+
+// ---- TOTP -----------------------------------------------------------------------
+
+#[derive(Deserialize)]
+struct TotpVerify {
+    identity: String,
+    factor_sid: String,
+    code: String,
+}
+
+#[derive(Deserialize)]
+struct TotpSignin {
+    identity: String,
+    code: String,
+}
+
+#[derive(Deserialize)]
+struct QrBody {
+    text: String,
+}
+
+async fn totp_enroll<S: Store + 'static>(State(state): Shared<S>, bytes: Bytes) -> DemoResult {
+    let request: IdentityBody = body(&bytes)?;
+    let identity = identity(&request.identity)?;
+    let created = state
+        .app
+        .engine
+        .create_totp_factor(
+            state.demo.service,
+            &identity,
+            NewTotpFactor::new(identity.as_str()),
+        )
+        .await?;
+    let view = FactorJson::created_totp(
+        &created.factor,
+        &state.app.engine.api_context(),
+        &created.uri,
+    )
+    .ok_or_else(|| ApiError::invalid("not a TOTP factor"))?;
+    let view = to_value(&view)?;
+    ok(
+        StatusCode::CREATED,
+        json!({
+            "factor_sid": created.factor.sid().to_string(),
+            "secret": view.pointer("/binding/secret").cloned().unwrap_or(Value::Null),
+            "uri": view.pointer("/binding/uri").cloned().unwrap_or(Value::Null),
+        }),
+    )
+}
+
+async fn totp_verify<S: Store + 'static>(State(state): Shared<S>, bytes: Bytes) -> DemoResult {
+    let request: TotpVerify = body(&bytes)?;
+    let factor = state
+        .app
+        .engine
+        .verify_factor(
+            state.demo.service,
+            &identity(&request.identity)?,
+            factor_sid(&request.factor_sid)?,
+            request.code.trim(),
+        )
+        .await?;
+    let view = to_value(&FactorJson::new(&factor, &state.app.engine.api_context()))?;
+    ok(StatusCode::OK, json!({ "factor": view }))
+}
+
+async fn totp_signin<S: Store + 'static>(State(state): Shared<S>, bytes: Bytes) -> DemoResult {
+    let request: TotpSignin = body(&bytes)?;
+    let identity = identity(&request.identity)?;
+    let factor = newest_verified(&state, &identity, FactorType::Totp).await?;
+    let update = state
+        .app
+        .engine
+        .create_challenge(
+            state.demo.service,
+            &identity,
+            factor.sid(),
+            NewChallengeRequest::new().with_auth_payload(request.code.trim()),
+        )
+        .await?;
+    answered(&state, &update)
+}
+
+/// `POST /demo/api/qr`: an `otpauth://` URI as a QR code (SVG).
+async fn qr_svg(bytes: Bytes) -> DemoResult {
+    let request: QrBody = body(&bytes)?;
+    let svg = qr_code_svg(&request.text)?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("image/svg+xml"),
+        )],
+        svg,
+    )
+        .into_response())
+}
+
+/// The QR code of an `otpauth://` URI as an SVG document.
+///
+/// # Errors
+/// [`ApiError::invalid`] for text that is not an `otpauth://` URI, longer than
+/// 1024 bytes, or that does not fit a QR code.
+pub fn qr_code_svg(text: &str) -> Result<String, ApiError> {
+    if !text.starts_with("otpauth://") {
+        return Err(ApiError::invalid("text must be an otpauth:// URI"));
+    }
+    if text.len() > MAX_QR_TEXT {
+        return Err(ApiError::invalid(format!(
+            "text is {} bytes; at most {MAX_QR_TEXT}",
+            text.len()
+        )));
+    }
+    let code = qrcode::QrCode::with_error_correction_level(text, qrcode::EcLevel::M)
+        .map_err(|e| ApiError::invalid(format!("no QR code for this text: {e}")))?;
+    Ok(code
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(232, 232)
+        .quiet_zone(true)
+        .build())
+}
+
+// ---- push -----------------------------------------------------------------------
+
+async fn push_token<S: Store + 'static>(State(state): Shared<S>, bytes: Bytes) -> DemoResult {
+    let request: IdentityBody = body(&bytes)?;
+    let identity = identity(&request.identity)?;
+    let issued = state
+        .app
+        .engine
+        .create_access_token(
+            state.demo.service,
+            &identity,
+            Some("Demo browser device"),
+            None,
+        )
+        .await?;
+    ok(
+        StatusCode::CREATED,
+        json!({
+            "service_sid": state.demo.service.to_string(),
+            "identity": identity.as_str(),
+            "token": issued.credential(),
+        }),
+    )
+}
+
+async fn push_challenge<S: Store + 'static>(State(state): Shared<S>, bytes: Bytes) -> DemoResult {
+    let request: IdentityBody = body(&bytes)?;
+    let identity = identity(&request.identity)?;
+    let factor = newest_verified(&state, &identity, FactorType::Push).await?;
+    let details = Details::new(
+        "Sign in to the verify web demo?",
+        vec![
+            DetailField::new("User", identity.as_str())?,
+            DetailField::new("Site", &state.demo.origin)?,
+        ],
+    )?;
+    let update = state
+        .app
+        .engine
+        .create_challenge(
+            state.demo.service,
+            &identity,
+            factor.sid(),
+            NewChallengeRequest::new().with_details(details),
+        )
+        .await?;
+    let now = state.app.now()?;
+    let view = to_value(&ChallengeJson::new(
+        &update.challenge,
+        &state.app.engine.api_context(),
+        now,
+    ))?;
+    ok(StatusCode::CREATED, json!({ "challenge": view }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origin_and_host_of_base_urls() {
+        assert_eq!(
+            origin_and_host("http://localhost:8080").unwrap(),
+            ("http://localhost:8080".to_owned(), "localhost".to_owned())
+        );
+        assert_eq!(
+            origin_and_host("https://Verify.Example.com/base").unwrap(),
+            (
+                "https://verify.example.com".to_owned(),
+                "verify.example.com".to_owned()
+            )
+        );
+        assert!(origin_and_host("localhost:8080").is_err());
+        assert!(origin_and_host("http://[::1]:8080").is_err());
+        assert!(origin_and_host("http://user@host").is_err());
+        assert!(origin_and_host("http://").is_err());
+    }
+
+    #[test]
+    fn qr_only_for_otpauth_uris() {
+        let svg = qr_code_svg("otpauth://totp/Demo:user-0001?secret=JBSWY3DPEHPK3PXP").unwrap();
+        assert!(svg.contains("<svg"), "{svg}");
+        assert!(qr_code_svg("https://example.com").is_err());
+        assert!(qr_code_svg(&format!("otpauth://{}", "a".repeat(2000))).is_err());
+    }
+}
