@@ -1,0 +1,368 @@
+// End-to-end test of verify-server's web page in Debian's Chromium.
+//
+//   VERIFY_SERVER_BIN=<path to verify-server> node e2e.mjs <artifact_dir>
+//
+// (run.sh builds the binary and sets VERIFY_SERVER_BIN.) Starts the server on
+// 127.0.0.1:<free port> with a fresh SQLite file and --base-url http://localhost:<port>,
+// opens the page in headless Chromium with a CDP WebAuthn virtual authenticator
+// (ctap2, internal, resident keys, user verification) and walks the page:
+//   1. passkey: register, sign in; restart the server process on the same SQLite file;
+//      sign in again (by user id, then usernameless);
+//   2. TOTP: enroll, read the secret from the page, compute codes here (RFC 6238,
+//      node:crypto), verify the factor, sign in with the next step's code;
+//   3. push: enroll the device pane (WebCrypto key, /v2 device calls), send a challenge
+//      from the relying-party pane, approve it on the device, see "approved" on the
+//      relying-party side.
+// Each step leaves a screenshot NN-name.png in artifact_dir, beside server-N.log and
+// console.log. Any failed step, console error or page error fails the run (exit 1)
+// with a message naming the step.
+
+import { spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const outDir = process.argv[2] || mkdtempSync(join(tmpdir(), 'verify-server-e2e-'));
+mkdirSync(outDir, { recursive: true });
+const serverBin = process.env.VERIFY_SERVER_BIN;
+if (!serverBin) {
+  console.error('FAILED: set VERIFY_SERVER_BIN to the verify-server binary (run.sh does)');
+  process.exit(1);
+}
+const USER = 'e2e-user-0001';
+const work = mkdtempSync(join(tmpdir(), 'verify-server-e2e-work-'));
+const database = `sqlite://${join(work, 'verify.db')}`;
+
+function fail(message) {
+  throw new Error(message);
+}
+
+async function freePort() {
+  const probe = createServer();
+  await new Promise((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address();
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+const port = await freePort();
+const origin = `http://localhost:${port}`;
+
+// ---- the server process -------------------------------------------------------------
+
+let server = null;
+let serverRuns = 0;
+
+async function startServer() {
+  serverRuns += 1;
+  const log = createWriteStream(join(outDir, `server-${serverRuns}.log`));
+  const child = spawn(
+    serverBin,
+    ['--listen', `127.0.0.1:${port}`, '--database', database, '--base-url', origin],
+    { env: { ...process.env, RUST_LOG: 'info', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  child.stdout.pipe(log);
+  child.stderr.pipe(log);
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  server = { child, exited };
+  const deadline = Date.now() + 60000;
+  for (;;) {
+    const early = await Promise.race([exited, new Promise((r) => setTimeout(() => r(null), 200))]);
+    if (early) fail(`the server exited at start (${JSON.stringify(early)}); see server-${serverRuns}.log`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/demo/api/config`);
+      if (res.ok) return res.json();
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) fail('the server did not answer /demo/api/config within 60 s');
+  }
+}
+
+async function stopServer() {
+  if (!server) return;
+  const { child, exited } = server;
+  server = null;
+  child.kill('SIGINT'); // graceful shutdown (ctrl-c)
+  const done = await Promise.race([exited, new Promise((r) => setTimeout(() => r(null), 10000))]);
+  if (!done) {
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+// ---- RFC 6238 ---------------------------------------------------------------------------
+
+function base32(text) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = 0;
+  let value = 0;
+  const out = [];
+  for (const ch of text.replace(/=+$/, '').toUpperCase()) {
+    const index = alphabet.indexOf(ch);
+    if (index < 0) fail(`the page's secret is not base32: ${text}`);
+    value = (value << 5) | index;
+    bits += 5;
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  return Buffer.from(out);
+}
+
+function totp(secret, unixSeconds) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(unixSeconds / 30)));
+  const mac = createHmac('sha1', base32(secret)).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0x0f;
+  const binary = mac.readUInt32BE(offset) & 0x7fffffff;
+  return String(binary % 1000000).padStart(6, '0');
+}
+
+// ---- the browser -----------------------------------------------------------------------
+
+const consoleLog = [];
+const problems = [];
+let shot = 0;
+let failed = false;
+const userDataDir = mkdtempSync(join(tmpdir(), 'verify-server-e2e-chromium-'));
+let context = null;
+
+async function screenshot(page, name) {
+  shot += 1;
+  const file = join(outDir, `${String(shot).padStart(2, '0')}-${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+}
+
+function checkConsole(step) {
+  if (problems.length > 0) fail(`${step}: console or page errors:\n  ${problems.join('\n  ')}`);
+}
+
+async function step(page, name, action) {
+  try {
+    await action();
+  } catch (err) {
+    await screenshot(page, `${name}-FAILED`).catch(() => {});
+    throw new Error(`step "${name}": ${err.message}`);
+  }
+  await screenshot(page, name);
+  checkConsole(`step "${name}"`);
+  console.error(`ok: ${name}`);
+}
+
+// Clicks `button` and waits for `status` to turn ok (returns its text) or error (fails
+// with the page's own message).
+async function clickFor(page, button, status, timeout = 20000) {
+  await page.locator(status).evaluate((el) => {
+    el.textContent = '';
+    el.className = 'status';
+  });
+  await page.click(button);
+  const handle = await page.waitForFunction(
+    (sel) => {
+      const el = document.querySelector(sel);
+      return el && (el.classList.contains('ok') || el.classList.contains('error')) ? el.className : false;
+    },
+    status,
+    { timeout },
+  );
+  const kind = await handle.jsonValue();
+  const text = (await page.textContent(status)) || '';
+  if (!kind.includes('ok')) fail(`${button}: the page says: ${text}`);
+  return text;
+}
+
+try {
+  const first = await startServer();
+  if (first.rp_id !== 'localhost' || first.origin !== origin) {
+    fail(`the demo's relying party is ${first.rp_id} at ${first.origin}, expected localhost at ${origin}`);
+  }
+
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    viewport: { width: 1280, height: 1000 },
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.on('console', (msg) => {
+    const line = `[${msg.type()}] ${msg.text()}`;
+    consoleLog.push(line);
+    if (msg.type() === 'error') problems.push(`console error: ${msg.text()} (${msg.location().url || 'no url'})`);
+  });
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('WebAuthn.enable', { enableUI: false });
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  });
+
+  await step(page, 'page-loaded', async () => {
+    await page.goto(origin);
+    await page.waitForFunction(() => document.getElementById('config').textContent.includes('Service VA'), null, {
+      timeout: 10000,
+    });
+    const config = await page.textContent('#config');
+    if (!config.includes(`origin ${origin}`)) fail(`#config says: ${config}`);
+    await page.fill('#identity', USER);
+  });
+
+  // 1. Passkeys.
+  await step(page, 'passkey-registered', async () => {
+    const text = await clickFor(page, '#passkey-register', '#passkeys-status');
+    if (!/Passkey registered: factor YF[0-9a-f]{32} is verified/.test(text)) fail(`unexpected: ${text}`);
+    const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+    if (credentials.length !== 1 || !credentials[0].isResidentCredential) {
+      fail(`the authenticator holds ${JSON.stringify(credentials.map((c) => c.isResidentCredential))}`);
+    }
+    await page.waitForSelector('#passkeys li[data-sid^="YF"]');
+  });
+
+  await step(page, 'passkey-signed-in', async () => {
+    await clickFor(page, '#passkey-signin', '#passkeys-status');
+    const who = await page.textContent('#signed-in');
+    if (who !== `Signed in as ${USER} with a passkey.`) fail(`#signed-in says: ${who}`);
+  });
+
+  await step(page, 'server-restarted', async () => {
+    await stopServer();
+    const again = await startServer();
+    if (again.service_sid !== first.service_sid) {
+      fail(`the demo service changed across the restart: ${first.service_sid} -> ${again.service_sid}`);
+    }
+    await page.reload();
+    await page.waitForFunction(() => document.getElementById('config').textContent.includes('Service VA'), null, {
+      timeout: 10000,
+    });
+    await page.fill('#identity', USER);
+  });
+
+  await step(page, 'passkey-signed-in-after-restart', async () => {
+    await clickFor(page, '#passkey-signin', '#passkeys-status');
+    const who = await page.textContent('#signed-in');
+    if (who !== `Signed in as ${USER} with a passkey.`) fail(`#signed-in says: ${who}`);
+  });
+
+  await step(page, 'passkey-usernameless', async () => {
+    await page.fill('#identity', '');
+    await clickFor(page, '#passkey-signin', '#passkeys-status');
+    const who = await page.textContent('#signed-in');
+    if (who !== `Signed in as ${USER} with a passkey.`) fail(`#signed-in says: ${who}`);
+    const filled = await page.inputValue('#identity');
+    if (filled !== USER) fail(`usernameless sign-in filled the user id with ${filled}`);
+  });
+
+  // 2. TOTP.
+  let secret = '';
+  let verifiedStep = 0;
+  await step(page, 'totp-enrolled', async () => {
+    const text = await clickFor(page, '#totp-enroll', '#totp-status');
+    if (!/Factor YF[0-9a-f]{32} created/.test(text)) fail(`unexpected: ${text}`);
+    secret = (await page.textContent('#totp-secret')).trim();
+    if (!/^[A-Z2-7]{16,}$/.test(secret)) fail(`the page shows the secret as ${secret}`);
+    await page.waitForFunction(() => {
+      const img = document.getElementById('totp-qr');
+      return img.complete && img.naturalWidth > 0;
+    }, null, { timeout: 10000 });
+  });
+
+  await step(page, 'totp-verified', async () => {
+    const now = Date.now() / 1000;
+    verifiedStep = Math.floor(now / 30);
+    await page.fill('#totp-verify-code', totp(secret, now));
+    const text = await clickFor(page, '#totp-verify', '#totp-status');
+    if (!text.startsWith('Authenticator app verified')) fail(`unexpected: ${text}`);
+  });
+
+  await step(page, 'totp-signed-in', async () => {
+    // Codes are single-use: wait for the next time step.
+    const wait = (verifiedStep + 1) * 30 * 1000 - Date.now() + 500;
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    await page.fill('#totp-signin-code', totp(secret, Date.now() / 1000));
+    await clickFor(page, '#totp-signin', '#totp-status');
+    const who = await page.textContent('#signed-in');
+    if (who !== `Signed in as ${USER} with an authenticator app.`) fail(`#signed-in says: ${who}`);
+  });
+
+  // 3. Push.
+  await step(page, 'device-enrolled', async () => {
+    const text = await clickFor(page, '#device-enroll', '#device-status');
+    if (!/Device enrolled and verified: factor YF[0-9a-f]{32}/.test(text)) fail(`unexpected: ${text}`);
+    const state = await page.getAttribute('#device-state', 'data-state');
+    if (state !== 'verified') fail(`#device-state is ${state}`);
+  });
+
+  let challengeSid = '';
+  await step(page, 'push-sent', async () => {
+    await page.locator('#push-rp-message').evaluate((el) => { el.textContent = ''; });
+    await page.click('#push-send');
+    await page.waitForFunction(() => document.getElementById('push-rp-message').textContent.length > 0, null, {
+      timeout: 10000,
+    });
+    const message = await page.textContent('#push-rp-message');
+    const match = /Challenge (YC[0-9a-f]{32}) sent/.exec(message);
+    if (!match) fail(`the relying-party pane says: ${message}`);
+    challengeSid = match[1];
+    const status = await page.textContent('#push-rp-status');
+    if (status !== 'pending') fail(`the relying-party pane shows ${status}`);
+    // The device pane polls every 3 s; the challenge shows up with its details.
+    const item = page.locator(`#device-challenges li[data-sid="${challengeSid}"]`);
+    await item.waitFor({ timeout: 15000 });
+    const shown = await item.textContent();
+    if (!shown.includes('Sign in to the verify web demo?') || !shown.includes(USER)) {
+      fail(`the device shows: ${shown}`);
+    }
+  });
+
+  await step(page, 'push-approved', async () => {
+    await page.click(`#device-challenges li[data-sid="${challengeSid}"] button.approve`);
+    await page.waitForFunction(
+      () => ['approved', 'denied', 'expired'].includes(document.getElementById('push-rp-status').textContent),
+      null,
+      { timeout: 15000 },
+    );
+    const status = await page.textContent('#push-rp-status');
+    if (status !== 'approved') {
+      fail(`the relying-party pane shows ${status}: ${await page.textContent('#device-status')}`);
+    }
+    const device = await page.textContent('#device-status');
+    if (device !== `Challenge ${challengeSid} approved.`) fail(`the device pane says: ${device}`);
+    const who = await page.textContent('#signed-in');
+    if (who !== `Signed in as ${USER} with push approval.`) fail(`#signed-in says: ${who}`);
+  });
+
+  checkConsole('the end');
+  await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId });
+} catch (err) {
+  failed = true;
+  console.error(`FAILED: ${err.message}`);
+} finally {
+  writeFileSync(join(outDir, 'console.log'), `${consoleLog.join('\n')}\n`);
+  if (context) await context.close().catch(() => {});
+  await stopServer().catch(() => {});
+  rmSync(userDataDir, { recursive: true, force: true });
+  rmSync(work, { recursive: true, force: true });
+}
+if (failed) process.exit(1);
+console.error(`browser e2e: every step passed (${shot} screenshots in ${outDir})`);
