@@ -34,6 +34,7 @@ use crate::factor::{Factor, FactorTransition, FactorType, next_version};
 use crate::id::{ChallengeSid, EntitySid, FactorSid, ServiceSid};
 use crate::identity::Identity;
 use crate::limits::{DEFAULT_CHALLENGE_TTL, MAX_CHALLENGE_ATTEMPTS, MAX_CHALLENGE_TTL};
+use crate::service::Entity;
 use crate::text::{Details, StringMap};
 use crate::time::UnixTime;
 
@@ -184,13 +185,18 @@ impl PasskeyCeremony {
     }
 }
 
-/// What a challenge is for: a factor, or a discoverable (usernameless) passkey
-/// sign-in where the credential names the user.
+/// What a challenge is for: a factor, any passkey of an entity, or a discoverable
+/// (usernameless) passkey sign-in where the credential names the user.
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
 pub enum ChallengeTarget<'a> {
     /// A verified factor of a known entity.
     Factor(&'a Factor),
+    /// A passkey sign-in of a known entity that any of its verified passkeys may
+    /// answer: the challenge holds the entity and identity, and its `factor_sid` is
+    /// set to the passkey that approves it (as for a discoverable challenge). A
+    /// factor of another entity is refused ([`ModelError::ChallengeFactorMismatch`]).
+    EntityPasskeys(&'a Entity),
     /// A usernameless passkey sign-in for `service_sid`.
     DiscoverablePasskey(ServiceSid),
 }
@@ -207,6 +213,11 @@ pub struct NewChallenge {
     pub hidden_details: Option<StringMap>,
     /// WebAuthn options and state, required for passkey challenges.
     pub passkey: Option<PasskeyCeremony>,
+    /// The sid to create the challenge with, drawn by the caller with
+    /// [`ChallengeSid::generate`] (e.g. to embed it in a WebAuthn challenge before
+    /// the record exists); a fresh one from the RNG when `None`. The store's unique
+    /// key on the sid refuses a duplicate.
+    pub sid: Option<ChallengeSid>,
 }
 
 impl NewChallenge {
@@ -243,6 +254,13 @@ impl NewChallenge {
         self.passkey = Some(passkey);
         self
     }
+
+    /// With a sid the caller drew first ([`ChallengeSid::generate`]).
+    #[must_use]
+    pub const fn with_sid(mut self, sid: ChallengeSid) -> Self {
+        self.sid = Some(sid);
+        self
+    }
 }
 
 /// The input of [`Challenge::approve`] and [`Challenge::deny`]: the answer.
@@ -256,7 +274,8 @@ pub struct AnswerInput<'a> {
     /// `metadata` sent by the device with its answer.
     pub metadata: Option<StringMap>,
     /// The factor that answered: required for a discoverable passkey challenge (it
-    /// names the entity), and must match the challenge's factor otherwise.
+    /// names the entity) and an entity's passkey challenge (it must be one of the
+    /// entity's), and must match the challenge's factor otherwise.
     pub factor: Option<&'a Factor>,
 }
 
@@ -467,9 +486,11 @@ impl Challenge {
                     ..
                 }
         );
+        let open_passkey = self.factor_type == FactorType::Passkeys && !answered;
         match known {
             (true, true, true) => {}
-            (false, false, false) if self.factor_type == FactorType::Passkeys && !answered => {}
+            // Discoverable (nothing known) or any passkey of the entity.
+            (false, false, false) | (false, true, true) if open_passkey => {}
             _ => {
                 return Err(corrupt(
                     "factor and entity known, except for an open passkey challenge",
@@ -485,7 +506,8 @@ impl Challenge {
         Ok(())
     }
 
-    /// Creates a pending challenge with a fresh sid.
+    /// Creates a pending challenge with a fresh sid (or the one of
+    /// [`NewChallenge::with_sid`]).
     ///
     /// # Errors
     /// - [`ModelError::FactorNotVerified`] (60318) for an unverified factor;
@@ -511,6 +533,13 @@ impl Challenge {
                     factor.factor_type(),
                 )
             }
+            ChallengeTarget::EntityPasskeys(entity) => (
+                entity.service_sid(),
+                Some(entity.sid()),
+                Some(entity.identity().clone()),
+                None,
+                FactorType::Passkeys,
+            ),
             ChallengeTarget::DiscoverablePasskey(service_sid) => {
                 (service_sid, None, None, None, FactorType::Passkeys)
             }
@@ -546,7 +575,7 @@ impl Challenge {
             _ => {}
         }
         let challenge = Self {
-            sid: ChallengeSid::generate(rng),
+            sid: input.sid.unwrap_or_else(|| ChallengeSid::generate(rng)),
             service_sid,
             entity_sid,
             identity,
@@ -696,6 +725,9 @@ impl Challenge {
         }
         if factor.service_sid() != self.service_sid
             || self.factor_sid.is_some_and(|sid| sid != factor.sid())
+            || self
+                .entity_sid
+                .is_some_and(|sid| sid != factor.entity_sid())
         {
             return Err(ModelError::ChallengeFactorMismatch);
         }

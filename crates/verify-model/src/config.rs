@@ -307,6 +307,69 @@ impl<'de> Deserialize<'de> for RelyingParty {
     }
 }
 
+/// What an assertion whose signature counter did not increase does (both counters
+/// zero is never a regression: most passkeys keep no counter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum SignCountRegression {
+    /// Refuse the assertion (default: a regression suggests a cloned
+    /// authenticator).
+    #[default]
+    Reject,
+    /// Approve it, keep the stored (higher) counter, and report the regression to
+    /// the host.
+    Warn,
+}
+
+/// A service's passkey policy: host decisions the documents do not show, kept in the
+/// storage record only (the API's JSON views never carry it). Both default to the
+/// strict-but-compatible choice; a record stored before these fields existed reads
+/// as the default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct PasskeyPolicy {
+    /// Sign-count regressions. Default [`SignCountRegression::Reject`].
+    #[serde(default)]
+    pub sign_count_regression: SignCountRegression,
+    /// Whether a registration's attestation must chain to one of the host's trust
+    /// anchors (then `none` and self attestation are refused). Default `false`:
+    /// attestation is checked and its trust reported, not required.
+    #[serde(default)]
+    pub require_trusted_attestation: bool,
+}
+
+impl PasskeyPolicy {
+    /// The defaults: reject regressions, do not require trusted attestation.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self {
+            sign_count_regression: SignCountRegression::Reject,
+            require_trusted_attestation: false,
+        }
+    }
+
+    /// With a sign-count regression policy.
+    #[must_use]
+    pub const fn with_sign_count_regression(mut self, policy: SignCountRegression) -> Self {
+        self.sign_count_regression = policy;
+        self
+    }
+
+    /// Requiring (or not) a trusted attestation at registration.
+    #[must_use]
+    pub const fn with_require_trusted_attestation(mut self, require: bool) -> Self {
+        self.require_trusted_attestation = require;
+        self
+    }
+
+    /// Whether this is the default policy (then it is not even stored).
+    #[must_use]
+    pub fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
 /// A passkeys configuration, as in the service's `passkeys` block and a passkey
 /// factor's `config`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -320,6 +383,10 @@ pub struct PasskeysConfig {
     pub discoverable_credentials: DiscoverableCredentials,
     /// Whether user verification is required.
     pub user_verification: UserVerification,
+    /// The host's policy (not part of the API's JSON: [`PasskeysConfig::public_view`]
+    /// drops it). Serialized only when not the default; absent in older records.
+    #[serde(default, skip_serializing_if = "PasskeyPolicy::is_default")]
+    pub policy: PasskeyPolicy,
 }
 
 impl PasskeysConfig {
@@ -333,6 +400,24 @@ impl PasskeysConfig {
             authenticator_attachment: AuthenticatorAttachment::Any,
             discoverable_credentials: DiscoverableCredentials::Preferred,
             user_verification: UserVerification::Preferred,
+            policy: PasskeyPolicy::new(),
+        }
+    }
+
+    /// The same configuration with the host's passkey policy.
+    #[must_use]
+    pub const fn with_policy(mut self, policy: PasskeyPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// The configuration as the API shows it: the documented fields only (the
+    /// policy reset to its default, which serializes to nothing).
+    #[must_use]
+    pub fn public_view(&self) -> Self {
+        Self {
+            policy: PasskeyPolicy::default(),
+            ..self.clone()
         }
     }
 }
@@ -369,6 +454,50 @@ mod tests {
         assert!(
             serde_json::from_str::<TotpParams>(r#"{"code_length":9,"time_step":30,"skew":1}"#)
                 .is_err()
+        );
+    }
+
+    #[test]
+    fn passkey_policy_defaults_and_old_records() {
+        let rp = RelyingParty::new("example.com", "Example", vec!["https://example.com".into()])
+            .unwrap();
+        let config = PasskeysConfig::new(rp);
+        // The default policy is not serialized, so existing records are unchanged...
+        let json = serde_json::to_value(&config).unwrap();
+        assert!(json.get("policy").is_none());
+        // ...and a record without it reads as the default.
+        let old = r#"{"relying_party":{"id":"example.com","name":"Example","origins":["https://example.com"]},"authenticator_attachment":"any","discoverable_credentials":"preferred","user_verification":"preferred"}"#;
+        let read: PasskeysConfig = serde_json::from_str(old).unwrap();
+        assert_eq!(read, config);
+        assert_eq!(
+            read.policy.sign_count_regression,
+            SignCountRegression::Reject
+        );
+        assert!(!read.policy.require_trusted_attestation);
+        // A non-default policy round-trips through the record, not the public view.
+        let strict = config.with_policy(
+            PasskeyPolicy::new()
+                .with_sign_count_regression(SignCountRegression::Warn)
+                .with_require_trusted_attestation(true),
+        );
+        let stored = serde_json::to_string(&strict).unwrap();
+        assert!(stored.contains(r#""sign_count_regression":"warn""#));
+        assert_eq!(
+            serde_json::from_str::<PasskeysConfig>(&stored).unwrap(),
+            strict
+        );
+        assert!(
+            serde_json::to_value(strict.public_view())
+                .unwrap()
+                .get("policy")
+                .is_none()
+        );
+        assert!(
+            serde_json::from_str::<PasskeysConfig>(&format!(
+                r#"{},"policy":{{"sign_count_regression":"sometimes"}}}}"#,
+                old.strip_suffix('}').unwrap()
+            ))
+            .is_err()
         );
     }
 

@@ -10,6 +10,7 @@
 //! | [`Factor::record_passkey_use`] | verified passkey | same, sign count / backup state updated | — | not verified (60318) |
 //! | [`Factor::rename`] | any | same, new friendly name | — | name limits |
 //! | [`Factor::update_push_config`] | push | same, new app id / platform / token / SDK version | — | config limits, type mismatch |
+//! | [`Factor::update_totp_config`] | TOTP | same, new algorithm / digits / period / skew, last used step converted to the new period | — | type mismatch |
 //! | [`Factor::delete`] | any | (gone) | `factor.deleted` | — |
 //!
 //! Every transition takes `&self` and returns a new value with `version` + 1 (the
@@ -474,6 +475,10 @@ pub struct PasskeyCredential {
     pub attestation_type: String,
     /// Whether the UV flag was set at registration.
     pub user_verified: bool,
+    /// Assertions accepted although their signature counter did not increase (the
+    /// service's `warn` sign-count policy); 0 in records older than this field.
+    #[serde(default)]
+    pub sign_count_regressions: u32,
 }
 
 impl PasskeyCredential {
@@ -511,6 +516,7 @@ impl PasskeyCredential {
             aaguid,
             attestation_type: attestation_type.to_owned(),
             user_verified,
+            sign_count_regressions: 0,
         };
         credential.check()?;
         Ok(credential)
@@ -679,6 +685,11 @@ pub struct NewFactor {
     pub metadata: Option<StringMap>,
     /// How long the factor stays verifiable (the service's setting).
     pub unverified_ttl: UnverifiedFactorTtl,
+    /// The sid to create the factor with, drawn by the caller with
+    /// [`FactorSid::generate`] (e.g. to embed it in a WebAuthn challenge before the
+    /// record exists); a fresh one from the RNG when `None`. The store's unique key
+    /// on the sid refuses a duplicate.
+    pub sid: Option<FactorSid>,
 }
 
 impl NewFactor {
@@ -697,7 +708,15 @@ impl NewFactor {
             friendly_name: friendly_name.to_owned(),
             metadata: None,
             unverified_ttl: UnverifiedFactorTtl::default(),
+            sid: None,
         }
+    }
+
+    /// The same input with a sid the caller drew first ([`FactorSid::generate`]).
+    #[must_use]
+    pub const fn with_sid(mut self, sid: FactorSid) -> Self {
+        self.sid = Some(sid);
+        self
     }
 
     /// The same input with `metadata`.
@@ -840,12 +859,25 @@ impl<'de> Deserialize<'de> for Factor {
     }
 }
 
+/// The last used step under `new_period` for a factor whose last accepted code was
+/// step `step` of `old_period`: the largest `k` with `k × new_period` before the end
+/// of that window, `(step + 1) × old_period` (so `⌈end / new_period⌉ - 1`).
+/// Computed in `u128`; saturates at `u64::MAX` (refuse everything) on absurd input.
+#[must_use]
+pub fn convert_last_step(step: u64, old_period: u8, new_period: u8) -> u64 {
+    let end = (u128::from(step) + 1) * u128::from(old_period);
+    let new_period = u128::from(new_period.max(1));
+    let k = end.div_ceil(new_period).saturating_sub(1);
+    u64::try_from(k).unwrap_or(u64::MAX)
+}
+
 pub(crate) fn next_version(version: u64) -> Result<u64, ModelError> {
     version.checked_add(1).ok_or(ModelError::VersionExhausted)
 }
 
 impl Factor {
-    /// Creates an unverified factor with a fresh sid, emitting `factor.created`.
+    /// Creates an unverified factor with a fresh sid (or the one of
+    /// [`NewFactor::with_sid`]), emitting `factor.created`.
     ///
     /// Check the entity's quotas first with [`check_factor_quota`] and
     /// [`check_daily_creations`].
@@ -866,7 +898,7 @@ impl Factor {
             factor_type.max_friendly_name_len(),
         )?;
         let factor = Self {
-            sid: FactorSid::generate(rng),
+            sid: input.sid.unwrap_or_else(|| FactorSid::generate(rng)),
             service_sid: input.service_sid,
             entity_sid: input.entity_sid,
             identity: input.identity,
@@ -1062,8 +1094,10 @@ impl Factor {
     }
 
     /// Records a passkey assertion's signature counter and backup state. The counter
-    /// never goes down: a lower value (which the WebAuthn crate's counter policy
-    /// already judged) leaves the stored one.
+    /// never goes down: a value at or below the stored one (which the WebAuthn
+    /// crate's counter policy already judged acceptable, `warn`) leaves the stored
+    /// one and is counted in `sign_count_regressions` (both zero is no regression:
+    /// the authenticator keeps no counter).
     ///
     /// # Errors
     /// [`ModelError::FactorNotVerified`]; [`ModelError::FactorTypeMismatch`] for a
@@ -1083,7 +1117,11 @@ impl Factor {
         else {
             return Err(self.mismatch(FactorType::Passkeys));
         };
-        credential.sign_count = credential.sign_count.max(sign_count);
+        let stored = credential.sign_count;
+        if (stored != 0 || sign_count != 0) && sign_count <= stored {
+            credential.sign_count_regressions = credential.sign_count_regressions.saturating_add(1);
+        }
+        credential.sign_count = stored.max(sign_count);
         credential.backup_state = backup_state;
         Ok(FactorTransition {
             factor: next,
@@ -1117,6 +1155,45 @@ impl Factor {
             sdk_version,
             push.config.credential_sid,
         )?;
+        Ok(FactorTransition {
+            factor: next,
+            events: Vec::new(),
+            outcome: FactorOutcome::Updated,
+        })
+    }
+
+    /// Replaces a TOTP factor's algorithm and parameters (`Config.Alg`,
+    /// `Config.CodeLength`, `Config.TimeStep`, `Config.Skew`), keeping its secret.
+    ///
+    /// Replay protection survives a new time step: the last accepted code's window
+    /// ended at `(last_used_step + 1) × old_period`; the last used step becomes the
+    /// last window of the new period that **begins before** that instant, so every
+    /// code from a window that overlaps an already accepted one stays refused
+    /// (a conservative conversion: it may refuse the first new-period window that
+    /// partly overlaps, never accept a replay).
+    ///
+    /// The authenticator app holds its own copy of the parameters: the host must
+    /// re-enroll it (a new otpauth URI) for codes to match after a change.
+    ///
+    /// # Errors
+    /// [`ModelError::FactorTypeMismatch`] for a non-TOTP factor;
+    /// [`ModelError::VersionExhausted`].
+    pub fn update_totp_config(
+        &self,
+        alg: TotpAlgorithm,
+        params: TotpParams,
+        now: UnixTime,
+    ) -> Result<FactorTransition, ModelError> {
+        let mut next = self.bumped(now)?;
+        let FactorKind::Totp(totp) = &mut next.kind else {
+            return Err(self.mismatch(FactorType::Totp));
+        };
+        let old_period = totp.params.time_step();
+        totp.last_used_step = totp
+            .last_used_step
+            .map(|step| convert_last_step(step, old_period, params.time_step()));
+        totp.alg = alg;
+        totp.params = params;
         Ok(FactorTransition {
             factor: next,
             events: Vec::new(),

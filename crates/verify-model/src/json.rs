@@ -340,7 +340,9 @@ impl FactorJson {
                 params: totp.params(),
             }),
             FactorKind::Push(push) => FactorConfigJson::Push(push.config().clone()),
-            FactorKind::Passkeys(passkey) => FactorConfigJson::Passkeys(passkey.config().clone()),
+            FactorKind::Passkeys(passkey) => {
+                FactorConfigJson::Passkeys(passkey.config().public_view())
+            }
         };
         Self {
             sid: factor.sid(),
@@ -526,7 +528,7 @@ impl ServiceJson {
                 params: service.totp().params,
             },
             push: service.push().clone(),
-            passkeys: service.passkeys().cloned(),
+            passkeys: service.passkeys().map(PasskeysConfig::public_view),
             date_created: service.date_created(),
             date_updated: service.date_updated(),
             url: ctx.base_url.as_ref().map(|b| b.service(service.sid())),

@@ -25,8 +25,9 @@ pub use challenge::{
     ChallengeTransition, NewChallenge, PairedTransition, RespondedReason,
 };
 pub use config::{
-    AuthenticatorAttachment, DiscoverableCredentials, NotificationPlatform, PasskeysConfig,
-    RelyingParty, TotpAlgorithm, TotpParams, UserVerification,
+    AuthenticatorAttachment, DiscoverableCredentials, NotificationPlatform, PasskeyPolicy,
+    PasskeysConfig, RelyingParty, SignCountRegression, TotpAlgorithm, TotpParams,
+    UserVerification,
 };
 pub use error::{Field, ModelError};
 pub use event::{Event, EventType};

@@ -20,6 +20,8 @@ enum Action {
     Deny,
     Fail,
     Poll,
+    /// Approve with a passkey of another entity of the same service.
+    ApproveForeign,
 }
 
 fn action() -> impl Strategy<Value = Action> {
@@ -28,41 +30,100 @@ fn action() -> impl Strategy<Value = Action> {
         1 => Just(Action::Deny),
         3 => Just(Action::Fail),
         1 => Just(Action::Poll),
+        1 => Just(Action::ApproveForeign),
     ]
+}
+
+/// A verified passkey of another entity (same service, same identity text).
+fn foreign_passkey() -> Factor {
+    let input = verify_model::NewFactor::new(
+        verify_model::ServiceSid::from_bytes([0xaa; 16]),
+        verify_model::EntitySid::from_bytes([0xee; 16]),
+        crate::support::identity(),
+        "Intruder",
+    );
+    let kind = verify_model::FactorKind::passkeys(crate::support::passkeys_config());
+    Factor::create(input, kind, NOW, &mut rng(77))
+        .unwrap()
+        .factor
+        .verify(
+            VerificationProof::Passkey(crate::support::credential(0)),
+            NOW,
+        )
+        .unwrap()
+        .factor
+}
+
+/// The entity of `factor` (as the store would hold it).
+fn entity_of(factor: &Factor) -> verify_model::Entity {
+    serde_json::from_value(serde_json::json!({
+        "sid": factor.entity_sid(),
+        "service_sid": factor.service_sid(),
+        "identity": factor.identity(),
+        "date_created": NOW,
+        "date_updated": NOW,
+    }))
+    .unwrap()
 }
 
 fn apply(
     challenge: &Challenge,
+    factor: &Factor,
     action: Action,
     now: UnixTime,
 ) -> Result<Option<verify_model::ChallengeTransition>, ModelError> {
     match action {
-        Action::Approve => challenge.approve(&AnswerInput::new(now)).map(Some),
-        Action::Deny => challenge.deny(&AnswerInput::new(now)).map(Some),
+        Action::Approve => challenge
+            .approve(&AnswerInput::new(now).with_factor(factor))
+            .map(Some),
+        Action::ApproveForeign => challenge
+            .approve(&AnswerInput::new(now).with_factor(&foreign_passkey()))
+            .map(Some),
+        Action::Deny => challenge
+            .deny(&AnswerInput::new(now).with_factor(factor))
+            .map(Some),
         Action::Fail => challenge.record_failed_attempt(now).map(Some),
         Action::Poll => challenge.poll_expiry(now),
     }
 }
 
-fn new_challenge(kind: u8, seed: u64) -> Challenge {
+/// A challenge of kind `kind % 4` (TOTP, push, passkey factor, any passkey of the
+/// entity) and the factor that may answer it.
+fn new_challenge(kind: u8, seed: u64) -> (Challenge, Factor) {
     let mut rng = rng(seed);
-    match kind % 3 {
-        0 => {
-            let factor = verified_totp();
-            Challenge::create(
-                ChallengeTarget::Factor(&factor),
-                NewChallenge::new(),
-                NOW,
-                &mut rng,
-            )
-        }
+    if kind % 4 == 3 {
+        let factor = verified_passkey();
+        let input = NewChallenge::new().with_passkey(PasskeyCeremony::new(
+            serde_json::json!({}),
+            serde_json::json!({}),
+        ));
+        let challenge = Challenge::create(
+            ChallengeTarget::EntityPasskeys(&entity_of(&factor)),
+            input,
+            NOW,
+            &mut rng,
+        )
+        .unwrap()
+        .challenge;
+        return (challenge, factor);
+    }
+    let factor = match kind % 4 {
+        0 => verified_totp(),
+        1 => verified_push(),
+        _ => verified_passkey(),
+    };
+    let challenge = match kind % 4 {
+        0 => Challenge::create(
+            ChallengeTarget::Factor(&factor),
+            NewChallenge::new(),
+            NOW,
+            &mut rng,
+        ),
         1 => {
-            let factor = verified_push();
             let input = NewChallenge::new().with_details(Details::new("Sign in?", vec![]).unwrap());
             Challenge::create(ChallengeTarget::Factor(&factor), input, NOW, &mut rng)
         }
         _ => {
-            let factor = verified_passkey();
             let input = NewChallenge::new().with_passkey(PasskeyCeremony::new(
                 serde_json::json!({}),
                 serde_json::json!({}),
@@ -71,7 +132,8 @@ fn new_challenge(kind: u8, seed: u64) -> Challenge {
         }
     }
     .unwrap()
-    .challenge
+    .challenge;
+    (challenge, factor)
 }
 
 proptest! {
@@ -81,7 +143,7 @@ proptest! {
         seed in any::<u64>(),
         steps in proptest::collection::vec((action(), 0_u64..120), 0..24),
     ) {
-        let mut challenge = new_challenge(kind, seed);
+        let (mut challenge, factor) = new_challenge(kind, seed);
         let mut now = NOW;
         let mut approvals = 0;
         let mut terminal_events = 0;
@@ -89,7 +151,7 @@ proptest! {
             now = UnixTime::from_secs(now.as_secs() + dt);
             let before = challenge.clone();
             let was_terminal = before.state() != ChallengeState::Pending;
-            match apply(&before, action, now) {
+            match apply(&before, &factor, action, now) {
                 Ok(Some(transition)) => {
                     // Terminal stays terminal: no transition leaves it.
                     prop_assert!(!was_terminal, "transition out of {:?}", before.state());
@@ -119,14 +181,27 @@ proptest! {
                         approvals += 1;
                         prop_assert!(now < before.expiration_date());
                     }
+                    // Another entity's passkey never answers: only expiry happens.
+                    if matches!(action, Action::ApproveForeign) {
+                        prop_assert_eq!(transition.outcome, ChallengeOutcome::Expired);
+                    }
+                    // An answered challenge names the factor and entity that answered.
+                    if matches!(transition.outcome, ChallengeOutcome::Approved | ChallengeOutcome::Denied) {
+                        prop_assert_eq!(transition.challenge.factor_sid(), Some(factor.sid()));
+                        prop_assert_eq!(transition.challenge.entity_sid(), Some(factor.entity_sid()));
+                    }
                     challenge = transition.challenge;
                 }
                 Ok(None) => {
                     prop_assert!(matches!(action, Action::Poll));
                 }
-                Err(_) => {
-                    // Err changes nothing, and only happens on terminal states here.
-                    prop_assert!(was_terminal);
+                Err(error) => {
+                    // Err changes nothing, and only happens on terminal states here,
+                    // or for another entity's passkey.
+                    prop_assert!(
+                        was_terminal || matches!(action, Action::ApproveForeign),
+                        "{:?} on a pending challenge: {:?}", action, error
+                    );
                 }
             }
             prop_assert!(challenge.failed_attempts() <= MAX_CHALLENGE_ATTEMPTS);
@@ -150,7 +225,7 @@ proptest! {
         t1 in 0_u64..1_000,
         t2 in 0_u64..1_000,
     ) {
-        let mut challenge = new_challenge(kind, 1);
+        let (mut challenge, _) = new_challenge(kind, 1);
         for _ in 0..fails {
             match challenge.record_failed_attempt(at(1)) {
                 Ok(transition) => challenge = transition.challenge,
@@ -298,6 +373,64 @@ fn discoverable_passkey_challenge_binds_its_factor_on_approval() {
     let expired = challenge.poll_expiry(at(300)).unwrap().unwrap();
     assert_eq!(expired.events[0].event_type, EventType::ChallengeExpired);
     assert_eq!(expired.events[0].entity_sid, None);
+}
+
+#[test]
+fn entity_passkey_challenge_accepts_any_passkey_of_the_entity_only() {
+    let factor = verified_passkey();
+    let entity = entity_of(&factor);
+    let ceremony =
+        PasskeyCeremony::new(serde_json::json!({"publicKey": {}}), serde_json::json!({}));
+    let sid = verify_model::ChallengeSid::generate(&mut rng(23));
+    let created = Challenge::create(
+        ChallengeTarget::EntityPasskeys(&entity),
+        NewChallenge::new().with_passkey(ceremony).with_sid(sid),
+        NOW,
+        &mut rng(22),
+    )
+    .unwrap();
+    let challenge = created.challenge;
+    // The caller's sid, the entity known, no factor yet.
+    assert_eq!(challenge.sid(), sid);
+    assert_eq!(challenge.entity_sid(), Some(factor.entity_sid()));
+    assert_eq!(challenge.identity(), Some(factor.identity()));
+    assert_eq!(challenge.factor_sid(), None);
+    // The pending record round-trips (its invariants hold).
+    let json = serde_json::to_string(&challenge).unwrap();
+    assert_eq!(serde_json::from_str::<Challenge>(&json).unwrap(), challenge);
+    // Unnamed, another entity's passkey, or another type: refused, nothing changes.
+    assert!(challenge.approve(&AnswerInput::new(at(5))).is_err());
+    assert_eq!(
+        challenge.approve(&AnswerInput::new(at(5)).with_factor(&foreign_passkey())),
+        Err(ModelError::ChallengeFactorMismatch)
+    );
+    assert!(
+        challenge
+            .approve(&AnswerInput::new(at(5)).with_factor(&verified_totp()))
+            .is_err()
+    );
+    assert!(
+        challenge
+            .approve_passkey(&foreign_passkey(), 1, false, at(5))
+            .is_err()
+    );
+    // One of the entity's passkeys approves and becomes the challenge's factor.
+    let answer = challenge.approve_passkey(&factor, 1, false, at(5)).unwrap();
+    let approved = answer.challenge.challenge;
+    assert_eq!(answer.challenge.outcome, ChallengeOutcome::Approved);
+    assert_eq!(approved.version(), challenge.version() + 1);
+    assert_eq!(approved.factor_sid(), Some(factor.sid()));
+    assert_eq!(answer.challenge.events[0].factor_sid, Some(factor.sid()));
+    // Terminal is terminal.
+    assert!(approved.approve_passkey(&factor, 2, false, at(6)).is_err());
+    // An answered record without a factor is corrupt.
+    let mut record = serde_json::to_value(&approved).unwrap();
+    record["factor_sid"] = serde_json::Value::Null;
+    assert!(serde_json::from_value::<Challenge>(record).is_err());
+    // Unanswered, it expires naming the entity but no factor.
+    let expired = challenge.poll_expiry(at(300)).unwrap().unwrap();
+    assert_eq!(expired.events[0].entity_sid, Some(factor.entity_sid()));
+    assert_eq!(expired.events[0].factor_sid, None);
 }
 
 #[test]
@@ -536,4 +669,76 @@ fn passkey_registration_state_is_kept_until_verified_and_survives_storage() {
     let plain = verified_passkey();
     let record = serde_json::to_value(&plain).unwrap();
     assert!(!record.to_string().contains("registration"));
+}
+
+proptest! {
+    /// The converted last used step is exactly the last new-period window that
+    /// begins before the end of the last accepted old-period window.
+    #[test]
+    fn totp_step_conversion_is_tight_and_conservative(
+        step in 0_u64..(u64::MAX / 64),
+        old in 20_u8..=60,
+        new in 20_u8..=60,
+    ) {
+        let k = verify_model::factor::convert_last_step(step, old, new);
+        let end = (u128::from(step) + 1) * u128::from(old);
+        // Window k begins before `end` (refused: it overlaps an accepted window)...
+        prop_assert!(u128::from(k) * u128::from(new) < end);
+        // ...and window k + 1 begins at or after it (accepted).
+        prop_assert!((u128::from(k) + 1) * u128::from(new) >= end);
+        if old == new {
+            prop_assert_eq!(k, step);
+        }
+    }
+}
+
+#[test]
+fn totp_config_update_converts_the_last_used_step() {
+    use verify_model::config::{TotpAlgorithm, TotpParams};
+    // Verified at NOW with the 30 s step NOW / 30: the window [NOW, NOW + 30).
+    let factor = verified_totp();
+    let last = factor.kind_totp_last().unwrap();
+    assert_eq!(last, NOW.as_secs() / 30);
+    let params = TotpParams::new(8, 60, 0).unwrap();
+    let updated = factor
+        .update_totp_config(TotpAlgorithm::Sha512, params, at(10))
+        .unwrap();
+    assert_eq!(updated.factor.version(), factor.version() + 1);
+    assert!(updated.events.is_empty());
+    let verify_model::FactorKind::Totp(totp) = updated.factor.kind() else {
+        unreachable!()
+    };
+    assert_eq!(totp.alg(), TotpAlgorithm::Sha512);
+    assert_eq!(totp.params(), params);
+    assert_eq!(totp.secret(), {
+        let verify_model::FactorKind::Totp(before) = factor.kind() else {
+            unreachable!()
+        };
+        before.secret()
+    });
+    // NOW is a multiple of 20 but not of 60 (1_700_000_000 = 60 × 28_333_333 + 20):
+    // the 60 s window holding [NOW, NOW + 30) began before NOW + 30, so it is used.
+    let converted = totp.last_used_step().unwrap();
+    assert_eq!(converted, (NOW.as_secs() + 30).div_ceil(60) - 1);
+    assert!(converted * 60 < NOW.as_secs() + 30);
+    assert!((converted + 1) * 60 >= NOW.as_secs() + 30);
+    assert!(updated.factor.record_totp_step(converted, at(11)).is_err());
+    assert!(
+        updated
+            .factor
+            .record_totp_step(converted + 1, at(61))
+            .is_ok()
+    );
+    // A factor never used keeps no step; other types are refused.
+    let fresh = Factor::create(new_factor("New"), totp_kind(9), NOW, &mut rng(9))
+        .unwrap()
+        .factor;
+    let unused = fresh
+        .update_totp_config(TotpAlgorithm::Sha1, params, at(1))
+        .unwrap();
+    assert_eq!(unused.factor.kind_totp_last(), None);
+    assert!(matches!(
+        verified_push().update_totp_config(TotpAlgorithm::Sha1, params, at(1)),
+        Err(ModelError::FactorTypeMismatch { .. })
+    ));
 }
