@@ -82,9 +82,23 @@ pub struct ChallengeUpdate {
     pub challenge: Challenge,
     /// What the operation did.
     pub outcome: ChallengeOutcome,
+    /// A passkey approval whose signature counter did not increase, accepted under
+    /// the service's `warn` sign-count policy (the stored counter kept its higher
+    /// value and the credential's regression count went up). Always `false`
+    /// otherwise.
+    pub sign_count_regressed: bool,
 }
 
 impl ChallengeUpdate {
+    /// A written challenge and its outcome, with no sign-count warning.
+    pub(crate) const fn written(challenge: Challenge, outcome: ChallengeOutcome) -> Self {
+        Self {
+            challenge,
+            outcome,
+            sign_count_regressed: false,
+        }
+    }
+
     /// Whether the challenge is now approved.
     #[must_use]
     pub const fn is_approved(&self) -> bool {
@@ -192,10 +206,7 @@ impl<S: Store> Verify<S> {
                 self.answer_totp(created.challenge, factor, &code, now)
                     .await
             }
-            None => Ok(ChallengeUpdate {
-                challenge: created.challenge,
-                outcome: created.outcome,
-            }),
+            None => Ok(ChallengeUpdate::written(created.challenge, created.outcome)),
         }
     }
 
@@ -394,10 +405,7 @@ impl<S: Store> Verify<S> {
                 .await;
             if !is_conflict(&written) {
                 written?;
-                return Ok(ChallengeUpdate {
-                    challenge: denied.challenge,
-                    outcome: denied.outcome,
-                });
+                return Ok(ChallengeUpdate::written(denied.challenge, denied.outcome));
             }
         }
         Err(conflict(Resource::Challenge))
@@ -420,10 +428,10 @@ impl<S: Store> Verify<S> {
             return Err(conflict(Resource::Challenge));
         }
         written?;
-        Ok(Some(ChallengeUpdate {
-            challenge: expired.challenge,
-            outcome: expired.outcome,
-        }))
+        Ok(Some(ChallengeUpdate::written(
+            expired.challenge,
+            expired.outcome,
+        )))
     }
 
     async fn answer_totp(
@@ -481,10 +489,10 @@ impl<S: Store> Verify<S> {
                     return Err(conflict(Resource::Challenge));
                 }
                 written?;
-                Ok(ChallengeUpdate {
-                    challenge: paired.challenge.challenge,
-                    outcome: paired.challenge.outcome,
-                })
+                Ok(ChallengeUpdate::written(
+                    paired.challenge.challenge,
+                    paired.challenge.outcome,
+                ))
             }
             Err(error) if error.counts_as_attempt() => {
                 self.record_challenge_failure(challenge, now).await
@@ -508,10 +516,7 @@ impl<S: Store> Verify<S> {
                 .await;
             if !is_conflict(&written) {
                 written?;
-                return Ok(ChallengeUpdate {
-                    challenge: failed.challenge,
-                    outcome: failed.outcome,
-                });
+                return Ok(ChallengeUpdate::written(failed.challenge, failed.outcome));
             }
             challenge = self
                 .store
@@ -575,10 +580,10 @@ impl<S: Store> Verify<S> {
                 .await;
             if !is_conflict(&written) {
                 written?;
-                return Ok(ChallengeUpdate {
-                    challenge: transition.challenge,
-                    outcome: transition.outcome,
-                });
+                return Ok(ChallengeUpdate::written(
+                    transition.challenge,
+                    transition.outcome,
+                ));
             }
             // The signed answer stays valid for this challenge; re-deciding on the
             // reloaded state refuses it if another answer got there first.

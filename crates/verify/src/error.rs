@@ -201,7 +201,7 @@ fn webauthn_code(error: &verify_webauthn::WebauthnError) -> u32 {
     use verify_webauthn::WebauthnError as W;
     match error {
         W::Malformed(_) => CODE_INVALID_PARAMETER,
-        W::InvalidConfig { .. } => CODE_INTERNAL,
+        W::InvalidConfig { .. } | W::ChallengePrefixTooLong { .. } => CODE_INTERNAL,
         W::CeremonyExpired { .. } => 60323,
         _ => 60324,
     }

@@ -254,6 +254,7 @@ impl<S: Store> Verify<S> {
                 FactorKind::totp(secret, alg, params),
                 request.metadata,
                 None,
+                None,
                 now,
             )
             .await?;
@@ -341,6 +342,7 @@ impl<S: Store> Verify<S> {
             FactorKind::push(binding, config),
             request.metadata,
             Some(&redeemed),
+            None,
             now,
         )
         .await
@@ -360,6 +362,7 @@ impl<S: Store> Verify<S> {
         kind: FactorKind,
         metadata: Option<StringMap>,
         token: Option<&AccessToken>,
+        sid: Option<FactorSid>,
         now: UnixTime,
     ) -> Result<Factor, VerifyError> {
         let entity = self
@@ -381,6 +384,9 @@ impl<S: Store> Verify<S> {
                 .with_unverified_ttl(service.unverified_factor_ttl());
         if let Some(metadata) = metadata {
             input = input.with_metadata(metadata);
+        }
+        if let Some(sid) = sid {
+            input = input.with_sid(sid);
         }
         let created = self.with_rng(|rng| Factor::create(input, kind, now, rng))??;
         let quota = FactorQuota::new(
@@ -613,6 +619,68 @@ impl<S: Store> Verify<S> {
                 sdk_version,
                 now,
             )?;
+            let written = self
+                .store
+                .update_factor(&updated.factor, &updated.events)
+                .await;
+            if !is_conflict(&written) {
+                written?;
+                return Ok(updated.factor);
+            }
+        }
+        Err(conflict(Resource::Factor))
+    }
+
+    /// Updates a TOTP factor's configuration (the factor update's `Config.Alg`,
+    /// `Config.CodeLength` 3..=8, `Config.TimeStep` 20..=60, `Config.Skew` 0..=2):
+    /// each `None` keeps the current value; the secret is kept. Replay protection
+    /// survives a new time step: the last used step is converted to the new period
+    /// so that no code from a window beginning before the end of the last accepted
+    /// window is accepted (see [`verify_model::Factor::update_totp_config`]). No
+    /// event, as for the other factor updates. Retried on a concurrent update (the
+    /// conversion is recomputed from the reloaded factor).
+    ///
+    /// The authenticator app keeps its own copy of these parameters: after a
+    /// change, re-enroll it (a new otpauth URI) or its codes will not match.
+    ///
+    /// # Errors
+    /// [`VerifyError::NotFound`]; [`VerifyError::Model`] (`ValueOutOfRange` naming
+    /// the parameter, `FactorTypeMismatch` for a factor that is not TOTP);
+    /// [`VerifyError::Conflict`] when the retries run out.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the factor update carries these optional fields"
+    )]
+    pub async fn update_totp_factor_config(
+        &self,
+        service: ServiceSid,
+        identity: &Identity,
+        sid: FactorSid,
+        alg: Option<TotpAlgorithm>,
+        code_length: Option<u8>,
+        time_step: Option<u8>,
+        skew: Option<u8>,
+    ) -> Result<Factor, VerifyError> {
+        let now = self.now()?;
+        for _ in 0..=self.retries() {
+            let factor = self.load_factor(service, identity, sid).await?;
+            let FactorKind::Totp(totp) = factor.kind() else {
+                return Err(ModelError::FactorTypeMismatch {
+                    expected: FactorType::Totp,
+                    got: factor.factor_type(),
+                }
+                .into());
+            };
+            let current = totp.params();
+            let params = TotpParams::new(
+                code_length.unwrap_or(current.code_length()),
+                time_step.unwrap_or(current.time_step()),
+                skew.unwrap_or(current.skew()),
+            )?;
+            let alg = alg.unwrap_or(totp.alg());
+            // The TOTP crate accepts what the model accepts; check before writing.
+            totp_config(alg, params)?;
+            let updated = factor.update_totp_config(alg, params, now)?;
             let written = self
                 .store
                 .update_factor(&updated.factor, &updated.events)

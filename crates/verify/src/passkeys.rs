@@ -1,10 +1,20 @@
 //! Passkey factors and challenges: the WebAuthn ceremonies of `verify-webauthn`
 //! with their state persisted in the factor (registration) or the challenge
 //! (authentication), and the approval written atomically with the sign count.
+//!
+//! Routing by challenge: every WebAuthn challenge the engine issues is
+//! `sid bytes (16) || 32 random bytes`, where the sid is the factor's (creation
+//! options) or the challenge's (request options). The documents'
+//! `Passkeys/VerifyFactor` and `Passkeys/ApproveChallenge` bodies are the bare
+//! browser credential, so [`Verify::verify_passkey_factor_response`] and
+//! [`Verify::approve_passkey_challenge_response`] read the (untrusted) challenge
+//! of `clientDataJSON` only to find the row, then verify exactly as the sid-taking
+//! operations do: the WebAuthn crate compares the **whole** stored challenge in
+//! constant time, so a forged prefix grants nothing but a lookup.
 
 use serde_json::Value;
 use verify_model::challenge::PasskeyCeremony;
-use verify_model::config::PasskeysConfig;
+use verify_model::config::{PasskeyPolicy, PasskeysConfig, SignCountRegression};
 use verify_model::factor::{FactorKind, PasskeyCredential};
 use verify_model::{
     Challenge, ChallengeSid, ChallengeTarget, Factor, FactorSid, FactorStatus, FactorType,
@@ -12,12 +22,11 @@ use verify_model::{
 };
 use verify_store::{Resource, Store};
 use verify_webauthn::WebauthnError;
-use verify_webauthn::attestation::TrustAnchors;
 use verify_webauthn::authentication::{AuthenticationState, StoredCredential};
 use verify_webauthn::json::{
     AuthenticationResponseJson, CredentialDescriptor, RegistrationResponseJson, UserEntity,
 };
-use verify_webauthn::policy::UserVerification;
+use verify_webauthn::policy::{AttestationTrust, CounterPolicy, UserVerification};
 use verify_webauthn::registration::RegistrationState;
 use verify_webauthn::relying_party::{
     AuthenticatorAttachment, DiscoverableCredentials, RelyingParty,
@@ -38,8 +47,21 @@ pub struct CreatedPasskeyFactor {
     pub options: Value,
 }
 
-/// The verify-webauthn relying party of a passkeys configuration.
-fn relying_party(config: &PasskeysConfig) -> Result<RelyingParty, VerifyError> {
+/// Bytes of the routing prefix of an issued WebAuthn challenge: the 16 bytes of
+/// the factor or challenge sid.
+const ROUTING_PREFIX_LEN: usize = 16;
+
+/// The sid bytes a claimed (untrusted) challenge routes to, if it is long enough.
+fn routed_sid(claimed: &[u8]) -> Option<[u8; ROUTING_PREFIX_LEN]> {
+    claimed.get(..ROUTING_PREFIX_LEN)?.try_into().ok()
+}
+
+/// The verify-webauthn relying party of a passkeys configuration, under the
+/// service's current passkey `policy`.
+fn relying_party(
+    config: &PasskeysConfig,
+    policy: &PasskeyPolicy,
+) -> Result<RelyingParty, VerifyError> {
     let rp = &config.relying_party;
     let mut party = RelyingParty::new(rp.id(), rp.name(), rp.origins().to_vec())?;
     party.authenticator_attachment = match config.authenticator_attachment.as_str() {
@@ -56,6 +78,15 @@ fn relying_party(config: &PasskeysConfig) -> Result<RelyingParty, VerifyError> {
         "required" => UserVerification::Required,
         "discouraged" => UserVerification::Discouraged,
         _ => UserVerification::Preferred,
+    };
+    party.policy.counter = match policy.sign_count_regression {
+        SignCountRegression::Warn => CounterPolicy::Warn,
+        _ => CounterPolicy::Reject,
+    };
+    party.policy.attestation_trust = if policy.require_trusted_attestation {
+        AttestationTrust::RequireTrusted
+    } else {
+        AttestationTrust::Report
     };
     Ok(party)
 }
@@ -93,9 +124,10 @@ fn wrap_public_key<T: serde::Serialize>(options: &T) -> Result<Value, VerifyErro
 impl<S: Store> Verify<S> {
     /// Creates an unverified passkey factor for `identity` (creating the entity with
     /// its first factor) and returns the creation options (`user.id` is the base64url
-    /// of the entity sid; the entity's existing passkeys are excluded). The
-    /// registration state is stored with the factor; finish with
-    /// [`Verify::verify_passkey_factor`].
+    /// of the entity sid; the entity's existing passkeys are excluded; the challenge
+    /// begins with the factor sid's 16 bytes). The registration state is stored with
+    /// the factor; finish with [`Verify::verify_passkey_factor_response`] (the bare
+    /// browser response) or [`Verify::verify_passkey_factor`].
     ///
     /// # Errors
     /// [`VerifyError::NotFound`] (service); [`VerifyError::PasskeysNotConfigured`];
@@ -113,7 +145,7 @@ impl<S: Store> Verify<S> {
             .passkeys()
             .ok_or(VerifyError::PasskeysNotConfigured)?
             .clone();
-        let rp = relying_party(&config)?;
+        let rp = relying_party(&config, &config.policy)?;
         let entity = self
             .entity_for_new_factor(service.sid(), identity, now)
             .await?;
@@ -122,11 +154,13 @@ impl<S: Store> Verify<S> {
             .entity_factors(service.sid(), entity.sid())
             .await?;
         let user = UserEntity::new(user_handle(&entity.sid()), identity.as_str(), friendly_name);
+        let sid = self.with_rng(|rng| FactorSid::generate(rng))?;
         let (options, state) = self.with_rng(|rng| {
-            verify_webauthn::registration::start_registration(
+            verify_webauthn::registration::start_registration_with_prefix(
                 &rp,
                 &user,
                 &descriptors(&existing),
+                sid.as_bytes(),
                 now,
                 rng,
             )
@@ -144,6 +178,7 @@ impl<S: Store> Verify<S> {
                 FactorKind::passkeys_registering(config, state),
                 None,
                 None,
+                Some(sid),
                 now,
             )
             .await?;
@@ -170,6 +205,59 @@ impl<S: Store> Verify<S> {
     ) -> Result<Factor, VerifyError> {
         let now = self.now()?;
         let factor = self.load_factor(service, identity, factor_sid).await?;
+        let parsed =
+            RegistrationResponseJson::from_json(registration_response_json).map_err(Into::into);
+        self.finish_passkey_factor(factor, parsed, now).await
+    }
+
+    /// Verifies the unverified passkey factor that the browser's bare
+    /// `RegistrationResponseJSON` answers (the body of `POST
+    /// /Passkeys/VerifyFactor`): the factor is found by the sid at the start of the
+    /// response's claimed challenge, then everything proceeds as
+    /// [`Verify::verify_passkey_factor`] (the full challenge compared in constant
+    /// time, a failed check recorded as a failed attempt, the credential id unique
+    /// per service).
+    ///
+    /// # Errors
+    /// [`VerifyError::Webauthn`] with `Malformed` when the body or its
+    /// `clientDataJSON` cannot be read (no factor is known: nothing is recorded);
+    /// [`VerifyError::NotFound`] (factor, 20404) when the claimed challenge names no
+    /// factor of `service`, or a factor that is not a passkey (a forged or foreign
+    /// prefix learns nothing more); then the errors of
+    /// [`Verify::verify_passkey_factor`].
+    pub async fn verify_passkey_factor_response(
+        &self,
+        service: ServiceSid,
+        registration_response_json: &str,
+    ) -> Result<Factor, VerifyError> {
+        let now = self.now()?;
+        let response = RegistrationResponseJson::from_json(registration_response_json)
+            .map_err(WebauthnError::from)?;
+        let claimed = response.claimed_challenge().map_err(WebauthnError::from)?;
+        let not_found = || VerifyError::NotFound {
+            resource: Resource::Factor,
+        };
+        let sid = routed_sid(&claimed)
+            .map(FactorSid::from_bytes)
+            .ok_or_else(not_found)?;
+        let factor = self
+            .store
+            .get_factor(service, sid)
+            .await?
+            .filter(|f| f.factor_type() == FactorType::Passkeys)
+            .ok_or_else(not_found)?;
+        self.finish_passkey_factor(factor, Ok(response), now).await
+    }
+
+    /// The shared second half of both passkey factor verifications.
+    async fn finish_passkey_factor(
+        &self,
+        factor: Factor,
+        parsed: Result<RegistrationResponseJson, WebauthnError>,
+        now: UnixTime,
+    ) -> Result<Factor, VerifyError> {
+        let (service, factor_sid) = (factor.service_sid(), factor.sid());
+        let identity = factor.identity().clone();
         let failure = factor.record_failed_verification(now)?;
         let FactorKind::Passkeys(passkey) = factor.kind() else {
             return Err(ModelError::FactorTypeMismatch {
@@ -185,23 +273,24 @@ impl<S: Store> Verify<S> {
                 resource: Resource::Factor,
                 rule: "an unverified passkey factor holds its registration state",
             })?;
-        let rp = relying_party(passkey.config())?;
-        let checked = RegistrationResponseJson::from_json(registration_response_json)
-            .map_err(WebauthnError::from)
-            .and_then(|response| {
-                verify_webauthn::registration::finish_registration(
-                    &rp,
-                    &state,
-                    &response,
-                    now,
-                    &TrustAnchors::new(),
-                )
-            });
+        // The service's current policy decides (a policy tightened after the factor
+        // was created applies to its registration too).
+        let policy = self
+            .store
+            .get_service(service)
+            .await?
+            .and_then(|s| s.passkeys().map(|c| c.policy))
+            .unwrap_or(passkey.config().policy);
+        let rp = relying_party(passkey.config(), &policy)?;
+        let anchors = self.config.trust_anchors_for(service);
+        let checked = parsed.and_then(|response| {
+            verify_webauthn::registration::finish_registration(&rp, &state, &response, now, anchors)
+        });
         let verified = match checked {
             Ok(verified) => verified,
             Err(error) => {
                 return match self
-                    .record_factor_failure(service, identity, factor_sid, failure, now)
+                    .record_factor_failure(service, &identity, factor_sid, failure, now)
                     .await
                 {
                     Err(VerifyError::FactorVerificationFailed { .. }) | Ok(_) => Err(error.into()),
@@ -243,16 +332,25 @@ impl<S: Store> Verify<S> {
         Ok(transition.factor)
     }
 
-    /// Creates a passkey challenge with request options. With `identity`, the
-    /// challenge is bound to `factor_sid`, or without it to the entity's oldest
-    /// verified passkey, and `allowCredentials` lists that credential; with `None`,
-    /// a discoverable (usernameless) sign-in: no `allowCredentials`, any passkey of
-    /// the service may answer and the assertion's `userHandle` must name its entity.
+    /// Creates a passkey challenge with request options (the WebAuthn challenge
+    /// begins with the challenge sid's 16 bytes, for
+    /// [`Verify::approve_passkey_challenge_response`]).
+    ///
+    /// - `identity` and `factor_sid`: bound to that verified passkey;
+    ///   `allowCredentials` lists its credential.
+    /// - `identity` alone: for the entity, not one factor. `allowCredentials` lists
+    ///   every verified passkey of the entity and any of them may approve; the
+    ///   approving factor becomes the challenge's `factor_sid` (as in the
+    ///   discoverable flow). A credential of another entity, or one not offered, is
+    ///   refused (`CredentialNotAllowed`) and counts an attempt.
+    /// - neither: a discoverable (usernameless) sign-in: no `allowCredentials`, any
+    ///   passkey of the service may answer and the assertion's `userHandle` must
+    ///   name its entity.
     ///
     /// # Errors
     /// [`VerifyError::NotFound`]; [`VerifyError::PasskeysNotConfigured`];
-    /// [`VerifyError::Model`] (`FactorNotVerified` 60318, a factor of another type,
-    /// `ExpirationOutOfRange`).
+    /// [`VerifyError::Model`] (`FactorNotVerified` 60318 also when the entity has
+    /// no verified passkey, a factor of another type, `ExpirationOutOfRange`).
     pub async fn create_passkey_challenge(
         &self,
         service: ServiceSid,
@@ -265,16 +363,26 @@ impl<S: Store> Verify<S> {
         let config = service
             .passkeys()
             .ok_or(VerifyError::PasskeysNotConfigured)?;
-        let rp = relying_party(config)?;
-        let mut input = NewChallenge::new();
+        let rp = relying_party(config, &config.policy)?;
+        let sid = self.with_rng(|rng| ChallengeSid::generate(rng))?;
+        let mut input = NewChallenge::new().with_sid(sid);
         if let Some(date) = expiration_date {
             input = input.with_expiration_date(date);
         }
+        let start = |user: Option<(&[u8], &[CredentialDescriptor])>| {
+            self.with_rng(|rng| {
+                verify_webauthn::authentication::start_authentication_with_prefix(
+                    &rp,
+                    user,
+                    sid.as_bytes(),
+                    now,
+                    rng,
+                )
+            })
+        };
         let created = match identity {
             None => {
-                let (options, state) = self.with_rng(|rng| {
-                    verify_webauthn::authentication::start_authentication(&rp, None, now, rng)
-                })?;
+                let (options, state) = start(None)??;
                 let ceremony = ceremony(&options, &state)?;
                 self.with_rng(|rng| {
                     Challenge::create(
@@ -287,81 +395,81 @@ impl<S: Store> Verify<S> {
             }
             Some(identity) => {
                 let entity = self.load_entity(service.sid(), identity).await?;
-                let factors: Vec<Factor> = self
-                    .store
-                    .entity_factors(service.sid(), entity.sid())
-                    .await?
-                    .into_iter()
-                    .filter(|f| {
-                        f.factor_type() == FactorType::Passkeys
-                            && f.status() == FactorStatus::Verified
-                            && factor_sid.is_none_or(|sid| f.sid() == sid)
-                    })
-                    .collect();
-                let target = match factor_sid {
-                    Some(sid) => {
-                        let factor = self.load_factor(service.sid(), identity, sid).await?;
-                        if factor.factor_type() != FactorType::Passkeys {
-                            return Err(ModelError::FactorTypeMismatch {
-                                expected: FactorType::Passkeys,
-                                got: factor.factor_type(),
-                            }
-                            .into());
-                        }
-                        factor.check_usable()?;
-                        factor
-                    }
-                    // `entity_factors` lists oldest first.
-                    None => factors
-                        .first()
-                        .cloned()
-                        .ok_or(ModelError::FactorNotVerified)?,
-                };
                 let handle = user_handle(&entity.sid());
-                // The model binds a challenge to one factor: offer only its credential,
-                // so the options never invite an assertion the approval would refuse.
-                let allowed = descriptors(std::slice::from_ref(&target));
-                let (options, state) = self.with_rng(|rng| {
-                    verify_webauthn::authentication::start_authentication(
-                        &rp,
-                        Some((&handle, &allowed)),
-                        now,
-                        rng,
-                    )
-                })?;
-                let ceremony = ceremony(&options, &state)?;
-                self.with_rng(|rng| {
-                    Challenge::create(
-                        ChallengeTarget::Factor(&target),
-                        input.with_passkey(ceremony),
-                        now,
-                        rng,
-                    )
-                })??
+                if let Some(sid) = factor_sid {
+                    let factor = self.load_factor(service.sid(), identity, sid).await?;
+                    if factor.factor_type() != FactorType::Passkeys {
+                        return Err(ModelError::FactorTypeMismatch {
+                            expected: FactorType::Passkeys,
+                            got: factor.factor_type(),
+                        }
+                        .into());
+                    }
+                    factor.check_usable()?;
+                    // Bound to one factor: offer only its credential, so the options
+                    // never invite an assertion the approval would refuse.
+                    let allowed = descriptors(std::slice::from_ref(&factor));
+                    let (options, state) = start(Some((&handle, &allowed)))??;
+                    let ceremony = ceremony(&options, &state)?;
+                    self.with_rng(|rng| {
+                        Challenge::create(
+                            ChallengeTarget::Factor(&factor),
+                            input.with_passkey(ceremony),
+                            now,
+                            rng,
+                        )
+                    })??
+                } else {
+                    let passkeys: Vec<Factor> = self
+                        .store
+                        .entity_factors(service.sid(), entity.sid())
+                        .await?
+                        .into_iter()
+                        .filter(|f| {
+                            f.factor_type() == FactorType::Passkeys
+                                && f.status() == FactorStatus::Verified
+                        })
+                        .collect();
+                    if passkeys.is_empty() {
+                        return Err(ModelError::FactorNotVerified.into());
+                    }
+                    let allowed = descriptors(&passkeys);
+                    let (options, state) = start(Some((&handle, &allowed)))??;
+                    let ceremony = ceremony(&options, &state)?;
+                    self.with_rng(|rng| {
+                        Challenge::create(
+                            ChallengeTarget::EntityPasskeys(&entity),
+                            input.with_passkey(ceremony),
+                            now,
+                            rng,
+                        )
+                    })??
+                }
             }
         };
         self.store
             .insert_challenge(&created.challenge, &created.events)
             .await?;
-        Ok(ChallengeUpdate {
-            challenge: created.challenge,
-            outcome: created.outcome,
-        })
+        Ok(ChallengeUpdate::written(created.challenge, created.outcome))
     }
 
     /// Approves the pending passkey challenge `sid` with the browser's
-    /// `AuthenticationResponseJSON`: the factor is found by the credential id; for
-    /// a usernameless challenge the `userHandle` must be that factor's entity sid.
-    /// The sign count, backup state and the approval are written in one atomic
-    /// compare-and-set, so a replayed or concurrent assertion cannot approve twice
-    /// and a sign count never goes down. A failed check counts an attempt.
+    /// `AuthenticationResponseJSON`: the factor is found by the credential id; it
+    /// must be the challenge's factor, or one of its entity's passkeys (a challenge
+    /// by identity), or for a usernameless challenge the `userHandle` must be that
+    /// factor's entity sid. The sign count, backup state and the approval are
+    /// written in one atomic compare-and-set, so a replayed or concurrent assertion
+    /// cannot approve twice and a sign count never goes down. A failed check counts
+    /// an attempt. Under the service's [`SignCountRegression::Warn`] policy a
+    /// counter that did not increase approves and is reported in
+    /// [`ChallengeUpdate::sign_count_regressed`] (and counted on the credential).
     ///
     /// # Errors
     /// [`VerifyError::Webauthn`] naming the failed check (e.g. `OriginMismatch`,
-    /// `SignCountRegressed`, `SignatureInvalid`); [`VerifyError::Model`] for a
-    /// terminal challenge (`ChallengeNotPending`, 60323, 60308);
-    /// [`VerifyError::NotFound`]; [`VerifyError::Conflict`] when another request
-    /// answered the challenge first.
+    /// `SignCountRegressed`, `CredentialNotAllowed`, `SignatureInvalid`);
+    /// [`VerifyError::Model`] for a terminal challenge (`ChallengeNotPending`,
+    /// 60323, 60308); [`VerifyError::NotFound`]; [`VerifyError::Conflict`] when
+    /// another request answered the challenge first.
     pub async fn approve_passkey_challenge(
         &self,
         service: ServiceSid,
@@ -389,6 +497,67 @@ impl<S: Store> Verify<S> {
             }
             .into());
         }
+        let parsed =
+            AuthenticationResponseJson::from_json(authentication_response_json).map_err(Into::into);
+        self.answer_passkey_challenge(&config, challenge, parsed, now)
+            .await
+    }
+
+    /// Approves the pending passkey challenge that the browser's bare
+    /// `AuthenticationResponseJSON` answers (the body of `POST
+    /// /Passkeys/ApproveChallenge`): the challenge is found by the sid at the start
+    /// of the response's claimed challenge, then everything proceeds as
+    /// [`Verify::approve_passkey_challenge`] (attempt counting, the atomic
+    /// compare-and-set with the sign count, the whole challenge compared in
+    /// constant time).
+    ///
+    /// # Errors
+    /// [`VerifyError::Webauthn`] with `Malformed` when the body or its
+    /// `clientDataJSON` cannot be read (no challenge is known: nothing is
+    /// recorded); [`VerifyError::NotFound`] (challenge, 60391) when the claimed
+    /// challenge names no challenge of `service`, or one that is not a passkey
+    /// challenge; [`VerifyError::PasskeysNotConfigured`]; then the errors of
+    /// [`Verify::approve_passkey_challenge`].
+    pub async fn approve_passkey_challenge_response(
+        &self,
+        service: ServiceSid,
+        authentication_response_json: &str,
+    ) -> Result<ChallengeUpdate, VerifyError> {
+        let now = self.now()?;
+        let config = self
+            .load_service(service)
+            .await?
+            .passkeys()
+            .cloned()
+            .ok_or(VerifyError::PasskeysNotConfigured)?;
+        let response = AuthenticationResponseJson::from_json(authentication_response_json)
+            .map_err(WebauthnError::from)?;
+        let claimed = response.claimed_challenge().map_err(WebauthnError::from)?;
+        let not_found = || VerifyError::NotFound {
+            resource: Resource::Challenge,
+        };
+        let sid = routed_sid(&claimed)
+            .map(ChallengeSid::from_bytes)
+            .ok_or_else(not_found)?;
+        let challenge = self
+            .store
+            .get_challenge(service, sid)
+            .await?
+            .filter(|c| c.factor_type() == FactorType::Passkeys)
+            .ok_or_else(not_found)?;
+        self.answer_passkey_challenge(&config, challenge, Ok(response), now)
+            .await
+    }
+
+    /// The shared second half of both passkey challenge approvals.
+    async fn answer_passkey_challenge(
+        &self,
+        config: &PasskeysConfig,
+        challenge: Challenge,
+        parsed: Result<AuthenticationResponseJson, WebauthnError>,
+        now: UnixTime,
+    ) -> Result<ChallengeUpdate, VerifyError> {
+        let service = challenge.service_sid();
         // A terminal or due challenge is answered before any cryptography.
         if let Some(expired) = self.expire_if_due(&challenge, now).await? {
             return Ok(expired);
@@ -402,9 +571,9 @@ impl<S: Store> Verify<S> {
                 resource: Resource::Challenge,
                 rule: "a passkey challenge holds its ceremony state",
             })?;
-        let response = match AuthenticationResponseJson::from_json(authentication_response_json) {
+        let response = match parsed {
             Ok(response) => response,
-            Err(error) => return self.fail_passkey(&challenge, error.into(), now).await,
+            Err(error) => return self.fail_passkey(&challenge, error, now).await,
         };
         let raw_id = response.raw_id.as_slice().to_vec();
         let Some(factor) = self
@@ -416,9 +585,13 @@ impl<S: Store> Verify<S> {
                 .fail_passkey(&challenge, WebauthnError::CredentialNotAllowed, now)
                 .await;
         };
-        if let Some(entity) = challenge.entity_sid()
-            && entity != factor.entity_sid()
-        {
+        let foreign_entity = challenge
+            .entity_sid()
+            .is_some_and(|entity| entity != factor.entity_sid());
+        let foreign_factor = challenge
+            .factor_sid()
+            .is_some_and(|sid| sid != factor.sid());
+        if foreign_entity || foreign_factor {
             return self
                 .fail_passkey(&challenge, WebauthnError::CredentialNotAllowed, now)
                 .await;
@@ -433,7 +606,7 @@ impl<S: Store> Verify<S> {
             Some(record.backup_eligible),
         )?
         .with_user_handle(user_handle(&factor.entity_sid()));
-        let rp = relying_party(&config)?;
+        let rp = relying_party(config, &config.policy)?;
         let verified = match verify_webauthn::authentication::finish_authentication(
             &rp, &state, &response, &stored, now,
         ) {
@@ -464,10 +637,10 @@ impl<S: Store> Verify<S> {
             return Err(conflict(Resource::Challenge));
         }
         written?;
-        Ok(ChallengeUpdate {
-            challenge: paired.challenge.challenge,
-            outcome: paired.challenge.outcome,
-        })
+        let mut update =
+            ChallengeUpdate::written(paired.challenge.challenge, paired.challenge.outcome);
+        update.sign_count_regressed = verified.counter_warning && paired.factor.is_some();
+        Ok(update)
     }
 
     /// Records a failed passkey answer (best effort: a conflict means another

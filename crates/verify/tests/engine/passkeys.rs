@@ -1,7 +1,10 @@
 //! Passkeys end to end with a software authenticator (P-256, `none` attestation):
-//! register, sign in by identity and usernameless, and the refusals (replayed
-//! assertion, wrong origin, cloned authenticator, unknown credential, racing
-//! approvals).
+//! register, sign in by identity (one or several passkeys) and usernameless, by sid
+//! and by the bare browser response (routing by the challenge prefix), and the
+//! refusals (replayed assertion, wrong origin, cloned authenticator, unknown
+//! credential, another entity's passkey, forged or unknown prefixes, racing
+//! approvals), and the per-service policy (sign-count reject / warn, trusted
+//! attestation required).
 
 use std::sync::Arc;
 
@@ -477,5 +480,538 @@ fn many_tasks_approving_one_passkey_challenge_one_wins() {
             }
         }
         assert_eq!(wins, 1);
+    });
+}
+
+/// A service with passkeys under `policy`.
+async fn passkey_service(h: &Harness, policy: verify_model::PasskeyPolicy) -> ServiceSid {
+    let rp = RelyingParty::new(RP_ID, "Owl Bank", vec![ORIGIN.to_owned()]).unwrap();
+    h.verify
+        .create_service(
+            "Owl Bank",
+            &ServiceSettings::new().with_passkeys(PasskeysConfig::new(rp).with_policy(policy)),
+        )
+        .await
+        .unwrap()
+        .sid()
+}
+
+/// Registers a passkey for `identity` through the bare-response path only.
+async fn enroll(
+    h: &Harness,
+    service: ServiceSid,
+    identity: &Identity,
+    authenticator: &Authenticator,
+) -> Factor {
+    let created = h
+        .verify
+        .create_passkey_factor(service, identity, "Key")
+        .await
+        .unwrap();
+    let response = authenticator.create(&created.options, ORIGIN);
+    h.verify
+        .verify_passkey_factor_response(service, &response)
+        .await
+        .unwrap()
+}
+
+/// The issued WebAuthn challenge bytes of `options`.
+fn challenge_bytes(options: &serde_json::Value) -> Vec<u8> {
+    URL_SAFE_NO_PAD
+        .decode(options["publicKey"]["challenge"].as_str().unwrap())
+        .unwrap()
+}
+
+/// `options` with another challenge (what a forger would answer).
+fn with_challenge(options: &serde_json::Value, challenge: &[u8]) -> serde_json::Value {
+    let mut forged = options.clone();
+    forged["publicKey"]["challenge"] = URL_SAFE_NO_PAD.encode(challenge).into();
+    forged
+}
+
+#[test]
+fn register_and_verify_by_the_bare_response() {
+    let h = Harness::new(11);
+    block_on(async {
+        let service = passkey_service(&h, verify_model::PasskeyPolicy::new()).await;
+        let identity = Identity::parse("ff483d1f-f591-898a").unwrap();
+        let created = h
+            .verify
+            .create_passkey_factor(service, &identity, "My laptop")
+            .await
+            .unwrap();
+        // The challenge routes to the factor: its sid's 16 bytes, then 32 random.
+        let challenge = challenge_bytes(&created.options);
+        assert_eq!(challenge.len(), 48);
+        assert_eq!(&challenge[..16], created.factor.sid().as_bytes());
+
+        let authenticator = Authenticator::new(11);
+        let response = authenticator.create(&created.options, ORIGIN);
+        let factor = h
+            .verify
+            .verify_passkey_factor_response(service, &response)
+            .await
+            .unwrap();
+        assert_eq!(factor.sid(), created.factor.sid());
+        assert_eq!(factor.status(), FactorStatus::Verified);
+        // The same response again: the factor is verified already.
+        assert!(matches!(
+            h.verify
+                .verify_passkey_factor_response(service, &response)
+                .await,
+            Err(VerifyError::Model(ModelError::FactorAlreadyVerified))
+        ));
+        // In another service the prefix names nothing.
+        let other = passkey_service(&h, verify_model::PasskeyPolicy::new()).await;
+        let refused = h
+            .verify
+            .verify_passkey_factor_response(other, &response)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                refused,
+                VerifyError::NotFound {
+                    resource: verify::Resource::Factor
+                }
+            ),
+            "{refused:?}"
+        );
+        assert_eq!(refused.code(), 20404);
+        // Not JSON: malformed, nothing to route.
+        assert!(matches!(
+            h.verify.verify_passkey_factor_response(service, "{").await,
+            Err(VerifyError::Webauthn(WebauthnError::Malformed(_)))
+        ));
+    });
+}
+
+#[test]
+fn a_forged_registration_prefix_fails_the_challenge_and_counts() {
+    let h = Harness::new(12);
+    block_on(async {
+        let service = passkey_service(&h, verify_model::PasskeyPolicy::new()).await;
+        let identity = Identity::parse("ff483d1f-f591-898a").unwrap();
+        let a = h
+            .verify
+            .create_passkey_factor(service, &identity, "A")
+            .await
+            .unwrap();
+        let b = h
+            .verify
+            .create_passkey_factor(service, &identity, "B")
+            .await
+            .unwrap();
+        // Factor b's prefix with factor a's random part: routed to b, refused.
+        let mut forged = b.factor.sid().as_bytes().to_vec();
+        forged.extend_from_slice(&challenge_bytes(&a.options)[16..]);
+        let response = Authenticator::new(12).create(&with_challenge(&a.options, &forged), ORIGIN);
+        assert!(matches!(
+            h.verify
+                .verify_passkey_factor_response(service, &response)
+                .await,
+            Err(VerifyError::Webauthn(WebauthnError::ChallengeMismatch))
+        ));
+        let b_after = h
+            .verify
+            .fetch_factor(service, &identity, b.factor.sid())
+            .await
+            .unwrap();
+        assert_eq!(b_after.failed_verification_attempts(), 1);
+        assert_eq!(b_after.status(), FactorStatus::Unverified);
+        // A challenge sid as prefix names no factor.
+        let challenge = h
+            .verify
+            .create_passkey_challenge(service, None, None, None)
+            .await
+            .unwrap()
+            .challenge;
+        let mut wrong_kind = challenge.sid().as_bytes().to_vec();
+        wrong_kind.extend_from_slice(&[0; 32]);
+        let response =
+            Authenticator::new(12).create(&with_challenge(&a.options, &wrong_kind), ORIGIN);
+        assert!(matches!(
+            h.verify
+                .verify_passkey_factor_response(service, &response)
+                .await,
+            Err(VerifyError::NotFound { .. })
+        ));
+    });
+}
+
+#[test]
+fn sign_in_by_identity_with_two_passkeys_either_approves() {
+    let h = Harness::new(13);
+    block_on(async {
+        let service = passkey_service(&h, verify_model::PasskeyPolicy::new()).await;
+        let identity = Identity::parse("ff483d1f-f591-898a").unwrap();
+        let (laptop, phone) = (Authenticator::new(131), Authenticator::new(132));
+        let laptop_factor = enroll(&h, service, &identity, &laptop).await;
+        let phone_factor = enroll(&h, service, &identity, &phone).await;
+        let handle = laptop_factor.entity_sid().to_string().into_bytes();
+
+        for (authenticator, factor, by_response) in [
+            (&phone, &phone_factor, true),
+            (&laptop, &laptop_factor, false),
+        ] {
+            let challenge = h
+                .verify
+                .create_passkey_challenge(service, Some(&identity), None, None)
+                .await
+                .unwrap()
+                .challenge;
+            // Bound to the entity, not to a factor, and offering both credentials.
+            assert_eq!(challenge.factor_sid(), None);
+            assert_eq!(challenge.entity_sid(), Some(laptop_factor.entity_sid()));
+            let options = &challenge.passkey().unwrap().options;
+            let mut offered: Vec<String> = options["publicKey"]["allowCredentials"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| d["id"].as_str().unwrap().to_owned())
+                .collect();
+            offered.sort();
+            let mut expected = [
+                URL_SAFE_NO_PAD.encode(&laptop.credential_id),
+                URL_SAFE_NO_PAD.encode(&phone.credential_id),
+            ];
+            expected.sort();
+            assert_eq!(offered, expected);
+            assert_eq!(&challenge_bytes(options)[..16], challenge.sid().as_bytes());
+            let assertion = authenticator.get(options, ORIGIN, 1, &handle);
+            let approved = if by_response {
+                h.verify
+                    .approve_passkey_challenge_response(service, &assertion)
+                    .await
+            } else {
+                h.verify
+                    .approve_passkey_challenge(service, challenge.sid(), &assertion)
+                    .await
+            }
+            .unwrap();
+            assert_eq!(approved.outcome, ChallengeOutcome::Approved);
+            assert!(!approved.sign_count_regressed);
+            // The approving passkey becomes the challenge's factor.
+            assert_eq!(approved.challenge.factor_sid(), Some(factor.sid()));
+            assert_eq!(approved.challenge.identity(), Some(&identity));
+            // Replayed: the challenge is no longer pending.
+            assert!(matches!(
+                h.verify
+                    .approve_passkey_challenge_response(service, &assertion)
+                    .await,
+                Err(VerifyError::Model(ModelError::ChallengeNotPending { .. }))
+            ));
+        }
+
+        // With factor_sid, the challenge stays bound to that one passkey.
+        let bound = h
+            .verify
+            .create_passkey_challenge(service, Some(&identity), Some(phone_factor.sid()), None)
+            .await
+            .unwrap()
+            .challenge;
+        assert_eq!(bound.factor_sid(), Some(phone_factor.sid()));
+        let options = &bound.passkey().unwrap().options;
+        assert_eq!(
+            options["publicKey"]["allowCredentials"]
+                .as_array()
+                .unwrap()
+                .len(),
+            1
+        );
+        let laptop_answer = laptop.get(options, ORIGIN, 2, &handle);
+        assert!(matches!(
+            webauthn_error(
+                h.verify
+                    .approve_passkey_challenge_response(service, &laptop_answer)
+                    .await
+            ),
+            WebauthnError::CredentialNotAllowed
+        ));
+        let phone_answer = phone.get(options, ORIGIN, 2, &handle);
+        assert!(
+            h.verify
+                .approve_passkey_challenge_response(service, &phone_answer)
+                .await
+                .unwrap()
+                .is_approved()
+        );
+    });
+}
+
+#[test]
+fn an_identity_challenge_refuses_another_entitys_passkey() {
+    let h = Harness::new(14);
+    block_on(async {
+        let service = passkey_service(&h, verify_model::PasskeyPolicy::new()).await;
+        let alice = Identity::parse("alice-0001").unwrap();
+        let mallory = Identity::parse("mallory-0001").unwrap();
+        let alice_key = Authenticator::new(141);
+        let mallory_key = Authenticator::new(142);
+        enroll(&h, service, &alice, &alice_key).await;
+        let mallory_factor = enroll(&h, service, &mallory, &mallory_key).await;
+        let challenge = h
+            .verify
+            .create_passkey_challenge(service, Some(&alice), None, None)
+            .await
+            .unwrap()
+            .challenge;
+        let options = &challenge.passkey().unwrap().options;
+        let mallory_handle = mallory_factor.entity_sid().to_string().into_bytes();
+        let answer = mallory_key.get(options, ORIGIN, 1, &mallory_handle);
+        assert!(matches!(
+            webauthn_error(
+                h.verify
+                    .approve_passkey_challenge_response(service, &answer)
+                    .await
+            ),
+            WebauthnError::CredentialNotAllowed
+        ));
+        let stored = h
+            .verify
+            .fetch_challenge(service, &alice, challenge.sid())
+            .await
+            .unwrap();
+        assert_eq!(stored.failed_attempts(), 1);
+        assert_eq!(stored.status_at(h.now()), ChallengeStatus::Pending);
+        assert_eq!(stored.factor_sid(), None);
+    });
+}
+
+#[test]
+fn usernameless_sign_in_by_the_bare_response() {
+    let h = Harness::new(15);
+    block_on(async {
+        let r = registered(&h, 15).await;
+        let challenge = h
+            .verify
+            .create_passkey_challenge(r.service, None, None, None)
+            .await
+            .unwrap()
+            .challenge;
+        let options = &challenge.passkey().unwrap().options;
+        let assertion = r.authenticator.get(options, ORIGIN, 1, &r.user_handle());
+        let approved = h
+            .verify
+            .approve_passkey_challenge_response(r.service, &assertion)
+            .await
+            .unwrap();
+        assert_eq!(approved.challenge.sid(), challenge.sid());
+        assert_eq!(approved.challenge.factor_sid(), Some(r.factor.sid()));
+        assert!(matches!(
+            h.verify
+                .approve_passkey_challenge_response(r.service, &assertion)
+                .await,
+            Err(VerifyError::Model(ModelError::ChallengeNotPending { .. }))
+        ));
+    });
+}
+
+#[test]
+fn forged_or_unknown_challenge_prefixes_are_refused() {
+    let h = Harness::new(16);
+    block_on(async {
+        let r = registered(&h, 16).await;
+        let create = || async {
+            h.verify
+                .create_passkey_challenge(r.service, Some(&r.identity), None, None)
+                .await
+                .unwrap()
+                .challenge
+        };
+        let (a, b) = (create().await, create().await);
+        let a_options = &a.passkey().unwrap().options;
+        // b's prefix, a's random part: routed to b, fails the full comparison there
+        // and counts an attempt on b.
+        let mut forged = b.sid().as_bytes().to_vec();
+        forged.extend_from_slice(&challenge_bytes(a_options)[16..]);
+        let answer = r.authenticator.get(
+            &with_challenge(a_options, &forged),
+            ORIGIN,
+            1,
+            &r.user_handle(),
+        );
+        assert!(matches!(
+            webauthn_error(
+                h.verify
+                    .approve_passkey_challenge_response(r.service, &answer)
+                    .await
+            ),
+            WebauthnError::ChallengeMismatch
+        ));
+        let b_after = h
+            .verify
+            .fetch_challenge(r.service, &r.identity, b.sid())
+            .await
+            .unwrap();
+        assert_eq!(b_after.failed_attempts(), 1);
+        // A prefix naming no challenge, a factor, or too short: not found (60391).
+        let random_part = [7_u8; 32];
+        for challenge in [
+            [[0x5a; 16].as_slice(), &random_part].concat(),
+            [r.factor.sid().as_bytes().as_slice(), &random_part].concat(),
+            vec![1, 2, 3],
+        ] {
+            let answer = r.authenticator.get(
+                &with_challenge(a_options, &challenge),
+                ORIGIN,
+                1,
+                &r.user_handle(),
+            );
+            let refused = h
+                .verify
+                .approve_passkey_challenge_response(r.service, &answer)
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(
+                    refused,
+                    VerifyError::NotFound {
+                        resource: verify::Resource::Challenge
+                    }
+                ),
+                "{refused:?}"
+            );
+            assert_eq!(refused.code(), 60391);
+        }
+        // A real challenge presented to another service: not found there.
+        let other = passkey_service(&h, verify_model::PasskeyPolicy::new()).await;
+        let genuine = r.authenticator.get(a_options, ORIGIN, 1, &r.user_handle());
+        assert!(matches!(
+            h.verify
+                .approve_passkey_challenge_response(other, &genuine)
+                .await,
+            Err(VerifyError::NotFound { .. })
+        ));
+        // ...and still approves in its own.
+        assert!(
+            h.verify
+                .approve_passkey_challenge_response(r.service, &genuine)
+                .await
+                .unwrap()
+                .is_approved()
+        );
+    });
+}
+
+#[test]
+fn sign_count_regression_reject_or_warn_per_service() {
+    use verify_model::{PasskeyPolicy, SignCountRegression};
+    let h = Harness::new(17);
+    block_on(async {
+        for policy in [SignCountRegression::Reject, SignCountRegression::Warn] {
+            let service =
+                passkey_service(&h, PasskeyPolicy::new().with_sign_count_regression(policy)).await;
+            let identity = Identity::parse("ff483d1f-f591-898a").unwrap();
+            let key = Authenticator::new(17);
+            let factor = enroll(&h, service, &identity, &key).await;
+            let handle = factor.entity_sid().to_string().into_bytes();
+            let sign_in = |count: u32| {
+                let (h, key, identity, handle) = (&h, &key, &identity, &handle);
+                async move {
+                    let challenge = h
+                        .verify
+                        .create_passkey_challenge(service, Some(identity), None, None)
+                        .await
+                        .unwrap()
+                        .challenge;
+                    let options = challenge.passkey().unwrap().options.clone();
+                    let answer = key.get(&options, ORIGIN, count, handle);
+                    h.verify
+                        .approve_passkey_challenge_response(service, &answer)
+                        .await
+                }
+            };
+            let first = sign_in(5).await.unwrap();
+            assert!(first.is_approved() && !first.sign_count_regressed);
+            let regressed = sign_in(3).await;
+            let stored = h
+                .verify
+                .fetch_factor(service, &identity, factor.sid())
+                .await
+                .unwrap();
+            let verify_model::FactorKind::Passkeys(passkey) = stored.kind() else {
+                panic!("a passkey factor")
+            };
+            let credential = passkey.credential().unwrap();
+            // Either way the stored counter never goes down.
+            assert_eq!(credential.sign_count, 5);
+            match policy {
+                SignCountRegression::Reject => {
+                    assert!(matches!(
+                        webauthn_error(regressed),
+                        WebauthnError::SignCountRegressed { stored: 5, got: 3 }
+                    ));
+                    assert_eq!(credential.sign_count_regressions, 0);
+                }
+                _ => {
+                    let update = regressed.unwrap();
+                    assert!(update.is_approved());
+                    assert!(update.sign_count_regressed);
+                    assert_eq!(credential.sign_count_regressions, 1);
+                }
+            }
+        }
+    });
+}
+
+#[test]
+fn untrusted_attestation_is_refused_when_required() {
+    use verify_model::PasskeyPolicy;
+    let h = Harness::new(18);
+    block_on(async {
+        let service = passkey_service(
+            &h,
+            PasskeyPolicy::new().with_require_trusted_attestation(true),
+        )
+        .await;
+        let identity = Identity::parse("ff483d1f-f591-898a").unwrap();
+        let created = h
+            .verify
+            .create_passkey_factor(service, &identity, "Key")
+            .await
+            .unwrap();
+        // `none` attestation reaches no anchor: refused, and counted.
+        let response = Authenticator::new(18).create(&created.options, ORIGIN);
+        let refused = h
+            .verify
+            .verify_passkey_factor_response(service, &response)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                refused,
+                VerifyError::Webauthn(WebauthnError::AttestationNotTrusted { .. })
+            ),
+            "{refused:?}"
+        );
+        let stored = h
+            .verify
+            .fetch_factor(service, &identity, created.factor.sid())
+            .await
+            .unwrap();
+        assert_eq!(stored.status(), FactorStatus::Unverified);
+        assert_eq!(stored.failed_verification_attempts(), 1);
+        // The policy is the host's: the service's JSON view does not show it.
+        let service_json = verify_model::json::ServiceJson::new(
+            &h.verify.fetch_service(service).await.unwrap(),
+            &h.verify.api_context(),
+        );
+        let json = serde_json::to_value(&service_json).unwrap();
+        assert!(json["passkeys"].get("policy").is_none());
+        // The default policy accepts the same kind of attestation (trust reported).
+        let relaxed = passkey_service(&h, PasskeyPolicy::new()).await;
+        let created = h
+            .verify
+            .create_passkey_factor(relaxed, &identity, "Key")
+            .await
+            .unwrap();
+        let response = Authenticator::new(18).create(&created.options, ORIGIN);
+        assert!(
+            h.verify
+                .verify_passkey_factor_response(relaxed, &response)
+                .await
+                .is_ok()
+        );
     });
 }

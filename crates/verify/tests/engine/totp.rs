@@ -467,3 +467,199 @@ fn an_answer_after_the_expiration_date_records_expiry() {
         assert!(events.contains(&EventType::ChallengeExpired));
     });
 }
+
+/// An independent RFC 6238 code (HMAC-SHA-1, 6 digits) for any period.
+fn code_for_period(secret: &[u8], unix_seconds: u64, period: u64) -> String {
+    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(secret).unwrap();
+    mac.update(&(unix_seconds / period).to_be_bytes());
+    let digest = mac.finalize().into_bytes();
+    let offset = usize::from(digest[19] & 0x0f);
+    let value = u32::from_be_bytes([
+        digest[offset] & 0x7f,
+        digest[offset + 1],
+        digest[offset + 2],
+        digest[offset + 3],
+    ]);
+    format!("{:06}", value % 1_000_000)
+}
+
+#[test]
+fn a_time_step_change_keeps_used_windows_refused() {
+    let h = Harness::new(21);
+    block_on(async {
+        let service = h
+            .verify
+            .create_service("Owl Bank", &verify::ServiceSettings::new())
+            .await
+            .unwrap()
+            .sid();
+        let identity = Identity::parse("ff483d1f-f591-898a").unwrap();
+        let mut request = NewTotpFactor::new("jane@owl");
+        request.time_step = Some(60);
+        let created = h
+            .verify
+            .create_totp_factor(service, &identity, request)
+            .await
+            .unwrap();
+        assert!(created.uri.ends_with("&period=60"));
+        let secret = uri_secret(&created.uri);
+        // Verified with the code of the 60 s window [T0, T0 + 60).
+        let t0 = h.now().as_secs();
+        assert_eq!(t0 % 60, 0);
+        let factor = h
+            .verify
+            .verify_factor(
+                service,
+                &identity,
+                created.factor.sid(),
+                &code_for_period(&secret, t0, 60),
+            )
+            .await
+            .unwrap();
+
+        // 35 s later the period becomes 30 s, skew 0.
+        h.advance(35);
+        let updated = h
+            .verify
+            .update_totp_factor_config(
+                service,
+                &identity,
+                factor.sid(),
+                None,
+                None,
+                Some(30),
+                Some(0),
+            )
+            .await
+            .unwrap();
+        assert_eq!(updated.version(), factor.version() + 1);
+        let verify_model::FactorKind::Totp(totp) = updated.kind() else {
+            panic!("a TOTP factor")
+        };
+        assert_eq!((totp.params().time_step(), totp.params().skew()), (30, 0));
+        assert_eq!(totp.params().code_length(), 6);
+        // The window [T0 + 30, T0 + 60) began before the accepted one ended: its
+        // code is refused (a floor conversion of the step would accept it).
+        let inside = code_for_period(&secret, h.now().as_secs(), 30);
+        let factor_sid = factor.sid();
+        let challenge = |code: String| {
+            let h = &h;
+            let identity = &identity;
+            async move {
+                h.verify
+                    .create_challenge(
+                        service,
+                        identity,
+                        factor_sid,
+                        NewChallengeRequest::new().with_auth_payload(&code),
+                    )
+                    .await
+                    .unwrap()
+            }
+        };
+        let refused = challenge(inside).await;
+        assert!(
+            matches!(refused.outcome, ChallengeOutcome::Rejected { .. }),
+            "{:?}",
+            refused.outcome
+        );
+        // The first window beginning at or after T0 + 60 is accepted.
+        h.advance(25);
+        assert_eq!(h.now().as_secs(), t0 + 60);
+        let next = challenge(code_for_period(&secret, h.now().as_secs(), 30)).await;
+        assert!(next.is_approved());
+        // No event for a configuration update.
+        let events: Vec<EventType> = h
+            .verify
+            .drain_events(100)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.event.event_type)
+            .collect();
+        assert_eq!(
+            events,
+            [
+                EventType::FactorCreated,
+                EventType::FactorVerified,
+                EventType::ChallengeApproved
+            ]
+        );
+    });
+}
+
+#[test]
+fn totp_config_update_checks_its_limits_and_type() {
+    let h = Harness::new(22);
+    let e = enrolled(&h);
+    block_on(async {
+        let update = |time_step: Option<u8>, skew: Option<u8>, code_length: Option<u8>| {
+            let (h, e) = (&h, &e);
+            async move {
+                h.verify
+                    .update_totp_factor_config(
+                        e.service,
+                        &e.identity,
+                        e.factor.sid(),
+                        Some(verify_model::TotpAlgorithm::Sha256),
+                        code_length,
+                        time_step,
+                        skew,
+                    )
+                    .await
+            }
+        };
+        for (time_step, skew, code_length) in [
+            (Some(19), None, None),
+            (Some(61), None, None),
+            (None, Some(3), None),
+            (None, None, Some(2)),
+            (None, None, Some(9)),
+        ] {
+            let refused = update(time_step, skew, code_length).await.unwrap_err();
+            assert!(
+                matches!(
+                    refused,
+                    VerifyError::Model(ModelError::ValueOutOfRange { .. })
+                ),
+                "{refused:?}"
+            );
+        }
+        // Nothing was written by the refusals.
+        let unchanged = h
+            .verify
+            .fetch_factor(e.service, &e.identity, e.factor.sid())
+            .await
+            .unwrap();
+        assert_eq!(unchanged.version(), e.factor.version());
+        let updated = update(Some(20), Some(2), Some(8)).await.unwrap();
+        let verify_model::FactorKind::Totp(totp) = updated.kind() else {
+            panic!("a TOTP factor")
+        };
+        assert_eq!(totp.alg(), verify_model::TotpAlgorithm::Sha256);
+        assert_eq!(
+            (
+                totp.params().time_step(),
+                totp.params().skew(),
+                totp.params().code_length()
+            ),
+            (20, 2, 8)
+        );
+        // Not a TOTP factor: refused.
+        let r = crate::passkeys::registered(&h, 22).await;
+        assert!(matches!(
+            h.verify
+                .update_totp_factor_config(
+                    r.service,
+                    &r.identity,
+                    r.factor.sid(),
+                    None,
+                    None,
+                    Some(30),
+                    None
+                )
+                .await,
+            Err(VerifyError::Model(ModelError::FactorTypeMismatch { .. }))
+        ));
+    });
+}
