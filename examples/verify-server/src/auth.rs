@@ -1,22 +1,38 @@
-//! HTTP Basic authentication: the API key and secret from configuration (compared
-//! in constant time), or, for the device's push-factor enrollment, the username
-//! `token` with an enrollment access token as the password.
+//! HTTP Basic authentication, three kinds of caller:
+//!
+//! - the host: the API key and secret from configuration (compared in constant
+//!   time), allowed everywhere;
+//! - a device enrolling its push factor: the username `token` with an enrollment
+//!   access token as the password, allowed only to create that push factor;
+//! - an enrolled push device: the username `token` with a request JWT signed by its
+//!   factor key (SPEC §7), allowed only on the device endpoints of its own entity
+//!   (factor fetch and update of its own factor; challenge fetch, list and update),
+//!   checked by [`device_access`].
+//!
+//! Every `401` carries a `Date` header (the server's clock) so the push SDKs can
+//! correct their clock and retry once.
 
 use std::sync::Arc;
 
 use axum::extract::{FromRequestParts, Request, State};
-use axum::http::header::AUTHORIZATION;
+use axum::http::header::{AUTHORIZATION, DATE};
 use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use subtle::ConstantTimeEq as _;
+use verify::DeviceAuth;
+use verify::model::{FactorSid, Identity, ServiceSid};
+use verify::push::RequestJwt;
 use verify::store::Store;
 
 use crate::AppState;
 use crate::error::ApiError;
 
-/// Who is calling, as established by the authentication middleware.
+/// Who is calling, as established by the authentication middleware (the device
+/// JWT's signature is checked later, by [`device_access`], once the route names the
+/// service and identity).
 #[derive(Clone)]
 #[non_exhaustive]
 pub enum Caller {
@@ -24,6 +40,9 @@ pub enum Caller {
     ApiKey,
     /// A device presenting an enrollment access token (`Basic base64("token:" + token)`).
     Token(String),
+    /// An enrolled device presenting a request JWT (`Basic base64("token:" + JWT)`),
+    /// not yet verified.
+    Device(RequestJwt),
 }
 
 impl std::fmt::Debug for Caller {
@@ -31,6 +50,7 @@ impl std::fmt::Debug for Caller {
         match self {
             Self::ApiKey => f.write_str("ApiKey"),
             Self::Token(_) => f.write_str("Token(<redacted>)"),
+            Self::Device(_) => f.write_str("Device(<redacted>)"),
         }
     }
 }
@@ -50,12 +70,71 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
 /// Refuses a caller that is not the host.
 ///
 /// # Errors
-/// [`ApiError::unauthorized`] for a device token.
+/// [`ApiError::unauthorized`] for a device token or JWT.
 pub fn require_api_key(caller: &Caller) -> Result<(), ApiError> {
     match caller {
         Caller::ApiKey => Ok(()),
-        Caller::Token(_) => Err(ApiError::unauthorized()),
+        Caller::Token(_) | Caller::Device(_) => Err(ApiError::unauthorized()),
     }
+}
+
+/// Who may act on a device endpoint, once checked.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum DeviceAccess {
+    /// The host (API key): any factor and challenge.
+    Host,
+    /// A device authenticated by the push factor it holds (of the route's identity).
+    Device(Box<DeviceAuth>),
+}
+
+/// Checks a caller of a device endpoint for `identity` in `service`: the host, or a
+/// device whose request JWT verifies with the key of a push factor of that identity
+/// and, when the route names a factor (`own_factor`), is that factor.
+///
+/// # Errors
+/// [`ApiError::unauthorized`] (401, with a `Date` header added by the middleware)
+/// for an enrollment access token or a refused JWT; 403 (20403) for a device acting
+/// on another factor of its entity; the engine's error for a store or clock failure.
+pub async fn device_access<S: Store + 'static>(
+    app: &AppState<S>,
+    caller: &Caller,
+    service: ServiceSid,
+    identity: &Identity,
+    own_factor: Option<FactorSid>,
+) -> Result<DeviceAccess, ApiError> {
+    let jwt = match caller {
+        Caller::ApiKey => return Ok(DeviceAccess::Host),
+        Caller::Token(_) => {
+            return Err(ApiError::unauthorized_device(
+                "an enrollment access token only creates the push factor: \
+             sign later requests with the factor key",
+            ));
+        }
+        Caller::Device(jwt) => jwt,
+    };
+    let auth = match app
+        .engine
+        .authenticate_device_jwt(service, identity, jwt)
+        .await
+    {
+        Ok(auth) => auth,
+        Err(error) if error.is_device_auth_refusal() => {
+            tracing::info!(%service, %identity, %error, "device request refused");
+            return Err(ApiError::unauthorized_device(&format!(
+                "device authentication failed: {error}"
+            )));
+        }
+        Err(error) => return Err(error.into()),
+    };
+    if let Some(factor) = own_factor
+        && factor != auth.factor_sid()
+    {
+        return Err(ApiError::forbidden(
+            "a device may act only on its own factor",
+        ));
+    }
+    Ok(DeviceAccess::Device(Box::new(auth)))
 }
 
 /// The API credentials.
@@ -105,7 +184,31 @@ fn basic(request: &Request) -> Option<(String, String)> {
     Some((user.to_owned(), password.to_owned()))
 }
 
-/// The middleware: attaches a [`Caller`] or answers 401.
+/// The caller named by the `token` username: a request JWT (three dot-separated
+/// segments) or else an enrollment access token (`{sid}.{token}`).
+fn token_caller(password: String) -> Caller {
+    if password.split('.').count() == 3
+        && let Ok(jwt) = RequestJwt::new(&password)
+    {
+        return Caller::Device(jwt);
+    }
+    Caller::Token(password)
+}
+
+/// Adds `Date` (the server clock, IMF-fixdate) to a 401 that has none.
+fn with_date<S: Store + 'static>(app: &AppState<S>, mut response: Response) -> Response {
+    if response.status() == StatusCode::UNAUTHORIZED
+        && !response.headers().contains_key(DATE)
+        && let Ok(now) = app.now()
+        && let Ok(value) = HeaderValue::from_str(&verify::push::http_date(now))
+    {
+        response.headers_mut().insert(DATE, value);
+    }
+    response
+}
+
+/// The middleware: attaches a [`Caller`] or answers 401; every 401 leaves with a
+/// `Date` header.
 pub(crate) async fn authenticate<S: Store + 'static>(
     State(app): State<Arc<AppState<S>>>,
     mut request: Request,
@@ -113,19 +216,18 @@ pub(crate) async fn authenticate<S: Store + 'static>(
 ) -> Response {
     let caller = match basic(&request) {
         Some((user, password)) if app.credentials.check(&user, &password) => Caller::ApiKey,
-        Some((user, password)) if user == "token" && !password.is_empty() => {
-            Caller::Token(password)
-        }
+        Some((user, password)) if user == "token" && !password.is_empty() => token_caller(password),
         _ => {
             tracing::info!(path = %request.uri().path(), "unauthenticated request refused");
             let mut response = ApiError::unauthorized().into_response();
             response.headers_mut().insert(
                 axum::http::header::WWW_AUTHENTICATE,
-                axum::http::HeaderValue::from_static("Basic realm=\"verify\""),
+                HeaderValue::from_static("Basic realm=\"verify\""),
             );
-            return response;
+            return with_date(&app, response);
         }
     };
     request.extensions_mut().insert(caller);
-    next.run(request).await
+    let response = next.run(request).await;
+    with_date(&app, response)
 }

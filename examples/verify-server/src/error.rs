@@ -6,6 +6,10 @@ use axum::response::{IntoResponse, Response};
 use verify::VerifyError;
 use verify::error::{CODE_INVALID_PARAMETER, CODE_NOT_IMPLEMENTED, CODE_UNAUTHORIZED};
 
+/// `code` for an authenticated caller acting outside its credential's scope (a
+/// device on another factor of its entity).
+pub const CODE_FORBIDDEN: u32 = 20403;
+
 /// An API error: a machine code, a message and the HTTP status.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{status} ({code}): {message}")]
@@ -37,6 +41,28 @@ impl ApiError {
             status: 401,
             code: CODE_UNAUTHORIZED,
             message: "authenticate with HTTP Basic auth: the API key and secret".to_owned(),
+        }
+    }
+
+    /// A device credential that was refused (401, 20003), saying why (never the
+    /// credential itself).
+    #[must_use]
+    pub fn unauthorized_device(message: &str) -> Self {
+        Self {
+            status: 401,
+            code: CODE_UNAUTHORIZED,
+            message: message.to_owned(),
+        }
+    }
+
+    /// An authenticated caller acting outside what its credential allows (403,
+    /// [`CODE_FORBIDDEN`]).
+    #[must_use]
+    pub fn forbidden(message: &str) -> Self {
+        Self {
+            status: 403,
+            code: CODE_FORBIDDEN,
+            message: message.to_owned(),
         }
     }
 

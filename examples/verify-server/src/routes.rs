@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
@@ -15,14 +16,15 @@ use verify::model::json::{
 };
 use verify::model::{
     ChallengeFilter, ChallengeSid, ChallengeStatus, DetailField, Details, FactorSid, FactorType,
-    Field, Identity, NotificationPlatform, ServiceSid, StringMap, TotpAlgorithm, TotpSecret,
-    UnixTime, WebhookEventType, WebhookSid, WebhookStatus,
+    Field, Identity, NotificationPlatform, NotificationSid, ServiceSid, StringMap, TotpAlgorithm,
+    TotpSecret, UnixTime, WebhookEventType, WebhookSid, WebhookStatus,
 };
 use verify::store::Store;
 use verify::{NewChallengeRequest, NewPushFactor, NewTotpFactor, ServiceSettings};
 
 use crate::AppState;
-use crate::auth::{Caller, require_api_key};
+use crate::auth::{Caller, device_access, require_api_key};
+use crate::delivery::{LoggingNotificationSender, NotificationSender, OutgoingNotification};
 use crate::error::ApiError;
 use crate::form::Form;
 use crate::paging::Paging;
@@ -66,7 +68,7 @@ pub(crate) fn routes<S: Store + 'static>() -> Router<Arc<AppState<S>>> {
         )
         .route(
             &format!("{ent}/Challenges/{{challenge}}/Notifications"),
-            post(notifications_not_built),
+            post(create_notification::<S>),
         )
         .route(
             &format!("{svc}/AccessTokens"),
@@ -400,11 +402,9 @@ async fn fetch_factor<S: Store + 'static>(
     caller: Caller,
     Path((sid, id, f)): Path<(String, String, String)>,
 ) -> ApiResult {
-    require_api_key(&caller)?;
-    let factor = app
-        .engine
-        .fetch_factor(service_sid(&sid)?, &identity(&id)?, factor_sid(&f)?)
-        .await?;
+    let (service, identity, factor) = (service_sid(&sid)?, identity(&id)?, factor_sid(&f)?);
+    device_access(&app, &caller, service, &identity, Some(factor)).await?;
+    let factor = app.engine.fetch_factor(service, &identity, factor).await?;
     json(
         StatusCode::OK,
         &FactorJson::new(&factor, &app.engine.api_context()),
@@ -417,9 +417,9 @@ async fn update_factor<S: Store + 'static>(
     Path((sid, id, f)): Path<(String, String, String)>,
     body: Bytes,
 ) -> ApiResult {
-    require_api_key(&caller)?;
     let form = Form::parse(&body)?;
     let (service, identity, factor) = (service_sid(&sid)?, identity(&id)?, factor_sid(&f)?);
+    device_access(&app, &caller, service, &identity, Some(factor)).await?;
     let mut updated = None;
     if let Some(payload) = form.get("AuthPayload") {
         updated = Some(
@@ -435,15 +435,61 @@ async fn update_factor<S: Store + 'static>(
                 .await?,
         );
     }
+    if let Some(config) = push_config_update(&app, &form, service, &identity, factor).await? {
+        updated = Some(config);
+    }
     let Some(factor) = updated else {
         return Err(ApiError::invalid(
-            "nothing to update: send AuthPayload or FriendlyName",
+            "nothing to update: send AuthPayload, FriendlyName or Config.*",
         ));
     };
     json(
         StatusCode::OK,
         &FactorJson::new(&factor, &app.engine.api_context()),
     )
+}
+
+/// The SDK's factor update (`Config.AppId`, `Config.NotificationPlatform`,
+/// `Config.NotificationToken`, `Config.SdkVersion`): absent fields keep the factor's
+/// current values; `None` when the form has none of them.
+async fn push_config_update<S: Store + 'static>(
+    app: &AppState<S>,
+    form: &Form,
+    service: ServiceSid,
+    identity: &Identity,
+    sid: FactorSid,
+) -> Result<Option<verify::model::Factor>, ApiError> {
+    let app_id = form.get("Config.AppId");
+    let platform = form.parsed::<NotificationPlatform>("Config.NotificationPlatform")?;
+    let token = form.get("Config.NotificationToken");
+    let sdk_version = form.get("Config.SdkVersion");
+    if app_id.is_none() && platform.is_none() && token.is_none() && sdk_version.is_none() {
+        return Ok(None);
+    }
+    let current = app.engine.fetch_factor(service, identity, sid).await?;
+    let verify::model::factor::FactorKind::Push(push) = current.kind() else {
+        return Err(ApiError::invalid("Config.* updates apply to push factors"));
+    };
+    let config = push.config();
+    let platform = platform.unwrap_or(config.notification_platform());
+    let token = if platform == NotificationPlatform::None {
+        None
+    } else {
+        token.or(config.notification_token())
+    };
+    let factor = app
+        .engine
+        .update_push_factor_config(
+            service,
+            identity,
+            sid,
+            app_id.unwrap_or(config.app_id()),
+            platform,
+            token,
+            sdk_version.or(config.sdk_version()),
+        )
+        .await?;
+    Ok(Some(factor))
 }
 
 async fn delete_factor<S: Store + 'static>(
@@ -541,8 +587,8 @@ async fn fetch_challenge<S: Store + 'static>(
     caller: Caller,
     Path((sid, id, c)): Path<(String, String, String)>,
 ) -> ApiResult {
-    require_api_key(&caller)?;
     let (service, identity, sid) = (service_sid(&sid)?, identity(&id)?, challenge_sid(&c)?);
+    device_access(&app, &caller, service, &identity, None).await?;
     let challenge = app.engine.fetch_challenge(service, &identity, sid).await?;
     if challenge.factor_type() == FactorType::Push {
         // As the device fetches it to sign: the JSON exactly as served, and the
@@ -571,14 +617,14 @@ async fn list_challenges<S: Store + 'static>(
     Path((sid, id)): Path<(String, String)>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult {
-    require_api_key(&caller)?;
+    let service = service_sid(&sid)?;
+    let identity = identity(&id)?;
+    device_access(&app, &caller, service, &identity, None).await?;
     let form = query(raw)?;
     let paging = Paging::from_form(&form)?;
     let factor = form.get("FactorSid").map(factor_sid).transpose()?;
     let status = form.parsed::<ChallengeStatus>("Status")?;
     let filter = ChallengeFilter::new(factor, status);
-    let service = service_sid(&sid)?;
-    let identity = identity(&id)?;
     let listing = app
         .engine
         .list_challenges(service, &identity, &filter, &paging.query)
@@ -603,19 +649,14 @@ async fn update_challenge<S: Store + 'static>(
     Path((sid, id, c)): Path<(String, String, String)>,
     body: Bytes,
 ) -> ApiResult {
-    require_api_key(&caller)?;
+    let (service, identity) = (service_sid(&sid)?, identity(&id)?);
+    device_access(&app, &caller, service, &identity, None).await?;
     let form = Form::parse(&body)?;
     let payload = form.required("AuthPayload")?;
     let metadata = string_map(&form, "Metadata", Field::Metadata)?;
     let update = app
         .engine
-        .update_challenge(
-            service_sid(&sid)?,
-            &identity(&id)?,
-            challenge_sid(&c)?,
-            payload,
-            metadata,
-        )
+        .update_challenge(service, &identity, challenge_sid(&c)?, payload, metadata)
         .await?;
     challenge_response(&app, StatusCode::OK, &update)
 }
@@ -794,14 +835,102 @@ async fn delete_webhook<S: Store + 'static>(
     no_content()
 }
 
-/// Re-sending a push notification needs APNs/FCM credentials and a sender, which
-/// this example does not have (the engine builds the payload:
-/// `Verify::push_notification`); devices poll pending challenges instead.
-async fn notifications_not_built(caller: Caller) -> ApiResult {
+/// The longest (and default) notification `Ttl`, in seconds (SPEC §5).
+const MAX_NOTIFICATION_TTL: u64 = 300;
+
+/// `POST .../Challenges/{sid}/Notifications` (host only): re-sends the push
+/// notification of a pending push challenge with `Ttl` 0..=300 s (default 300).
+/// The notification is built by the engine and handed to the
+/// [`NotificationSender`] installed on the router, by default the
+/// [`LoggingNotificationSender`], which logs it and sends nothing. A factor with
+/// platform `none` has nothing to send: the resource is still created (the device
+/// polls). Answers the Notification resource (201).
+async fn create_notification<S: Store + 'static>(
+    State(app): Shared<S>,
+    caller: Caller,
+    Path((sid, id, c)): Path<(String, String, String)>,
+    sender: Option<Extension<Arc<dyn NotificationSender>>>,
+    body: Bytes,
+) -> ApiResult {
     require_api_key(&caller)?;
-    Err(ApiError::not_built(
-        "sending push notifications (no APNs/FCM sender in this example; devices poll)",
-    ))
+    let form = Form::parse(&body)?;
+    let ttl = form.parsed::<u64>("Ttl")?.unwrap_or(MAX_NOTIFICATION_TTL);
+    if ttl > MAX_NOTIFICATION_TTL {
+        return Err(ApiError::invalid(format!(
+            "Ttl must be 0..={MAX_NOTIFICATION_TTL} seconds, got {ttl}"
+        )));
+    }
+    let (service, identity, sid) = (service_sid(&sid)?, identity(&id)?, challenge_sid(&c)?);
+    let notification = app
+        .engine
+        .push_notification(service, &identity, sid)
+        .await?;
+    let challenge = app.engine.fetch_challenge(service, &identity, sid).await?;
+    let (Some(factor_sid), Some(entity_sid)) = (challenge.factor_sid(), challenge.entity_sid())
+    else {
+        return Err(ApiError::invalid("the challenge has no push factor"));
+    };
+    let factor = app
+        .engine
+        .fetch_factor(service, &identity, factor_sid)
+        .await?;
+    let verify::model::factor::FactorKind::Push(push) = factor.kind() else {
+        return Err(ApiError::invalid(
+            "the challenge's factor is not a push factor",
+        ));
+    };
+    let platform = push.config().notification_platform();
+    let device_token = push.config().notification_token().map(str::to_owned);
+    let payload = match (platform, device_token.as_deref()) {
+        (NotificationPlatform::Apn, Some(_)) => Some(notification.apns_payload()),
+        (NotificationPlatform::Fcm, Some(token)) => Some(notification.fcm_message(token)),
+        _ => None,
+    }
+    .transpose()
+    .map_err(|error| verify::VerifyError::Push(error.into()))?;
+    let outgoing = OutgoingNotification {
+        sid: NotificationSid::generate(&mut rand_core::OsRng),
+        challenge_sid: sid,
+        factor_sid,
+        platform,
+        device_token,
+        ttl: std::time::Duration::from_secs(ttl),
+        payload,
+    };
+    let sent = match &sender {
+        Some(Extension(sender)) => sender.send(&outgoing).await,
+        None => LoggingNotificationSender.send(&outgoing).await,
+    };
+    if let Err(error) = sent {
+        tracing::error!(%error, notification_sid = %outgoing.sid, "push notification failed");
+        return Err(ApiError {
+            status: 502,
+            code: verify::error::CODE_INTERNAL,
+            message: format!("the push service refused the notification: {error}"),
+        });
+    }
+    let ctx = app.engine.api_context();
+    let mut body = serde_json::json!({
+        "sid": outgoing.sid.to_string(),
+        "account_sid": ctx.account_sid.to_string(),
+        "service_sid": service.to_string(),
+        "entity_sid": entity_sid.to_string(),
+        "identity": identity.to_string(),
+        "challenge_sid": sid.to_string(),
+        "priority": "high",
+        "ttl": ttl,
+        "date_created": app.now()?.to_string(),
+    });
+    if let Some(object) = body.as_object_mut() {
+        object.insert(
+            "url".to_owned(),
+            Value::String(format!(
+                "{}/v2/Services/{service}/Entities/{identity}/Challenges/{sid}/Notifications/{}",
+                app.base_url, outgoing.sid
+            )),
+        );
+    }
+    json(StatusCode::CREATED, &body)
 }
 
 // ---- passkeys -----------------------------------------------------------------

@@ -76,11 +76,11 @@ async fn unknown_routes_answer_json_404_and_index_is_open() {
 }
 
 #[tokio::test]
-async fn notifications_answer_501() {
+async fn notifications_of_an_unknown_challenge_answer_404() {
     let h = Harness::new();
     let sid = h.service("Owl Bank").await;
     let notify = format!(
         "/v2/Services/{sid}/Entities/user-0001/Challenges/YC00000000000000000000000000000000/Notifications"
     );
-    h.post(&notify, &[]).await.assert_error(501, 20501);
+    h.post(&notify, &[]).await.assert_error(404, 60391);
 }

@@ -12,7 +12,9 @@ mod support;
 
 mod auth;
 mod challenges;
+mod device_auth;
 mod factors;
+mod notifications;
 mod passkeys;
 mod push;
 mod services;
