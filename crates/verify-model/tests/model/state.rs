@@ -742,3 +742,27 @@ fn totp_config_update_converts_the_last_used_step() {
         Err(ModelError::FactorTypeMismatch { .. })
     ));
 }
+
+#[test]
+fn passkey_records_from_before_the_regression_counter_still_load() {
+    let factor = verified_passkey();
+    let mut record = serde_json::to_value(&factor).unwrap();
+    let credential = &mut record["kind"]["credential"];
+    assert_eq!(credential["sign_count_regressions"], 0);
+    credential
+        .as_object_mut()
+        .unwrap()
+        .remove("sign_count_regressions");
+    assert_eq!(serde_json::from_value::<Factor>(record).unwrap(), factor);
+    // The counter advances only on an accepted regression.
+    let used = factor.record_passkey_use(4, false, at(1)).unwrap().factor;
+    let again = used.record_passkey_use(4, false, at(2)).unwrap().factor;
+    let regressions = |f: &Factor| match f.kind() {
+        verify_model::FactorKind::Passkeys(p) => p.credential().unwrap().sign_count_regressions,
+        _ => unreachable!(),
+    };
+    assert_eq!((regressions(&used), regressions(&again)), (0, 1));
+    // Both zero is no regression (the authenticator keeps no counter).
+    let zero = factor.record_passkey_use(0, false, at(1)).unwrap().factor;
+    assert_eq!(regressions(&zero), 0);
+}
