@@ -1,7 +1,9 @@
 //! Every flow of DESIGN.md run against `MemoryStore` with a fixed clock and a seeded
 //! RNG, printing each step: TOTP enrollment and sign-in, push enrollment, approval
-//! and denial, passkey registration and sign-in (by identity and usernameless, with a
-//! software authenticator), and the webhook deliveries of the events they caused.
+//! and denial, passkey registration and sign-in (by identity with two passkeys,
+//! either answering, and usernameless; the bare browser responses routed by their
+//! challenge; with a software authenticator), and the webhook deliveries of the
+//! events they caused.
 //!
 //! Run: `cargo run -p verify-examples --bin flows`.
 
@@ -458,15 +460,33 @@ async fn passkeys(
         key: SigningKey::random(&mut rng),
         credential_id: vec![0xc7; 16],
     };
+    // The body of POST /Passkeys/VerifyFactor is the bare browser response: the
+    // factor is found by the sid at the start of its WebAuthn challenge.
     let response = authenticator.create(&created.options)?;
     let factor = verify
-        .verify_passkey_factor(service, &carol, created.factor.sid(), &response)
+        .verify_passkey_factor_response(service, &response)
         .await?;
     println!(
-        "[passkeys] attestation (none) checked: factor {}",
+        "[passkeys] attestation (none) checked: factor {} {}",
+        factor.sid(),
         factor.status()
     );
     let user_handle = factor.entity_sid().to_string().into_bytes();
+    let phone = Authenticator {
+        key: SigningKey::random(&mut rng),
+        credential_id: vec![0xd8; 16],
+    };
+    let second = verify
+        .create_passkey_factor(service, &carol, "Carol's phone")
+        .await?;
+    let phone_factor = verify
+        .verify_passkey_factor_response(service, &phone.create(&second.options)?)
+        .await?;
+    println!(
+        "[passkeys] a second passkey: factor {} {}",
+        phone_factor.sid(),
+        phone_factor.status()
+    );
 
     let challenge = verify
         .create_passkey_challenge(service, Some(&carol), None, None)
@@ -476,17 +496,30 @@ async fn passkeys(
         .passkey()
         .map(|p| p.options.clone())
         .ok_or("no options")?;
-    let assertion = authenticator.get(&options, 1, &user_handle)?;
+    println!(
+        "[passkeys] sign-in by identity: challenge {} offers {} credentials",
+        challenge.sid(),
+        options
+            .pointer("/publicKey/allowCredentials")
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len)
+    );
+    // The body of POST /Passkeys/ApproveChallenge: routed by its challenge.
+    let assertion = phone.get(&options, 1, &user_handle)?;
     let approved = verify
-        .approve_passkey_challenge(service, challenge.sid(), &assertion)
+        .approve_passkey_challenge_response(service, &assertion)
         .await?;
     println!(
-        "[passkeys] sign-in by identity: challenge {} {}",
+        "[passkeys] the phone answered: challenge {} {} by factor {}",
         challenge.sid(),
-        approved.challenge.status_at(clock.get())
+        approved.challenge.status_at(clock.get()),
+        approved
+            .challenge
+            .factor_sid()
+            .map_or_else(|| "?".to_owned(), |sid| sid.to_string())
     );
     match verify
-        .approve_passkey_challenge(service, challenge.sid(), &assertion)
+        .approve_passkey_challenge_response(service, &assertion)
         .await
     {
         Ok(update) => println!(
@@ -506,7 +539,7 @@ async fn passkeys(
         .ok_or("no options")?;
     let assertion = authenticator.get(&options, 2, &user_handle)?;
     let approved = verify
-        .approve_passkey_challenge(service, usernameless.sid(), &assertion)
+        .approve_passkey_challenge_response(service, &assertion)
         .await?;
     println!(
         "[passkeys] usernameless sign-in: challenge {} {} for identity {}",
@@ -525,7 +558,7 @@ async fn passkeys(
         .ok_or("no options")?;
     let assertion = authenticator.get(&options, 2, &user_handle)?;
     match verify
-        .approve_passkey_challenge(service, cloned.sid(), &assertion)
+        .approve_passkey_challenge_response(service, &assertion)
         .await
     {
         Ok(update) => println!(
