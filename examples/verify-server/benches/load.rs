@@ -1,0 +1,622 @@
+//! HTTP load test of the reference server (bounded, loopback only).
+//!
+//! ```text
+//! cargo bench -p verify-server --bench load [-- --secs N --concurrency C --sqlite]
+//! ```
+//!
+//! Starts the server in this process on `127.0.0.1:0` (MemoryStore, or with
+//! `--sqlite` a SQLite file in the temp directory, removed afterwards), creates a
+//! service and, per client, an identity with a push factor enrolled exactly as the
+//! SDK does it (access token, factor created with a P-256 device key, verified with a
+//! request JWT). Then `C` concurrent keep-alive HTTP/1.1 clients run for `N` seconds,
+//! each alternating:
+//!
+//! - a push cycle: the host creates a challenge (API key), the device fetches it
+//!   (request JWT) and approves it with a compact JWS signed by its key;
+//! - a TOTP cycle: the host creates a TOTP factor for a fresh identity, verifies it
+//!   with the current code and creates a challenge with the next step's code, which
+//!   approves it (TOTP codes are single-use per factor, so each approval needs its
+//!   own factor: one factor can approve at most once per time step).
+//!
+//! Every response is checked (status, resource status, signature-fields header);
+//! any mismatch counts as an error and makes the run fail. Reports requests/s,
+//! approved challenges/s and p50/p90/p99/max latency per request kind.
+//!
+//! Bounds: `--secs` 1..=300 (default 10), `--concurrency` 1..=256 (default 16).
+//! The client is a minimal HTTP/1.1 client over a tokio `TcpStream` (requests with
+//! `Content-Length`, responses read by `Content-Length`), enough for this server.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "a benchmark binary: a broken setup should fail loudly"
+)]
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use p256::ecdsa::signature::Signer as _;
+use p256::ecdsa::{DerSignature, Signature, SigningKey};
+use p256::pkcs8::EncodePublicKey as _;
+use serde_json::{Map, Value, json};
+use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
+use tokio::net::TcpStream;
+use verify::store::Store;
+use verify_server::{AppState, Credentials, router};
+
+const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
+const KEY: &str = "load-key";
+const SECRET: &str = "load-secret";
+/// Largest response body read.
+const MAX_BODY: usize = 1 << 20;
+
+struct Options {
+    secs: u64,
+    concurrency: usize,
+    sqlite: bool,
+}
+
+fn options() -> Options {
+    let mut options = Options {
+        secs: 10,
+        concurrency: 16,
+        sqlite: false,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--secs" => options.secs = args.next().and_then(|v| v.parse().ok()).unwrap_or(10),
+            "--concurrency" => {
+                options.concurrency = args.next().and_then(|v| v.parse().ok()).unwrap_or(16);
+            }
+            "--sqlite" => options.sqlite = true,
+            // `cargo bench` passes `--bench`; other harness flags are ignored too.
+            _ => {}
+        }
+    }
+    options.secs = options.secs.clamp(1, 300);
+    options.concurrency = options.concurrency.clamp(1, 256);
+    options
+}
+
+fn main() {
+    let options = options();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let ok = runtime.block_on(async {
+        if options.sqlite {
+            let path = std::env::temp_dir().join(format!(
+                "verify-load-{}-{}.sqlite",
+                std::process::id(),
+                unix_now()
+            ));
+            let store = verify_store_sql::SqliteStore::open(&path).await.unwrap();
+            store.migrate().await.unwrap();
+            let ok = run(&options, store, &format!("sqlite {}", path.display())).await;
+            for suffix in ["", "-wal", "-shm"] {
+                let mut file = path.clone().into_os_string();
+                file.push(suffix);
+                let _ = std::fs::remove_file(file);
+            }
+            ok
+        } else {
+            run(&options, verify::store::MemoryStore::new(), "memory").await
+        }
+    });
+    if !ok {
+        std::process::exit(1);
+    }
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+async fn run<S: Store + 'static>(options: &Options, store: S, store_name: &str) -> bool {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let clock: Arc<dyn verify::Clock> = Arc::new(verify::SystemClock::new());
+    let state = Arc::new(
+        AppState::new(
+            store,
+            verify::model::AccountSid::parse(ACCOUNT).unwrap(),
+            &format!("http://{addr}"),
+            Credentials::new(KEY, SECRET),
+            clock,
+            rand_core::OsRng,
+        )
+        .unwrap(),
+    );
+    let server = tokio::spawn(async move {
+        axum::serve(listener, router(state)).await.unwrap();
+    });
+
+    let mut setup = Client::connect(addr).await;
+    let host = basic(KEY, SECRET);
+    let service = setup
+        .call("POST", "/v2/Services", &host, &[("FriendlyName", "Load")])
+        .await;
+    assert_eq!(service.status, 201, "{}", service.json);
+    let service = service.json["sid"].as_str().unwrap().to_owned();
+
+    let mut workers = Vec::new();
+    for index in 0..options.concurrency {
+        let device = enroll(&mut setup, &service, index).await;
+        workers.push(device);
+    }
+    println!(
+        "verify-server load test: {store_name} store, {} clients, {} s, loopback {addr} \
+         (shared machine: figures are indicative)",
+        options.concurrency, options.secs
+    );
+
+    let deadline = Instant::now() + Duration::from_secs(options.secs);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for (index, device) in workers.into_iter().enumerate() {
+        let service = service.clone();
+        tasks.push(tokio::spawn(async move {
+            worker(addr, &service, index, device, deadline).await
+        }));
+    }
+    let mut total = Stats::default();
+    for task in tasks {
+        total.merge(task.await.unwrap());
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    server.abort();
+    total.report(elapsed)
+}
+
+// ---- the device ---------------------------------------------------------------
+
+struct Device {
+    key: SigningKey,
+    identity: String,
+    factor: String,
+    credential_sid: String,
+    jwt: String,
+    jwt_minted: Instant,
+}
+
+impl Device {
+    /// `Authorization` as the SDK sends it: a request JWT re-minted every minute.
+    fn auth(&mut self) -> String {
+        if self.jwt.is_empty() || self.jwt_minted.elapsed() > Duration::from_secs(60) {
+            let now = unix_now();
+            let header = json!({
+                "cty": "twilio-pba;v=1",
+                "kid": self.credential_sid,
+                "typ": "JWT",
+                "alg": "ES256",
+            });
+            let claims = json!({"sub": ACCOUNT, "exp": now + 600, "nbf": now});
+            self.jwt = sign_jws(&self.key, &header.to_string(), &claims.to_string());
+            self.jwt_minted = Instant::now();
+        }
+        basic("token", &self.jwt)
+    }
+}
+
+fn sign_jws(key: &SigningKey, header: &str, payload: &str) -> String {
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header.as_bytes()),
+        URL_SAFE_NO_PAD.encode(payload.as_bytes())
+    );
+    let sig: Signature = key.sign(input.as_bytes());
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig.to_bytes()))
+}
+
+fn basic(user: &str, password: &str) -> String {
+    format!("Basic {}", STANDARD.encode(format!("{user}:{password}")))
+}
+
+async fn enroll(client: &mut Client, service: &str, index: usize) -> Device {
+    let host = basic(KEY, SECRET);
+    let identity = format!("load-push-{index:04}");
+    let token = client
+        .call(
+            "POST",
+            &format!("/v2/Services/{service}/AccessTokens"),
+            &host,
+            &[("Identity", &identity), ("FactorType", "push")],
+        )
+        .await;
+    assert_eq!(token.status, 201, "{}", token.json);
+    let credential = token.json["token"].as_str().unwrap().to_owned();
+    let key = SigningKey::random(&mut rand_core::OsRng);
+    let public_key = STANDARD.encode(key.verifying_key().to_public_key_der().unwrap().as_bytes());
+    let created = client
+        .call(
+            "POST",
+            &format!("/v2/Services/{service}/Entities/{identity}/Factors"),
+            &basic("token", &credential),
+            &[
+                ("FactorType", "push"),
+                ("FriendlyName", "load device"),
+                ("Binding.PublicKey", &public_key),
+                ("Binding.Alg", "ES256"),
+                ("Config.AppId", "com.example.load"),
+                ("Config.NotificationPlatform", "none"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.json);
+    let mut device = Device {
+        key,
+        identity,
+        factor: created.json["sid"].as_str().unwrap().to_owned(),
+        credential_sid: created.json["config"]["credential_sid"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+        jwt: String::new(),
+        jwt_minted: Instant::now(),
+    };
+    let proof: DerSignature = device.key.sign(device.factor.as_bytes());
+    let auth = device.auth();
+    let verified = client
+        .call(
+            "POST",
+            &format!(
+                "/v2/Services/{service}/Entities/{}/Factors/{}",
+                device.identity, device.factor
+            ),
+            &auth,
+            &[("AuthPayload", &STANDARD.encode(proof.as_bytes()))],
+        )
+        .await;
+    assert_eq!(verified.json["status"], "verified", "{}", verified.json);
+    device
+}
+
+// ---- the clients ----------------------------------------------------------------
+
+async fn worker(
+    addr: SocketAddr,
+    service: &str,
+    index: usize,
+    mut device: Device,
+    deadline: Instant,
+) -> Stats {
+    let mut client = Client::connect(addr).await;
+    let mut stats = Stats::default();
+    let host = basic(KEY, SECRET);
+    let entity = format!("/v2/Services/{service}/Entities/{}", device.identity);
+    let mut round = 0_u64;
+    while Instant::now() < deadline {
+        round += 1;
+        // ---- push: create (host), fetch + approve (device) ----
+        let created = stats
+            .timed(
+                "push challenge create",
+                client.call(
+                    "POST",
+                    &format!("{entity}/Challenges"),
+                    &host,
+                    &[
+                        ("FactorSid", &device.factor),
+                        ("Details.Message", "Approve sign-in?"),
+                        ("Details.Fields", r#"{"label":"IP","value":"192.0.2.1"}"#),
+                    ],
+                ),
+            )
+            .await;
+        if !stats.check(
+            created.status == 201 && created.json["status"] == "pending",
+            &created,
+        ) {
+            continue;
+        }
+        let url = format!(
+            "{entity}/Challenges/{}",
+            created.json["sid"].as_str().unwrap_or("")
+        );
+        let auth = device.auth();
+        let served = stats
+            .timed(
+                "push challenge fetch (device)",
+                client.call("GET", &url, &auth, &[]),
+            )
+            .await;
+        let Some(fields) = served.signature_fields.clone() else {
+            stats.check(false, &served);
+            continue;
+        };
+        if !stats.check(served.status == 200, &served) {
+            continue;
+        }
+        let mut payload = Map::new();
+        for field in fields.split(',') {
+            payload.insert(field.to_owned(), served.json[field].clone());
+        }
+        payload.insert("status".to_owned(), Value::String("approved".to_owned()));
+        let answer = sign_jws(
+            &device.key,
+            r#"{"typ":"JWT","alg":"ES256"}"#,
+            &Value::Object(payload).to_string(),
+        );
+        let approved = stats
+            .timed(
+                "push challenge approve (device)",
+                client.call("POST", &url, &auth, &[("AuthPayload", &answer)]),
+            )
+            .await;
+        if stats.check(
+            approved.status == 200 && approved.json["status"] == "approved",
+            &approved,
+        ) {
+            stats.approved += 1;
+        }
+
+        if Instant::now() >= deadline {
+            break;
+        }
+        // ---- TOTP: a fresh factor (codes are single-use), then a challenge with a code ----
+        let identity = format!("load-totp-{index:04}-{round:08}");
+        let totp_entity = format!("/v2/Services/{service}/Entities/{identity}");
+        let factor = stats
+            .timed(
+                "totp factor create",
+                client.call(
+                    "POST",
+                    &format!("{totp_entity}/Factors"),
+                    &host,
+                    &[("FactorType", "totp"), ("FriendlyName", "load@example.com")],
+                ),
+            )
+            .await;
+        if !stats.check(factor.status == 201, &factor) {
+            continue;
+        }
+        let sid = factor.json["sid"].as_str().unwrap_or("").to_owned();
+        let secret = factor.json["binding"]["secret"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned();
+        let now = unix_now();
+        let verified = stats
+            .timed(
+                "totp factor verify",
+                client.call(
+                    "POST",
+                    &format!("{totp_entity}/Factors/{sid}"),
+                    &host,
+                    &[("AuthPayload", &totp_code(&secret, now))],
+                ),
+            )
+            .await;
+        if !stats.check(
+            verified.status == 200 && verified.json["status"] == "verified",
+            &verified,
+        ) {
+            continue;
+        }
+        // The next step's code: within the skew, above the step just used.
+        let challenge = stats
+            .timed(
+                "totp challenge create with code",
+                client.call(
+                    "POST",
+                    &format!("{totp_entity}/Challenges"),
+                    &host,
+                    &[
+                        ("FactorSid", &sid),
+                        ("AuthPayload", &totp_code(&secret, now + 30)),
+                    ],
+                ),
+            )
+            .await;
+        if stats.check(
+            challenge.status == 201 && challenge.json["status"] == "approved",
+            &challenge,
+        ) {
+            stats.approved += 1;
+        }
+    }
+    stats
+}
+
+fn totp_code(secret: &str, now: u64) -> String {
+    use verify_totp::{Algorithm, Digits, Period, Secret, Skew, TotpConfig};
+    let config = TotpConfig::new(
+        Algorithm::Sha1,
+        Digits::new(6).unwrap(),
+        Period::new(30).unwrap(),
+        Skew::new(1).unwrap(),
+    );
+    let Ok(secret) = Secret::from_base32_lenient(secret) else {
+        return String::new();
+    };
+    verify_totp::generate(&secret, &config, verify::model::UnixTime::from_secs(now))
+        .map(|code| code.to_string())
+        .unwrap_or_default()
+}
+
+// ---- statistics ---------------------------------------------------------------
+
+#[derive(Default)]
+struct Stats {
+    latencies: BTreeMap<&'static str, Vec<Duration>>,
+    errors: u64,
+    first_error: Option<String>,
+    approved: u64,
+}
+
+impl Stats {
+    async fn timed(&mut self, kind: &'static str, call: impl Future<Output = Reply>) -> Reply {
+        let started = Instant::now();
+        let reply = call.await;
+        self.latencies
+            .entry(kind)
+            .or_default()
+            .push(started.elapsed());
+        reply
+    }
+
+    fn check(&mut self, ok: bool, reply: &Reply) -> bool {
+        if !ok {
+            self.errors += 1;
+            if self.first_error.is_none() {
+                self.first_error = Some(format!("{} {}", reply.status, reply.json));
+            }
+        }
+        ok
+    }
+
+    fn merge(&mut self, other: Self) {
+        for (kind, mut values) in other.latencies {
+            self.latencies.entry(kind).or_default().append(&mut values);
+        }
+        self.errors += other.errors;
+        self.approved += other.approved;
+        if self.first_error.is_none() {
+            self.first_error = other.first_error;
+        }
+    }
+
+    fn report(mut self, elapsed: f64) -> bool {
+        let requests: usize = self.latencies.values().map(Vec::len).sum();
+        println!(
+            "{requests} requests in {elapsed:.1} s: {:.0} requests/s, {:.0} challenges approved/s ({} approved), errors {}",
+            rate(requests, elapsed),
+            rate(
+                usize::try_from(self.approved).unwrap_or(usize::MAX),
+                elapsed
+            ),
+            self.approved,
+            self.errors,
+        );
+        println!(
+            "{:<34} {:>8} {:>9} {:>9} {:>9} {:>9}",
+            "request", "count", "p50 ms", "p90 ms", "p99 ms", "max ms"
+        );
+        for (kind, values) in &mut self.latencies {
+            values.sort_unstable();
+            let at = |percent: usize| {
+                let index = values.len().saturating_sub(1) * percent / 100;
+                values.get(index).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+            };
+            println!(
+                "{kind:<34} {:>8} {:>9.2} {:>9.2} {:>9.2} {:>9.2}",
+                values.len(),
+                at(50),
+                at(90),
+                at(99),
+                at(100)
+            );
+        }
+        if let Some(error) = &self.first_error {
+            eprintln!("first error: {error}");
+        }
+        self.errors == 0 && requests > 0
+    }
+}
+
+/// `count` per second over `elapsed` seconds.
+fn rate(count: usize, elapsed: f64) -> f64 {
+    f64::from(u32::try_from(count).unwrap_or(u32::MAX)) / elapsed
+}
+
+// ---- a minimal keep-alive HTTP/1.1 client -----------------------------------------
+
+struct Reply {
+    status: u16,
+    json: Value,
+    signature_fields: Option<String>,
+}
+
+struct Client {
+    stream: BufReader<TcpStream>,
+}
+
+impl Client {
+    async fn connect(addr: SocketAddr) -> Self {
+        let stream = TcpStream::connect(addr).await.unwrap();
+        stream.set_nodelay(true).unwrap();
+        Self {
+            stream: BufReader::new(stream),
+        }
+    }
+
+    async fn call(&mut self, method: &str, path: &str, auth: &str, form: &[(&str, &str)]) -> Reply {
+        match self.try_call(method, path, auth, form).await {
+            Ok(reply) => reply,
+            Err(error) => Reply {
+                status: 0,
+                json: Value::String(format!("transport error: {error}")),
+                signature_fields: None,
+            },
+        }
+    }
+
+    async fn try_call(
+        &mut self,
+        method: &str,
+        path: &str,
+        auth: &str,
+        form: &[(&str, &str)],
+    ) -> std::io::Result<Reply> {
+        let body = serde_urlencoded::to_string(form).map_err(std::io::Error::other)?;
+        let request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: {auth}\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        self.stream.get_mut().write_all(request.as_bytes()).await?;
+        let mut line = String::new();
+        self.stream.read_line(&mut line).await?;
+        let status = line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .ok_or_else(|| std::io::Error::other(format!("bad status line {line:?}")))?;
+        let mut length = 0_usize;
+        let mut signature_fields = None;
+        loop {
+            line.clear();
+            if self.stream.read_line(&mut line).await? == 0 {
+                return Err(std::io::Error::other("connection closed"));
+            }
+            let header = line.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = header.split_once(':') {
+                if name.eq_ignore_ascii_case("content-length") {
+                    length = value.trim().parse().map_err(std::io::Error::other)?;
+                } else if name.eq_ignore_ascii_case("twilio-verify-signature-fields") {
+                    signature_fields = Some(value.trim().to_owned());
+                }
+            }
+        }
+        if length > MAX_BODY {
+            return Err(std::io::Error::other("response too large"));
+        }
+        let mut bytes = vec![0; length];
+        self.stream.read_exact(&mut bytes).await?;
+        let json = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).map_err(std::io::Error::other)?
+        };
+        Ok(Reply {
+            status,
+            json,
+            signature_fields,
+        })
+    }
+}
