@@ -408,3 +408,59 @@ fn garbage_headers_are_refused_without_panicking() {
     let broken = format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig.to_bytes()));
     assert_refused(s.auth(&s.alice, &authorization(&broken)));
 }
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Arbitrary `Authorization` values and arbitrary JWT segments never
+        /// authenticate (and never panic); a one-byte change to a valid JWT's
+        /// signing input or signature is refused.
+        #[test]
+        fn only_the_signed_jwt_authenticates(
+            header in ".{0,200}",
+            segments in proptest::collection::vec("[A-Za-z0-9_-]{0,80}", 3),
+            flip in 0_usize..2000,
+        ) {
+            let s = setup();
+            prop_assert!(s.auth(&s.alice, &header).is_err());
+            let forged = segments.join(".");
+            prop_assert!(s.auth(&s.alice, &authorization(&forged)).is_err());
+
+            let jwt = s.alice_jwt();
+            let mut bytes = jwt.clone().into_bytes();
+            let index = flip % bytes.len();
+            let original = bytes[index];
+            // Another base64url character (or a dot moved), never the same byte.
+            bytes[index] = if original == b'A' { b'B' } else { b'A' };
+            let tampered = String::from_utf8(bytes).unwrap();
+            prop_assume!(tampered != jwt);
+            let result = s.auth(&s.alice, &authorization(&tampered));
+            // (The last character of the signature also carries unused trailing
+            // bits; the decoder refuses non-canonical ones, see
+            // `every_single_character_change_is_refused`.)
+            prop_assert!(result.is_err(), "tampered at {index} accepted");
+            prop_assert!(s.auth(&s.alice, &authorization(&jwt)).is_ok());
+        }
+    }
+}
+
+#[test]
+fn every_single_character_change_is_refused() {
+    let s = setup();
+    let jwt = s.alice_jwt();
+    for index in 0..jwt.len() {
+        let mut bytes = jwt.clone().into_bytes();
+        bytes[index] = if bytes[index] == b'A' { b'B' } else { b'A' };
+        let tampered = String::from_utf8(bytes).unwrap();
+        assert!(
+            s.auth(&s.alice, &authorization(&tampered)).is_err(),
+            "changed at {index} and accepted"
+        );
+    }
+    assert!(s.auth(&s.alice, &authorization(&jwt)).is_ok());
+}
