@@ -234,10 +234,22 @@ pub fn challenge(data: &[u8]) {
         }
         Kind::Totp => {}
     }
-    let target = if scenario.discoverable && matches!(scenario.kind, Kind::Passkeys) {
-        ChallengeTarget::DiscoverablePasskey(factor.service_sid())
-    } else {
-        ChallengeTarget::Factor(&factor)
+    // An open passkey challenge: discoverable (even seed) or for any passkey of the
+    // factor's entity (odd seed).
+    let entity: Option<Entity> = serde_json::from_value(serde_json::json!({
+        "sid": factor.entity_sid(),
+        "service_sid": factor.service_sid(),
+        "identity": factor.identity(),
+        "date_created": now,
+        "date_updated": now,
+    }))
+    .ok();
+    let target = match (&entity, scenario.discoverable, scenario.kind) {
+        (Some(entity), true, Kind::Passkeys) if scenario.seed % 2 == 1 => {
+            ChallengeTarget::EntityPasskeys(entity)
+        }
+        (_, true, Kind::Passkeys) => ChallengeTarget::DiscoverablePasskey(factor.service_sid()),
+        _ => ChallengeTarget::Factor(&factor),
     };
     let mut rng = ChaCha8Rng::seed_from_u64(scenario.seed);
     let Ok(created) = Challenge::create(target, request, now, &mut rng) else {
@@ -355,6 +367,21 @@ pub fn challenge(data: &[u8]) {
         }
         if after.state() != ChallengeState::Pending {
             assert_eq!(events.len(), 1, "one event on the terminal transition");
+        }
+        if matches!(
+            after.state(),
+            ChallengeState::Approved { .. }
+                | ChallengeState::Denied {
+                    cause: verify_model::challenge::DenialCause::Responded,
+                    ..
+                }
+        ) {
+            assert_eq!(
+                after.factor_sid(),
+                Some(factor.sid()),
+                "answered by its factor"
+            );
+            assert_eq!(after.entity_sid(), Some(factor.entity_sid()));
         }
         if let Some(factor_transition) = factor_transition {
             check_factor_step(&factor_before, &factor_transition.factor);
