@@ -342,7 +342,10 @@ impl<S: Store> Verify<S> {
     ///   every verified passkey of the entity and any of them may approve; the
     ///   approving factor becomes the challenge's `factor_sid` (as in the
     ///   discoverable flow). A credential of another entity, or one not offered, is
-    ///   refused (`CredentialNotAllowed`) and counts an attempt.
+    ///   refused (`CredentialNotAllowed`) and counts an attempt. At most
+    ///   [`MAX_CREDENTIAL_DESCRIPTORS`](verify_webauthn::limits::MAX_CREDENTIAL_DESCRIPTORS)
+    ///   (64) passkeys are offered, the oldest first; an entity holding more (up to
+    ///   100) signs in with the others through `factor_sid` or usernameless.
     /// - neither: a discoverable (usernameless) sign-in: no `allowCredentials`, any
     ///   passkey of the service may answer and the assertion's `userHandle` must
     ///   name its entity.
