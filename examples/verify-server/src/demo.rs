@@ -42,8 +42,9 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use verify::model::json::{ChallengeJson, FactorJson};
 use verify::model::{
-    ChallengeSid, DetailField, Details, Factor, FactorSid, FactorStatus, FactorType, Identity,
-    ListOrder, PageSize, PasskeysConfig, RelyingParty, ServiceSid,
+    ChallengeFilter, ChallengeOutcome, ChallengeSid, ChallengeStatus, DetailField, Details, Factor,
+    FactorSid, FactorStatus, FactorType, Identity, ListOrder, PageSize, PasskeysConfig,
+    RelyingParty, ServiceSid,
 };
 use verify::store::{ListQuery, Store};
 use verify::{NewChallengeRequest, NewTotpFactor, ServiceSettings, VerifyError};
@@ -463,17 +464,34 @@ fn answered<S: Store + 'static>(
     update: &verify::ChallengeUpdate,
 ) -> DemoResult {
     if let Some(code) = update.code() {
+        let reason = if code == 60308 {
+            "too many wrong answers: the challenge is denied"
+        } else {
+            "the challenge expired"
+        };
         return Err(ApiError {
             status: verify::error::status_of_code(code),
             code,
-            message: format!("sign-in refused: {:?}", update.outcome),
+            message: format!("sign-in refused: {reason} ({})", update.challenge.sid()),
         });
     }
     if !update.is_approved() {
+        let message = match update.outcome {
+            ChallengeOutcome::Rejected { remaining, .. } => format!(
+                "the code did not match (challenge {} stays pending; {remaining} attempts left)",
+                update.challenge.sid()
+            ),
+            ChallengeOutcome::Denied => format!("challenge {} was denied", update.challenge.sid()),
+            _ => format!(
+                "challenge {} was not approved ({:?})",
+                update.challenge.sid(),
+                update.outcome
+            ),
+        };
         return Err(ApiError {
             status: 403,
             code: 60324,
-            message: format!("sign-in refused: {:?}", update.outcome),
+            message,
         });
     }
     let now = state.app.now()?;
@@ -560,16 +578,40 @@ async fn totp_signin<S: Store + 'static>(State(state): Shared<S>, bytes: Bytes) 
     let request: TotpSignin = body(&bytes)?;
     let identity = identity(&request.identity)?;
     let factor = newest_verified(&state, &identity, FactorType::Totp).await?;
-    let update = state
+    let code = request.code.trim();
+    // A wrong code leaves its challenge pending: answer that one again rather than
+    // open a new challenge per guess, so the per-challenge attempt limit applies.
+    let filter = ChallengeFilter::new(Some(factor.sid()), Some(ChallengeStatus::Pending));
+    let query = ListQuery::new(ListOrder::Desc, PageSize::new(1)?);
+    let pending = state
         .app
         .engine
-        .create_challenge(
-            state.demo.service,
-            &identity,
-            factor.sid(),
-            NewChallengeRequest::new().with_auth_payload(request.code.trim()),
-        )
-        .await?;
+        .list_challenges(state.demo.service, &identity, &filter, &query)
+        .await?
+        .items
+        .into_iter()
+        .next();
+    let update = match pending {
+        Some(challenge) => {
+            state
+                .app
+                .engine
+                .update_challenge(state.demo.service, &identity, challenge.sid(), code, None)
+                .await?
+        }
+        None => {
+            state
+                .app
+                .engine
+                .create_challenge(
+                    state.demo.service,
+                    &identity,
+                    factor.sid(),
+                    NewChallengeRequest::new().with_auth_payload(code),
+                )
+                .await?
+        }
+    };
     answered(&state, &update)
 }
 

@@ -508,7 +508,7 @@
         devicePoll = setTimeout(tick, 3000);
       } catch (err) {
         devicePoll = null;
-        show(deviceStatus, `Stopped checking for challenges: ${describe(err)}`, 'error');
+        show(deviceStatus, `Stopped checking for challenges: ${describe(err)}. If the server's database was reset, forget this device and enroll it again.`, 'error');
       }
     };
     devicePoll = setTimeout(tick, 0);

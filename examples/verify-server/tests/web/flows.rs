@@ -1,6 +1,6 @@
 //! The demo's flows end to end through the router: passkeys with a software
 //! authenticator, TOTP with computed codes, push with a P-256 device answering
-//! through `/v2`; and the demo service found again on a restart.
+//! through `/v2` with its request JWT; and the demo service found again on a restart.
 
 use std::sync::Arc;
 
@@ -248,7 +248,8 @@ async fn totp_enroll_verify_and_sign_in() {
         )
         .await
         .assert_error(403, 60324);
-    assert!(message.contains("Rejected"), "{message}");
+    assert!(message.contains("did not match"), "{message}");
+    assert!(message.contains("4 attempts left"), "{message}");
     let done = h
         .post_json(
             "/demo/api/totp/signin",
@@ -258,12 +259,47 @@ async fn totp_enroll_verify_and_sign_in() {
         .assert_ok();
     assert_eq!(done["identity"], USER);
     assert_eq!(done["challenge"]["status"], "approved");
+
+    // Guesses answer one pending challenge: the fifth wrong code denies it (60308),
+    // then a new challenge starts.
+    h.advance(30);
+    for left in (1..=4).rev() {
+        let message = h
+            .post_json(
+                "/demo/api/totp/signin",
+                &json!({ "identity": USER, "code": wrong }),
+            )
+            .await
+            .assert_error(403, 60324);
+        assert!(
+            message.contains(&format!("{left} attempts left")),
+            "{message}"
+        );
+    }
+    h.post_json(
+        "/demo/api/totp/signin",
+        &json!({ "identity": USER, "code": wrong }),
+    )
+    .await
+    .assert_error(429, 60308);
+    let message = h
+        .post_json(
+            "/demo/api/totp/signin",
+            &json!({ "identity": USER, "code": wrong }),
+        )
+        .await
+        .assert_error(403, 60324);
+    assert!(message.contains("4 attempts left"), "{message}");
 }
 
 fn jws(key: &p256::ecdsa::SigningKey, payload: &str) -> String {
+    jws_with(key, r#"{"typ":"JWT","alg":"ES256"}"#, payload)
+}
+
+fn jws_with(key: &p256::ecdsa::SigningKey, header: &str, payload: &str) -> String {
     let input = format!(
         "{}.{}",
-        URL_SAFE_NO_PAD.encode(br#"{"typ":"JWT","alg":"ES256"}"#),
+        URL_SAFE_NO_PAD.encode(header.as_bytes()),
         URL_SAFE_NO_PAD.encode(payload.as_bytes())
     );
     let sig: p256::ecdsa::Signature = key.sign(input.as_bytes());
@@ -301,11 +337,25 @@ async fn push_token_challenge_and_status() {
         .await
         .assert_ok();
     let factor = created["sid"].as_str().unwrap().to_owned();
+    // Later device calls carry a request JWT signed by the device key (SPEC §7).
+    let now = h.now().as_secs();
+    let device_jwt = jws_with(
+        &key,
+        &json!({
+            "cty": "twilio-pba;v=1",
+            "kid": created["config"]["credential_sid"],
+            "typ": "JWT",
+            "alg": "ES256",
+        })
+        .to_string(),
+        &json!({ "sub": created["account_sid"], "exp": now + 600, "nbf": now }).to_string(),
+    );
+    let device = basic("token", &device_jwt);
     let sig: p256::ecdsa::DerSignature = key.sign(factor.as_bytes());
     let verified = h
         .post_form(
             &format!("{factors}/{factor}"),
-            &basic("key", "secret"),
+            &device,
             &[("AuthPayload", &STANDARD.encode(sig.as_bytes()))],
         )
         .await
@@ -333,7 +383,7 @@ async fn push_token_challenge_and_status() {
         .request(
             Method::GET,
             &format!("/v2/Services/{service}/Entities/{USER}/Challenges/{challenge}"),
-            &[("authorization", &basic("key", "secret"))],
+            &[("authorization", &device)],
             Vec::new(),
         )
         .await;
@@ -346,7 +396,7 @@ async fn push_token_challenge_and_status() {
     payload.insert("status".to_owned(), json!("approved"));
     h.post_form(
         &format!("/v2/Services/{service}/Entities/{USER}/Challenges/{challenge}"),
-        &basic("key", "secret"),
+        &device,
         &[(
             "AuthPayload",
             &jws(&key, &Value::Object(payload).to_string()),
