@@ -24,7 +24,7 @@ pg_suite!(
     access_token_redeem challenge_crud paired_write list_challenges list_factors
     webhook_crud entity_cascade_delete service_cascade_delete outbox
     race_challenge_approval race_totp_step race_sign_count race_outbox_drain
-    race_entity_identity race_token_redeem discoverable_passkey
+    race_entity_identity race_token_redeem discoverable_passkey entity_passkey
 );
 
 #[test]

@@ -186,12 +186,30 @@ impl Fixture {
         service: &Service,
         now: UnixTime,
     ) -> Result<Challenge, Failure> {
+        self.passkey_challenge(ChallengeTarget::DiscoverablePasskey(service.sid()), now)
+    }
+
+    /// A pending passkey challenge of `entity` that any of its passkeys may answer
+    /// (entity bound, factor unknown until approval), created at `now`.
+    pub(super) fn entity_passkey_challenge(
+        &mut self,
+        entity: &Entity,
+        now: UnixTime,
+    ) -> Result<Challenge, Failure> {
+        self.passkey_challenge(ChallengeTarget::EntityPasskeys(entity), now)
+    }
+
+    fn passkey_challenge(
+        &mut self,
+        target: ChallengeTarget<'_>,
+        now: UnixTime,
+    ) -> Result<Challenge, Failure> {
         let ceremony = verify_model::challenge::PasskeyCeremony::new(
             serde_json::json!({"publicKey": {}}),
             serde_json::json!({}),
         );
         let created = Challenge::create(
-            ChallengeTarget::DiscoverablePasskey(service.sid()),
+            target,
             NewChallenge::new().with_passkey(ceremony),
             now,
             &mut self.rng,

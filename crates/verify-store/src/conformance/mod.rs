@@ -26,7 +26,7 @@ use std::fmt;
 
 pub use checks::{
     access_token_redeem, challenge_crud, discoverable_passkey, entity_cascade_delete, entity_crud,
-    factor_crud, factor_quota, list_challenges, list_factors, outbox, paired_write,
+    entity_passkey, factor_crud, factor_quota, list_challenges, list_factors, outbox, paired_write,
     passkey_credential_unique, service_cascade_delete, service_crud, webhook_crud,
 };
 pub use races::{
@@ -36,7 +36,7 @@ pub use races::{
 
 /// The names of every check, in the order [`conformance_suite!`](crate::conformance_suite)
 /// runs them.
-pub const CHECKS: [&str; 21] = [
+pub const CHECKS: [&str; 22] = [
     "service_crud",
     "entity_crud",
     "factor_crud",
@@ -46,6 +46,7 @@ pub const CHECKS: [&str; 21] = [
     "challenge_crud",
     "paired_write",
     "discoverable_passkey",
+    "entity_passkey",
     "list_challenges",
     "list_factors",
     "webhook_crud",
@@ -160,7 +161,7 @@ macro_rules! for_each_conformance_check {
     (@list [$($callback:ident)?] [$($make:tt)?]) => {
         $crate::for_each_conformance_check!(@emit [$($callback)?] [$($make)?]
             service_crud entity_crud factor_crud factor_quota passkey_credential_unique
-            access_token_redeem challenge_crud paired_write discoverable_passkey
+            access_token_redeem challenge_crud paired_write discoverable_passkey entity_passkey
             list_challenges list_factors
             webhook_crud entity_cascade_delete service_cascade_delete outbox
             race_challenge_approval race_totp_step race_sign_count race_outbox_drain

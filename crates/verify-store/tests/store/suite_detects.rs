@@ -362,5 +362,5 @@ async fn the_checks_pass_on_memory_store_one_by_one() {
     let store = MemoryStore::new;
     assert_eq!(conformance::factor_quota(store()).await, Ok(()));
     assert_eq!(conformance::outbox(store()).await, Ok(()));
-    assert_eq!(conformance::CHECKS.len(), 21);
+    assert_eq!(conformance::CHECKS.len(), 22);
 }
