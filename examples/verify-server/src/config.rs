@@ -61,7 +61,8 @@ pub struct Config {
     /// The web page at `/` and its demo backend under `/demo/` (a demo relying
     /// party for a "verify web demo" service). The demo endpoints are
     /// UNAUTHENTICATED, for local use: `auto` turns them on only while the server
-    /// runs on the demo API key (no --api-key), `on` always, `off` never.
+    /// runs on the demo API key (no --api-key) and --base-url names a host (not an
+    /// IP address), `on` always (start fails if it cannot be set up), `off` never.
     #[arg(long, env = "VERIFY_DEMO", value_enum, default_value_t = DemoMode::Auto)]
     pub demo: DemoMode,
 }

@@ -130,6 +130,11 @@ fn origin_and_host(base_url: &str) -> Result<(String, String), ApiError> {
     if host.is_empty() || authority.contains('@') {
         return Err(ApiError::invalid("--base-url must name a host"));
     }
+    if host.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return Err(ApiError::invalid(
+            "--base-url: an IP address cannot be a WebAuthn RP ID; use a host name such as localhost",
+        ));
+    }
     Ok((
         format!(
             "{}://{}",
@@ -727,6 +732,7 @@ mod tests {
         );
         assert!(origin_and_host("localhost:8080").is_err());
         assert!(origin_and_host("http://[::1]:8080").is_err());
+        assert!(origin_and_host("http://127.0.0.1:8080").is_err());
         assert!(origin_and_host("http://user@host").is_err());
         assert!(origin_and_host("http://").is_err());
     }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::Parser as _;
 use verify::store::Store;
-use verify_server::config::{Config, DEMO_API_KEY, DEMO_API_SECRET, Database};
+use verify_server::config::{Config, DEMO_API_KEY, DEMO_API_SECRET, Database, DemoMode};
 use verify_server::{AppState, Credentials, Demo, delivery, router, router_with_demo};
 
 #[tokio::main]
@@ -92,20 +92,31 @@ async fn serve<S: Store + 'static>(config: Config, store: S) -> Result<(), Strin
             Duration::from_secs(config.webhook_poll_secs.max(1)),
         ));
     }
-    let app = if config.demo_enabled(demo_credentials) {
-        let demo = Demo::setup(&state)
-            .await
-            .map_err(|e| format!("setting up the demo service: {e}"))?;
-        tracing::warn!(
-            page = %demo.origin(),
-            rp_id = demo.rp_id(),
-            service_sid = %demo.service_sid(),
-            "web demo on: the page at / and its UNAUTHENTICATED /demo/api endpoints \
-             (local use only; --demo off to turn it off)"
-        );
-        router_with_demo(state, demo)
+    let demo = if config.demo_enabled(demo_credentials) {
+        match Demo::setup(&state).await {
+            Ok(demo) => Some(demo),
+            // `auto` never keeps the API from starting; `--demo on` does.
+            Err(error) if config.demo == DemoMode::Auto => {
+                tracing::warn!(%error, "web demo off: its service could not be set up");
+                None
+            }
+            Err(error) => return Err(format!("setting up the demo service: {error}")),
+        }
     } else {
-        router(state)
+        None
+    };
+    let app = match demo {
+        Some(demo) => {
+            tracing::warn!(
+                page = %demo.origin(),
+                rp_id = demo.rp_id(),
+                service_sid = %demo.service_sid(),
+                "web demo on: the page at / and its UNAUTHENTICATED /demo/api endpoints \
+                 (local use only; --demo off to turn it off)"
+            );
+            router_with_demo(state, demo)
+        }
+        None => router(state),
     };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

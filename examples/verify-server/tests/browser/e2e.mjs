@@ -12,7 +12,8 @@
 //      node:crypto), verify the factor, sign in with the next step's code;
 //   3. push: enroll the device pane (WebCrypto key, /v2 device calls), send a challenge
 //      from the relying-party pane, approve it on the device, see "approved" on the
-//      relying-party side.
+//      relying-party side;
+//   4. the passkey list: delete the passkey.
 // Each step leaves a screenshot NN-name.png in artifact_dir, beside server-N.log and
 // console.log. Any failed step, console error or page error fails the run (exit 1)
 // with a message naming the step.
@@ -350,6 +351,28 @@ try {
     if (device !== `Challenge ${challengeSid} approved.`) fail(`the device pane says: ${device}`);
     const who = await page.textContent('#signed-in');
     if (who !== `Signed in as ${USER} with push approval.`) fail(`#signed-in says: ${who}`);
+  });
+
+  // 4. The passkey list: delete the passkey; the authenticator's copy no longer signs in.
+  await step(page, 'passkey-deleted', async () => {
+    await page.click('#passkey-list');
+    const item = page.locator('#passkeys li[data-sid^="YF"]');
+    await item.waitFor({ timeout: 10000 });
+    if ((await item.count()) !== 1) fail(`the list shows ${await item.count()} passkeys`);
+    const sid = await item.getAttribute('data-sid');
+    await page.locator('#passkeys-status').evaluate((el) => {
+      el.textContent = '';
+      el.className = 'status';
+    });
+    await item.locator('button').click();
+    await page.waitForFunction(
+      (s) => document.getElementById('passkeys-status').textContent === `Deleted passkey ${s}.`,
+      sid,
+      { timeout: 10000 },
+    );
+    await page.waitForFunction(() => document.getElementById('passkeys').textContent.includes('has no passkeys'), null, {
+      timeout: 10000,
+    });
   });
 
   checkConsole('the end');
