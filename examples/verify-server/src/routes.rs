@@ -935,11 +935,12 @@ async fn create_notification<S: Store + 'static>(
 
 // ---- passkeys -----------------------------------------------------------------
 //
-// JSON bodies, as the documents send them. The documents' `VerifyFactor` and
-// `ApproveChallenge` bodies are the bare WebAuthn credential JSON; the engine
-// needs to know which factor / challenge it answers, so this server also requires
-// `identity` + `factor_sid` (VerifyFactor) and `challenge_sid` (ApproveChallenge)
-// as extra top-level keys beside the credential's own.
+// JSON bodies, as the documents send them. `VerifyFactor` and `ApproveChallenge`
+// take the bare WebAuthn credential JSON: the engine finds the factor / challenge
+// from the sid its WebAuthn challenge begins with (then compares the whole
+// challenge in constant time). A caller that knows the row may still name it with
+// `identity` + `factor_sid` (VerifyFactor) or `challenge_sid` (ApproveChallenge)
+// beside the credential's own keys; the credential must then answer that row.
 
 /// The largest passkeys JSON body (bytes): well above any real credential.
 const MAX_PASSKEYS_JSON: usize = 32 * 1024;
@@ -1004,13 +1005,29 @@ async fn passkeys_verify_factor<S: Store + 'static>(
 ) -> ApiResult {
     require_api_key(&caller)?;
     let mut map = json_object(&body)?;
-    let identity = identity(&required_str(&mut map, "identity")?)?;
-    let factor = factor_sid(&required_str(&mut map, "factor_sid")?)?;
+    let service = service_sid(&sid)?;
+    let named = (
+        take_str(&mut map, "identity")?,
+        take_str(&mut map, "factor_sid")?,
+    );
     let credential = Value::Object(map).to_string();
-    let factor = app
-        .engine
-        .verify_passkey_factor(service_sid(&sid)?, &identity, factor, &credential)
-        .await?;
+    let factor = match named {
+        (None, None) => {
+            app.engine
+                .verify_passkey_factor_response(service, &credential)
+                .await?
+        }
+        (Some(id), Some(factor)) => {
+            app.engine
+                .verify_passkey_factor(service, &identity(&id)?, factor_sid(&factor)?, &credential)
+                .await?
+        }
+        _ => {
+            return Err(ApiError::invalid(
+                "identity and factor_sid go together (or send the bare credential)",
+            ));
+        }
+    };
     json(
         StatusCode::OK,
         &FactorJson::new(&factor, &app.engine.api_context()),
@@ -1049,11 +1066,20 @@ async fn passkeys_approve_challenge<S: Store + 'static>(
 ) -> ApiResult {
     require_api_key(&caller)?;
     let mut map = json_object(&body)?;
-    let challenge = challenge_sid(&required_str(&mut map, "challenge_sid")?)?;
+    let service = service_sid(&sid)?;
+    let named = take_str(&mut map, "challenge_sid")?;
     let credential = Value::Object(map).to_string();
-    let update = app
-        .engine
-        .approve_passkey_challenge(service_sid(&sid)?, challenge, &credential)
-        .await?;
+    let update = match named {
+        None => {
+            app.engine
+                .approve_passkey_challenge_response(service, &credential)
+                .await?
+        }
+        Some(challenge) => {
+            app.engine
+                .approve_passkey_challenge(service, challenge_sid(&challenge)?, &credential)
+                .await?
+        }
+    };
     challenge_response(&app, StatusCode::OK, &update)
 }

@@ -156,18 +156,19 @@ async fn register_then_sign_in_by_identity_and_usernameless() {
     );
     let refused = h.post_json(&format!("{base}/VerifyFactor"), &wrong).await;
     assert!(refused.status.is_client_error(), "{}", refused.json);
-    // Missing the factor reference.
+    // Naming the factor half-way.
     h.post_json(
         &format!("{base}/VerifyFactor"),
-        &authenticator.create(&options, ORIGIN),
+        &with(
+            authenticator.create(&options, ORIGIN),
+            &[("identity", "user-0001")],
+        ),
     )
     .await
     .assert_error(400, 60200);
 
-    let good = with(
-        authenticator.create(&options, ORIGIN),
-        &[("identity", "user-0001"), ("factor_sid", &factor)],
-    );
+    // The documents' body: the bare credential, routed by its challenge.
+    let good = authenticator.create(&options, ORIGIN);
     let verified = h.post_json(&format!("{base}/VerifyFactor"), &good).await;
     assert_eq!(verified.status, StatusCode::OK, "{}", verified.json);
     assert_eq!(verified.json["status"], "verified");
@@ -188,25 +189,23 @@ async fn register_then_sign_in_by_identity_and_usernameless() {
     );
     let challenge_sid = challenge.str("sid");
     let assertion = authenticator.get(&request_options, 1, entity.as_bytes());
-    h.post_json(&format!("{base}/ApproveChallenge"), &assertion)
-        .await
-        .assert_error(400, 60200);
     let approved = h
-        .post_json(
-            &format!("{base}/ApproveChallenge"),
-            &with(assertion.clone(), &[("challenge_sid", &challenge_sid)]),
-        )
+        .post_json(&format!("{base}/ApproveChallenge"), &assertion)
         .await;
     assert_eq!(approved.status, StatusCode::OK, "{}", approved.json);
     assert_eq!(approved.json["status"], "approved");
-    // Replayed: the challenge is no longer pending.
-    let replay = h
-        .post_json(
-            &format!("{base}/ApproveChallenge"),
-            &with(assertion, &[("challenge_sid", &challenge_sid)]),
-        )
-        .await;
-    assert!(replay.status.is_client_error(), "{}", replay.json);
+    assert_eq!(approved.json["sid"], challenge_sid.as_str());
+    assert_eq!(approved.json["factor_sid"], factor.as_str());
+    // Replayed, bare or naming the challenge: it is no longer pending.
+    for replayed in [
+        assertion.clone(),
+        with(assertion, &[("challenge_sid", &challenge_sid)]),
+    ] {
+        let replay = h
+            .post_json(&format!("{base}/ApproveChallenge"), &replayed)
+            .await;
+        assert!(replay.status.is_client_error(), "{}", replay.json);
+    }
 
     // Usernameless: no identity; the userHandle names the entity.
     let open = h.post_json(&format!("{base}/Challenges"), &json!({})).await;
@@ -267,4 +266,20 @@ async fn passkeys_validation_errors() {
     )
     .await
     .assert_error(404, 60391);
+    // A bare credential whose challenge names no challenge of this service.
+    let stranger = Authenticator::new(9).get(
+        &json!({"publicKey": {"challenge": URL_SAFE_NO_PAD.encode([7_u8; 48])}}),
+        1,
+        b"YE00000000000000000000000000000000",
+    );
+    h.post_json(&format!("{base}/ApproveChallenge"), &stranger)
+        .await
+        .assert_error(404, 60391);
+    let registration = Authenticator::new(9).create(
+        &json!({"publicKey": {"challenge": URL_SAFE_NO_PAD.encode([7_u8; 48])}}),
+        ORIGIN,
+    );
+    h.post_json(&format!("{base}/VerifyFactor"), &registration)
+        .await
+        .assert_error(404, 20404);
 }
