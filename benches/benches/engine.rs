@@ -18,9 +18,11 @@
 //! the factor's last used step, so each TOTP iteration advances the engine's manual
 //! clock by one 30-second step, creates the challenge and computes the code right
 //! before its call (`BatchSize::PerIteration`, which times each call on its own;
-//! the timer's own cost, tens of nanoseconds, is counted against the engine). Every
-//! measured call's result is checked to be an approval (`approved()`), outside the
-//! timing. The store keeps every answered challenge, so it grows during a run; the
+//! the timer's own cost, tens of nanoseconds, is counted against the engine). Before
+//! each group is measured, one call through the same setup is checked to approve
+//! (`is_approved`) and an answer for another challenge (or a reused code) is checked
+//! not to; the measured calls' results go to criterion, which drops them untimed. The
+//! store keeps every answered challenge, so it grows during a run; the
 //! in-memory store's lookups are keyed, so that does not change the per-call cost.
 #![allow(
     missing_docs,
