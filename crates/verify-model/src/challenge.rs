@@ -642,6 +642,21 @@ impl Challenge {
     }
 
     /// Refuses terminal states; returns the expiry transition when pending and due.
+    /// Checks, without building a transition, that an answer may still be recorded at
+    /// `now`: the challenge is pending (an expired, approved or denied challenge is
+    /// refused with the error its answer would get). A pending challenge past its
+    /// expiration date passes: the answer's own transition expires it.
+    ///
+    /// # Errors
+    /// [`ModelError::ChallengeExpired`], [`ModelError::ChallengeAttemptsExhausted`],
+    /// [`ModelError::ChallengeNotPending`].
+    pub fn check_answerable(&self, now: UnixTime) -> Result<(), ModelError> {
+        match self.state {
+            ChallengeState::Pending => Ok(()),
+            _ => self.precheck(now).map(|_| ()),
+        }
+    }
+
     fn precheck(&self, now: UnixTime) -> Result<Option<ChallengeTransition>, ModelError> {
         match self.state {
             ChallengeState::Pending => self.poll_expiry(now),

@@ -26,8 +26,7 @@ pub use challenge::{
 };
 pub use config::{
     AuthenticatorAttachment, DiscoverableCredentials, NotificationPlatform, PasskeyPolicy,
-    PasskeysConfig, RelyingParty, SignCountRegression, TotpAlgorithm, TotpParams,
-    UserVerification,
+    PasskeysConfig, RelyingParty, SignCountRegression, TotpAlgorithm, TotpParams, UserVerification,
 };
 pub use error::{Field, ModelError};
 pub use event::{Event, EventType};

@@ -12,6 +12,7 @@
 //! operations do: the WebAuthn crate compares the **whole** stored challenge in
 //! constant time, so a forged prefix grants nothing but a lookup.
 
+use serde::Deserialize as _;
 use serde_json::Value;
 use verify_model::challenge::PasskeyCeremony;
 use verify_model::config::{PasskeyPolicy, PasskeysConfig, SignCountRegression};
@@ -268,7 +269,7 @@ impl<S: Store> Verify<S> {
         };
         let state: RegistrationState = passkey
             .registration()
-            .and_then(|v| serde_json::from_value(v.clone()).ok())
+            .and_then(|v| RegistrationState::deserialize(v).ok())
             .ok_or(VerifyError::Inconsistent {
                 resource: Resource::Factor,
                 rule: "an unverified passkey factor holds its registration state",
@@ -566,10 +567,10 @@ impl<S: Store> Verify<S> {
             return Ok(expired);
         }
         // Refuses a terminal challenge (`ChallengeNotPending`, ...) up front.
-        let _unused: verify_model::ChallengeTransition = challenge.record_failed_attempt(now)?;
+        challenge.check_answerable(now)?;
         let state: AuthenticationState = challenge
             .passkey()
-            .and_then(|c| serde_json::from_value(c.state.clone()).ok())
+            .and_then(|c| AuthenticationState::deserialize(&c.state).ok())
             .ok_or(VerifyError::Inconsistent {
                 resource: Resource::Challenge,
                 rule: "a passkey challenge holds its ceremony state",

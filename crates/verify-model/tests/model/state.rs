@@ -151,6 +151,11 @@ proptest! {
             now = UnixTime::from_secs(now.as_secs() + dt);
             let before = challenge.clone();
             let was_terminal = before.state() != ChallengeState::Pending;
+            // The cheap up-front check agrees with recording an answer.
+            prop_assert_eq!(
+                before.check_answerable(now).err(),
+                before.record_failed_attempt(now).err()
+            );
             match apply(&before, &factor, action, now) {
                 Ok(Some(transition)) => {
                     // Terminal stays terminal: no transition leaves it.
