@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Long fuzzing campaign: fuzz/long-run.sh [seconds per target, default 600] [parallel, default 2]
+# Long fuzzing campaign: fuzz/long-run.sh [seconds per target, default 600] [parallel, default 2] [target...]
 #
-# Runs every cargo-fuzz target for N seconds (wall clock), P targets at a time, each on
+# Runs every cargo-fuzz target (or only those named) for N seconds (wall clock), P targets at a time, each on
 # a working copy of its committed corpus. A crash fails the run and leaves libFuzzer's
 # reproducer under fuzz/artifacts/<target>/. When a target ends clean, the inputs that
 # reached new coverage are merged back into fuzz/corpus/<target> (`-merge=1` keeps only
@@ -16,6 +16,7 @@ cd "$(dirname "$0")"
 
 seconds="${1:-600}"
 parallel="${2:-2}"
+shift $(($# < 2 ? $# : 2))
 case "$seconds$parallel" in
     '' | *[!0-9]*) echo "usage: $0 [seconds] [parallel]" >&2; exit 2 ;;
 esac
@@ -26,7 +27,11 @@ export CARGO_TERM_COLOR=never RUSTC_BOOTSTRAP=1
 cargo fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --locked
 cargo fuzz build -s none
 
-mapfile -t targets < <(cargo fuzz list)
+if [ "$#" -gt 0 ]; then
+    targets=("$@")
+else
+    mapfile -t targets < <(cargo fuzz list)
+fi
 [ "${#targets[@]}" -gt 0 ] || { echo "no fuzz targets listed" >&2; exit 1; }
 : >"$log_dir/summary.txt"
 
