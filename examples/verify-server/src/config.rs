@@ -1,6 +1,7 @@
 //! Configuration: command-line flags, each also read from an environment variable.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use clap::Parser;
 
@@ -57,6 +58,13 @@ pub struct Config {
     /// them (the others would deliver the same events again).
     #[arg(long, env = "VERIFY_DISABLE_WEBHOOK_DELIVERY")]
     pub disable_webhook_delivery: bool,
+
+    /// A PEM file of extra root certificates trusted for `https://` webhook
+    /// receivers, in addition to the built-in Mozilla roots (for receivers with a
+    /// private CA or a self-signed certificate). Read on start: an unreadable
+    /// file, or one without a valid certificate, stops the server.
+    #[arg(long, env = "VERIFY_WEBHOOK_CA_FILE", value_name = "PEM")]
+    pub webhook_ca_file: Option<PathBuf>,
 
     /// The web page at `/` and its demo backend under `/demo/` (a demo relying
     /// party for a "verify web demo" service). The demo endpoints are
@@ -173,6 +181,14 @@ mod tests {
         assert_eq!(config.listen.port(), 9000);
         assert_eq!(config.database, "memory");
         assert!(Config::try_parse_from(["verify-server", "--listen", "nope"]).is_err());
+        assert_eq!(config.webhook_ca_file, None);
+        let config =
+            Config::try_parse_from(["verify-server", "--webhook-ca-file", "/etc/receiver-ca.pem"])
+                .unwrap();
+        assert_eq!(
+            config.webhook_ca_file,
+            Some(PathBuf::from("/etc/receiver-ca.pem"))
+        );
     }
 
     #[test]

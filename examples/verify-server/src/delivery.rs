@@ -1,12 +1,18 @@
 //! Webhook delivery: drains the engine's outbox and POSTs each signed request
 //! (Standard Webhooks headers built by the engine) to its `webhook_url`.
 //!
-//! Transport: a minimal HTTP/1.1 `POST` over a tokio `TcpStream`, for `http://`
-//! URLs only (no TLS in this example: put a TLS-terminating proxy in front of an
-//! `https://` receiver, or replace [`post`] with your HTTP client). A 2xx status
-//! is success. Each request is retried with exponential backoff (1 s, 2 s, 4 s, ...)
-//! up to [`MAX_ATTEMPTS`] times with the same `webhook-id`, then dropped with an
-//! error log; the outbox event is acknowledged once all its requests are settled.
+//! Transport: [`WebhookClient`], a `reqwest` client over rustls (ring) for
+//! `https://` and `http://` URLs. Server certificates are checked against the
+//! Mozilla roots (webpki-roots) plus, optionally, the extra roots of a PEM file
+//! ([`DeliveryOptions::ca_file`], the server's `--webhook-ca-file`) for private
+//! receivers. Redirects are never followed (a 3xx answer is a failed attempt), no
+//! proxy is used (the `HTTP(S)_PROXY` variables are ignored), an attempt has a
+//! connect timeout and a total timeout, and at most
+//! [`DeliveryOptions::max_response_body`] bytes of the answer are read (and
+//! discarded). A 2xx status is success. Each request is retried with exponential
+//! backoff (1 s, 2 s, 4 s, ...) up to [`MAX_ATTEMPTS`] times with the same
+//! `webhook-id`, then dropped with an error log; the outbox event is acknowledged
+//! once all its requests are settled.
 //!
 //! Push notifications: [`NotificationSender`] is the seam where a host plugs in its
 //! APNs / FCM client. This server has none: the default
@@ -16,160 +22,344 @@
 //! `Arc<dyn NotificationSender>`.
 
 use std::future::Future;
+use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio::net::TcpStream;
 use verify::WebhookRequest;
 use verify::model::{ChallengeSid, FactorSid, NotificationPlatform, NotificationSid};
 use verify::store::Store;
 
 use crate::AppState;
 
-/// Delivery attempts per request.
+/// Delivery attempts per request (the default of [`DeliveryOptions::max_attempts`]).
 pub const MAX_ATTEMPTS: u32 = 5;
-/// How long one attempt may take.
+/// How long one attempt may take in all: connecting, TLS, sending, the answer's
+/// status and its (bounded) body (the default of [`DeliveryOptions::attempt_timeout`]).
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long connecting (TCP and TLS handshake) may take (the default of
+/// [`DeliveryOptions::connect_timeout`]).
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How many bytes of a receiver's answer body are read at most (the default of
+/// [`DeliveryOptions::max_response_body`]); the rest is not read.
+pub const MAX_RESPONSE_BODY: usize = 16 * 1024;
+/// The longest wait between two attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
 /// Why one delivery attempt failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum DeliveryError {
-    /// The URL is not `http://host[:port]/path`.
-    #[error("unsupported webhook url (only http:// is delivered by this example)")]
+    /// The URL is not an absolute `http://` or `https://` URL with a host and
+    /// without user info, or the method is not a valid HTTP method.
+    #[error("unsupported webhook url or method (only http:// and https:// are delivered)")]
     UnsupportedUrl,
-    /// Connecting, writing or reading failed.
-    #[error("i/o error: {0}")]
-    Io(#[from] std::io::Error),
-    /// The attempt took longer than [`ATTEMPT_TIMEOUT`].
+    /// Connecting failed: DNS, TCP, or the TLS handshake (an untrusted or
+    /// mismatched server certificate lands here).
+    #[error("connect failed: {detail}")]
+    Connect {
+        /// The transport's error chain.
+        detail: String,
+    },
+    /// Sending the request or reading the answer failed after connecting.
+    #[error("request failed: {detail}")]
+    Request {
+        /// The transport's error chain.
+        detail: String,
+    },
+    /// The attempt took longer than its connect or total timeout.
     #[error("timed out")]
     Timeout,
-    /// The receiver answered with a non-2xx status (or no parseable status line).
-    #[error("receiver answered status {status:?}")]
+    /// The receiver answered with a redirect, which is not followed.
+    #[error("receiver answered redirect status {status} (redirects are not followed)")]
+    Redirect {
+        /// The 3xx status code.
+        status: u16,
+    },
+    /// The receiver answered with a status that is neither 2xx nor 3xx.
+    #[error("receiver answered status {status}")]
     Status {
-        /// The status code, when one was read.
-        status: Option<u16>,
+        /// The status code.
+        status: u16,
     },
 }
 
-fn split_url(url: &str) -> Result<(String, String, String), DeliveryError> {
-    let rest = url
-        .strip_prefix("http://")
-        .ok_or(DeliveryError::UnsupportedUrl)?;
-    let (authority, path) = match rest.find('/') {
-        Some(at) => rest
-            .split_at_checked(at)
-            .ok_or(DeliveryError::UnsupportedUrl)?,
-        None => (rest, "/"),
-    };
-    if authority.is_empty() || authority.contains('@') {
-        return Err(DeliveryError::UnsupportedUrl);
+impl DeliveryError {
+    fn from_transport(error: reqwest::Error) -> Self {
+        if error.is_timeout() {
+            return Self::Timeout;
+        }
+        let connect = error.is_connect();
+        // The URL is logged beside the error already.
+        let detail = error_chain(&error.without_url());
+        if connect {
+            Self::Connect { detail }
+        } else {
+            Self::Request { detail }
+        }
     }
-    let address = if authority
-        .rsplit_once(':')
-        .is_some_and(|(_, port)| port.parse::<u16>().is_ok())
-    {
-        authority.to_owned()
-    } else {
-        format!("{authority}:80")
-    };
-    Ok((address, authority.to_owned(), path.to_owned()))
 }
 
-/// Sends `request` once.
+/// Why a [`WebhookClient`] could not be built.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WebhookClientError {
+    /// The CA file could not be read.
+    #[error("reading CA file {path}: {source}")]
+    CaFileRead {
+        /// The file.
+        path: PathBuf,
+        /// Why it could not be read.
+        source: std::io::Error,
+    },
+    /// The CA file holds no PEM `CERTIFICATE` block.
+    #[error("CA file {path} holds no PEM certificate")]
+    CaFileEmpty {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The CA file's PEM is malformed, or a certificate in it is not a usable
+    /// trust anchor.
+    #[error("CA file {path}: {detail}")]
+    CaFileInvalid {
+        /// The file.
+        path: PathBuf,
+        /// What the TLS library said.
+        detail: String,
+    },
+    /// The HTTP client could not be built.
+    #[error("building the HTTP client: {detail}")]
+    Build {
+        /// What the HTTP library said.
+        detail: String,
+    },
+}
+
+/// How webhooks are delivered: timeouts, limits, retries and extra trust roots.
+///
+/// Start from [`DeliveryOptions::default`] and set the fields to change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DeliveryOptions {
+    /// A PEM file of extra trusted root certificates, added to the built-in
+    /// Mozilla roots (for receivers with a private CA or a self-signed
+    /// certificate). `None` by default.
+    pub ca_file: Option<PathBuf>,
+    /// Connect timeout (TCP and TLS handshake) of one attempt.
+    pub connect_timeout: Duration,
+    /// Total timeout of one attempt.
+    pub attempt_timeout: Duration,
+    /// How many bytes of an answer's body are read at most.
+    pub max_response_body: usize,
+    /// Attempts per request (at least 1 is made).
+    pub max_attempts: u32,
+    /// The wait after the first failed attempt; it doubles after each further
+    /// failure, capped at 60 s.
+    pub first_backoff: Duration,
+}
+
+impl Default for DeliveryOptions {
+    fn default() -> Self {
+        Self {
+            ca_file: None,
+            connect_timeout: CONNECT_TIMEOUT,
+            attempt_timeout: ATTEMPT_TIMEOUT,
+            max_response_body: MAX_RESPONSE_BODY,
+            max_attempts: MAX_ATTEMPTS,
+            first_backoff: Duration::from_secs(1),
+        }
+    }
+}
+
+/// The webhook HTTP client: cheap to clone (clones share one connection pool).
+#[derive(Debug, Clone)]
+pub struct WebhookClient {
+    http: reqwest::Client,
+    max_response_body: usize,
+    max_attempts: u32,
+    first_backoff: Duration,
+}
+
+impl WebhookClient {
+    /// A client with `options`, reading [`DeliveryOptions::ca_file`] if set.
+    ///
+    /// # Errors
+    /// [`WebhookClientError`] when the CA file cannot be read, holds no
+    /// certificate or a malformed one, or the client cannot be built.
+    pub fn new(options: &DeliveryOptions) -> Result<Self, WebhookClientError> {
+        let mut builder = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .connect_timeout(options.connect_timeout)
+            .timeout(options.attempt_timeout)
+            .user_agent(concat!("verify-server/", env!("CARGO_PKG_VERSION")));
+        if let Some(path) = &options.ca_file {
+            let pem = std::fs::read(path).map_err(|source| WebhookClientError::CaFileRead {
+                path: path.clone(),
+                source,
+            })?;
+            let roots = reqwest::Certificate::from_pem_bundle(&pem).map_err(|error| {
+                WebhookClientError::CaFileInvalid {
+                    path: path.clone(),
+                    detail: error.to_string(),
+                }
+            })?;
+            if roots.is_empty() {
+                return Err(WebhookClientError::CaFileEmpty { path: path.clone() });
+            }
+            for root in roots {
+                builder = builder.add_root_certificate(root);
+            }
+        }
+        let http = builder.build().map_err(|error| match &options.ca_file {
+            // With the roots parsed, a failure here is a certificate the trust
+            // store refuses.
+            Some(path) => WebhookClientError::CaFileInvalid {
+                path: path.clone(),
+                detail: error_chain(&error),
+            },
+            None => WebhookClientError::Build {
+                detail: error_chain(&error),
+            },
+        })?;
+        Ok(Self {
+            http,
+            max_response_body: options.max_response_body,
+            max_attempts: options.max_attempts.max(1),
+            first_backoff: options.first_backoff,
+        })
+    }
+
+    async fn send(
+        &self,
+        url: &str,
+        method: &str,
+        headers: &[(&'static str, String)],
+        body: &[u8],
+    ) -> Result<u16, DeliveryError> {
+        let url = parse_url(url)?;
+        let method = reqwest::Method::from_bytes(method.as_bytes())
+            .map_err(|_| DeliveryError::UnsupportedUrl)?;
+        let mut request = self.http.request(method, url).body(body.to_vec());
+        for (name, value) in headers {
+            request = request.header(*name, value.as_str());
+        }
+        let mut response = request
+            .send()
+            .await
+            .map_err(DeliveryError::from_transport)?;
+        let status = response.status().as_u16();
+        // Read (and discard) a bounded part of the body, so that a well-behaved
+        // receiver's connection can be reused; a failure here does not change the
+        // outcome, which the status has decided.
+        let mut read = 0_usize;
+        while read < self.max_response_body {
+            match response.chunk().await {
+                Ok(Some(chunk)) => read = read.saturating_add(chunk.len()),
+                Ok(None) | Err(_) => break,
+            }
+        }
+        match status {
+            200..=299 => Ok(status),
+            300..=399 => Err(DeliveryError::Redirect { status }),
+            _ => Err(DeliveryError::Status { status }),
+        }
+    }
+
+    /// The wait after failed attempt `attempt` (1-based) with this client's
+    /// options; `None` after the last attempt.
+    #[must_use]
+    pub fn backoff(&self, attempt: u32) -> Option<Duration> {
+        backoff_with(self.first_backoff, self.max_attempts, attempt)
+    }
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut detail = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        detail.push_str(": ");
+        detail.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    detail
+}
+
+fn parse_url(url: &str) -> Result<reqwest::Url, DeliveryError> {
+    let url = reqwest::Url::parse(url).map_err(|_| DeliveryError::UnsupportedUrl)?;
+    let supported = matches!(url.scheme(), "http" | "https")
+        && url.host_str().is_some_and(|host| !host.is_empty())
+        && url.username().is_empty()
+        && url.password().is_none();
+    if supported {
+        Ok(url)
+    } else {
+        Err(DeliveryError::UnsupportedUrl)
+    }
+}
+
+/// Sends `request` once with `client`.
 ///
 /// # Errors
-/// [`DeliveryError`] for an unsupported URL, an I/O failure, a timeout or a
-/// non-2xx status.
-pub async fn post(request: &WebhookRequest) -> Result<u16, DeliveryError> {
-    send(
-        &request.url,
-        request.method,
-        &request.headers,
-        &request.body,
-    )
-    .await
-}
-
-async fn send(
-    url: &str,
-    method: &str,
-    headers: &[(&'static str, String)],
-    body: &[u8],
-) -> Result<u16, DeliveryError> {
-    let (address, host, path) = split_url(url)?;
-    let attempt = async {
-        let mut stream = TcpStream::connect(&address).await?;
-        let mut head = format!(
-            "{method} {path} HTTP/1.1\r\nhost: {host}\r\nconnection: close\r\ncontent-length: {}\r\n",
-            body.len()
-        );
-        for (name, value) in headers {
-            head.push_str(&format!("{name}: {value}\r\n"));
-        }
-        head.push_str("\r\n");
-        stream.write_all(head.as_bytes()).await?;
-        stream.write_all(body).await?;
-        stream.flush().await?;
-        let mut buffer = vec![0_u8; 1024];
-        let read = stream.read(&mut buffer).await?;
-        let line = buffer.get(..read).unwrap_or_default();
-        let status = std::str::from_utf8(line)
-            .ok()
-            .and_then(|text| text.strip_prefix("HTTP/1."))
-            .and_then(|text| text.get(2..5))
-            .and_then(|code| code.parse::<u16>().ok());
-        match status {
-            Some(code) if (200..300).contains(&code) => Ok(code),
-            status => Err(DeliveryError::Status { status }),
-        }
-    };
-    tokio::time::timeout(ATTEMPT_TIMEOUT, attempt)
+/// [`DeliveryError`] for an unsupported URL, a connect (or TLS) failure, a
+/// transport failure, a timeout, a redirect or a non-2xx status.
+pub async fn post(client: &WebhookClient, request: &WebhookRequest) -> Result<u16, DeliveryError> {
+    client
+        .send(
+            &request.url,
+            request.method,
+            &request.headers,
+            &request.body,
+        )
         .await
-        .map_err(|_| DeliveryError::Timeout)?
 }
 
-/// The wait after failed attempt `attempt` (1-based): 1 s, 2 s, 4 s, ... capped at
-/// 60 s; `None` after the last attempt.
+/// The wait after failed attempt `attempt` (1-based) with the default options:
+/// 1 s, 2 s, 4 s, ... capped at 60 s; `None` after the last attempt.
 #[must_use]
 pub fn backoff(attempt: u32) -> Option<Duration> {
-    if attempt >= MAX_ATTEMPTS {
-        return None;
-    }
-    let secs = 1_u64
-        .checked_shl(attempt.saturating_sub(1))
-        .unwrap_or(u64::MAX);
-    Some(Duration::from_secs(secs.min(60)))
+    backoff_with(Duration::from_secs(1), MAX_ATTEMPTS, attempt)
 }
 
-async fn deliver_with_retries(request: &WebhookRequest) {
+fn backoff_with(first: Duration, max_attempts: u32, attempt: u32) -> Option<Duration> {
+    if attempt >= max_attempts {
+        return None;
+    }
+    let factor = 1_u32
+        .checked_shl(attempt.saturating_sub(1))
+        .unwrap_or(u32::MAX);
+    Some(first.saturating_mul(factor).min(MAX_BACKOFF))
+}
+
+async fn deliver_with_retries(client: &WebhookClient, request: &WebhookRequest) {
     let id = request.header("webhook-id").unwrap_or_default().to_owned();
-    for attempt in 1..=MAX_ATTEMPTS {
-        match post(request).await {
+    for attempt in 1..=client.max_attempts {
+        match post(client, request).await {
             Ok(status) => {
                 tracing::info!(webhook_id = %id, url = %request.url, status, attempt, "webhook delivered");
                 return;
             }
             Err(error) => {
                 tracing::warn!(webhook_id = %id, url = %request.url, attempt, %error, "webhook delivery failed");
-                if let Some(wait) = backoff(attempt) {
+                if let Some(wait) = client.backoff(attempt) {
                     tokio::time::sleep(wait).await;
                 }
             }
         }
     }
-    tracing::error!(webhook_id = %id, url = %request.url, attempts = MAX_ATTEMPTS, "webhook dropped after retries");
+    tracing::error!(webhook_id = %id, url = %request.url, attempts = client.max_attempts, "webhook dropped after retries");
 }
 
-/// Drains the outbox once: every pending event's requests are delivered (with
-/// retries) and the event is acknowledged. Returns how many events were handled.
+/// Drains the outbox once with `client`: every pending event's requests are
+/// delivered (with retries) and the event is acknowledged. Returns how many
+/// events were handled.
 ///
 /// # Errors
 /// [`verify::VerifyError`] from the store.
 pub async fn drain_once<S: Store + 'static>(
     app: &AppState<S>,
+    client: &WebhookClient,
 ) -> Result<usize, verify::VerifyError> {
     let events = app.engine.peek_events(None, 100).await?;
     for event in &events {
@@ -180,17 +370,22 @@ pub async fn drain_once<S: Store + 'static>(
             "delivering outbox event"
         );
         for request in &requests {
-            deliver_with_retries(request).await;
+            deliver_with_retries(client, request).await;
         }
         app.engine.ack_events(event.sequence).await?;
     }
     Ok(events.len())
 }
 
-/// The delivery task: drains the outbox every `interval` until the process ends.
-pub async fn run<S: Store + 'static>(app: Arc<AppState<S>>, interval: Duration) {
+/// The delivery task: drains the outbox with `client` every `interval` until
+/// the process ends.
+pub async fn run<S: Store + 'static>(
+    app: Arc<AppState<S>>,
+    client: WebhookClient,
+    interval: Duration,
+) {
     loop {
-        match drain_once(&app).await {
+        match drain_once(&app, &client).await {
             Ok(0) => tokio::time::sleep(interval).await,
             Ok(count) => tracing::info!(events = count, "outbox drained"),
             Err(error) => {
@@ -310,7 +505,36 @@ impl NotificationSender for LoggingNotificationSender {
 
 #[cfg(test)]
 mod tests {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
     use super::*;
+
+    fn quick() -> DeliveryOptions {
+        DeliveryOptions {
+            connect_timeout: Duration::from_secs(5),
+            attempt_timeout: Duration::from_secs(5),
+            ..DeliveryOptions::default()
+        }
+    }
+
+    /// A one-shot receiver on loopback: reads the request head, writes `answer`
+    /// and then keeps the connection open until `hold` ends.
+    async fn receiver(answer: &'static [u8], hold: bool) -> u16 {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut buffer = [0_u8; 4096];
+            let _ = socket.read(&mut buffer).await;
+            let _ = socket.write_all(answer).await;
+            if hold {
+                // Endless body: the client must stop reading on its own.
+                let chunk = [b'x'; 4096];
+                while socket.write_all(&chunk).await.is_ok() {}
+            }
+        });
+        port
+    }
 
     #[test]
     fn backoff_doubles_and_stops_after_the_last_attempt() {
@@ -326,55 +550,176 @@ mod tests {
             ]
         );
         assert_eq!(backoff(MAX_ATTEMPTS + 7), None);
+        assert_eq!(
+            backoff_with(Duration::from_secs(1), 40, 30),
+            Some(MAX_BACKOFF)
+        );
+        let mut options = quick();
+        options.max_attempts = 3;
+        options.first_backoff = Duration::from_millis(10);
+        let client = WebhookClient::new(&options).unwrap();
+        assert_eq!(
+            (1..=4).map(|a| client.backoff(a)).collect::<Vec<_>>(),
+            vec![
+                Some(Duration::from_millis(10)),
+                Some(Duration::from_millis(20)),
+                None,
+                None
+            ]
+        );
     }
 
     #[tokio::test]
     async fn a_non_2xx_answer_is_a_failed_attempt() {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        tokio::spawn(async move {
-            let (mut socket, _) = listener.accept().await.unwrap();
-            let mut buffer = [0_u8; 2048];
-            let _ = socket.read(&mut buffer).await;
-            let _ = socket
-                .write_all(b"HTTP/1.1 500 Oops\r\ncontent-length: 0\r\n\r\n")
-                .await;
-        });
+        let client = WebhookClient::new(&quick()).unwrap();
+        let port = receiver(b"HTTP/1.1 500 Oops\r\ncontent-length: 0\r\n\r\n", false).await;
         let url = format!("http://127.0.0.1:{port}/hook");
-        let sent = send(
-            &url,
-            "POST",
-            &[("content-type", "application/json".to_owned())],
-            b"{}",
-        )
-        .await;
+        let sent = client
+            .send(
+                &url,
+                "POST",
+                &[("content-type", "application/json".to_owned())],
+                b"{}",
+            )
+            .await;
         assert!(
-            matches!(sent, Err(DeliveryError::Status { status: Some(500) })),
+            matches!(sent, Err(DeliveryError::Status { status: 500 })),
             "{sent:?}"
         );
-        // Nobody listens any more: an I/O error, not a panic.
-        assert!(matches!(
-            send(&url, "POST", &[], b"{}").await,
-            Err(DeliveryError::Io(_))
-        ));
+        // Nobody listens any more: a connect error, not a panic.
+        let sent = client.send(&url, "POST", &[], b"{}").await;
+        assert!(
+            matches!(sent, Err(DeliveryError::Connect { .. })),
+            "{sent:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_2xx_answer_is_delivered() {
+        let client = WebhookClient::new(&quick()).unwrap();
+        let port = receiver(b"HTTP/1.1 204 No Content\r\n\r\n", false).await;
+        let sent = client
+            .send(&format!("http://127.0.0.1:{port}/hook"), "POST", &[], b"{}")
+            .await;
+        assert!(matches!(sent, Ok(204)), "{sent:?}");
+    }
+
+    #[tokio::test]
+    async fn redirects_are_failures_and_not_followed() {
+        // Where the redirect points: must see no connection.
+        let target = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        target.set_nonblocking(true).unwrap();
+        let target_port = target.local_addr().unwrap().port();
+        let answer = format!(
+            "HTTP/1.1 307 Temporary Redirect\r\nlocation: http://127.0.0.1:{target_port}/elsewhere\r\ncontent-length: 0\r\n\r\n"
+        );
+        let answer: &'static [u8] = Box::leak(answer.into_bytes().into_boxed_slice());
+        let port = receiver(answer, false).await;
+        let client = WebhookClient::new(&quick()).unwrap();
+        let sent = client
+            .send(&format!("http://127.0.0.1:{port}/hook"), "POST", &[], b"{}")
+            .await;
+        assert!(
+            matches!(sent, Err(DeliveryError::Redirect { status: 307 })),
+            "{sent:?}"
+        );
+        assert_eq!(
+            target.accept().map_err(|error| error.kind()).err(),
+            Some(std::io::ErrorKind::WouldBlock),
+            "the redirect was followed"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_answer_body_is_read_only_up_to_the_bound() {
+        // A 200 with an endless body: the attempt ends after the bound, not at
+        // the timeout.
+        let port = receiver(
+            b"HTTP/1.1 200 OK\r\ncontent-length: 1000000000000\r\n\r\n",
+            true,
+        )
+        .await;
+        let mut options = quick();
+        options.attempt_timeout = Duration::from_secs(60);
+        let client = WebhookClient::new(&options).unwrap();
+        let sent = client
+            .send(&format!("http://127.0.0.1:{port}/hook"), "POST", &[], b"{}")
+            .await;
+        assert!(matches!(sent, Ok(200)), "{sent:?}");
+    }
+
+    #[tokio::test]
+    async fn a_silent_receiver_times_out() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let held = tokio::spawn(async move {
+            let (socket, _) = listener.accept().await.unwrap();
+            // Never answer; keep the socket open until the test ends.
+            std::future::pending::<()>().await;
+            drop(socket);
+        });
+        let mut options = quick();
+        options.attempt_timeout = Duration::from_millis(300);
+        let client = WebhookClient::new(&options).unwrap();
+        let sent = client
+            .send(&format!("http://127.0.0.1:{port}/hook"), "POST", &[], b"{}")
+            .await;
+        assert!(matches!(sent, Err(DeliveryError::Timeout)), "{sent:?}");
+        held.abort();
     }
 
     #[test]
-    fn urls_split_into_address_host_and_path() {
-        let (address, host, path) = split_url("http://127.0.0.1:9000/hook?x=1").unwrap();
-        assert_eq!(
-            (address.as_str(), host.as_str(), path.as_str()),
-            ("127.0.0.1:9000", "127.0.0.1:9000", "/hook?x=1")
+    fn only_absolute_http_and_https_urls_without_user_info() {
+        assert!(parse_url("http://127.0.0.1:9000/hook?x=1").is_ok());
+        assert!(parse_url("https://example.test").is_ok());
+        for bad in [
+            "ftp://example.test/",
+            "http://user@example.test/",
+            "https://user:pw@example.test/",
+            "/hook",
+            "https://",
+            "file:///etc/passwd",
+            "",
+        ] {
+            assert!(
+                matches!(parse_url(bad), Err(DeliveryError::UnsupportedUrl)),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn ca_files_are_checked_when_the_client_is_built() {
+        let dir = std::env::temp_dir();
+        let mut options = DeliveryOptions {
+            ca_file: Some(dir.join("verify-server-no-such-ca-file.pem")),
+            ..DeliveryOptions::default()
+        };
+        assert!(matches!(
+            WebhookClient::new(&options),
+            Err(WebhookClientError::CaFileRead { .. })
+        ));
+        let empty = dir.join(format!("verify-server-empty-ca-{}.pem", std::process::id()));
+        std::fs::write(&empty, b"no pem here\n").unwrap();
+        options.ca_file = Some(empty.clone());
+        let built = WebhookClient::new(&options);
+        std::fs::remove_file(&empty).unwrap();
+        assert!(
+            matches!(built, Err(WebhookClientError::CaFileEmpty { .. })),
+            "{built:?}"
         );
-        let (address, _, path) = split_url("http://example.test").unwrap();
-        assert_eq!((address.as_str(), path.as_str()), ("example.test:80", "/"));
-        assert!(matches!(
-            split_url("https://example.test/"),
-            Err(DeliveryError::UnsupportedUrl)
-        ));
-        assert!(matches!(
-            split_url("http://user@example.test/"),
-            Err(DeliveryError::UnsupportedUrl)
-        ));
+        let garbage = dir.join(format!("verify-server-bad-ca-{}.pem", std::process::id()));
+        std::fs::write(
+            &garbage,
+            b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+        )
+        .unwrap();
+        options.ca_file = Some(garbage.clone());
+        let built = WebhookClient::new(&options);
+        std::fs::remove_file(&garbage).unwrap();
+        assert!(
+            matches!(built, Err(WebhookClientError::CaFileInvalid { .. })),
+            "{built:?}"
+        );
     }
 }

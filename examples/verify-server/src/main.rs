@@ -86,9 +86,20 @@ async fn serve<S: Store + 'static>(config: Config, store: S) -> Result<(), Strin
     );
     if config.disable_webhook_delivery {
         tracing::info!("webhook delivery disabled in this process");
+        if config.webhook_ca_file.is_some() {
+            tracing::warn!("--webhook-ca-file is unused: webhook delivery is disabled");
+        }
     } else {
+        let mut options = delivery::DeliveryOptions::default();
+        options.ca_file = config.webhook_ca_file.clone();
+        let client =
+            delivery::WebhookClient::new(&options).map_err(|e| format!("webhook delivery: {e}"))?;
+        if let Some(path) = &options.ca_file {
+            tracing::info!(ca_file = %path.display(), "webhook receivers: extra trust roots added");
+        }
         tokio::spawn(delivery::run(
             Arc::clone(&state),
+            client,
             Duration::from_secs(config.webhook_poll_secs.max(1)),
         ));
     }

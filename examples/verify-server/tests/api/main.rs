@@ -1,5 +1,5 @@
 //! API tests against the router (no sockets, except the webhook delivery test's
-//! loopback receiver).
+//! loopback receivers).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -19,3 +19,4 @@ mod passkeys;
 mod push;
 mod services;
 mod webhooks;
+mod webhooks_https;

@@ -133,7 +133,13 @@ async fn outbox_events_are_delivered_signed() {
     let secret = verify::WebhookSecret::parse(&created.str("secret")).unwrap();
     let (factor, _secret) = h.verified_totp(&sid, "user-0001").await;
 
-    let handled = verify_server::delivery::drain_once(&h.state).await.unwrap();
+    let client = verify_server::delivery::WebhookClient::new(
+        &verify_server::delivery::DeliveryOptions::default(),
+    )
+    .unwrap();
+    let handled = verify_server::delivery::drain_once(&h.state, &client)
+        .await
+        .unwrap();
     assert!(
         handled >= 2,
         "factor.created and factor.verified: {handled}"
@@ -159,7 +165,9 @@ async fn outbox_events_are_delivered_signed() {
     assert_eq!(event["factor_sid"], factor.as_str());
     // The outbox is empty afterwards.
     assert_eq!(
-        verify_server::delivery::drain_once(&h.state).await.unwrap(),
+        verify_server::delivery::drain_once(&h.state, &client)
+            .await
+            .unwrap(),
         0
     );
     let _ = code;
