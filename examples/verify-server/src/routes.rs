@@ -497,10 +497,10 @@ async fn delete_factor<S: Store + 'static>(
     caller: Caller,
     Path((sid, id, f)): Path<(String, String, String)>,
 ) -> ApiResult {
-    require_api_key(&caller)?;
-    app.engine
-        .delete_factor(service_sid(&sid)?, &identity(&id)?, factor_sid(&f)?)
-        .await?;
+    let (service, identity, factor) = (service_sid(&sid)?, identity(&id)?, factor_sid(&f)?);
+    // The push SDKs' `deleteFactor` signs this call with the factor's own key.
+    device_access(&app, &caller, service, &identity, Some(factor)).await?;
+    app.engine.delete_factor(service, &identity, factor).await?;
     no_content()
 }
 

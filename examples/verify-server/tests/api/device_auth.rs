@@ -1,7 +1,7 @@
 //! Device-authenticated calls (SPEC §7): after the host mints the enrollment access
 //! token, the push SDK's flow runs with device credentials only: the token creates
 //! the factor, then request JWTs signed by the factor key verify it, list and fetch
-//! challenges and answer them. Refusals: another entity, another factor, an expired
+//! challenges, answer them and delete the factor. Refusals: another entity, another factor, an expired
 //! JWT (401 with `Date`), the access token reused, host-only endpoints.
 
 use axum::http::{Method, StatusCode};
@@ -345,6 +345,14 @@ async fn a_device_acts_only_on_its_own_factor() {
     )
     .await
     .assert_error(403, 20403);
+    h.send(
+        Method::DELETE,
+        &tablet.factor_url(),
+        Some(&phone.auth(&h)),
+        &[],
+    )
+    .await
+    .assert_error(403, 20403);
     assert_eq!(
         h.get(&tablet.factor_url()).await.json["friendly_name"],
         "Jane's phone"
@@ -363,6 +371,31 @@ async fn a_device_acts_only_on_its_own_factor() {
     .await
     .assert_error(403, 60324);
     assert_eq!(h.get(&url).await.json["status"], "pending");
+}
+
+#[tokio::test]
+async fn a_device_deletes_its_own_factor_as_the_sdk_does() {
+    let h = Harness::new();
+    let service = h.service("Owl Bank").await;
+    let phone = enroll(&h, &service, "user-0001", 1, "none").await;
+    let tablet = enroll(&h, &service, "user-0001", 2, "none").await;
+    let sid = challenge(&h, &phone).await;
+    let auth = phone.auth(&h);
+    let deleted = h
+        .send(Method::DELETE, &phone.factor_url(), Some(&auth), &[])
+        .await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.json);
+    h.get(&phone.factor_url()).await.assert_error(404, 20404);
+    h.get(&format!("{}/Challenges/{sid}", phone.entity_url()))
+        .await
+        .assert_error(404, 60391);
+    // The deleted factor's key no longer authenticates, even with an unexpired JWT.
+    let again = h
+        .send(Method::DELETE, &phone.factor_url(), Some(&auth), &[])
+        .await;
+    assert_401_with_date(&again, &h);
+    // The entity's other device is untouched.
+    assert_eq!(h.get(&tablet.factor_url()).await.status, StatusCode::OK);
 }
 
 #[tokio::test]
@@ -452,7 +485,6 @@ async fn a_device_jwt_is_refused_on_host_endpoints() {
             format!("{}/Factors", device.entity_url()),
             vec![],
         ),
-        (Method::DELETE, device.factor_url(), vec![]),
         (
             Method::POST,
             format!("{}/Challenges", device.entity_url()),
