@@ -768,3 +768,34 @@ fn padded_base64url_and_browser_extra_members_are_accepted() {
     assert!(AuthenticationResponseJson::from_json("{").is_err());
     assert!(AuthenticationResponseJson::from_json(&" ".repeat(200_000)).is_err());
 }
+
+#[test]
+fn descriptor_lists_are_capped_at_the_named_limit() {
+    use verify_webauthn::limits::MAX_CREDENTIAL_DESCRIPTORS;
+    let mut rng = ChaCha20Rng::seed_from_u64(3);
+    let rp = RelyingParty::new(RP_ID, "Example", origins()).unwrap();
+    let many: Vec<CredentialDescriptor> = (0..MAX_CREDENTIAL_DESCRIPTORS + 20)
+        .map(|i| {
+            CredentialDescriptor::new(u32::try_from(i).unwrap().to_be_bytes().to_vec(), vec![])
+        })
+        .collect();
+    for count in [MAX_CREDENTIAL_DESCRIPTORS, MAX_CREDENTIAL_DESCRIPTORS + 20] {
+        let user = UserEntity::new(b"YE0123456789abcdef0123456789abcdef".to_vec(), "a", "A");
+        let (options, _) = start_registration(&rp, &user, &many[..count], NOW, &mut rng).unwrap();
+        assert_eq!(
+            options.exclude_credentials.len(),
+            MAX_CREDENTIAL_DESCRIPTORS
+        );
+        let (options, _) =
+            start_authentication(&rp, Some((b"user", &many[..count])), NOW, &mut rng);
+        let json = serde_json::to_value(&options).unwrap();
+        let listed = json["allowCredentials"].as_array().unwrap();
+        assert_eq!(listed.len(), MAX_CREDENTIAL_DESCRIPTORS);
+        // The first ones, in the caller's order.
+        assert_eq!(listed[0]["id"], base64url::encode(many[0].id.as_slice()));
+        assert_eq!(
+            listed[MAX_CREDENTIAL_DESCRIPTORS - 1]["id"],
+            base64url::encode(many[MAX_CREDENTIAL_DESCRIPTORS - 1].id.as_slice())
+        );
+    }
+}

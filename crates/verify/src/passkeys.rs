@@ -48,6 +48,13 @@ pub struct CreatedPasskeyFactor {
     pub options: Value,
 }
 
+// A sign-in by identity offers every passkey of the entity: the options must have
+// room for all of them.
+const _: () = assert!(
+    verify_webauthn::limits::MAX_CREDENTIAL_DESCRIPTORS
+        >= verify_model::limits::MAX_PASSKEY_FACTORS_PER_ENTITY
+);
+
 /// Bytes of the routing prefix of an issued WebAuthn challenge: the 16 bytes of
 /// the factor or challenge sid.
 const ROUTING_PREFIX_LEN: usize = 16;
@@ -343,10 +350,11 @@ impl<S: Store> Verify<S> {
     ///   every verified passkey of the entity and any of them may approve; the
     ///   approving factor becomes the challenge's `factor_sid` (as in the
     ///   discoverable flow). A credential of another entity, or one not offered, is
-    ///   refused (`CredentialNotAllowed`) and counts an attempt. At most
-    ///   [`MAX_CREDENTIAL_DESCRIPTORS`](verify_webauthn::limits::MAX_CREDENTIAL_DESCRIPTORS)
-    ///   (64) passkeys are offered, the oldest first; an entity holding more (up to
-    ///   100) signs in with the others through `factor_sid` or usernameless.
+    ///   refused (`CredentialNotAllowed`) and counts an attempt. The list always
+    ///   fits: an entity holds at most
+    ///   [`MAX_PASSKEY_FACTORS_PER_ENTITY`](verify_model::limits::MAX_PASSKEY_FACTORS_PER_ENTITY)
+    ///   passkeys and the options carry up to
+    ///   [`MAX_CREDENTIAL_DESCRIPTORS`](verify_webauthn::limits::MAX_CREDENTIAL_DESCRIPTORS).
     /// - neither: a discoverable (usernameless) sign-in: no `allowCredentials`, any
     ///   passkey of the service may answer and the assertion's `userHandle` must
     ///   name its entity.
