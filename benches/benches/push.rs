@@ -1,7 +1,8 @@
 //! Push approval verification (`verify_push::verify_answer`: the approve/deny
 //! compact JWS checked over the received bytes, its payload parsed and compared with
 //! the served challenge) beside the bare ES256 verify of the same signature over the
-//! same `seg0.seg1` with the same key (p256, which verify-push uses).
+//! same `seg0.seg1` with the same key: raw ring (the default backend here, since the
+//! engine enables `ring`) and raw p256, and each verify-push backend by name.
 #![allow(
     missing_docs,
     clippy::unwrap_used,
@@ -19,6 +20,7 @@ use p256::pkcs8::EncodePublicKey as _;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng as _;
 use serde_json::json;
+use verify_push::crypto::{Ring, RustCrypto};
 use verify_push::{ChallengeToSign, Decision, DeviceKey, SignatureFields, verify_answer};
 
 fn bench_push(c: &mut Criterion) {
@@ -75,6 +77,7 @@ fn bench_push(c: &mut Criterion) {
 
     let verifying = *device.verifying_key();
     let raw_signature = signature.to_bytes().to_vec();
+    let point = key.to_sec1_uncompressed();
     let mut group = c.benchmark_group("push");
     group.bench_function("bare ES256 verify (p256, raw r||s over seg0.seg1)", |b| {
         b.iter(|| {
@@ -83,7 +86,38 @@ fn bench_push(c: &mut Criterion) {
                 .is_ok()
         });
     });
-    group.bench_function("full: verify_answer (JWS to decision)", |b| {
+    group.bench_function("bare ES256 verify (ring, raw r||s over seg0.seg1)", |b| {
+        b.iter(|| {
+            ring::signature::UnparsedPublicKey::new(
+                &ring::signature::ECDSA_P256_SHA256_FIXED,
+                black_box(&point),
+            )
+            .verify(
+                black_box(signing_input.as_bytes()),
+                black_box(&raw_signature),
+            )
+            .is_ok()
+        });
+    });
+    group.bench_function("backend RustCrypto (DeviceKey::verify_raw_with)", |b| {
+        b.iter(|| {
+            key.verify_raw_with::<RustCrypto>(
+                black_box(signing_input.as_bytes()),
+                black_box(&raw_signature),
+            )
+            .is_ok()
+        });
+    });
+    group.bench_function("backend ring (DeviceKey::verify_raw_with)", |b| {
+        b.iter(|| {
+            key.verify_raw_with::<Ring>(
+                black_box(signing_input.as_bytes()),
+                black_box(&raw_signature),
+            )
+            .is_ok()
+        });
+    });
+    group.bench_function("full: verify_answer (JWS to decision, ring)", |b| {
         b.iter(|| verify_answer(&key, &challenge, black_box(&auth_payload)).is_ok());
     });
     group.finish();

@@ -1,12 +1,12 @@
 //! The device binding: `Binding.PublicKey` and `Binding.Alg`, parsed once into a
 //! [`DeviceKey`] that every later check uses without re-parsing.
 
-use p256::ecdsa::signature::Verifier as _;
 use p256::ecdsa::{DerSignature, Signature, VerifyingKey};
 use p256::pkcs8::der::{self, Decode as _};
 use p256::pkcs8::spki::SubjectPublicKeyInfoRef;
 use p256::pkcs8::{AssociatedOid as _, ObjectIdentifier};
 
+use crate::crypto::{Backend, DefaultBackend};
 use crate::error::{BindingError, Encoded, FactorError, JwsError, PushError};
 use crate::json;
 
@@ -25,6 +25,9 @@ pub const BINDING_ALG: &str = "ES256";
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DeviceKey {
     key: VerifyingKey,
+    /// The same key as an uncompressed SEC1 point (`04 || X || Y`), for backends
+    /// that take the encoded form.
+    point: [u8; 65],
 }
 
 impl DeviceKey {
@@ -75,18 +78,23 @@ impl DeviceKey {
             .subject_public_key
             .as_bytes()
             .ok_or(BindingError::NotSpki)?;
-        match point.first() {
+        let uncompressed: [u8; 65] = match point.first() {
             Some(0x02 | 0x03) => return Err(BindingError::CompressedPoint),
-            Some(0x04) if point.len() == 65 => {}
+            Some(0x04) => point.try_into().map_err(|_| BindingError::PointLength {
+                length: point.len(),
+            })?,
             _ => {
                 return Err(BindingError::PointLength {
                     length: point.len(),
                 });
             }
-        }
+        };
         let key =
             VerifyingKey::from_sec1_bytes(point).map_err(|_| BindingError::PointNotOnCurve)?;
-        Ok(Self { key })
+        Ok(Self {
+            key,
+            point: uncompressed,
+        })
     }
 
     /// The key as the device sent it: standard base64 (padded) of the DER
@@ -96,24 +104,58 @@ impl DeviceKey {
         use base64::Engine as _;
         let mut der_bytes = Vec::with_capacity(91);
         der_bytes.extend_from_slice(&SPKI_PREFIX);
-        der_bytes.extend_from_slice(self.key.to_encoded_point(false).as_bytes());
+        der_bytes.extend_from_slice(&self.point);
         base64::engine::general_purpose::STANDARD.encode(der_bytes)
     }
 
     /// The uncompressed SEC1 point `04 || X || Y`.
     #[must_use]
     pub fn to_sec1_uncompressed(&self) -> Vec<u8> {
-        self.key.to_encoded_point(false).as_bytes().to_vec()
+        self.point.to_vec()
+    }
+
+    /// The p256 key, for the [`RustCrypto`](crate::crypto::RustCrypto) backend.
+    pub(crate) fn p256_key(&self) -> &VerifyingKey {
+        &self.key
+    }
+
+    /// The uncompressed SEC1 point, validated on P-256.
+    #[cfg_attr(not(feature = "ring"), allow(dead_code))]
+    pub(crate) fn sec1_point(&self) -> &[u8; 65] {
+        &self.point
     }
 
     /// Verifies a DER ECDSA signature over `message` (high-S accepted).
     pub(crate) fn verify_der(&self, message: &[u8], der_sig: &[u8]) -> Result<(), PushError> {
-        let sig = DerSignature::from_bytes(der_sig).map_err(|_| FactorError::NotDerSignature)?;
-        let sig = Signature::try_from(sig).map_err(|_| FactorError::NotDerSignature)?;
-        self.verify_signature(message, &sig)
+        self.verify_der_with::<DefaultBackend>(message, der_sig)
     }
 
-    /// Verifies a raw JWS ES256 signature (`r || s`, 64 bytes) over `message`.
+    /// Verifies a DER ECDSA signature over `message` (high-S accepted) with a backend
+    /// named by the caller: the factor-verification `AuthPayload` encoding (ASN.1 DER
+    /// `Ecdsa-Sig-Value`).
+    ///
+    /// # Errors
+    /// [`FactorError::NotDerSignature`] for bytes that are not a DER signature with
+    /// both scalars in range; [`PushError::SignatureInvalid`] for a signature that
+    /// does not verify.
+    pub fn verify_der_with<B: Backend>(
+        &self,
+        message: &[u8],
+        der_sig: &[u8],
+    ) -> Result<(), PushError> {
+        let sig = DerSignature::from_bytes(der_sig).map_err(|_| FactorError::NotDerSignature)?;
+        let sig = Signature::try_from(sig).map_err(|_| FactorError::NotDerSignature)?;
+        self.verify_signature::<B>(message, &sig)
+    }
+
+    /// Verifies a raw JWS ES256 signature over `message` with the default backend;
+    /// see [`verify_raw_with`](Self::verify_raw_with).
+    pub(crate) fn verify_raw(&self, message: &[u8], raw: &[u8]) -> Result<(), PushError> {
+        self.verify_raw_with::<DefaultBackend>(message, raw)
+    }
+
+    /// Verifies a raw JWS ES256 signature (`r || s`, 64 bytes) over `message`, with a
+    /// backend named by the caller (the JWS encoding of request JWTs and answers).
     ///
     /// A 63-byte signature is the iOS SDK quirk of SPEC.md §7: its DER-to-raw
     /// conversion left-pads a short DER integer with exactly one zero byte, so an `r`
@@ -124,11 +166,16 @@ impl DeviceKey {
     /// accepting either gives a forger at most a factor of two, and an honest device's
     /// answer is not lost. Every other length (62 bytes: both halves short, about one
     /// in 2^34) is refused.
-    pub(crate) fn verify_raw(&self, message: &[u8], raw: &[u8]) -> Result<(), PushError> {
+    ///
+    /// # Errors
+    /// [`JwsError::SignatureLength`] for a length other than 63 or 64;
+    /// [`PushError::SignatureInvalid`] for scalars out of range or a signature that
+    /// does not verify.
+    pub fn verify_raw_with<B: Backend>(&self, message: &[u8], raw: &[u8]) -> Result<(), PushError> {
         match raw.len() {
             64 => {
                 let sig = Signature::from_slice(raw).map_err(|_| PushError::SignatureInvalid)?;
-                self.verify_signature(message, &sig)
+                self.verify_signature::<B>(message, &sig)
             }
             63 => {
                 let (head, tail) = raw
@@ -139,7 +186,7 @@ impl DeviceKey {
                 [short_r, short_s]
                     .iter()
                     .filter_map(|bytes| Signature::from_slice(bytes).ok())
-                    .find(|sig| self.verify_signature(message, sig).is_ok())
+                    .find(|sig| self.verify_signature::<B>(message, sig).is_ok())
                     .map(|_| ())
                     .ok_or(PushError::SignatureInvalid)
             }
@@ -147,13 +194,20 @@ impl DeviceKey {
         }
     }
 
-    fn verify_signature(&self, message: &[u8], sig: &Signature) -> Result<(), PushError> {
+    fn verify_signature<B: Backend>(
+        &self,
+        message: &[u8],
+        sig: &Signature,
+    ) -> Result<(), PushError> {
         // ECDSA (r, s) and (r, n - s) are both valid; the SDKs do not normalize, so a
-        // high-S signature is accepted by checking its low-S twin.
+        // high-S signature is accepted by checking its low-S twin (the same input for
+        // every backend, whatever each does with high S).
         let sig = sig.normalize_s().unwrap_or(*sig);
-        self.key
-            .verify(message, &sig)
-            .map_err(|_| PushError::SignatureInvalid)
+        if B::verify_es256(self, message, &sig) {
+            Ok(())
+        } else {
+            Err(PushError::SignatureInvalid)
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod access_token;
 pub mod approval;
 pub mod binding;
+pub mod crypto;
 pub mod error;
 pub mod factor;
 #[doc(hidden)]

@@ -11,6 +11,7 @@
 
 mod access_token;
 mod approval;
+mod backends;
 mod corpus;
 mod device;
 mod engine;
