@@ -12,6 +12,7 @@ mod factors;
 mod passkeys;
 mod rng;
 mod services;
+mod signed_view;
 mod webhooks;
 
 pub use challenges::{ChallengeUpdate, NewChallengeRequest, ServedChallenge};

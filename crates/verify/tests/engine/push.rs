@@ -508,3 +508,100 @@ fn push_factor_config_update_keeps_the_credential_sid() {
         assert_eq!(stored, updated);
     });
 }
+
+/// The engine rebuilds only the signed fields of the served view; with every field
+/// of the view listed (`MAX_SIGNATURE_FIELDS` is 16: all but `status` and
+/// `date_updated`, which a refused answer moves) and `url`/`links` present under a
+/// base URL, the device's answer over the served JSON still approves.
+#[test]
+fn every_served_field_can_be_signed() {
+    let all = [
+        "sid",
+        "account_sid",
+        "service_sid",
+        "entity_sid",
+        "identity",
+        "factor_sid",
+        "date_created",
+        "date_responded",
+        "expiration_date",
+        "responded_reason",
+        "details",
+        "hidden_details",
+        "metadata",
+        "factor_type",
+        "url",
+        "links",
+    ];
+    let h = Harness::with_config(31, |config| {
+        config
+            .with_push_signature_fields(verify_push::SignatureFields::new(&all).unwrap())
+            .with_base_url(verify_model::BaseUrl::parse("https://verify.example.org/v2").unwrap())
+    });
+    let e = enrolled(&h, 31);
+    block_on(async {
+        let hidden = StringMap::parse_json(
+            verify_model::Field::HiddenDetails,
+            r#"{"ip":"203.0.113.7"}"#,
+        )
+        .unwrap();
+        let created = h
+            .verify
+            .create_challenge(
+                e.service,
+                &e.identity,
+                e.factor.sid(),
+                NewChallengeRequest::new()
+                    .with_details(details())
+                    .with_hidden_details(hidden),
+            )
+            .await
+            .unwrap();
+        let served = h
+            .verify
+            .serve_push_challenge(e.service, &e.identity, created.challenge.sid())
+            .await
+            .unwrap();
+        assert_eq!(served.signature_fields, all.join(","));
+        let Value::Object(view) = &served.json else {
+            panic!("a challenge is served as an object");
+        };
+        // The list covers every key of the served view but those two.
+        let mut keys: Vec<&str> = view.keys().map(String::as_str).collect();
+        keys.retain(|key| !["status", "date_updated"].contains(key));
+        keys.sort_unstable();
+        let mut listed = all.to_vec();
+        listed.sort_unstable();
+        assert_eq!(keys, listed);
+        assert!(served.json["links"]["notifications"].is_string());
+
+        // One signed field served differently (the URL) is refused...
+        let mut altered = served.clone();
+        altered.json["url"] = Value::String("https://elsewhere.example/".into());
+        let refused = h
+            .verify
+            .update_challenge(
+                e.service,
+                &e.identity,
+                created.challenge.sid(),
+                &e.device.answer(&payload(&altered, "approved")),
+                None,
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code(), 60324);
+        // ...and the answer over the view as served approves.
+        let approved = h
+            .verify
+            .update_challenge(
+                e.service,
+                &e.identity,
+                created.challenge.sid(),
+                &e.device.answer(&payload(&served, "approved")),
+                None,
+            )
+            .await
+            .unwrap();
+        assert!(approved.is_approved());
+    });
+}
