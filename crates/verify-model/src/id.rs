@@ -73,8 +73,8 @@ macro_rules! sid_type {
 
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str($prefix)?;
-                self.0.iter().try_for_each(|byte| write!(f, "{byte:02x}"))
+                let text = encode_sid($prefix, &self.0);
+                f.write_str(std::str::from_utf8(&text).map_err(|_| fmt::Error)?)
             }
         }
 
@@ -93,7 +93,9 @@ macro_rules! sid_type {
 
         impl serde::Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.collect_str(self)
+                let text = encode_sid($prefix, &self.0);
+                let text = std::str::from_utf8(&text).map_err(serde::ser::Error::custom)?;
+                serializer.serialize_str(text)
             }
         }
 
@@ -165,6 +167,26 @@ fn parse_sid(text: &str, prefix: &str) -> Option<[u8; 16]> {
         *byte = (hex_value(high)? << 4) | hex_value(low)?;
     }
     Some(bytes)
+}
+
+/// `prefix` and the lower-case hex digits of `bytes`, as ASCII. Every view and
+/// store key writes sids, so this avoids the formatter's per-byte `{:02x}`.
+fn encode_sid(prefix: &str, bytes: &[u8; 16]) -> [u8; SID_LENGTH] {
+    // `nibble` is 0..=15: a digit or a lower-case letter.
+    let digit = |nibble: u8| {
+        if nibble < 10 {
+            b'0'.wrapping_add(nibble)
+        } else {
+            b'a'.wrapping_add(nibble.wrapping_sub(10))
+        }
+    };
+    let mut text = [0_u8; SID_LENGTH];
+    let (head, digits) = text.split_at_mut(2);
+    head.copy_from_slice(prefix.as_bytes().get(..2).unwrap_or(b"??"));
+    for (pair, byte) in digits.chunks_exact_mut(2).zip(bytes) {
+        pair.copy_from_slice(&[digit(byte >> 4), digit(byte & 0x0f)]);
+    }
+    text
 }
 
 const fn hex_value(digit: u8) -> Option<u8> {
@@ -243,6 +265,9 @@ mod tests {
             let sid = WebhookSid::from_bytes(bytes);
             let text = sid.to_string();
             prop_assert_eq!(text.len(), SID_LENGTH);
+            let reference: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
+            prop_assert_eq!(&text, &format!("YW{reference}"));
+            prop_assert_eq!(serde_json::to_value(sid).unwrap(), serde_json::Value::String(text.clone()));
             prop_assert_eq!(WebhookSid::parse(&text).unwrap(), sid);
             prop_assert_eq!(WebhookSid::parse(&format!("YW{}", text[2..].to_uppercase())).unwrap(), sid);
         }
