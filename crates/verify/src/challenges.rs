@@ -552,14 +552,14 @@ impl<S: Store> Verify<S> {
         };
         let key = DeviceKey::from_spki_der(push.binding().spki_der()).map_err(PushError::from)?;
         // The signed fields are fixed for the challenge's lifetime, so the view
-        // rebuilt now equals the one the device was served.
-        // Only the signed fields are serialized (the rest of the view is not needed).
+        // rebuilt now equals the one the device was served; only those fields are
+        // serialized.
         let served = ChallengeJson::new(&challenge, &self.api_context(), now);
         let fields = &self.config.push_signature_fields;
         let Ok(signed) = crate::signed_view::signed_fields(&served, fields) else {
             return Err(VerifyError::Inconsistent {
                 resource: Resource::Challenge,
-                rule: "a challenge serializes to a JSON object",
+                rule: "a challenge view serializes as a struct",
             });
         };
         let view = ChallengeToSign::from_served(&signed, fields.clone())?;

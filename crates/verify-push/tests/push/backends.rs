@@ -15,75 +15,58 @@ use verify_push::{DeviceKey, FactorError, JwsError, PushError};
 use crate::device::Device;
 use crate::vectors;
 
-/// Every backend compiled in, by name.
-fn each_backend(
-    check: impl Fn(
-        &str,
-        &dyn Fn(&DeviceKey, &[u8], &[u8]) -> Result<(), PushError>,
-        &dyn Fn(&DeviceKey, &[u8], &[u8]) -> Result<(), PushError>,
-    ),
-) {
-    check(
-        "RustCrypto",
-        &|key, message, raw| key.verify_raw_with::<RustCrypto>(message, raw),
-        &|key, message, der| key.verify_der_with::<RustCrypto>(message, der),
-    );
-    #[cfg(feature = "ring")]
-    check(
-        "ring",
-        &|key, message, raw| key.verify_raw_with::<verify_push::crypto::Ring>(message, raw),
-        &|key, message, der| key.verify_der_with::<verify_push::crypto::Ring>(message, der),
-    );
-}
-
-fn verdicts<B: Backend>(key: &DeviceKey, message: &[u8], raw: &[u8]) -> Result<(), PushError> {
-    key.verify_raw_with::<B>(message, raw)
-}
-
-#[test]
-fn the_sdk_vectors_verify_through_every_backend() {
+/// The SDK vectors, and one-byte changes to them, through backend `B`.
+fn check_vectors<B: Backend>(name: &str) {
     let v = vectors::load();
     let key = DeviceKey::from_binding(&v.binding_public_key, "ES256").unwrap();
     let factor_sig = STANDARD
         .decode(&v.factor_verification.auth_payload)
         .unwrap();
-    let jws = &v.challenge_approval.auth_payload;
-    let (input, sig) = jws.rsplit_once('.').unwrap();
+    let (input, sig) = v.challenge_approval.auth_payload.rsplit_once('.').unwrap();
     let raw = URL_SAFE_NO_PAD.decode(sig).unwrap();
-    each_backend(|name, verify_raw, verify_der| {
-        let sid = v.factor_verification.factor_sid.as_bytes();
-        assert_eq!(verify_der(&key, sid, &factor_sig), Ok(()), "{name}");
-        assert_eq!(verify_raw(&key, input.as_bytes(), &raw), Ok(()), "{name}");
-        // One byte of the message or the signature changed: refused.
-        assert_eq!(
-            verify_der(&key, b"YF00000000000000000000000000000002", &factor_sig),
-            Err(PushError::SignatureInvalid),
-            "{name}"
-        );
-        let mut flipped = raw.clone();
-        flipped[40] ^= 0x01;
-        assert_eq!(
-            verify_raw(&key, input.as_bytes(), &flipped),
-            Err(PushError::SignatureInvalid),
-            "{name}"
-        );
-        // Encoding errors are decided before any backend runs, identically.
-        assert_eq!(
-            verify_der(&key, sid, &raw),
-            Err(FactorError::NotDerSignature.into()),
-            "{name}"
-        );
-        assert_eq!(
-            verify_raw(&key, input.as_bytes(), &raw[..60]),
-            Err(JwsError::SignatureLength { length: 60 }.into()),
-            "{name}"
-        );
-        assert_eq!(
-            verify_raw(&key, input.as_bytes(), &[0; 64]),
-            Err(PushError::SignatureInvalid),
-            "{name}"
-        );
-    });
+    let sid = v.factor_verification.factor_sid.as_bytes();
+    assert_eq!(key.verify_der_with::<B>(sid, &factor_sig), Ok(()), "{name}");
+    assert_eq!(
+        key.verify_raw_with::<B>(input.as_bytes(), &raw),
+        Ok(()),
+        "{name}"
+    );
+    // One byte of the message or the signature changed: refused.
+    assert_eq!(
+        key.verify_der_with::<B>(b"YF00000000000000000000000000000002", &factor_sig),
+        Err(PushError::SignatureInvalid),
+        "{name}"
+    );
+    let mut flipped = raw.clone();
+    flipped[40] ^= 0x01;
+    assert_eq!(
+        key.verify_raw_with::<B>(input.as_bytes(), &flipped),
+        Err(PushError::SignatureInvalid),
+        "{name}"
+    );
+    // Encoding errors are decided before any backend runs, identically.
+    assert_eq!(
+        key.verify_der_with::<B>(sid, &raw),
+        Err(FactorError::NotDerSignature.into()),
+        "{name}"
+    );
+    assert_eq!(
+        key.verify_raw_with::<B>(input.as_bytes(), &raw[..60]),
+        Err(JwsError::SignatureLength { length: 60 }.into()),
+        "{name}"
+    );
+    assert_eq!(
+        key.verify_raw_with::<B>(input.as_bytes(), &[0; 64]),
+        Err(PushError::SignatureInvalid),
+        "{name}"
+    );
+}
+
+#[test]
+fn the_sdk_vectors_verify_through_every_backend() {
+    check_vectors::<RustCrypto>("RustCrypto");
+    #[cfg(feature = "ring")]
+    check_vectors::<verify_push::crypto::Ring>("ring");
 }
 
 /// `(r, n - s)`: the high-S twin of a signature, as an SDK that does not normalize
@@ -116,11 +99,11 @@ proptest! {
         let mut cases = vec![(raw, true), (twin, true), (tampered, false)];
         cases.push((garbage, false));
         for (bytes, valid) in cases {
-            let reference = verdicts::<RustCrypto>(&key, &message, &bytes);
+            let reference = key.verify_raw_with::<RustCrypto>(&message, &bytes);
             prop_assert_eq!(reference.is_ok(), valid);
             #[cfg(feature = "ring")]
             prop_assert_eq!(
-                verdicts::<verify_push::crypto::Ring>(&key, &message, &bytes),
+                key.verify_raw_with::<verify_push::crypto::Ring>(&message, &bytes),
                 reference
             );
         }

@@ -70,6 +70,26 @@ fn details() -> Details {
     .unwrap()
 }
 
+/// A pending challenge with details and hidden details, created by the host.
+async fn detailed_challenge(h: &Harness, e: &Enrolled) -> verify::ChallengeUpdate {
+    let hidden = StringMap::parse_json(
+        verify_model::Field::HiddenDetails,
+        r#"{"ip":"203.0.113.7"}"#,
+    )
+    .unwrap();
+    h.verify
+        .create_challenge(
+            e.service,
+            &e.identity,
+            e.factor.sid(),
+            NewChallengeRequest::new()
+                .with_details(details())
+                .with_hidden_details(hidden),
+        )
+        .await
+        .unwrap()
+}
+
 /// What the SDK signs: the listed fields exactly as served, plus `status`.
 fn payload(served: &ServedChallenge, status: &str) -> String {
     let mut signed = serde_json::Map::new();
@@ -188,23 +208,7 @@ fn approve_then_replay_is_refused() {
     let h = Harness::new(11);
     let e = enrolled(&h, 11);
     block_on(async {
-        let hidden = StringMap::parse_json(
-            verify_model::Field::HiddenDetails,
-            r#"{"ip":"203.0.113.7"}"#,
-        )
-        .unwrap();
-        let created = h
-            .verify
-            .create_challenge(
-                e.service,
-                &e.identity,
-                e.factor.sid(),
-                NewChallengeRequest::new()
-                    .with_details(details())
-                    .with_hidden_details(hidden),
-            )
-            .await
-            .unwrap();
+        let created = detailed_challenge(&h, &e).await;
         assert_eq!(
             created.challenge.status_at(h.now()),
             ChallengeStatus::Pending
@@ -540,23 +544,7 @@ fn every_served_field_can_be_signed() {
     });
     let e = enrolled(&h, 31);
     block_on(async {
-        let hidden = StringMap::parse_json(
-            verify_model::Field::HiddenDetails,
-            r#"{"ip":"203.0.113.7"}"#,
-        )
-        .unwrap();
-        let created = h
-            .verify
-            .create_challenge(
-                e.service,
-                &e.identity,
-                e.factor.sid(),
-                NewChallengeRequest::new()
-                    .with_details(details())
-                    .with_hidden_details(hidden),
-            )
-            .await
-            .unwrap();
+        let created = detailed_challenge(&h, &e).await;
         let served = h
             .verify
             .serve_push_challenge(e.service, &e.identity, created.challenge.sid())
