@@ -65,6 +65,12 @@ use common::{Authenticator, ORIGIN, RP_ID, block_on};
 /// 2025-01-01T00:00:00Z.
 const T0: u64 = 1_735_689_600;
 
+/// A passkey challenge's `options` as the API serves them (`{"publicKey": ...}`).
+fn request_options(challenge: &verify_model::Challenge) -> Value {
+    let ceremony = challenge.passkey().unwrap();
+    serde_json::json!({ "publicKey": ceremony.options })
+}
+
 fn engine(seed: u64) -> (Verify<MemoryStore>, ManualClock) {
     let clock = ManualClock::new(UnixTime::from_secs(T0));
     let verify = Verify::new(
@@ -119,7 +125,7 @@ fn bench_passkeys(c: &mut Criterion) {
                 .await
                 .unwrap()
                 .challenge;
-            let options = &challenge.passkey().unwrap().options;
+            let options = &request_options(&challenge);
             let nonce = options["publicKey"]["challenge"].as_str().unwrap();
             let assertion = authenticator.get(RP_ID, ORIGIN, nonce, 0, &user_handle);
             (challenge.sid(), assertion.json)

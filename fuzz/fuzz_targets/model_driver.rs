@@ -17,9 +17,10 @@
 use arbitrary::{Arbitrary, Unstructured};
 use rand_chacha::ChaCha8Rng;
 use rand_core::SeedableRng;
-use verify_model::challenge::{ChallengeState, PasskeyCeremony};
+use verify_model::ceremony::{PasskeyCeremony, PasskeyRequestOptions};
+use verify_model::challenge::ChallengeState;
 use verify_model::config::{
-    NotificationPlatform, PasskeysConfig, RelyingParty, TotpAlgorithm, TotpParams,
+    NotificationPlatform, PasskeysConfig, RelyingParty, TotpAlgorithm, TotpParams, UserVerification,
 };
 use verify_model::factor::{FactorKind, PasskeyCredential, PushBinding, PushConfig};
 use verify_model::limits::{MAX_CHALLENGE_ATTEMPTS, MAX_FACTOR_VERIFICATION_ATTEMPTS};
@@ -32,7 +33,7 @@ use verify_model::{
 
 const START: u64 = 1_700_000_000;
 
-#[derive(Arbitrary, Debug, Clone, Copy)]
+#[derive(Arbitrary, Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Totp,
     Push,
@@ -226,13 +227,7 @@ pub fn challenge(data: &[u8]) {
                 request = request.with_details(details);
             }
         }
-        Kind::Passkeys => {
-            request = request.with_passkey(PasskeyCeremony::new(
-                serde_json::json!({}),
-                serde_json::json!({}),
-            ));
-        }
-        Kind::Totp => {}
+        Kind::Passkeys | Kind::Totp => {}
     }
     // An open passkey challenge: discoverable (even seed) or for any passkey of the
     // factor's entity (odd seed).
@@ -251,6 +246,19 @@ pub fn challenge(data: &[u8]) {
         (_, true, Kind::Passkeys) => ChallengeTarget::DiscoverablePasskey(factor.service_sid()),
         _ => ChallengeTarget::Factor(&factor),
     };
+    if scenario.kind == Kind::Passkeys {
+        // A discoverable sign-in names no user; the others carry the user handle.
+        let user_handle =
+            (!matches!(target, ChallengeTarget::DiscoverablePasskey(_))).then(|| b"YE0".to_vec());
+        let options = PasskeyRequestOptions::new(
+            b"YC0".to_vec(),
+            300_000,
+            "example.com".to_owned(),
+            Vec::new(),
+            UserVerification::Preferred,
+        );
+        request = request.with_passkey(PasskeyCeremony::new(options, user_handle));
+    }
     let mut rng = ChaCha8Rng::seed_from_u64(scenario.seed);
     let Ok(created) = Challenge::create(target, request, now, &mut rng) else {
         // Only a requested lifetime outside 1 s..=60 min is refused.

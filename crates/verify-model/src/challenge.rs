@@ -27,6 +27,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::ceremony::PasskeyCeremony;
 use crate::config::string_enum;
 use crate::error::{Field, ModelError, check_len};
 use crate::event::{Event, EventType};
@@ -165,23 +166,71 @@ impl<'de> Deserialize<'de> for NotificationTtl {
     }
 }
 
-/// What a passkey challenge carries: the WebAuthn request options served to the
-/// browser (public, the resource's `options`) and the ceremony state the WebAuthn
-/// crate needs back (private, opaque to the model).
+/// What kind of challenge this is, with the data only that kind has.
+///
+/// Its serde form is tagged by `factor_type`, the field earlier records carried.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "factor_type")]
 #[non_exhaustive]
-pub struct PasskeyCeremony {
-    /// `options` as served (`{"publicKey": {...}}`).
-    pub options: serde_json::Value,
-    /// The WebAuthn crate's stored state for finishing the ceremony.
-    pub state: serde_json::Value,
+pub enum ChallengeKind {
+    /// A code from an authenticator app answers it.
+    #[serde(rename = "totp")]
+    Totp,
+    /// A registered device signs the answer; `details` are shown to the user.
+    #[serde(rename = "push")]
+    Push {
+        /// What the device shows (`details.message` is required for push).
+        details: Details,
+    },
+    /// A WebAuthn assertion answers it.
+    #[serde(rename = "passkeys")]
+    Passkeys(PasskeyCeremony),
 }
 
-impl PasskeyCeremony {
-    /// Pairs the served options with the ceremony state.
+impl ChallengeKind {
+    /// The factor type that answers this kind.
     #[must_use]
-    pub const fn new(options: serde_json::Value, state: serde_json::Value) -> Self {
-        Self { options, state }
+    pub const fn factor_type(&self) -> FactorType {
+        match self {
+            Self::Totp => FactorType::Totp,
+            Self::Push { .. } => FactorType::Push,
+            Self::Passkeys(_) => FactorType::Passkeys,
+        }
+    }
+}
+
+/// Whom a challenge asks: one factor of a known entity, any passkey of a known entity,
+/// or (discoverable sign-in) whoever's passkey answers. An answered passkey challenge
+/// names the factor that answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ChallengeSubject {
+    /// One factor of an entity.
+    Factor {
+        /// The entity.
+        entity_sid: EntitySid,
+        /// The entity's identity.
+        identity: Identity,
+        /// The factor.
+        factor_sid: FactorSid,
+    },
+    /// Any verified passkey of an entity (until one answers).
+    EntityPasskeys {
+        /// The entity.
+        entity_sid: EntitySid,
+        /// The entity's identity.
+        identity: Identity,
+    },
+    /// Any discoverable passkey of the service (until one answers).
+    Discoverable,
+}
+
+impl ChallengeSubject {
+    /// Whether the subject is still open (no factor named yet).
+    #[must_use]
+    pub const fn is_open(&self) -> bool {
+        !matches!(self, Self::Factor { .. })
     }
 }
 
@@ -369,71 +418,156 @@ pub struct PairedTransition {
 ///
 /// Built only by [`Challenge::create`] and changed only by its transitions, so every
 /// field respects its limit. Its serde form is the storage record (it holds the
-/// private passkey ceremony state and the attempt counter); API responses use
+/// passkey ceremony and the attempt counter); API responses use
 /// [`ChallengeJson`](crate::json::ChallengeJson). Deserializing a record re-checks
-/// every invariant ([`ModelError::CorruptRecord`] otherwise).
+/// every invariant ([`ModelError::CorruptRecord`] otherwise) and reads the record
+/// shape of release 0.1.0 as well (flat `factor_type`, `entity_sid`, `identity`,
+/// `factor_sid`, `details` and a `passkey` of JSON trees).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Challenge {
     sid: ChallengeSid,
     service_sid: ServiceSid,
-    entity_sid: Option<EntitySid>,
-    identity: Option<Identity>,
-    factor_sid: Option<FactorSid>,
-    factor_type: FactorType,
+    subject: ChallengeSubject,
+    kind: ChallengeKind,
     date_created: UnixTime,
     date_updated: UnixTime,
     expiration_date: UnixTime,
     state: ChallengeState,
     responded_reason: RespondedReason,
-    details: Option<Details>,
     hidden_details: Option<StringMap>,
     metadata: Option<StringMap>,
-    passkey: Option<PasskeyCeremony>,
     failed_attempts: u32,
     version: u64,
 }
 
-/// The storage record as read, before its invariants are checked.
+/// The storage record as read, before its invariants are checked: today's shape
+/// (`subject`, `kind`) or release 0.1.0's flat one.
 #[derive(Deserialize)]
 struct ChallengeRecord {
     sid: ChallengeSid,
     service_sid: ServiceSid,
+    #[serde(default)]
+    subject: Option<ChallengeSubject>,
+    #[serde(default)]
+    kind: Option<ChallengeKind>,
+    // Release 0.1.0's fields, in place of `subject` and `kind` (not flattened:
+    // serde's flatten buffers the whole record on every load).
+    #[serde(default)]
     entity_sid: Option<EntitySid>,
+    #[serde(default)]
     identity: Option<Identity>,
+    #[serde(default)]
     factor_sid: Option<FactorSid>,
-    factor_type: FactorType,
+    #[serde(default)]
+    factor_type: Option<FactorType>,
+    #[serde(default)]
+    details: Option<Details>,
+    #[serde(default)]
+    passkey: Option<LegacyPasskey>,
     date_created: UnixTime,
     date_updated: UnixTime,
     expiration_date: UnixTime,
     state: ChallengeState,
     responded_reason: RespondedReason,
-    details: Option<Details>,
     hidden_details: Option<StringMap>,
     metadata: Option<StringMap>,
-    passkey: Option<PasskeyCeremony>,
     failed_attempts: u32,
     version: u64,
+}
+
+/// The fields of a release 0.1.0 record that today's `subject` and `kind` replace.
+struct LegacyChallengeFields {
+    entity_sid: Option<EntitySid>,
+    identity: Option<Identity>,
+    factor_sid: Option<FactorSid>,
+    factor_type: Option<FactorType>,
+    details: Option<Details>,
+    passkey: Option<LegacyPasskey>,
+}
+
+/// Release 0.1.0's passkey ceremony: the served options as `{"publicKey": ...}` and
+/// the WebAuthn crate's state, of which only the user handle is not also in the
+/// options (the expiry is now the challenge's own).
+#[derive(Deserialize)]
+struct LegacyPasskey {
+    options: LegacyOptions,
+    state: LegacyAuthState,
+}
+
+#[derive(Deserialize)]
+struct LegacyOptions {
+    #[serde(rename = "publicKey")]
+    public_key: crate::ceremony::PasskeyRequestOptions,
+}
+
+#[derive(Deserialize)]
+struct LegacyAuthState {
+    #[serde(default, with = "crate::b64url::option")]
+    user_handle: Option<Vec<u8>>,
+}
+
+impl LegacyChallengeFields {
+    fn into_shape(self) -> Result<(ChallengeSubject, ChallengeKind), &'static str> {
+        let subject = match (self.entity_sid, self.identity, self.factor_sid) {
+            (Some(entity_sid), Some(identity), Some(factor_sid)) => ChallengeSubject::Factor {
+                entity_sid,
+                identity,
+                factor_sid,
+            },
+            (Some(entity_sid), Some(identity), None) => ChallengeSubject::EntityPasskeys {
+                entity_sid,
+                identity,
+            },
+            (None, None, None) => ChallengeSubject::Discoverable,
+            _ => return Err("factor and entity known, except for an open passkey challenge"),
+        };
+        let kind = match (self.factor_type, self.details, self.passkey) {
+            (Some(FactorType::Totp), None, None) => ChallengeKind::Totp,
+            (Some(FactorType::Push), Some(details), None) => ChallengeKind::Push { details },
+            (Some(FactorType::Passkeys), None, Some(passkey)) => ChallengeKind::Passkeys(
+                PasskeyCeremony::new(passkey.options.public_key, passkey.state.user_handle),
+            ),
+            _ => return Err("a factor type with exactly the data of its kind"),
+        };
+        Ok((subject, kind))
+    }
 }
 
 impl<'de> Deserialize<'de> for Challenge {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let r = ChallengeRecord::deserialize(deserializer)?;
+        let corrupt = |rule| {
+            serde::de::Error::custom(ModelError::CorruptRecord {
+                resource: "challenge",
+                rule,
+            })
+        };
+        let (subject, kind) = match (r.subject, r.kind) {
+            (Some(subject), Some(kind)) => (subject, kind),
+            (None, None) => LegacyChallengeFields {
+                entity_sid: r.entity_sid,
+                identity: r.identity,
+                factor_sid: r.factor_sid,
+                factor_type: r.factor_type,
+                details: r.details,
+                passkey: r.passkey,
+            }
+            .into_shape()
+            .map_err(corrupt)?,
+            _ => return Err(corrupt("subject and kind stored together")),
+        };
         let challenge = Self {
             sid: r.sid,
             service_sid: r.service_sid,
-            entity_sid: r.entity_sid,
-            identity: r.identity,
-            factor_sid: r.factor_sid,
-            factor_type: r.factor_type,
+            subject,
+            kind,
             date_created: r.date_created,
             date_updated: r.date_updated,
             expiration_date: r.expiration_date,
             state: r.state,
             responded_reason: r.responded_reason,
-            details: r.details,
             hidden_details: r.hidden_details,
             metadata: r.metadata,
-            passkey: r.passkey,
             failed_attempts: r.failed_attempts,
             version: r.version,
         };
@@ -445,7 +579,7 @@ impl<'de> Deserialize<'de> for Challenge {
 }
 
 impl Challenge {
-    /// The invariants every constructor and transition keeps.
+    /// The invariants every constructor and transition keeps that the types do not.
     fn check_invariants(&self) -> Result<(), ModelError> {
         let corrupt = |rule| ModelError::CorruptRecord {
             resource: "challenge",
@@ -473,11 +607,6 @@ impl Challenge {
         {
             return Err(corrupt("denied exactly when the attempts are exhausted"));
         }
-        let known = (
-            self.factor_sid.is_some(),
-            self.entity_sid.is_some(),
-            self.identity.is_some(),
-        );
         let answered = matches!(
             self.state,
             ChallengeState::Approved { .. }
@@ -486,22 +615,20 @@ impl Challenge {
                     ..
                 }
         );
-        let open_passkey = self.factor_type == FactorType::Passkeys && !answered;
-        match known {
-            (true, true, true) => {}
-            // Discoverable (nothing known) or any passkey of the entity.
-            (false, false, false) | (false, true, true) if open_passkey => {}
+        match (&self.kind, &self.subject) {
+            (_, ChallengeSubject::Factor { .. }) => {}
+            (ChallengeKind::Passkeys(ceremony), subject) if !answered => {
+                // The identified user's handle exactly when an entity is known.
+                let identified = matches!(subject, ChallengeSubject::EntityPasskeys { .. });
+                if identified == ceremony.is_discoverable() {
+                    return Err(corrupt("a user handle exactly for an identified sign-in"));
+                }
+            }
             _ => {
                 return Err(corrupt(
                     "factor and entity known, except for an open passkey challenge",
                 ));
             }
-        }
-        if (self.factor_type == FactorType::Push) && self.details.is_none() {
-            return Err(corrupt("a push challenge has details"));
-        }
-        if (self.factor_type == FactorType::Passkeys) != self.passkey.is_some() {
-            return Err(corrupt("a passkey ceremony exactly on passkey challenges"));
         }
         Ok(())
     }
@@ -522,27 +649,32 @@ impl Challenge {
         now: UnixTime,
         rng: &mut R,
     ) -> Result<ChallengeTransition, ModelError> {
-        let (service_sid, entity_sid, identity, factor_sid, factor_type) = match target {
+        let (service_sid, subject, factor_type) = match target {
             ChallengeTarget::Factor(factor) => {
                 factor.check_usable()?;
                 (
                     factor.service_sid(),
-                    Some(factor.entity_sid()),
-                    Some(factor.identity().clone()),
-                    Some(factor.sid()),
+                    ChallengeSubject::Factor {
+                        entity_sid: factor.entity_sid(),
+                        identity: factor.identity().clone(),
+                        factor_sid: factor.sid(),
+                    },
                     factor.factor_type(),
                 )
             }
             ChallengeTarget::EntityPasskeys(entity) => (
                 entity.service_sid(),
-                Some(entity.sid()),
-                Some(entity.identity().clone()),
-                None,
+                ChallengeSubject::EntityPasskeys {
+                    entity_sid: entity.sid(),
+                    identity: entity.identity().clone(),
+                },
                 FactorType::Passkeys,
             ),
-            ChallengeTarget::DiscoverablePasskey(service_sid) => {
-                (service_sid, None, None, None, FactorType::Passkeys)
-            }
+            ChallengeTarget::DiscoverablePasskey(service_sid) => (
+                service_sid,
+                ChallengeSubject::Discoverable,
+                FactorType::Passkeys,
+            ),
         };
         let latest = now.saturating_add(MAX_CHALLENGE_TTL);
         let expiration_date = match input.expiration_date {
@@ -556,43 +688,63 @@ impl Challenge {
                 });
             }
         };
-        if factor_type == FactorType::Push && input.details.is_none() {
-            return Err(ModelError::MissingField {
-                field: Field::DetailsMessage,
-            });
-        }
-        match (factor_type, input.passkey.is_some()) {
-            (FactorType::Passkeys, false) => {
+        let kind = match (factor_type, input.details, input.passkey) {
+            (FactorType::Totp, None, None) => ChallengeKind::Totp,
+            (FactorType::Push, Some(details), None) => ChallengeKind::Push { details },
+            (FactorType::Push, None, _) => {
+                return Err(ModelError::MissingField {
+                    field: Field::DetailsMessage,
+                });
+            }
+            (FactorType::Passkeys, None, Some(ceremony)) => {
+                match (&subject, ceremony.is_discoverable()) {
+                    (ChallengeSubject::Discoverable, false) => {
+                        return Err(ModelError::UnexpectedField {
+                            field: Field::PasskeyUserHandle,
+                        });
+                    }
+                    (ChallengeSubject::EntityPasskeys { .. }, true) => {
+                        return Err(ModelError::MissingField {
+                            field: Field::PasskeyUserHandle,
+                        });
+                    }
+                    _ => {}
+                }
+                ChallengeKind::Passkeys(ceremony)
+            }
+            (FactorType::Passkeys, None, None) => {
                 return Err(ModelError::MissingField {
                     field: Field::FactorType,
                 });
             }
-            (FactorType::Push | FactorType::Totp, true) => {
+            // Details are what a push device shows; no other kind shows them.
+            (FactorType::Totp | FactorType::Passkeys, Some(_), _) => {
+                return Err(ModelError::UnexpectedField {
+                    field: Field::DetailsMessage,
+                });
+            }
+            (FactorType::Totp | FactorType::Push, _, Some(_)) => {
                 return Err(ModelError::UnexpectedField {
                     field: Field::FactorType,
                 });
             }
-            _ => {}
-        }
+        };
         let challenge = Self {
             sid: input.sid.unwrap_or_else(|| ChallengeSid::generate(rng)),
             service_sid,
-            entity_sid,
-            identity,
-            factor_sid,
-            factor_type,
+            subject,
+            kind,
             date_created: now,
             date_updated: now,
             expiration_date,
             state: ChallengeState::Pending,
             responded_reason: RespondedReason::None,
-            details: input.details,
             hidden_details: input.hidden_details,
             metadata: None,
-            passkey: input.passkey,
             failed_attempts: 0,
             version: 0,
         };
+        challenge.check_invariants()?;
         Ok(ChallengeTransition {
             challenge,
             events: Vec::new(),
@@ -689,10 +841,10 @@ impl Challenge {
         Event {
             event_type,
             service_sid: self.service_sid,
-            entity_sid: self.entity_sid,
-            identity: self.identity.clone(),
-            factor_sid: self.factor_sid,
-            factor_type: self.factor_type,
+            entity_sid: self.entity_sid(),
+            identity: self.identity().cloned(),
+            factor_sid: self.factor_sid(),
+            factor_type: self.factor_type(),
             challenge_sid: Some(self.sid),
             challenge_status: Some(self.state.status()),
             time: now,
@@ -712,7 +864,7 @@ impl Challenge {
         let mut next = self.bumped(input.now)?;
         if let Some(factor) = input.factor {
             next.bind_factor(factor)?;
-        } else if self.factor_sid.is_none() {
+        } else if self.subject.is_open() {
             return Err(ModelError::MissingField {
                 field: Field::FactorType,
             });
@@ -732,23 +884,29 @@ impl Challenge {
 
     fn bind_factor(&mut self, factor: &Factor) -> Result<(), ModelError> {
         factor.check_usable()?;
-        if factor.factor_type() != self.factor_type {
+        let expected = self.factor_type();
+        if factor.factor_type() != expected {
             return Err(ModelError::FactorTypeMismatch {
-                expected: self.factor_type,
+                expected,
                 got: factor.factor_type(),
             });
         }
-        if factor.service_sid() != self.service_sid
-            || self.factor_sid.is_some_and(|sid| sid != factor.sid())
-            || self
-                .entity_sid
-                .is_some_and(|sid| sid != factor.entity_sid())
-        {
+        let belongs = factor.service_sid() == self.service_sid
+            && match &self.subject {
+                ChallengeSubject::Factor { factor_sid, .. } => *factor_sid == factor.sid(),
+                ChallengeSubject::EntityPasskeys { entity_sid, .. } => {
+                    *entity_sid == factor.entity_sid()
+                }
+                ChallengeSubject::Discoverable => true,
+            };
+        if !belongs {
             return Err(ModelError::ChallengeFactorMismatch);
         }
-        self.factor_sid = Some(factor.sid());
-        self.entity_sid = Some(factor.entity_sid());
-        self.identity = Some(factor.identity().clone());
+        self.subject = ChallengeSubject::Factor {
+            entity_sid: factor.entity_sid(),
+            identity: factor.identity().clone(),
+            factor_sid: factor.sid(),
+        };
         Ok(())
     }
 
@@ -811,7 +969,7 @@ impl Challenge {
                 factor: None,
             });
         }
-        if factor.factor_type() != FactorType::Totp || self.factor_type != FactorType::Totp {
+        if factor.factor_type() != FactorType::Totp || !matches!(self.kind, ChallengeKind::Totp) {
             return Err(ModelError::FactorTypeMismatch {
                 expected: FactorType::Totp,
                 got: factor.factor_type(),
@@ -903,15 +1061,17 @@ impl Challenge {
             MAX_PUSH_AUTH_PAYLOAD_LEN, MAX_TOTP_AUTH_PAYLOAD_LEN, MIN_TOTP_AUTH_PAYLOAD_LEN,
         };
         let length = payload.chars().count();
-        match self.factor_type {
-            FactorType::Totp => check_len(
+        match self.kind {
+            ChallengeKind::Totp => check_len(
                 Field::AuthPayload,
                 length,
                 MIN_TOTP_AUTH_PAYLOAD_LEN,
                 MAX_TOTP_AUTH_PAYLOAD_LEN,
             ),
-            FactorType::Push => check_len(Field::AuthPayload, length, 1, MAX_PUSH_AUTH_PAYLOAD_LEN),
-            FactorType::Passkeys => Ok(()),
+            ChallengeKind::Push { .. } => {
+                check_len(Field::AuthPayload, length, 1, MAX_PUSH_AUTH_PAYLOAD_LEN)
+            }
+            ChallengeKind::Passkeys(_) => Ok(()),
         }
     }
 
@@ -927,28 +1087,51 @@ impl Challenge {
         self.service_sid
     }
 
+    /// Whom the challenge asks.
+    #[must_use]
+    pub const fn subject(&self) -> &ChallengeSubject {
+        &self.subject
+    }
+
+    /// The kind, with its data.
+    #[must_use]
+    pub const fn kind(&self) -> &ChallengeKind {
+        &self.kind
+    }
+
     /// The entity (none for an unanswered discoverable passkey challenge).
     #[must_use]
     pub const fn entity_sid(&self) -> Option<EntitySid> {
-        self.entity_sid
+        match &self.subject {
+            ChallengeSubject::Factor { entity_sid, .. }
+            | ChallengeSubject::EntityPasskeys { entity_sid, .. } => Some(*entity_sid),
+            ChallengeSubject::Discoverable => None,
+        }
     }
 
     /// The entity's identity, when known.
     #[must_use]
     pub const fn identity(&self) -> Option<&Identity> {
-        self.identity.as_ref()
+        match &self.subject {
+            ChallengeSubject::Factor { identity, .. }
+            | ChallengeSubject::EntityPasskeys { identity, .. } => Some(identity),
+            ChallengeSubject::Discoverable => None,
+        }
     }
 
     /// The factor, when known.
     #[must_use]
     pub const fn factor_sid(&self) -> Option<FactorSid> {
-        self.factor_sid
+        match &self.subject {
+            ChallengeSubject::Factor { factor_sid, .. } => Some(*factor_sid),
+            ChallengeSubject::EntityPasskeys { .. } | ChallengeSubject::Discoverable => None,
+        }
     }
 
     /// The factor type.
     #[must_use]
     pub const fn factor_type(&self) -> FactorType {
-        self.factor_type
+        self.kind.factor_type()
     }
 
     /// The stored state (see [`Challenge::status_at`] for the status as read).
@@ -991,10 +1174,13 @@ impl Challenge {
         self.responded_reason
     }
 
-    /// `details`.
+    /// `details` (push challenges only).
     #[must_use]
     pub const fn details(&self) -> Option<&Details> {
-        self.details.as_ref()
+        match &self.kind {
+            ChallengeKind::Push { details } => Some(details),
+            ChallengeKind::Totp | ChallengeKind::Passkeys(_) => None,
+        }
     }
 
     /// `hidden_details`.
@@ -1012,7 +1198,10 @@ impl Challenge {
     /// The passkey ceremony (passkey challenges only).
     #[must_use]
     pub const fn passkey(&self) -> Option<&PasskeyCeremony> {
-        self.passkey.as_ref()
+        match &self.kind {
+            ChallengeKind::Passkeys(ceremony) => Some(ceremony),
+            ChallengeKind::Totp | ChallengeKind::Push { .. } => None,
+        }
     }
 
     /// Failed attempts so far.

@@ -113,6 +113,9 @@ pub enum Field {
     WebhookMethod,
     /// A list's `Order`.
     Order,
+    /// The user handle of a passkey sign-in's ceremony (present exactly when the
+    /// user is identified).
+    PasskeyUserHandle,
 }
 
 impl Field {
@@ -163,6 +166,7 @@ impl Field {
             Self::DiscoverableCredentials => "discoverable_credentials",
             Self::UserVerification => "user_verification",
             Self::FactorType => "factor_type",
+            Self::PasskeyUserHandle => "passkey.user_handle",
             Self::FactorStatus | Self::ChallengeStatus | Self::WebhookStatus => "status",
             Self::RespondedReason => "responded_reason",
             Self::EventType => "type",

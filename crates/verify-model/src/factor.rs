@@ -23,6 +23,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
+use crate::ceremony::PasskeyRegistration;
 use crate::config::{NotificationPlatform, PasskeysConfig, TotpAlgorithm, TotpParams, string_enum};
 use crate::error::{Field, ModelError, check_len, check_text};
 use crate::event::{Event, EventType};
@@ -454,10 +455,10 @@ impl PushFactor {
 #[non_exhaustive]
 pub struct PasskeyCredential {
     /// The credential id (1..=1023 bytes).
-    #[serde(with = "b64url")]
+    #[serde(with = "crate::b64url")]
     pub id: Vec<u8>,
     /// The COSE_Key public key (1..=2048 bytes).
-    #[serde(with = "b64url")]
+    #[serde(with = "crate::b64url")]
     pub public_key_cose: Vec<u8>,
     /// The COSE algorithm (-7 ES256, -8 EdDSA, -257 RS256, ...).
     pub algorithm: i64,
@@ -553,22 +554,6 @@ fn check_token(field: Field, text: &str) -> Result<(), ModelError> {
     }
 }
 
-mod b64url {
-    use base64::Engine as _;
-    use serde::Deserialize as _;
-
-    pub(super) fn serialize<S: serde::Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
-    }
-
-    pub(super) fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(text.as_bytes())
-            .map_err(serde::de::Error::custom)
-    }
-}
-
 /// A passkey factor's data: the relying-party configuration it was created under and,
 /// once verified, its credential record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -578,7 +563,7 @@ pub struct PasskeyFactor {
     /// The WebAuthn registration ceremony state while unverified (private: never
     /// served), cleared on verification.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    registration: Option<serde_json::Value>,
+    registration: Option<PasskeyRegistration>,
 }
 
 impl PasskeyFactor {
@@ -597,7 +582,7 @@ impl PasskeyFactor {
     /// The stored registration ceremony state, present while the factor awaits its
     /// attestation (see [`FactorKind::passkeys_registering`]).
     #[must_use]
-    pub const fn registration(&self) -> Option<&serde_json::Value> {
+    pub const fn registration(&self) -> Option<&PasskeyRegistration> {
         self.registration.as_ref()
     }
 }
@@ -649,7 +634,7 @@ impl FactorKind {
     #[must_use]
     pub const fn passkeys_registering(
         config: PasskeysConfig,
-        registration: serde_json::Value,
+        registration: PasskeyRegistration,
     ) -> Self {
         Self::Passkeys(PasskeyFactor {
             config,

@@ -8,6 +8,7 @@
 //! [`FactorJson::created_totp`] (the TOTP `binding.secret`) and
 //! [`AccessTokenJson`] (the enrollment `token`).
 
+use crate::ceremony::PasskeyRequestOptions;
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
@@ -169,7 +170,26 @@ pub struct ChallengeJson {
     pub links: Option<Option<ChallengeLinks>>,
     /// `options` (passkey challenges only).
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub options: Option<serde_json::Value>,
+    pub options: Option<RequestOptionsJson>,
+}
+
+/// A passkey challenge's `options`: `{"publicKey": PublicKeyCredentialRequestOptionsJSON}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct RequestOptionsJson {
+    /// The request options.
+    #[serde(rename = "publicKey")]
+    pub public_key: PasskeyRequestOptions,
+}
+
+impl RequestOptionsJson {
+    /// The options a passkey challenge serves, as the browser takes them.
+    #[must_use]
+    pub fn of(ceremony: &crate::ceremony::PasskeyCeremony) -> Self {
+        Self {
+            public_key: ceremony.options.clone(),
+        }
+    }
 }
 
 impl ChallengeJson {
@@ -212,7 +232,7 @@ impl ChallengeJson {
             factor_type: challenge.factor_type(),
             url,
             links,
-            options: challenge.passkey().map(|p| p.options.clone()),
+            options: challenge.passkey().map(RequestOptionsJson::of),
         }
     }
 }

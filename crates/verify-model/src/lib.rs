@@ -2,6 +2,8 @@
 #![forbid(unsafe_code)]
 
 pub mod access_token;
+mod b64url;
+pub mod ceremony;
 pub mod challenge;
 pub mod config;
 pub mod error;
@@ -21,8 +23,9 @@ pub mod webhook;
 
 pub use access_token::{AccessToken, NewAccessToken};
 pub use challenge::{
-    AnswerInput, Challenge, ChallengeOutcome, ChallengeState, ChallengeStatus, ChallengeTarget,
-    ChallengeTransition, NewChallenge, PairedTransition, RespondedReason,
+    AnswerInput, Challenge, ChallengeKind, ChallengeOutcome, ChallengeState, ChallengeStatus,
+    ChallengeSubject, ChallengeTarget, ChallengeTransition, NewChallenge, PairedTransition,
+    RespondedReason,
 };
 pub use config::{
     AuthenticatorAttachment, DiscoverableCredentials, NotificationPlatform, PasskeyPolicy,

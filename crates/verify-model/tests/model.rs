@@ -14,6 +14,8 @@ mod json;
 mod limits;
 #[path = "model/parsers.rs"]
 mod parsers;
+#[path = "model/records.rs"]
+mod records;
 #[path = "model/state.rs"]
 mod state;
 #[path = "model/support.rs"]

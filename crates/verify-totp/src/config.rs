@@ -9,6 +9,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
+use verify_model::limits;
 
 use crate::error::ConfigError;
 
@@ -27,6 +28,24 @@ pub enum Algorithm {
     Sha256,
     /// HMAC-SHA-512.
     Sha512,
+}
+
+/// The model's `config.alg`, mapped by variant (the model's set is closed, so a new
+/// algorithm there fails this match rather than falling into a default).
+impl From<verify_model::TotpAlgorithm> for Algorithm {
+    fn from(alg: verify_model::TotpAlgorithm) -> Self {
+        match alg {
+            verify_model::TotpAlgorithm::Sha1 => Self::Sha1,
+            verify_model::TotpAlgorithm::Sha256 => Self::Sha256,
+            verify_model::TotpAlgorithm::Sha512 => Self::Sha512,
+        }
+    }
+}
+
+/// `u8` to `u32` in a const (`u32::from` is not const).
+#[expect(clippy::as_conversions, reason = "u8 to u32 widens losslessly")]
+const fn widen(value: u8) -> u32 {
+    value as u32
 }
 
 impl Algorithm {
@@ -95,12 +114,12 @@ impl FromStr for Algorithm {
 pub struct Digits(u8);
 
 impl Digits {
-    /// The fewest digits allowed.
-    pub const MIN: u8 = 3;
+    /// The fewest digits allowed (the service's limit, defined once in the model).
+    pub const MIN: u8 = limits::MIN_TOTP_CODE_LENGTH;
     /// The most digits allowed.
-    pub const MAX: u8 = 8;
+    pub const MAX: u8 = limits::MAX_TOTP_CODE_LENGTH;
     /// Six digits, the default of the service and of every authenticator app.
-    pub const DEFAULT: Self = Self(6);
+    pub const DEFAULT: Self = Self(limits::DEFAULT_TOTP_CODE_LENGTH);
 
     /// `digits` if it is within 3..=8.
     ///
@@ -157,12 +176,13 @@ impl fmt::Display for Digits {
 pub struct Period(u32);
 
 impl Period {
-    /// The shortest time step allowed, in seconds.
-    pub const MIN: u32 = 20;
+    /// The shortest time step allowed, in seconds (the service's limit, defined
+    /// once in the model).
+    pub const MIN: u32 = widen(limits::MIN_TOTP_TIME_STEP);
     /// The longest time step allowed, in seconds.
-    pub const MAX: u32 = 60;
+    pub const MAX: u32 = widen(limits::MAX_TOTP_TIME_STEP);
     /// Thirty seconds, RFC 6238 §5.2's recommendation and every app's default.
-    pub const DEFAULT: Self = Self(30);
+    pub const DEFAULT: Self = Self(widen(limits::DEFAULT_TOTP_TIME_STEP));
 
     /// `seconds` if it is within 20..=60.
     ///
@@ -223,10 +243,11 @@ impl fmt::Display for Period {
 pub struct Skew(u8);
 
 impl Skew {
-    /// The widest skew allowed, in steps.
-    pub const MAX: u8 = 2;
+    /// The widest skew allowed, in steps (the service's limit, defined once in the
+    /// model).
+    pub const MAX: u8 = limits::MAX_TOTP_SKEW;
     /// One step either side.
-    pub const DEFAULT: Self = Self(1);
+    pub const DEFAULT: Self = Self(limits::DEFAULT_TOTP_SKEW);
 
     /// `steps` if it is within 0..=2.
     ///

@@ -251,6 +251,42 @@ pub struct AuthenticationState {
 }
 
 impl AuthenticationState {
+    /// The state from its parts, as a host stored them: the challenge, the allowed
+    /// credential ids (empty: any), the identified user's handle (`None`: a
+    /// discoverable sign-in) and when the ceremony stops being answerable.
+    #[must_use]
+    pub fn from_parts(
+        challenge: Vec<u8>,
+        allowed: Vec<Vec<u8>>,
+        user_handle: Option<Vec<u8>>,
+        expires_at: UnixTime,
+    ) -> Self {
+        Self {
+            challenge: Base64UrlBytes(challenge),
+            allowed: allowed.into_iter().map(Base64UrlBytes).collect(),
+            user_handle: user_handle.map(Base64UrlBytes),
+            expires_at,
+        }
+    }
+
+    /// The challenge.
+    #[must_use]
+    pub fn challenge(&self) -> &[u8] {
+        self.challenge.as_slice()
+    }
+
+    /// The identified user's handle; `None` for a discoverable sign-in.
+    #[must_use]
+    pub fn user_handle(&self) -> Option<&[u8]> {
+        self.user_handle.as_ref().map(Base64UrlBytes::as_slice)
+    }
+
+    /// When the ceremony stops being answerable.
+    #[must_use]
+    pub const fn expires_at(&self) -> UnixTime {
+        self.expires_at
+    }
+
     /// Whether this is a discoverable (usernameless) sign-in: no `allowCredentials`,
     /// the response's `userHandle` names the user.
     #[must_use]

@@ -17,6 +17,26 @@ pub enum UserVerification {
     Discouraged,
 }
 
+impl From<verify_model::UserVerification> for UserVerification {
+    fn from(value: verify_model::UserVerification) -> Self {
+        match value {
+            verify_model::UserVerification::Required => Self::Required,
+            verify_model::UserVerification::Preferred => Self::Preferred,
+            verify_model::UserVerification::Discouraged => Self::Discouraged,
+        }
+    }
+}
+
+impl From<UserVerification> for verify_model::UserVerification {
+    fn from(value: UserVerification) -> Self {
+        match value {
+            UserVerification::Required => Self::Required,
+            UserVerification::Preferred => Self::Preferred,
+            UserVerification::Discouraged => Self::Discouraged,
+        }
+    }
+}
+
 impl UserVerification {
     /// The WebAuthn string.
     #[must_use]

@@ -394,6 +394,37 @@ pub struct RegistrationState {
     expires_at: UnixTime,
 }
 
+impl RegistrationState {
+    /// The state from its parts, as a host stored them: the challenge, the user
+    /// handle, the excluded credential ids and when the ceremony stops being
+    /// answerable.
+    #[must_use]
+    pub fn from_parts(
+        challenge: Vec<u8>,
+        user_id: Vec<u8>,
+        exclude: Vec<Vec<u8>>,
+        expires_at: UnixTime,
+    ) -> Self {
+        Self {
+            challenge: Base64UrlBytes(challenge),
+            user_id: Base64UrlBytes(user_id),
+            exclude: exclude.into_iter().map(Base64UrlBytes).collect(),
+            expires_at,
+        }
+    }
+
+    /// The parts [`RegistrationState::from_parts`] takes, in its order.
+    #[must_use]
+    pub fn into_parts(self) -> (Vec<u8>, Vec<u8>, Vec<Vec<u8>>, UnixTime) {
+        (
+            self.challenge.0,
+            self.user_id.0,
+            self.exclude.into_iter().map(|id| id.0).collect(),
+            self.expires_at,
+        )
+    }
+}
+
 /// Starts a registration: creation options for the browser and the state to keep.
 ///
 /// `existing` are the user's credentials (they become `excludeCredentials`).

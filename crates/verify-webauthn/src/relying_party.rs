@@ -81,13 +81,18 @@ impl RelyingParty {
         origins: Vec<String>,
     ) -> Result<Self, WebauthnError> {
         let id = id.into();
+        // An RP ID is compared with the lower-case host of the origin and hashed
+        // into the authenticator data: an upper-case one could never match.
         if id.is_empty()
+            || id.len() > verify_model::limits::MAX_RELYING_PARTY_LEN
+            || id.starts_with('.')
+            || id.ends_with('.')
             || !id
                 .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
         {
             return Err(WebauthnError::InvalidConfig {
-                what: format!("RP ID {id:?} is not a host name"),
+                what: format!("RP ID {id:?} is not a lower-case host name"),
             });
         }
         if origins.is_empty() {
@@ -98,6 +103,11 @@ impl RelyingParty {
         if let Some(bad) = origins.iter().find(|o| !is_valid_origin(o)) {
             return Err(WebauthnError::InvalidConfig {
                 what: format!("origin {bad:?} is not an https, localhost or app origin"),
+            });
+        }
+        if let Some(bad) = origins.iter().find(|o| !origin_fits_rp_id(o, &id)) {
+            return Err(WebauthnError::InvalidConfig {
+                what: format!("origin {bad:?} is neither the RP ID {id:?} nor a subdomain of it"),
             });
         }
         Ok(Self {
@@ -128,5 +138,107 @@ impl RelyingParty {
     #[must_use]
     pub fn origins(&self) -> &[String] {
         &self.origins
+    }
+
+    /// The relying party of a service's (or factor's) passkeys configuration: the
+    /// one place the model's settings become WebAuthn settings, mapped by variant.
+    ///
+    /// # Errors
+    /// [`WebauthnError::InvalidConfig`] as [`RelyingParty::new`].
+    pub fn from_config(config: &verify_model::PasskeysConfig) -> Result<Self, WebauthnError> {
+        use verify_model::config::{
+            AuthenticatorAttachment as ModelAttachment,
+            DiscoverableCredentials as ModelDiscoverable,
+        };
+        let rp = &config.relying_party;
+        let mut party = Self::new(rp.id(), rp.name(), rp.origins().to_vec())?;
+        party.authenticator_attachment = match config.authenticator_attachment {
+            ModelAttachment::Platform => AuthenticatorAttachment::Platform,
+            ModelAttachment::CrossPlatform => AuthenticatorAttachment::CrossPlatform,
+            ModelAttachment::Any => AuthenticatorAttachment::Any,
+        };
+        party.discoverable_credentials = match config.discoverable_credentials {
+            ModelDiscoverable::Required => DiscoverableCredentials::Required,
+            ModelDiscoverable::Preferred => DiscoverableCredentials::Preferred,
+            ModelDiscoverable::Discouraged => DiscoverableCredentials::Discouraged,
+        };
+        party.policy.user_verification = config.user_verification.into();
+        Ok(party)
+    }
+}
+
+/// Whether a web origin's host is the RP ID or one of its subdomains (WebAuthn
+/// §5.1.3 step 7.1 / §7.1 step 9: any other origin can never pass). App origins
+/// (`android:`, `ios:`) name no host and are bound by the app's signature instead.
+fn origin_fits_rp_id(origin: &str, rp_id: &str) -> bool {
+    let Some(rest) = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"))
+    else {
+        return true;
+    };
+    let host = rest.rsplit_once(':').map_or(rest, |(host, _)| host);
+    host == rp_id
+        || host
+            .strip_suffix(rp_id)
+            .is_some_and(|label| label.ends_with('.'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accepts(id: &str, origin: &str) -> bool {
+        RelyingParty::new(id, "Example", vec![origin.to_owned()]).is_ok()
+    }
+
+    #[test]
+    fn the_one_origin_rule() {
+        assert!(accepts("example.com", "https://example.com"));
+        assert!(accepts("example.com", "https://login.example.com:8443"));
+        assert!(accepts("localhost", "http://localhost:8080"));
+        assert!(accepts(
+            "example.com",
+            "android:apk-key-hash:47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU"
+        ));
+        assert!(accepts("example.com", "ios:bundle-id:com.example.app"));
+        // http only for localhost; no other scheme; no path.
+        assert!(!accepts("example.org", "http://example.org"));
+        assert!(!accepts("example.com", "ftp://example.com"));
+        assert!(!accepts("example.com", "https://example.com/path"));
+        // An origin that can never match the RP ID.
+        assert!(!accepts("example.com", "https://example.org"));
+        assert!(!accepts("example.com", "https://notexample.com"));
+        assert!(!accepts("login.example.com", "https://example.com"));
+        // An RP ID that can never match an origin's (lower-case) host.
+        assert!(!accepts("Example.com", "https://example.com"));
+        assert!(!accepts(".example.com", "https://example.com"));
+    }
+
+    #[test]
+    fn model_settings_map_by_variant() {
+        use verify_model::config::{
+            AuthenticatorAttachment as A, DiscoverableCredentials as D, PasskeysConfig,
+            RelyingParty as ModelRp, UserVerification as U,
+        };
+        let rp =
+            ModelRp::new("example.com", "Example", vec!["https://example.com".into()]).unwrap();
+        let mut config = PasskeysConfig::new(rp);
+        config.authenticator_attachment = A::CrossPlatform;
+        config.discoverable_credentials = D::Required;
+        config.user_verification = U::Discouraged;
+        let party = RelyingParty::from_config(&config).unwrap();
+        assert_eq!(
+            party.authenticator_attachment,
+            AuthenticatorAttachment::CrossPlatform
+        );
+        assert_eq!(
+            party.discoverable_credentials,
+            DiscoverableCredentials::Required
+        );
+        assert_eq!(
+            party.policy.user_verification,
+            crate::policy::UserVerification::Discouraged
+        );
     }
 }

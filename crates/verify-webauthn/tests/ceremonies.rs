@@ -732,7 +732,9 @@ fn relying_party_config_is_validated() {
     assert!(RelyingParty::new("", "x", origins()).is_err());
     assert!(RelyingParty::new(RP_ID, "x", vec![]).is_err());
     assert!(RelyingParty::new(RP_ID, "x", vec!["http://example.org".to_owned()]).is_err());
-    assert!(RelyingParty::new(RP_ID, "x", vec!["http://localhost:8080".to_owned()]).is_ok());
+    assert!(RelyingParty::new("localhost", "x", vec!["http://localhost:8080".to_owned()]).is_ok());
+    // An origin whose host is not the RP ID (or a subdomain of it) can never pass.
+    assert!(RelyingParty::new(RP_ID, "x", vec!["http://localhost:8080".to_owned()]).is_err());
 }
 
 #[test]

@@ -5,9 +5,9 @@ use verify_model::factor::FactorKind;
 use verify_model::json::ChallengeJson;
 use verify_model::list::ChallengeFilter;
 use verify_model::{
-    AnswerInput, Challenge, ChallengeOutcome, ChallengeSid, ChallengeState, ChallengeTarget,
-    Details, Factor, FactorSid, FactorType, Identity, ModelError, NewChallenge, ServiceSid,
-    StringMap, UnixTime,
+    AnswerInput, Challenge, ChallengeKind, ChallengeOutcome, ChallengeSid, ChallengeState,
+    ChallengeSubject, ChallengeTarget, Details, Factor, FactorSid, FactorType, Identity,
+    ModelError, NewChallenge, ServiceSid, StringMap, UnixTime,
 };
 use verify_push::{
     ChallengeNotification, ChallengeToSign, Decision, DeviceKey, PushError, verify_answer,
@@ -364,22 +364,33 @@ impl<S: Store> Verify<S> {
     ) -> Result<ChallengeUpdate, VerifyError> {
         let now = self.now()?;
         let challenge = self.load_challenge(service, identity, sid).await?;
+        // The kind decides first: a passkey challenge is answered by a WebAuthn
+        // assertion, through its own operation, whatever its subject.
+        if let ChallengeKind::Passkeys(_) = challenge.kind() {
+            return Err(VerifyError::WrongOperationForKind {
+                kind: FactorType::Passkeys,
+                operation: "the challenge update (AuthPayload)",
+                use_instead: "Passkeys/ApproveChallenge",
+            });
+        }
         challenge.check_auth_payload(auth_payload)?;
-        let factor_sid = challenge.factor_sid().ok_or(VerifyError::Inconsistent {
-            resource: Resource::Challenge,
-            rule: "an answered TOTP or push challenge names its factor",
-        })?;
-        let factor = self.load_factor(service, identity, factor_sid).await?;
-        match challenge.factor_type() {
-            FactorType::Totp => self.answer_totp(challenge, factor, auth_payload, now).await,
-            FactorType::Push => {
+        let ChallengeSubject::Factor { factor_sid, .. } = challenge.subject() else {
+            return Err(VerifyError::Inconsistent {
+                resource: Resource::Challenge,
+                rule: "a TOTP or push challenge names its factor",
+            });
+        };
+        let factor = self.load_factor(service, identity, *factor_sid).await?;
+        match challenge.kind() {
+            ChallengeKind::Push { .. } => {
                 self.answer_push(challenge, &factor, auth_payload, metadata, now)
                     .await
             }
-            _ => {
-                self.approve_passkey_challenge(service, sid, auth_payload)
-                    .await
-            }
+            ChallengeKind::Totp => self.answer_totp(challenge, factor, auth_payload, now).await,
+            _ => Err(VerifyError::Inconsistent {
+                resource: Resource::Challenge,
+                rule: "a challenge of a kind this engine answers",
+            }),
         }
     }
 

@@ -83,6 +83,27 @@ pub enum VerifyError {
     /// The service has no passkeys configuration (relying party).
     #[error("the service has no passkeys configuration")]
     PasskeysNotConfigured,
+    /// The passkeys configuration is not a usable relying party (an RP ID that is
+    /// not a lower-case host name, an origin that is not `https://` of the RP ID or
+    /// a subdomain, `http://localhost` or an app origin). Refused when a service is
+    /// created or updated; a configuration stored by an earlier release that fails
+    /// the check is reported so, at the operation that needs it.
+    #[error("passkeys configuration refused: {what}")]
+    PasskeysConfigInvalid {
+        /// What is wrong.
+        what: String,
+    },
+    /// The operation does not answer a challenge of this kind (a passkey challenge
+    /// through the generic update, say); `use_instead` names the one that does.
+    #[error("a {kind} challenge is not answered by {operation}: use {use_instead}")]
+    WrongOperationForKind {
+        /// The challenge's kind.
+        kind: verify_model::FactorType,
+        /// The operation that was called.
+        operation: &'static str,
+        /// The operation that answers this kind.
+        use_instead: &'static str,
+    },
     /// The operation lost a compare-and-set race on `resource` and retrying it could
     /// not be done safely (or the bounded retries ran out): another request changed
     /// the resource first. Nothing was written by this request.
@@ -153,7 +174,9 @@ impl VerifyError {
             Self::FactorVerificationFailed { .. } => 60311,
             Self::AuthPayloadInvalid(_) => 60324,
             Self::AccessTokenInvalid => CODE_UNAUTHORIZED,
-            Self::PasskeysNotConfigured => CODE_INVALID_PARAMETER,
+            Self::PasskeysNotConfigured
+            | Self::PasskeysConfigInvalid { .. }
+            | Self::WrongOperationForKind { .. } => CODE_INVALID_PARAMETER,
             Self::Conflict { .. } => CODE_CONFLICT,
             Self::Webauthn(error) => webauthn_code(error),
         }

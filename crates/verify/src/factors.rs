@@ -185,9 +185,8 @@ pub(crate) fn totp_config(
     alg: TotpAlgorithm,
     params: TotpParams,
 ) -> Result<verify_totp::TotpConfig, verify_totp::TotpError> {
-    let algorithm: verify_totp::Algorithm = alg.as_str().parse()?;
     Ok(verify_totp::TotpConfig::new(
-        algorithm,
+        alg.into(),
         verify_totp::Digits::new(params.code_length())?,
         verify_totp::Period::new(u32::from(params.time_step()))?,
         verify_totp::Skew::new(params.skew())?,

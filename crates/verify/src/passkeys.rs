@@ -12,14 +12,16 @@
 //! operations do: the WebAuthn crate compares the **whole** stored challenge in
 //! constant time, so a forged prefix grants nothing but a lookup.
 
-use serde::Deserialize as _;
 use serde_json::Value;
-use verify_model::challenge::PasskeyCeremony;
+use verify_model::ceremony::{
+    AllowedCredential, PasskeyCeremony, PasskeyRegistration, PasskeyRequestOptions,
+};
 use verify_model::config::{PasskeyPolicy, PasskeysConfig, SignCountRegression};
 use verify_model::factor::{FactorKind, PasskeyCredential};
+use verify_model::limits::DEFAULT_CHALLENGE_TTL;
 use verify_model::{
-    Challenge, ChallengeSid, ChallengeTarget, Factor, FactorSid, FactorStatus, FactorType,
-    Identity, ModelError, NewChallenge, ServiceSid, UnixTime, VerificationProof,
+    Challenge, ChallengeKind, ChallengeSid, ChallengeTarget, Factor, FactorSid, FactorStatus,
+    FactorType, Identity, ModelError, NewChallenge, ServiceSid, UnixTime, VerificationProof,
 };
 use verify_store::{Resource, Store};
 use verify_webauthn::WebauthnError;
@@ -27,11 +29,9 @@ use verify_webauthn::authentication::{AuthenticationState, StoredCredential};
 use verify_webauthn::json::{
     AuthenticationResponseJson, CredentialDescriptor, RegistrationResponseJson, UserEntity,
 };
-use verify_webauthn::policy::{AttestationTrust, CounterPolicy, UserVerification};
+use verify_webauthn::policy::{AttestationTrust, CounterPolicy};
 use verify_webauthn::registration::RegistrationState;
-use verify_webauthn::relying_party::{
-    AuthenticatorAttachment, DiscoverableCredentials, RelyingParty,
-};
+use verify_webauthn::relying_party::RelyingParty;
 
 use crate::challenges::ChallengeUpdate;
 use crate::engine::{Verify, conflict, is_conflict};
@@ -65,28 +65,17 @@ fn routed_sid(claimed: &[u8]) -> Option<[u8; ROUTING_PREFIX_LEN]> {
 }
 
 /// The verify-webauthn relying party of a passkeys configuration, under the
-/// service's current passkey `policy`.
-fn relying_party(
+/// service's current passkey `policy`. A configuration the WebAuthn crate refuses is
+/// [`VerifyError::PasskeysConfigInvalid`] (a 4xx: the configuration, not the server,
+/// is wrong).
+pub(crate) fn relying_party(
     config: &PasskeysConfig,
     policy: &PasskeyPolicy,
 ) -> Result<RelyingParty, VerifyError> {
-    let rp = &config.relying_party;
-    let mut party = RelyingParty::new(rp.id(), rp.name(), rp.origins().to_vec())?;
-    party.authenticator_attachment = match config.authenticator_attachment.as_str() {
-        "platform" => AuthenticatorAttachment::Platform,
-        "cross-platform" => AuthenticatorAttachment::CrossPlatform,
-        _ => AuthenticatorAttachment::Any,
-    };
-    party.discoverable_credentials = match config.discoverable_credentials.as_str() {
-        "required" => DiscoverableCredentials::Required,
-        "discouraged" => DiscoverableCredentials::Discouraged,
-        _ => DiscoverableCredentials::Preferred,
-    };
-    party.policy.user_verification = match config.user_verification.as_str() {
-        "required" => UserVerification::Required,
-        "discouraged" => UserVerification::Discouraged,
-        _ => UserVerification::Preferred,
-    };
+    let mut party = RelyingParty::from_config(config).map_err(|error| match error {
+        WebauthnError::InvalidConfig { what } => VerifyError::PasskeysConfigInvalid { what },
+        other => VerifyError::Webauthn(other),
+    })?;
     party.policy.counter = match policy.sign_count_regression {
         SignCountRegression::Warn => CounterPolicy::Warn,
         _ => CounterPolicy::Reject,
@@ -97,6 +86,12 @@ fn relying_party(
         AttestationTrust::Report
     };
     Ok(party)
+}
+
+/// The WebAuthn `timeout` (ms) of a ceremony that must end at `until`.
+fn timeout_until(now: UnixTime, until: UnixTime) -> u32 {
+    let secs = until.as_secs().saturating_sub(now.as_secs());
+    u32::try_from(secs.saturating_mul(1000)).unwrap_or(u32::MAX)
 }
 
 /// The user handle of an entity: the ASCII of its sid.
@@ -174,10 +169,8 @@ impl<S: Store> Verify<S> {
             )
         })??;
         let options = wrap_public_key(&options)?;
-        let state = serde_json::to_value(&state).map_err(|_| VerifyError::Inconsistent {
-            resource: Resource::Factor,
-            rule: "the registration state serializes to JSON",
-        })?;
+        let (challenge, user_id, exclude, expires_at) = state.into_parts();
+        let state = PasskeyRegistration::new(challenge, user_id, exclude, expires_at);
         let factor = self
             .insert_new_factor(
                 &service,
@@ -274,9 +267,16 @@ impl<S: Store> Verify<S> {
             }
             .into());
         };
-        let state: RegistrationState = passkey
+        let state = passkey
             .registration()
-            .and_then(|v| RegistrationState::deserialize(v).ok())
+            .map(|r| {
+                RegistrationState::from_parts(
+                    r.challenge.clone(),
+                    r.user_id.clone(),
+                    r.exclude.clone(),
+                    r.expires_at,
+                )
+            })
             .ok_or(VerifyError::Inconsistent {
                 resource: Resource::Factor,
                 rule: "an unverified passkey factor holds its registration state",
@@ -375,12 +375,16 @@ impl<S: Store> Verify<S> {
         let config = service
             .passkeys()
             .ok_or(VerifyError::PasskeysNotConfigured)?;
-        let rp = relying_party(config, &config.policy)?;
+        let mut rp = relying_party(config, &config.policy)?;
+        // The ceremony lives exactly as long as its challenge: the browser's
+        // timeout and the state's expiry are the challenge's expiration date (the
+        // model refuses a date outside its range when the challenge is built).
+        let expires = expiration_date.unwrap_or(now.saturating_add(DEFAULT_CHALLENGE_TTL));
+        rp.timeout_ms = timeout_until(now, expires);
         let sid = self.with_rng(|rng| ChallengeSid::generate(rng))?;
-        let mut input = NewChallenge::new().with_sid(sid);
-        if let Some(date) = expiration_date {
-            input = input.with_expiration_date(date);
-        }
+        let input = NewChallenge::new()
+            .with_sid(sid)
+            .with_expiration_date(expires);
         let start = |user: Option<(&[u8], &[CredentialDescriptor])>| {
             self.with_rng(|rng| {
                 verify_webauthn::authentication::start_authentication_with_prefix(
@@ -395,7 +399,7 @@ impl<S: Store> Verify<S> {
         let created = match identity {
             None => {
                 let (options, state) = start(None)??;
-                let ceremony = ceremony(&options, &state)?;
+                let ceremony = ceremony(&rp, options, &state);
                 self.with_rng(|rng| {
                     Challenge::create(
                         ChallengeTarget::DiscoverablePasskey(service.sid()),
@@ -422,7 +426,7 @@ impl<S: Store> Verify<S> {
                     // never invite an assertion the approval would refuse.
                     let allowed = descriptors(std::slice::from_ref(&factor));
                     let (options, state) = start(Some((&handle, &allowed)))??;
-                    let ceremony = ceremony(&options, &state)?;
+                    let ceremony = ceremony(&rp, options, &state);
                     self.with_rng(|rng| {
                         Challenge::create(
                             ChallengeTarget::Factor(&factor),
@@ -447,7 +451,7 @@ impl<S: Store> Verify<S> {
                     }
                     let allowed = descriptors(&passkeys);
                     let (options, state) = start(Some((&handle, &allowed)))??;
-                    let ceremony = ceremony(&options, &state)?;
+                    let ceremony = ceremony(&rp, options, &state);
                     self.with_rng(|rng| {
                         Challenge::create(
                             ChallengeTarget::EntityPasskeys(&entity),
@@ -576,13 +580,24 @@ impl<S: Store> Verify<S> {
         }
         // Refuses a terminal challenge (`ChallengeNotPending`, ...) up front.
         challenge.check_answerable(now)?;
-        let state: AuthenticationState = challenge
-            .passkey()
-            .and_then(|c| AuthenticationState::deserialize(&c.state).ok())
-            .ok_or(VerifyError::Inconsistent {
-                resource: Resource::Challenge,
-                rule: "a passkey challenge holds its ceremony state",
-            })?;
+        let ChallengeKind::Passkeys(ceremony) = challenge.kind() else {
+            return Err(VerifyError::WrongOperationForKind {
+                kind: challenge.factor_type(),
+                operation: "Passkeys/ApproveChallenge",
+                use_instead: "the challenge update (AuthPayload)",
+            });
+        };
+        let state = AuthenticationState::from_parts(
+            ceremony.options.challenge.clone(),
+            ceremony
+                .options
+                .allow_credentials
+                .iter()
+                .map(|c| c.id.clone())
+                .collect(),
+            ceremony.user_handle.clone(),
+            challenge.expiration_date(),
+        );
         let response = match parsed {
             Ok(response) => response,
             Err(error) => return self.fail_passkey(&challenge, error, now).await,
@@ -675,16 +690,26 @@ impl<S: Store> Verify<S> {
     }
 }
 
+/// The typed ceremony a passkey challenge stores, from the options the WebAuthn crate
+/// built and its state (of which only the user handle is not in the options).
 fn ceremony(
-    options: &verify_webauthn::json::RequestOptionsJson,
+    rp: &RelyingParty,
+    options: verify_webauthn::json::RequestOptionsJson,
     state: &AuthenticationState,
-) -> Result<PasskeyCeremony, VerifyError> {
-    let options = wrap_public_key(options)?;
-    let state = serde_json::to_value(state).map_err(|_| VerifyError::Inconsistent {
-        resource: Resource::Challenge,
-        rule: "the authentication state serializes to JSON",
-    })?;
-    Ok(PasskeyCeremony::new(options, state))
+) -> PasskeyCeremony {
+    let allowed = options
+        .allow_credentials
+        .into_iter()
+        .map(|d| AllowedCredential::new(d.id.0, d.transports))
+        .collect();
+    let options = PasskeyRequestOptions::new(
+        options.challenge.0,
+        rp.timeout_ms,
+        rp.id().to_owned(),
+        allowed,
+        rp.policy.user_verification.into(),
+    );
+    PasskeyCeremony::new(options, state.user_handle().map(<[u8]>::to_vec))
 }
 
 /// The 16 bytes of an AAGUID written 8-4-4-4-12 (zeros when unreadable).

@@ -84,6 +84,9 @@ impl ServiceSettings {
             next = next.with_push(push.clone(), now)?;
         }
         if let Some(passkeys) = &self.passkeys {
+            // Whether the relying party is usable is the WebAuthn crate's rule:
+            // checked here, so no stored configuration fails a later ceremony.
+            crate::passkeys::relying_party(passkeys, &passkeys.policy)?;
             next = next.with_passkeys(passkeys.clone(), now)?;
         }
         if let Some(ttl) = self.unverified_factor_ttl {

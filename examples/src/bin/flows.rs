@@ -494,7 +494,7 @@ async fn passkeys(
         .challenge;
     let options = challenge
         .passkey()
-        .map(|p| p.options.clone())
+        .map(|p| serde_json::json!({ "publicKey": p.options }))
         .ok_or("no options")?;
     println!(
         "[passkeys] sign-in by identity: challenge {} offers {} credentials",
@@ -535,7 +535,7 @@ async fn passkeys(
         .challenge;
     let options = usernameless
         .passkey()
-        .map(|p| p.options.clone())
+        .map(|p| serde_json::json!({ "publicKey": p.options }))
         .ok_or("no options")?;
     let assertion = authenticator.get(&options, 2, &user_handle)?;
     let approved = verify
@@ -554,7 +554,7 @@ async fn passkeys(
         .challenge;
     let options = cloned
         .passkey()
-        .map(|p| p.options.clone())
+        .map(|p| serde_json::json!({ "publicKey": p.options }))
         .ok_or("no options")?;
     let assertion = authenticator.get(&options, 2, &user_handle)?;
     match verify

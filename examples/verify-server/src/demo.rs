@@ -40,7 +40,7 @@ use axum::routing::{delete, get, post};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
-use verify::model::json::{ChallengeJson, FactorJson};
+use verify::model::json::{ChallengeJson, FactorJson, RequestOptionsJson};
 use verify::model::{
     ChallengeFilter, ChallengeOutcome, ChallengeSid, ChallengeStatus, DetailField, Details, Factor,
     FactorSid, FactorStatus, FactorType, Identity, ListOrder, PageSize, PasskeysConfig,
@@ -429,7 +429,7 @@ async fn passkey_signin<S: Store + 'static>(State(state): Shared<S>, bytes: Byte
     let options = update
         .challenge
         .passkey()
-        .map(|ceremony| ceremony.options.clone())
+        .map(RequestOptionsJson::of)
         .ok_or_else(|| ApiError::invalid("not a passkey challenge"))?;
     ok(
         StatusCode::CREATED,

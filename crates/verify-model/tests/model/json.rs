@@ -3,7 +3,6 @@
 
 use std::collections::BTreeSet;
 
-use verify_model::challenge::PasskeyCeremony;
 use verify_model::json::{
     AccessTokenJson, ApiContext, ChallengeJson, CreatedFactorJson, FactorJson, WebhookJson,
 };
@@ -87,10 +86,7 @@ fn challenge_has_exactly_the_documents_fields() {
 #[test]
 fn passkey_challenge_has_exactly_the_documents_fields() {
     let factor = verified_passkey();
-    let ceremony = PasskeyCeremony::new(
-        serde_json::json!({"publicKey": {"challenge": "WUYw"}}),
-        serde_json::json!({"secret": "state"}),
-    );
+    let ceremony = crate::support::ceremony(None);
     let challenge = Challenge::create(
         ChallengeTarget::DiscoverablePasskey(factor.service_sid()),
         NewChallenge::new().with_passkey(ceremony),
@@ -108,6 +104,7 @@ fn passkey_challenge_has_exactly_the_documents_fields() {
     assert_eq!(json["factor_sid"], "");
     assert_eq!(json["links"], serde_json::Value::Null);
     assert_eq!(json["options"]["publicKey"]["challenge"], "WUYw");
+    assert_eq!(json["options"]["publicKey"]["rpId"], "example.com");
     // The ceremony state is private.
     assert!(!json.to_string().contains("state"));
     let back: ChallengeJson = serde_json::from_value(json).unwrap();

@@ -2,7 +2,6 @@
 
 use std::time::Duration;
 
-use verify_model::challenge::PasskeyCeremony;
 use verify_model::config::{NotificationPlatform, TotpParams};
 use verify_model::factor::{
     PushBinding, PushConfig, UnverifiedFactorTtl, check_daily_creations, check_factor_quota,
@@ -454,8 +453,7 @@ fn unverified_factor_cannot_be_challenged() {
 #[test]
 fn passkey_challenges_need_their_ceremony() {
     let factor = verified_passkey();
-    let ceremony =
-        PasskeyCeremony::new(serde_json::json!({"publicKey": {}}), serde_json::json!({}));
+    let ceremony = crate::support::ceremony(None);
     assert!(
         Challenge::create(
             ChallengeTarget::Factor(&factor),

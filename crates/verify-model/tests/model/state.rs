@@ -3,7 +3,7 @@
 //! advance by one, counters never go down.
 
 use proptest::prelude::*;
-use verify_model::challenge::{ChallengeState, PasskeyCeremony};
+use verify_model::challenge::ChallengeState;
 use verify_model::limits::{MAX_CHALLENGE_ATTEMPTS, MAX_FACTOR_VERIFICATION_ATTEMPTS};
 use verify_model::{
     AnswerInput, Challenge, ChallengeOutcome, ChallengeStatus, ChallengeTarget, Details, EventType,
@@ -93,10 +93,7 @@ fn new_challenge(kind: u8, seed: u64) -> (Challenge, Factor) {
     let mut rng = rng(seed);
     if kind % 4 == 3 {
         let factor = verified_passkey();
-        let input = NewChallenge::new().with_passkey(PasskeyCeremony::new(
-            serde_json::json!({}),
-            serde_json::json!({}),
-        ));
+        let input = NewChallenge::new().with_passkey(crate::support::ceremony(Some(b"YE0")));
         let challenge = Challenge::create(
             ChallengeTarget::EntityPasskeys(&entity_of(&factor)),
             input,
@@ -124,10 +121,7 @@ fn new_challenge(kind: u8, seed: u64) -> (Challenge, Factor) {
             Challenge::create(ChallengeTarget::Factor(&factor), input, NOW, &mut rng)
         }
         _ => {
-            let input = NewChallenge::new().with_passkey(PasskeyCeremony::new(
-                serde_json::json!({}),
-                serde_json::json!({}),
-            ));
+            let input = NewChallenge::new().with_passkey(crate::support::ceremony(None));
             Challenge::create(ChallengeTarget::Factor(&factor), input, NOW, &mut rng)
         }
     }
@@ -348,8 +342,7 @@ impl TotpLast for Factor {
 #[test]
 fn discoverable_passkey_challenge_binds_its_factor_on_approval() {
     let factor = verified_passkey();
-    let ceremony =
-        PasskeyCeremony::new(serde_json::json!({"publicKey": {}}), serde_json::json!({}));
+    let ceremony = crate::support::ceremony(None);
     let challenge = Challenge::create(
         ChallengeTarget::DiscoverablePasskey(factor.service_sid()),
         NewChallenge::new().with_passkey(ceremony),
@@ -384,8 +377,7 @@ fn discoverable_passkey_challenge_binds_its_factor_on_approval() {
 fn entity_passkey_challenge_accepts_any_passkey_of_the_entity_only() {
     let factor = verified_passkey();
     let entity = entity_of(&factor);
-    let ceremony =
-        PasskeyCeremony::new(serde_json::json!({"publicKey": {}}), serde_json::json!({}));
+    let ceremony = crate::support::ceremony(Some(b"user"));
     let sid = verify_model::ChallengeSid::generate(&mut rng(23));
     let created = Challenge::create(
         ChallengeTarget::EntityPasskeys(&entity),
@@ -430,7 +422,11 @@ fn entity_passkey_challenge_accepts_any_passkey_of_the_entity_only() {
     assert!(approved.approve_passkey(&factor, 2, false, at(6)).is_err());
     // An answered record without a factor is corrupt.
     let mut record = serde_json::to_value(&approved).unwrap();
-    record["factor_sid"] = serde_json::Value::Null;
+    record["subject"] = serde_json::json!({
+        "type": "entity_passkeys",
+        "entity_sid": factor.entity_sid(),
+        "identity": factor.identity(),
+    });
     assert!(serde_json::from_value::<Challenge>(record).is_err());
     // Unanswered, it expires naming the entity but no factor.
     let expired = challenge.poll_expiry(at(300)).unwrap().unwrap();
@@ -519,7 +515,7 @@ fn a_totp_code_is_used_once_across_challenges() {
 #[test]
 fn passkey_approval_advances_the_counter() {
     let factor = verified_passkey();
-    let ceremony = PasskeyCeremony::new(serde_json::json!({}), serde_json::json!({}));
+    let ceremony = crate::support::ceremony(None);
     let challenge = Challenge::create(
         ChallengeTarget::DiscoverablePasskey(factor.service_sid()),
         NewChallenge::new().with_passkey(ceremony),
@@ -645,7 +641,12 @@ proptest! {
 #[test]
 fn passkey_registration_state_is_kept_until_verified_and_survives_storage() {
     use verify_model::FactorKind;
-    let state = serde_json::json!({"challenge": "c2VjcmV0", "expires_at": 1});
+    let state = verify_model::ceremony::PasskeyRegistration::new(
+        b"secret".to_vec(),
+        b"YE0".to_vec(),
+        Vec::new(),
+        at(600),
+    );
     let kind = FactorKind::passkeys_registering(crate::support::passkeys_config(), state.clone());
     let created = Factor::create(new_factor("Laptop"), kind, NOW, &mut rng(9))
         .unwrap()

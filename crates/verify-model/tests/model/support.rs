@@ -114,3 +114,16 @@ pub(crate) fn verified_passkey() -> Factor {
         .unwrap()
         .factor
 }
+
+/// A passkey ceremony whose WebAuthn challenge is the text `YF0`: discoverable
+/// without a user handle, an identified sign-in with one.
+pub(crate) fn ceremony(user_handle: Option<&[u8]>) -> verify_model::ceremony::PasskeyCeremony {
+    let options = verify_model::ceremony::PasskeyRequestOptions::new(
+        b"YF0".to_vec(),
+        300_000,
+        "example.com".to_owned(),
+        Vec::new(),
+        verify_model::UserVerification::Preferred,
+    );
+    verify_model::ceremony::PasskeyCeremony::new(options, user_handle.map(<[u8]>::to_vec))
+}

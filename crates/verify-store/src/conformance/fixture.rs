@@ -171,10 +171,7 @@ impl Fixture {
             input = input.with_details(self.model(Details::new("Sign in?", Vec::new()))?);
         }
         if factor.factor_type() == verify_model::FactorType::Passkeys {
-            input = input.with_passkey(verify_model::challenge::PasskeyCeremony::new(
-                serde_json::json!({"publicKey": {}}),
-                serde_json::json!({}),
-            ));
+            input = input.with_passkey(ceremony(Some(b"YE0")));
         }
         let created = Challenge::create(ChallengeTarget::Factor(factor), input, now, &mut self.rng);
         Ok(self.model(created)?.challenge)
@@ -204,13 +201,12 @@ impl Fixture {
         target: ChallengeTarget<'_>,
         now: UnixTime,
     ) -> Result<Challenge, Failure> {
-        let ceremony = verify_model::challenge::PasskeyCeremony::new(
-            serde_json::json!({"publicKey": {}}),
-            serde_json::json!({}),
-        );
+        // A discoverable sign-in names no user; the others carry the user's handle.
+        let user_handle =
+            (!matches!(target, ChallengeTarget::DiscoverablePasskey(_))).then_some(&b"YE0"[..]);
         let created = Challenge::create(
             target,
-            NewChallenge::new().with_passkey(ceremony),
+            NewChallenge::new().with_passkey(ceremony(user_handle)),
             now,
             &mut self.rng,
         );
@@ -266,4 +262,17 @@ impl Fixture {
         );
         self.model(webhook)
     }
+}
+
+/// A passkey ceremony as the engine stores one (a routing challenge, no credentials
+/// listed), for the identified user `user_handle` or a discoverable sign-in.
+fn ceremony(user_handle: Option<&[u8]>) -> verify_model::ceremony::PasskeyCeremony {
+    let options = verify_model::ceremony::PasskeyRequestOptions::new(
+        b"YC0".to_vec(),
+        300_000,
+        "example.com".to_owned(),
+        Vec::new(),
+        verify_model::UserVerification::Preferred,
+    );
+    verify_model::ceremony::PasskeyCeremony::new(options, user_handle.map(<[u8]>::to_vec))
 }

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use proptest::prelude::*;
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
-use verify_model::challenge::PasskeyCeremony;
+use verify_model::ceremony::{PasskeyCeremony, PasskeyRequestOptions};
 use verify_model::factor::PasskeyCredential;
 use verify_model::{
     AnswerInput, Challenge, ChallengeSid, ChallengeStatus, ChallengeTarget, Entity, EventType,
@@ -168,7 +168,14 @@ async fn setup(seed: u64) -> Result<World, String> {
     let mut challenges = Vec::new();
     for index in 0..CHALLENGES {
         let (factor, input) = if index % 2 == 0 {
-            let ceremony = PasskeyCeremony::new(serde_json::json!({}), serde_json::json!({}));
+            let options = PasskeyRequestOptions::new(
+                b"YC0".to_vec(),
+                300_000,
+                "example.com".to_owned(),
+                Vec::new(),
+                verify_model::UserVerification::Preferred,
+            );
+            let ceremony = PasskeyCeremony::new(options, Some(b"YE0".to_vec()));
             (&passkey.factor, NewChallenge::new().with_passkey(ceremony))
         } else {
             (&totp.factor, NewChallenge::new())

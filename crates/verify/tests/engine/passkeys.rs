@@ -8,9 +8,11 @@
 
 use std::sync::Arc;
 
+use crate::support::request_options;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use p256::ecdsa::signature::Signer as _;
+use proptest::strategy::Strategy as _;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng as _;
 use sha2::Digest as _;
@@ -253,7 +255,7 @@ fn register_then_sign_in_by_identity() {
             .await
             .unwrap()
             .challenge;
-        let options = &challenge.passkey().unwrap().options;
+        let options = &request_options(&challenge);
         assert_eq!(
             options["publicKey"]["allowCredentials"][0]["id"]
                 .as_str()
@@ -309,7 +311,7 @@ fn usernameless_sign_in_binds_the_entity() {
             .await
             .unwrap()
             .challenge;
-        let options = &created.passkey().unwrap().options;
+        let options = &request_options(&created);
         assert!(
             options["publicKey"]["allowCredentials"]
                 .as_array()
@@ -350,7 +352,7 @@ fn wrong_origin_is_refused_and_counts_an_attempt() {
             .await
             .unwrap()
             .challenge;
-        let options = &challenge.passkey().unwrap().options;
+        let options = &request_options(&challenge);
         let phished = r.authenticator.get(
             options,
             "https://example.org.evil.test",
@@ -390,7 +392,7 @@ fn cloned_authenticator_is_refused() {
                     .await
                     .unwrap()
                     .challenge;
-                let options = challenge.passkey().unwrap().options.clone();
+                let options = request_options(&challenge);
                 let assertion = r
                     .authenticator
                     .get(&options, ORIGIN, count, &r.user_handle());
@@ -428,7 +430,7 @@ fn expired_challenge_is_not_approved() {
             .await
             .unwrap()
             .challenge;
-        let options = challenge.passkey().unwrap().options.clone();
+        let options = request_options(&challenge);
         let assertion = r.authenticator.get(&options, ORIGIN, 1, &r.user_handle());
         h.advance(60 * 60);
         let update = h
@@ -460,7 +462,7 @@ fn many_tasks_approving_one_passkey_challenge_one_wins() {
             .await
             .unwrap()
             .challenge;
-        let options = challenge.passkey().unwrap().options.clone();
+        let options = request_options(&challenge);
         let assertion = r.authenticator.get(&options, ORIGIN, 1, &r.user_handle());
         let mut tasks = Vec::new();
         for _ in 0..16 {
@@ -663,7 +665,7 @@ fn sign_in_by_identity_with_two_passkeys_either_approves() {
             // Bound to the entity, not to a factor, and offering both credentials.
             assert_eq!(challenge.factor_sid(), None);
             assert_eq!(challenge.entity_sid(), Some(laptop_factor.entity_sid()));
-            let options = &challenge.passkey().unwrap().options;
+            let options = &request_options(&challenge);
             let mut offered: Vec<String> = options["publicKey"]["allowCredentials"]
                 .as_array()
                 .unwrap()
@@ -711,7 +713,7 @@ fn sign_in_by_identity_with_two_passkeys_either_approves() {
             .unwrap()
             .challenge;
         assert_eq!(bound.factor_sid(), Some(phone_factor.sid()));
-        let options = &bound.passkey().unwrap().options;
+        let options = &request_options(&bound);
         assert_eq!(
             options["publicKey"]["allowCredentials"]
                 .as_array()
@@ -756,7 +758,7 @@ fn an_identity_challenge_refuses_another_entitys_passkey() {
             .await
             .unwrap()
             .challenge;
-        let options = &challenge.passkey().unwrap().options;
+        let options = &request_options(&challenge);
         let mallory_handle = mallory_factor.entity_sid().to_string().into_bytes();
         let answer = mallory_key.get(options, ORIGIN, 1, &mallory_handle);
         assert!(matches!(
@@ -789,7 +791,7 @@ fn usernameless_sign_in_by_the_bare_response() {
             .await
             .unwrap()
             .challenge;
-        let options = &challenge.passkey().unwrap().options;
+        let options = &request_options(&challenge);
         let assertion = r.authenticator.get(options, ORIGIN, 1, &r.user_handle());
         let approved = h
             .verify
@@ -820,7 +822,7 @@ fn forged_or_unknown_challenge_prefixes_are_refused() {
                 .challenge
         };
         let (a, b) = (create().await, create().await);
-        let a_options = &a.passkey().unwrap().options;
+        let a_options = &request_options(&a);
         // b's prefix, a's random part: routed to b, fails the full comparison there
         // and counts an attempt on b.
         let mut forged = b.sid().as_bytes().to_vec();
@@ -915,7 +917,7 @@ fn sign_count_regression_reject_or_warn_per_service() {
                         .await
                         .unwrap()
                         .challenge;
-                    let options = challenge.passkey().unwrap().options.clone();
+                    let options = request_options(&challenge);
                     let answer = key.get(&options, ORIGIN, count, handle);
                     h.verify
                         .approve_passkey_challenge_response(service, &answer)
@@ -1014,4 +1016,297 @@ fn untrusted_attestation_is_refused_when_required() {
                 .is_ok()
         );
     });
+}
+
+/// The relying-party rule is the WebAuthn crate's, applied when the service is
+/// configured: what it refuses never reaches a ceremony (formerly a 500 at every
+/// passkey operation), and what it accepts (app origins) the service accepts.
+#[test]
+fn a_passkeys_configuration_is_checked_by_the_webauthn_rule_at_configuration() {
+    let h = Harness::new(41);
+    block_on(async {
+        let settings = |id: &str, origin: &str| {
+            let rp = RelyingParty::new(id, "Owl Bank", vec![origin.to_owned()]).unwrap();
+            ServiceSettings::new().with_passkeys(PasskeysConfig::new(rp))
+        };
+        for (id, origin) in [
+            ("example.org", "http://example.org"),
+            ("example.org", "https://example.com"),
+            ("Example.org", "https://example.org"),
+        ] {
+            let refused = h.verify.create_service("Owl", &settings(id, origin)).await;
+            let error = refused.expect_err(origin);
+            assert!(
+                matches!(error, VerifyError::PasskeysConfigInvalid { .. }),
+                "{origin}: {error:?}"
+            );
+            assert_eq!(error.http_status(), 400);
+        }
+        let service = h
+            .verify
+            .create_service("Owl", &ServiceSettings::new())
+            .await
+            .unwrap();
+        let refused = h
+            .verify
+            .update_service(
+                service.sid(),
+                &settings("example.org", "http://example.org"),
+            )
+            .await;
+        assert!(matches!(
+            refused,
+            Err(VerifyError::PasskeysConfigInvalid { .. })
+        ));
+        // An Android app origin is a WebAuthn origin: accepted, and usable.
+        let android = "android:apk-key-hash:47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU";
+        let service = h
+            .verify
+            .create_service("Owl", &settings("example.org", android))
+            .await
+            .unwrap();
+        let identity = Identity::parse("ff483d1f-f591-898a").unwrap();
+        let created = h
+            .verify
+            .create_passkey_factor(service.sid(), &identity, "Phone")
+            .await
+            .unwrap();
+        let response = Authenticator::new(41).create(&created.options, android);
+        let factor = h
+            .verify
+            .verify_passkey_factor(service.sid(), &identity, created.factor.sid(), &response)
+            .await
+            .unwrap();
+        assert_eq!(factor.status(), FactorStatus::Verified);
+    });
+}
+
+/// A passkey challenge answered through the generic update is a typed 400 naming
+/// the operation to use (formerly a 500 for a challenge created by identity), and
+/// changes nothing.
+#[test]
+fn a_passkey_challenge_is_not_answered_by_the_generic_update() {
+    let h = Harness::new(42);
+    block_on(async {
+        let r = registered(&h, 42).await;
+        for (count, factor_sid) in [(1, None), (2, Some(r.factor.sid()))] {
+            let challenge = h
+                .verify
+                .create_passkey_challenge(r.service, Some(&r.identity), factor_sid, None)
+                .await
+                .unwrap()
+                .challenge;
+            let assertion = r.authenticator.get(
+                &request_options(&challenge),
+                ORIGIN,
+                count,
+                &r.user_handle(),
+            );
+            let error = h
+                .verify
+                .update_challenge(r.service, &r.identity, challenge.sid(), &assertion, None)
+                .await
+                .expect_err("a passkey challenge through the generic update");
+            assert!(
+                matches!(
+                    error,
+                    VerifyError::WrongOperationForKind {
+                        use_instead: "Passkeys/ApproveChallenge",
+                        ..
+                    }
+                ),
+                "{error:?}"
+            );
+            assert_eq!(error.http_status(), 400);
+            let unchanged = h
+                .verify
+                .fetch_challenge(r.service, &r.identity, challenge.sid())
+                .await
+                .unwrap();
+            assert_eq!(unchanged.version(), challenge.version());
+            // The right operation still approves it.
+            let update = h
+                .verify
+                .approve_passkey_challenge(r.service, challenge.sid(), &assertion)
+                .await
+                .unwrap();
+            assert_eq!(update.outcome, ChallengeOutcome::Approved);
+        }
+    });
+}
+
+/// The ceremony lives as long as its challenge: a challenge that expires in 58
+/// minutes tells the browser so and accepts an answer in minute 11 (formerly the
+/// ceremony state expired after 10 minutes and the answer counted an attempt).
+#[test]
+fn the_ceremony_lives_as_long_as_its_challenge() {
+    let h = Harness::new(43);
+    block_on(async {
+        let r = registered(&h, 43).await;
+        let expires = h
+            .now()
+            .saturating_add(std::time::Duration::from_secs(58 * 60));
+        let challenge = h
+            .verify
+            .create_passkey_challenge(r.service, Some(&r.identity), None, Some(expires))
+            .await
+            .unwrap()
+            .challenge;
+        let options = request_options(&challenge);
+        assert_eq!(options["publicKey"]["timeout"], 58 * 60 * 1000);
+        assert_eq!(challenge.expiration_date(), expires);
+        // The default lifetime is five minutes, and the timeout says the same.
+        let default = h
+            .verify
+            .create_passkey_challenge(r.service, Some(&r.identity), None, None)
+            .await
+            .unwrap()
+            .challenge;
+        assert_eq!(
+            request_options(&default)["publicKey"]["timeout"],
+            5 * 60 * 1000
+        );
+        h.advance(11 * 60);
+        let assertion = r.authenticator.get(&options, ORIGIN, 1, &r.user_handle());
+        let update = h
+            .verify
+            .approve_passkey_challenge(r.service, challenge.sid(), &assertion)
+            .await
+            .unwrap();
+        assert_eq!(update.outcome, ChallengeOutcome::Approved);
+    });
+}
+
+/// RP IDs and origins built from pieces that pass and fail the rule in every way
+/// (case, scheme, host relation, port, path, app origins).
+fn rp_id_strategy() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    prop_oneof![
+        Just("example.org".to_owned()),
+        Just("login.example.org".to_owned()),
+        Just("localhost".to_owned()),
+        Just("Example.org".to_owned()),
+        Just("example.org.".to_owned()),
+        "[a-z]{1,8}(\\.[a-z]{2,4}){0,2}",
+    ]
+}
+
+fn origin_strategy() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    let scheme = prop_oneof![Just("https://"), Just("http://"), Just("ftp://"), Just("")];
+    let host = prop_oneof![
+        Just("example.org".to_owned()),
+        Just("login.example.org".to_owned()),
+        Just("localhost".to_owned()),
+        Just("example.com".to_owned()),
+        Just("Example.org".to_owned()),
+        "[a-z]{1,8}(\\.[a-z]{2,4}){0,2}",
+    ];
+    let suffix = prop_oneof![
+        Just(""),
+        Just(":8443"),
+        Just(":"),
+        Just("/path"),
+        Just(":99999")
+    ];
+    prop_oneof![
+        8 => (scheme, host, suffix).prop_map(|(s, h, x)| format!("{s}{h}{x}")),
+        1 => Just("android:apk-key-hash:47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU".to_owned()),
+        1 => Just("ios:bundle-id:org.example.app".to_owned()),
+    ]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+
+    /// Every passkeys configuration a service accepts runs every passkey operation
+    /// (factor creation and verification, challenges by factor, by identity and
+    /// discoverable, approval) with no configuration error and no 5xx; every one it
+    /// refuses is refused with a 4xx.
+    #[test]
+    fn every_accepted_configuration_runs_every_passkey_operation(
+        (rp_id, origins) in rp_id_strategy().prop_flat_map(|rp_id| {
+            use proptest::prelude::*;
+            // Half the origins are built on the RP ID itself, so that accepted
+            // configurations are common, not rare.
+            let own = prop_oneof![
+                Just(format!("https://{rp_id}")),
+                Just(format!("https://login.{rp_id}:8443")),
+                Just(format!("http://{rp_id}:8080")),
+            ];
+            let origin = prop_oneof![own, origin_strategy()];
+            (Just(rp_id), proptest::collection::vec(origin, 1..4))
+        }),
+    ) {
+        let h = Harness::new(44);
+        block_on(async {
+            let Ok(rp) = RelyingParty::new(&rp_id, "Owl Bank", origins.clone()) else {
+                // The model's size rules refused it before any service existed.
+                return;
+            };
+            let settings = ServiceSettings::new().with_passkeys(PasskeysConfig::new(rp));
+            let service = match h.verify.create_service("Owl", &settings).await {
+                Ok(service) => service.sid(),
+                Err(error) => {
+                    assert!(error.http_status() < 500, "{rp_id} {origins:?}: {error:?}");
+                    return;
+                }
+            };
+            let identity = Identity::parse("ff483d1f-f591-898a").unwrap();
+            let no_5xx = |what: &str, result: Result<(), VerifyError>| {
+                if let Err(error) = result {
+                    assert!(
+                        error.http_status() < 500
+                            && !matches!(error, VerifyError::PasskeysConfigInvalid { .. }),
+                        "{what} on {rp_id} {origins:?}: {error:?}"
+                    );
+                }
+            };
+            let created = h
+                .verify
+                .create_passkey_factor(service, &identity, "Laptop")
+                .await
+                .unwrap();
+            let authenticator = Authenticator::new(44);
+            let response = authenticator.create(&created.options, &origins[0]);
+            let verified = h
+                .verify
+                .verify_passkey_factor(service, &identity, created.factor.sid(), &response)
+                .await;
+            let factor = match verified {
+                Ok(factor) => Some(factor.sid()),
+                Err(error) => {
+                    // The software authenticator answered from an origin of this
+                    // configuration, so only the origin's kind (an app origin is
+                    // bound differently) may fail it, with a 4xx.
+                    no_5xx("verify factor", Err(error));
+                    None
+                }
+            };
+            let handle = created.factor.entity_sid().to_string().into_bytes();
+            for (factor_sid, by) in [(factor, Some(&identity)), (None, Some(&identity)), (None, None)] {
+                let challenge = h
+                    .verify
+                    .create_passkey_challenge(service, by, factor_sid, None)
+                    .await;
+                if factor.is_none() && by.is_some() {
+                    // No verified passkey to sign in with: 60318, a 4xx.
+                    no_5xx("challenge", challenge.map(|_| ()));
+                    continue;
+                }
+                let challenge = challenge.unwrap().challenge;
+                let assertion = authenticator.get(
+                    &request_options(&challenge),
+                    &origins[0],
+                    1,
+                    &handle,
+                );
+                let answered = h
+                    .verify
+                    .approve_passkey_challenge(service, challenge.sid(), &assertion)
+                    .await;
+                no_5xx("approve", answered.map(|_| ()));
+            }
+        });
+    }
 }

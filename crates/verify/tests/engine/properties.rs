@@ -11,7 +11,7 @@ use verify::NewChallengeRequest;
 use verify_model::factor::FactorKind;
 use verify_model::{ChallengeOutcome, ChallengeSid, ChallengeStatus, Details, EventType};
 
-use crate::support::{Harness, block_on};
+use crate::support::{Harness, block_on, request_options};
 
 #[derive(Debug, Clone)]
 enum PushOp {
@@ -211,7 +211,7 @@ proptest! {
                     PasskeyOp::Create { usernameless } => {
                         let identity = (!usernameless).then_some(&r.identity);
                         let c = h.verify.create_passkey_challenge(r.service, identity, None, None).await.unwrap().challenge;
-                        challenges.push((c.sid(), c.passkey().unwrap().options.clone(), c.expiration_date().as_secs()));
+                        challenges.push((c.sid(), request_options(&c), c.expiration_date().as_secs()));
                     }
                     PasskeyOp::Advance(secs) => h.advance(secs),
                     PasskeyOp::Answer { index, count } => {

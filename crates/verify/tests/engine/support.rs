@@ -114,3 +114,10 @@ impl Device {
         format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig.to_bytes()))
     }
 }
+
+/// A passkey challenge's `options` as the API serves them (`{"publicKey": ...}`), for
+/// the software authenticator.
+pub(crate) fn request_options(challenge: &verify_model::Challenge) -> serde_json::Value {
+    let ceremony = challenge.passkey().expect("a passkey challenge");
+    serde_json::json!({ "publicKey": ceremony.options })
+}
