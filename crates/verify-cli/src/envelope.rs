@@ -1,4 +1,4 @@
-//! The request envelope and the exit-code contract of SPEC.md §11.
+//! The request envelope and the exit-code contract of crates/verify-cli/README.md.
 //!
 //! Exit 0 = accepted, 1 = rejected (the output says why), 2 = the envelope itself is
 //! unusable: stdin is not one JSON object, a required field is missing, or a field has

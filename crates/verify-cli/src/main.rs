@@ -2,7 +2,7 @@
 //!
 //! One JSON object on stdin, one JSON object on stdout. Exit 0 = accepted, 1 =
 //! rejected (`{"ok": false, "error": {"code", "message"}}`), 2 = the request envelope
-//! is unusable. The contract is SPEC.md §11; `verify --help` lists the commands.
+//! is unusable. The contract is the crate's README.md; `verify --help` lists the commands.
 #![forbid(unsafe_code)]
 
 mod envelope;

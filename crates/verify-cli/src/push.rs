@@ -1,4 +1,4 @@
-//! `verify push verify-factor | verify-approval` (SPEC.md §11).
+//! `verify push verify-factor | verify-approval` (contract: crates/verify-cli/README.md).
 //!
 //! `public_key` and the factor `auth_payload` are standard base64, padded, exactly as
 //! the device sends them. Any defect in them, or in the approval `auth_payload`, is a

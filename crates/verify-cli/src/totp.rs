@@ -1,4 +1,4 @@
-//! `verify totp code | check | uri` (SPEC.md §11).
+//! `verify totp code | check | uri` (contract: crates/verify-cli/README.md).
 //!
 //! Common fields: `secret` (base32 as in the otpauth URI: any letter case, spaces
 //! and padding optional), `algorithm` `sha1` | `sha256` | `sha512` (default `sha1`),

@@ -1,5 +1,5 @@
 //! `verify webauthn verify-registration | verify-authentication` and `verify inspect`
-//! (SPEC.md §11), over verify-webauthn's public API.
+//! (contract: crates/verify-cli/README.md), over verify-webauthn's public API.
 //!
 //! Envelope defects (a missing field, a wrong JSON type, a value outside its
 //! enumeration or range: an unknown `user_verification`, an unsupported algorithm, a

@@ -436,7 +436,7 @@ pub enum ModelError {
 }
 
 impl ModelError {
-    /// The service's machine code for this error (SPEC §9), where it documents one.
+    /// The service's machine code for this error (docs/api.md, "Errors"), where it documents one.
     ///
     /// | code | variant |
     /// |---|---|

@@ -10,7 +10,7 @@ use crate::limits::{MAX_IDENTITY_LEN, MIN_IDENTITY_LEN};
 
 /// The host's id for one of its users, naming an entity.
 ///
-/// The rule (SPEC §1): 8..=64 characters of dash-separated ASCII alphanumerics,
+/// The rule (docs/api.md, "Conventions"): 8..=64 characters of dash-separated ASCII alphanumerics,
 /// `[A-Za-z0-9]+(-[A-Za-z0-9]+)*`: no leading, trailing or doubled dash. It should be
 /// immutable and must never be personal data (use a UUID, not an e-mail address).
 /// Because it is ASCII alphanumerics and dashes, it is safe in a URL path as is.

@@ -111,7 +111,7 @@ pub struct ChallengeLinks {
     pub notifications: String,
 }
 
-/// The Challenge resource as the API serves it (seed 002): `sid`, `account_sid`,
+/// The Challenge resource as the API serves it (docs/api.md, "Challenges"): `sid`, `account_sid`,
 /// `service_sid`, `entity_sid`, `identity`, `factor_sid`, `date_created`,
 /// `date_updated`, `date_responded`, `expiration_date`, `status`,
 /// `responded_reason`, `details`, `hidden_details`, `metadata`, `factor_type`, `url`,
@@ -556,7 +556,7 @@ impl ServiceJson {
     }
 }
 
-/// The AccessToken creation response (seed 003): `sid`, `account_sid`,
+/// The AccessToken creation response (docs/api.md, "Access tokens"): `sid`, `account_sid`,
 /// `service_sid`, `entity_identity`, `factor_type`, `factor_friendly_name`, `ttl`,
 /// `date_created`, `token`, `url`. It carries the token: serve it once, to the host
 /// that minted it. Zeroized on drop.
@@ -626,7 +626,7 @@ impl AccessTokenJson {
     }
 }
 
-/// The Webhook resource (seed 003): `url`, `sid`, `account_sid`, `service_sid`,
+/// The Webhook resource (docs/api.md, "Webhooks"): `url`, `sid`, `account_sid`, `service_sid`,
 /// `friendly_name`, `event_types`, `webhook_method`, `webhook_url`, `status`,
 /// `version`, `date_created`, `date_updated`. Never the signing secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -379,7 +379,7 @@ impl AccessTokenKeys {
     }
 }
 
-/// SPEC.md §1: 8..64 characters, dash-separated ASCII alphanumerics.
+/// The identity rule (docs/api.md, "Conventions"): 8..64 characters, dash-separated ASCII alphanumerics.
 fn check_identity(identity: &str) -> Result<(), AccessTokenError> {
     let valid = (8..=64).contains(&identity.len())
         && identity

@@ -18,7 +18,7 @@ use crate::error::{ApprovalError, PushError, SignatureFieldsError, clip};
 use crate::json::{json_eq, parse_object};
 use crate::jws::CompactJws;
 
-/// The service's limit on a push `AuthPayload` (SPEC.md §5), in characters.
+/// The service's limit on a push `AuthPayload` (docs/api.md, "Limits"), in characters.
 pub const MAX_AUTH_PAYLOAD: usize = 5456;
 /// Most signature fields a challenge may list.
 pub const MAX_SIGNATURE_FIELDS: usize = 16;

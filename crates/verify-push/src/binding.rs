@@ -157,7 +157,7 @@ impl DeviceKey {
     /// Verifies a raw JWS ES256 signature (`r || s`, 64 bytes) over `message`, with a
     /// backend named by the caller (the JWS encoding of request JWTs and answers).
     ///
-    /// A 63-byte signature is the iOS SDK quirk of SPEC.md §7: its DER-to-raw
+    /// A 63-byte signature is the iOS SDK quirk (docs/push-protocol.md, section 6): its DER-to-raw
     /// conversion left-pads a short DER integer with exactly one zero byte, so an `r`
     /// or `s` below 2^239 (a 30-byte DER integer, about one signature in 2^16) comes
     /// out as 31 bytes. Which half is short cannot be told from the bytes, so both

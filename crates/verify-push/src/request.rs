@@ -1,4 +1,4 @@
-//! Device request authentication after enrollment (SPEC.md §7).
+//! Device request authentication after enrollment (docs/push-protocol.md, section 4).
 //!
 //! The SDKs send `Authorization: Basic base64("token:" + JWT)` where the JWT is ES256
 //! signed by the factor key with header

@@ -1,8 +1,8 @@
 //! The parameters of a TOTP factor: [`Algorithm`], [`Digits`], [`Period`], [`Skew`],
 //! gathered in [`TotpConfig`].
 //!
-//! Each is a newtype validated on construction, with the ranges of the service (SPEC.md
-//! §2): code length 3..=8, time step 20..=60 s, skew 0..=2 steps. A value of one of
+//! Each is a newtype validated on construction, with the ranges of the service (docs/api.md,
+//! "Limits"): code length 3..=8, time step 20..=60 s, skew 0..=2 steps. A value of one of
 //! these types is always in range, so the code that uses them never re-checks.
 
 use std::fmt;
@@ -106,7 +106,7 @@ impl FromStr for Algorithm {
 
 /// Number of decimal digits in a code: 3..=8 (default 6).
 ///
-/// RFC 4226 §5.3 asks for at least 6; the service allows 3..=8 (SPEC.md §2), and so
+/// RFC 4226 §5.3 asks for at least 6; the service allows 3..=8 (docs/api.md), and so
 /// do we. Fewer digits make guessing easier: the attempt limit is what protects short
 /// codes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -134,7 +134,8 @@ impl Match {
 }
 
 /// Window offsets from the current step, most preferred first: the step nearest the
-/// current one wins, the later on a tie (SPEC.md §11).
+/// current one wins, the later on a tie (the `verify totp check` contract in
+/// crates/verify-cli/README.md).
 const PREFERENCE: [i8; 5] = [0, 1, -1, 2, -2];
 
 /// Checks a submitted TOTP code at `now`, single-use.

@@ -1,7 +1,7 @@
 //! The `otpauth://totp/...` Key Uri Format: [`KeyUri`] builds the URI an authenticator
 //! app scans and parses one for import.
 //!
-//! Built URIs have the service's shape (SPEC.md §10):
+//! Built URIs have the service's shape (docs/api.md, "The Factor resource"):
 //! `otpauth://totp/{issuer}:{account}?secret=..&issuer=..&algorithm=SHA1&digits=6&period=30`.
 //! Issuer and account are UTF-8 percent-encoded, every byte outside `A-Za-z0-9-._~`
 //! (so `:` is `%3A` and a space `%20`, never `+`); the label separator is a literal

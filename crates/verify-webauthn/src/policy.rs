@@ -10,7 +10,7 @@ use crate::crypto::SignatureAlgorithm;
 pub enum UserVerification {
     /// The UV flag must be set.
     Required,
-    /// Ask for UV; accept without it. (Default, as in WebAuthn and seed 000.)
+    /// Ask for UV; accept without it. (Default, as in WebAuthn and the service's passkeys defaults.)
     #[default]
     Preferred,
     /// Do not ask for UV; accept either.
@@ -108,7 +108,7 @@ pub enum AttestationTrust {
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum AttestationConveyance {
-    /// `"none"` (default, as seed 000).
+    /// `"none"` (default, as the service's creation options show).
     #[default]
     None,
     /// `"indirect"`.
@@ -132,7 +132,7 @@ impl AttestationConveyance {
     }
 }
 
-/// The algorithms offered and accepted by default: EdDSA, ES256, RS256 (SPEC §6).
+/// The algorithms offered and accepted by default: EdDSA, ES256, RS256 (docs/api.md, "Passkeys").
 pub const DEFAULT_ALGORITHMS: [SignatureAlgorithm; 3] = [
     SignatureAlgorithm::EdDsa,
     SignatureAlgorithm::Es256,

@@ -1,4 +1,4 @@
-//! The relying party's configuration (seed 000 / SPEC §2 `passkeys`).
+//! The relying party's configuration (a service's `passkeys` block: docs/api.md).
 
 use crate::client_data::is_valid_origin;
 use crate::error::WebauthnError;
@@ -25,7 +25,7 @@ pub enum AuthenticatorAttachment {
 pub enum DiscoverableCredentials {
     /// A discoverable credential is required.
     Required,
-    /// Preferred (default, as seed 000).
+    /// Preferred (default, as the service's passkeys documentation shows).
     #[default]
     Preferred,
     /// Discouraged.
@@ -44,7 +44,7 @@ impl DiscoverableCredentials {
     }
 }
 
-/// The default ceremony timeout: 600 000 ms (SPEC §6).
+/// The default ceremony timeout: 600 000 ms (docs/api.md, "Passkeys").
 pub const DEFAULT_TIMEOUT_MS: u32 = 600_000;
 
 /// A relying party: its RP ID, name, accepted origins, what its options ask for, and

@@ -1,4 +1,4 @@
-//! Device request authentication after enrollment (SPEC §7): the push SDKs call the
+//! Device request authentication after enrollment (docs/push-protocol.md, section 4): the push SDKs call the
 //! device endpoints with `Authorization: Basic base64("token:" + JWT)`, the JWT
 //! ES256-signed by the factor's key, its header `kid` naming the factor's
 //! `config.credential_sid`, its claims `{"sub": <account sid>, "exp", "nbf"}`.

@@ -1,5 +1,5 @@
 //! [`VerifyError`]: the engine's one error type, with [`VerifyError::code`] (the
-//! service's machine codes, SPEC §9) and [`VerifyError::http_status`].
+//! service's machine codes, docs/api.md "Errors") and [`VerifyError::http_status`].
 
 use verify_model::ModelError;
 use verify_push::PushError;
@@ -142,8 +142,8 @@ pub const CODE_INTERNAL: u32 = 20500;
 pub const CODE_NOT_IMPLEMENTED: u32 = 20501;
 
 impl VerifyError {
-    /// The stable machine code: the service's documented code where SPEC §9 gives
-    /// one (60308, 60310, 60311, 60315, 60318, 60323, 60324, 60326, 60364, 60369,
+    /// The stable machine code: the service's documented code where it has
+    /// one (the table in docs/api.md, "Errors") (60308, 60310, 60311, 60315, 60318, 60323, 60324, 60326, 60364, 60369,
     /// 60391, 20404), else one of this crate's `CODE_*` constants.
     #[must_use]
     pub fn code(&self) -> u32 {

@@ -5,7 +5,7 @@
 //! - a device enrolling its push factor: the username `token` with an enrollment
 //!   access token as the password, allowed only to create that push factor;
 //! - an enrolled push device: the username `token` with a request JWT signed by its
-//!   factor key (SPEC §7), allowed only on the device endpoints of its own entity
+//!   factor key (docs/push-protocol.md), allowed only on the device endpoints of its own entity
 //!   (factor fetch and update of its own factor; challenge fetch, list and update),
 //!   checked by [`device_access`].
 //!

@@ -398,7 +398,7 @@ pub async fn run<S: Store + 'static>(
 
 // ---- push notifications ---------------------------------------------------------
 
-/// A push notification to hand to APNs or FCM (SPEC §7): built by the server from
+/// A push notification to hand to APNs or FCM (docs/push-protocol.md, section 7): built by the server from
 /// the engine's [`verify::push::ChallengeNotification`] and the factor's
 /// notification configuration.
 #[derive(Clone)]

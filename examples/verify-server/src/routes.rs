@@ -835,7 +835,7 @@ async fn delete_webhook<S: Store + 'static>(
     no_content()
 }
 
-/// The longest (and default) notification `Ttl`, in seconds (SPEC §5).
+/// The longest (and default) notification `Ttl`, in seconds (docs/api.md, "Notifications").
 const MAX_NOTIFICATION_TTL: u64 = 300;
 
 /// `POST .../Challenges/{sid}/Notifications` (host only): re-sends the push

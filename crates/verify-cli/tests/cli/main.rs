@@ -1,4 +1,4 @@
-//! Integration tests of the `verify` binary against SPEC.md §11: one test binary,
+//! Integration tests of the `verify` binary against its contract, crates/verify-cli/README.md: one test binary,
 //! one module per command group.
 
 // Helpers outside `#[test]` functions are test code too: a broken fixture should fail

@@ -1,4 +1,4 @@
-//! `verify push verify-factor | verify-approval` against SPEC.md §11.
+//! `verify push verify-factor | verify-approval` against crates/verify-cli/README.md.
 //!
 //! Inputs are the SDK vectors (`push-sdk-vectors.json`) plus answers signed with the
 //! same test key by an independent implementation (Python `cryptography`): a denial

@@ -1,4 +1,4 @@
-//! `verify totp` tests (owned by the totp work): SPEC.md §11's TOTP contract.
+//! `verify totp` tests (owned by the totp work): the TOTP contract of crates/verify-cli/README.md.
 //!
 //! `cfg(test)` so the workspace's test allowances (unwrap, indexing, ...) cover the
 //! helpers too.

@@ -1,5 +1,5 @@
 //! `verify webauthn verify-registration | verify-authentication` and `verify inspect`
-//! against SPEC.md §11: W3C WebAuthn L3 test vectors (inlined below, base64url of the
+//! against crates/verify-cli/README.md: W3C WebAuthn L3 test vectors (inlined below, base64url of the
 //! spec's bytes) and the Chromium captures committed in verify-webauthn's testdata.
 
 use serde_json::{Value, json};

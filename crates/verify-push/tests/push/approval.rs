@@ -1,5 +1,5 @@
 //! Approve / deny with a software device that signs the way each SDK does, and every
-//! negative case of SPEC.md §7.
+//! negative case of docs/push-protocol.md, section 6.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

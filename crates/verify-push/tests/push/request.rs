@@ -1,4 +1,4 @@
-//! Device request JWTs (SPEC.md §7) signed by a software device.
+//! Device request JWTs (docs/push-protocol.md, section 4) signed by a software device.
 
 use std::time::Duration;
 

@@ -1,4 +1,4 @@
-//! `testdata/push-sdk-vectors.json` (copied from the shared vectors).
+//! `testdata/push-sdk-vectors.json` (the SDK vectors described in docs/push-protocol.md).
 
 use serde::Deserialize;
 use serde_json::{Map, Value};

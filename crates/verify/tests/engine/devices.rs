@@ -1,4 +1,4 @@
-//! Device request authentication (SPEC §7): the push SDK's `Basic token:<JWT>`
+//! Device request authentication (docs/push-protocol.md, section 4): the push SDK's `Basic token:<JWT>`
 //! after enrollment, checked against the factor found by the JWT's `kid`.
 
 use base64::Engine as _;

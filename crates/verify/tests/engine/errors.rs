@@ -1,4 +1,4 @@
-//! The error code table of SPEC §9 as the engine reports it.
+//! The error code table of docs/api.md ("Errors") as the engine reports it.
 
 use verify::VerifyError;
 use verify::error::status_of_code;

@@ -1,4 +1,4 @@
-//! Device-authenticated calls (SPEC §7): after the host mints the enrollment access
+//! Device-authenticated calls (docs/push-protocol.md, section 4): after the host mints the enrollment access
 //! token, the push SDK's flow runs with device credentials only: the token creates
 //! the factor, then request JWTs signed by the factor key verify it, list and fetch
 //! challenges, answer them and delete the factor. Refusals: another entity, another factor, an expired

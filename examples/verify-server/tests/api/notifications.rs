@@ -1,4 +1,4 @@
-//! `POST .../Challenges/{sid}/Notifications` (SPEC §5): re-send for a pending push
+//! `POST .../Challenges/{sid}/Notifications` (docs/api.md, "Notifications"): re-send for a pending push
 //! challenge, `Ttl` 0..=300 (default 300). Delivered through the router's
 //! `NotificationSender` (a recording one here; the default only logs).
 

@@ -337,7 +337,7 @@ async fn push_token_challenge_and_status() {
         .await
         .assert_ok();
     let factor = created["sid"].as_str().unwrap().to_owned();
-    // Later device calls carry a request JWT signed by the device key (SPEC §7).
+    // Later device calls carry a request JWT signed by the device key (docs/push-protocol.md, section 4).
     let now = h.now().as_secs();
     let device_jwt = jws_with(
         &key,

@@ -53,7 +53,7 @@ async fn assets_have_their_content_types() {
         assert_eq!(reply.header("content-type"), content_type, "{path}");
         assert!(reply.text().contains(needle), "{path}");
     }
-    // The script speaks the SDK protocol (SPEC §7) to /v2.
+    // The script speaks the SDK protocol (docs/push-protocol.md) to /v2.
     let script = h.get("/demo/app.js").await.text();
     for needle in [
         "twilio-pba;v=1",
