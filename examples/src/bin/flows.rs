@@ -1,4 +1,4 @@
-//! Every flow of DESIGN.md run against `MemoryStore` with a fixed clock and a seeded
+//! Every flow of the engine (passkeys, TOTP, push; docs/architecture.md) run against `MemoryStore` with a fixed clock and a seeded
 //! RNG, printing each step: TOTP enrollment and sign-in, push enrollment, approval
 //! and denial, passkey registration and sign-in (by identity with two passkeys,
 //! either answering, and usernameless; the bare browser responses routed by their

@@ -268,7 +268,7 @@
 
   // ---- push: the device -------------------------------------------------------------
   //
-  // SPEC §7: the factor is created with `Basic base64("token:" + accessToken)`,
+  // docs/push-protocol.md: the factor is created with `Basic base64("token:" + accessToken)`,
   // verified with the DER ECDSA signature of its sid, and every later call carries
   // `Basic base64("token:" + JWT)`, the JWT ES256-signed by the device key.
 

@@ -1,5 +1,5 @@
 //! End-to-end engine tests over `MemoryStore` with a fixed clock and a seeded RNG:
-//! one module per flow of DESIGN.md, plus webhooks, errors and properties.
+//! one module per flow (passkeys, TOTP, push: docs/architecture.md), plus webhooks, errors and properties.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
