@@ -17,6 +17,27 @@ use crate::sealer::{SecretSealer, SharedSealer};
 /// The JSON key that marks a sealed field: `{"sealed_v1": "<base64url>"}`.
 const SEALED_KEY: &str = "sealed_v1";
 
+/// `record_format` of a factor or challenge row in release 0.1.0's shape: every row
+/// that existed when schema 0002 was applied (the column's default), and every row a
+/// 0.1.0 process inserts afterwards.
+pub(crate) const LEGACY_RECORD_FORMAT: i64 = 1;
+
+/// `record_format` of a factor or challenge row in this release's shape: what every
+/// write of this release stores.
+pub(crate) const RECORD_FORMAT: i64 = 2;
+
+/// How many rows one transaction of the record upgrade rewrites. Bounded so that a
+/// transaction holds a bounded number of row locks and of decoded records in memory,
+/// and a crash rolls back at most this much work; large enough that a database of a
+/// million rows is upgraded in a few thousand commits.
+pub(crate) const UPGRADE_BATCH: i64 = 256;
+
+/// How many passes over a table the record upgrade makes before giving up. One pass
+/// upgrades every row it finds; another is needed only for rows a release 0.1.0
+/// process inserted or rewrote behind the pass's cursor, which happens only while
+/// such a process still writes to the database.
+pub(crate) const MAX_UPGRADE_PASSES: usize = 4;
+
 /// Serializes records (sealing secret fields) and reads them back (opening them).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Codec {

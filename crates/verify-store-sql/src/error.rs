@@ -15,4 +15,11 @@ pub enum SqlStoreError {
     /// applied: each runs in a transaction).
     #[error("schema migration failed")]
     Migrate(#[source] sqlx::migrate::MigrateError),
+    /// The schema is migrated, but rewriting the rows an earlier release wrote in
+    /// today's record shape failed: a row does not load
+    /// ([`StoreError::Corrupt`](verify_store::StoreError::Corrupt), naming the row's
+    /// sid) or the database failed. The batches before the failure are kept, the
+    /// failed one is rolled back; calling `migrate` again continues from there.
+    #[error("upgrading the records of an earlier release failed")]
+    Upgrade(#[source] verify_store::StoreError),
 }

@@ -24,8 +24,9 @@ macro_rules! store_impl {
         };
 
         use crate::codec::{
-            Key, OnWrite, Secrets, backend, conflict, credential_id, expected_version, invalid,
-            not_found, page_keys, secs, sid_bytes, stored_version, version,
+            Key, LEGACY_RECORD_FORMAT, MAX_UPGRADE_PASSES, OnWrite, RECORD_FORMAT, Secrets,
+            UPGRADE_BATCH, backend, conflict, credential_id, expected_version, invalid, not_found,
+            page_keys, secs, sid_bytes, stored_version, version,
         };
 
         type Tx = sqlx::Transaction<'static, $db>;
@@ -223,7 +224,8 @@ macro_rules! store_impl {
                 let sid = factor.sid().to_string();
                 let record = self.codec.encode(R, &sid, Secrets::Factor, factor)?;
                 let done = sqlx::query(
-                    "UPDATE verify_factors SET version = $1, credential_id = $2, record = $3 \
+                    "UPDATE verify_factors SET version = $1, credential_id = $2, record = $3, \
+                     record_format = $11 \
                      WHERE sid = $4 AND version = $5 AND service_sid = $6 AND entity_sid = $7 \
                      AND identity = $8 AND factor_type = $9 AND date_created = $10",
                 )
@@ -237,6 +239,7 @@ macro_rules! store_impl {
                 .bind(factor.identity().as_str())
                 .bind(factor.factor_type().as_str())
                 .bind(secs(R, factor.date_created())?)
+                .bind(RECORD_FORMAT)
                 .execute(&mut **tx)
                 .await
                 .map_err(|e| OnWrite::new(R, R).map(e))?;
@@ -293,7 +296,8 @@ macro_rules! store_impl {
                 };
                 let done = sqlx::query(
                     "UPDATE verify_challenges SET version = $1, entity_sid = $2, identity = $3, \
-                     factor_sid = $4, status = $5, expiration_date = $6, record = $7 \
+                     factor_sid = $4, status = $5, expiration_date = $6, record = $7, \
+                     record_format = $13 \
                      WHERE sid = $8 AND version = $9 AND service_sid = $10 AND factor_type = $11 \
                      AND date_created = $12 AND (entity_sid IS NULL OR entity_sid = $2) \
                      AND (identity IS NULL OR identity = $3) AND (factor_sid IS NULL OR factor_sid = $4)",
@@ -310,6 +314,7 @@ macro_rules! store_impl {
                 .bind(challenge.service_sid().as_bytes().as_slice())
                 .bind(challenge.factor_type().as_str())
                 .bind(secs(R, challenge.date_created())?)
+                .bind(RECORD_FORMAT)
                 .execute(&mut **tx)
                 .await
                 .map_err(|e| on_write.map(e))?;
@@ -687,8 +692,8 @@ macro_rules! store_impl {
                 }
                 sqlx::query(
                     "INSERT INTO verify_factors (sid, service_sid, entity_sid, identity, factor_type, \
-                     credential_id, date_created, version, record) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8)",
+                     credential_id, date_created, version, record, record_format) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9)",
                 )
                 .bind(factor.sid().as_bytes().as_slice())
                 .bind(factor.service_sid().as_bytes().as_slice())
@@ -698,6 +703,7 @@ macro_rules! store_impl {
                 .bind(credential_id(factor))
                 .bind(secs(R, factor.date_created())?)
                 .bind(record.as_str())
+                .bind(RECORD_FORMAT)
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| OnWrite::new(R, Resource::Entity).map(e))?;
@@ -907,8 +913,8 @@ macro_rules! store_impl {
                 };
                 sqlx::query(
                     "INSERT INTO verify_challenges (sid, service_sid, entity_sid, identity, factor_sid, \
-                     factor_type, status, expiration_date, date_created, version, record) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10)",
+                     factor_type, status, expiration_date, date_created, version, record, record_format) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $11)",
                 )
                 .bind(challenge.sid().as_bytes().as_slice())
                 .bind(challenge.service_sid().as_bytes().as_slice())
@@ -920,6 +926,7 @@ macro_rules! store_impl {
                 .bind(secs(R, challenge.expires_at())?)
                 .bind(secs(R, challenge.date_created())?)
                 .bind(record.as_str())
+                .bind(RECORD_FORMAT)
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| on_write.map(e))?;
@@ -1289,6 +1296,135 @@ macro_rules! store_impl {
                 }
                 Err(conflict(R, sid, Some(stored_version(R, expected)?)))
             }
+        }
+
+        // The upgrade of rows an earlier release wrote (schema 0002's `record_format`).
+        impl $store {
+            /// Rewrites every factor and challenge row still in release 0.1.0's shape
+            /// (`record_format` 1) in today's (2): each record is loaded through the
+            /// model (which validates it and reads the old shape) and written back, in
+            /// batches of [`UPGRADE_BATCH`] rows, each batch one transaction. A crash
+            /// loses at most the batch in flight (rolled back, still format 1); the
+            /// next call carries on from the rows still at format 1.
+            ///
+            /// Factors and challenges are upgraded in separate transactions, so this
+            /// never holds a challenge lock and a factor lock together and cannot
+            /// deadlock with the challenge-then-factor order of the answering paths.
+            pub(crate) async fn upgrade_records(&self) -> Result<(), StoreError> {
+                self.upgrade_table::<Factor>(
+                    "verify_factors",
+                    Resource::Factor,
+                    Secrets::Factor,
+                    |factor| (*factor.sid().as_bytes(), factor.sid().to_string()),
+                )
+                .await?;
+                self.upgrade_table::<Challenge>(
+                    "verify_challenges",
+                    Resource::Challenge,
+                    Secrets::None,
+                    |challenge| (*challenge.sid().as_bytes(), challenge.sid().to_string()),
+                )
+                .await
+            }
+
+            /// [`upgrade_records`](Self::upgrade_records) for one table: passes over
+            /// the format-1 rows in sid order until none is left (a row a 0.1.0
+            /// process inserts or changes during a pass is caught by the next), at
+            /// most [`MAX_UPGRADE_PASSES`] times.
+            async fn upgrade_table<T: serde::Serialize + serde::de::DeserializeOwned>(
+                &self,
+                table: &str,
+                resource: Resource,
+                secrets: Secrets,
+                sid_of: fn(&T) -> ([u8; 16], String),
+            ) -> Result<(), StoreError> {
+                // The format is spelled into the text, not bound, so that the
+                // planner can use the partial index of the rows still to upgrade.
+                let select = format!(
+                    "SELECT sid, version, record FROM {table} \
+                     WHERE record_format = {LEGACY_RECORD_FORMAT} AND sid > $1 \
+                     ORDER BY sid LIMIT $2 {}",
+                    $for_update
+                );
+                let update = format!(
+                    "UPDATE {table} SET record = $1, record_format = $2 \
+                     WHERE sid = $3 AND version = $4 AND record_format = {LEGACY_RECORD_FORMAT}"
+                );
+                let left = format!(
+                    "SELECT 1 FROM {table} WHERE record_format = {LEGACY_RECORD_FORMAT} LIMIT 1"
+                );
+                for _ in 0..MAX_UPGRADE_PASSES {
+                    if sqlx::query(&left)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(backend)?
+                        .is_none()
+                    {
+                        return Ok(());
+                    }
+                    // Sids are 16 bytes: every one sorts after the empty string.
+                    let mut after: Vec<u8> = Vec::new();
+                    loop {
+                        let mut tx = self.begin().await?;
+                        let rows = sqlx::query(&select)
+                            .bind(after.as_slice())
+                            .bind(UPGRADE_BATCH)
+                            .fetch_all(&mut *tx)
+                            .await
+                            .map_err(backend)?;
+                        for row in &rows {
+                            let sid: Vec<u8> = row.try_get(0).map_err(backend)?;
+                            let stored: i64 = row.try_get(1).map_err(backend)?;
+                            let text: String = row.try_get(2).map_err(backend)?;
+                            let sid = sid_bytes(resource, &sid)?;
+                            let at_row = |rule: String| StoreError::Corrupt {
+                                resource,
+                                rule: format!("{rule} (row sid {})", hex_bytes(&sid)),
+                            };
+                            let record: T = self
+                                .codec
+                                .decode(resource, secrets, &text)
+                                .map_err(|error| match error {
+                                    StoreError::Corrupt { rule, .. } => at_row(rule),
+                                    other => other,
+                                })?;
+                            let (record_sid, display) = sid_of(&record);
+                            if record_sid != sid {
+                                return Err(at_row("the record names another sid".to_owned()));
+                            }
+                            let upgraded = self.codec.encode(resource, &display, secrets, &record)?;
+                            // The version is left as it is: the upgrade changes how
+                            // the record is written, not the resource, and the record
+                            // carries the same version as the column. A request that
+                            // read the row before the upgrade and writes `version + 1`
+                            // then still wins its compare-and-set, as it would have
+                            // without the upgrade; had it written first, this UPDATE
+                            // matches nothing (its row is format 2 now) and is moot.
+                            sqlx::query(&update)
+                                .bind(upgraded.as_str())
+                                .bind(RECORD_FORMAT)
+                                .bind(sid.as_slice())
+                                .bind(stored)
+                                .execute(&mut *tx)
+                                .await
+                                .map_err(backend)?;
+                            after = sid.to_vec();
+                        }
+                        tx.commit().await.map_err(backend)?;
+                        if usize_count(UPGRADE_BATCH) > rows.len() {
+                            break;
+                        }
+                    }
+                }
+                Err(StoreError::Backend(Box::new(std::io::Error::other(format!(
+                    "rows of {table} were still in release 0.1.0's shape after \
+                     {MAX_UPGRADE_PASSES} upgrade passes (is a 0.1.0 process still writing?)"
+                )))))
+            }
+        }
+
+        fn hex_bytes(bytes: &[u8]) -> String {
+            bytes.iter().map(|b| format!("{b:02x}")).collect()
         }
 
         fn outbox_events(rows: &[<$db as sqlx::Database>::Row]) -> Result<Vec<OutboxEvent>, StoreError> {

@@ -1,7 +1,7 @@
 //! The schema migrations shipped with the crate, embedded at compile time.
 //!
-//! Versioned: a later release appends `0002_….sql` to `MIGRATIONS` and
-//! [`migrate`](crate) applies only what a database lacks (sqlx's
+//! Versioned: each release appends its `000N_….sql` to the lists below and
+//! `migrate` applies only what a database lacks (sqlx's
 //! `_sqlx_migrations` table records what was applied, with checksums, so an edited
 //! migration is refused instead of silently diverging).
 
@@ -13,18 +13,32 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 type Source = (i64, &'static str, &'static str);
 
 #[cfg(feature = "postgres")]
-const POSTGRES: &[Source] = &[(
-    1,
-    "init",
-    include_str!("../migrations/postgres/0001_init.sql"),
-)];
+const POSTGRES: &[Source] = &[
+    (
+        1,
+        "init",
+        include_str!("../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        2,
+        "record format",
+        include_str!("../migrations/postgres/0002_record_format.sql"),
+    ),
+];
 
 #[cfg(feature = "sqlite")]
-const SQLITE: &[Source] = &[(
-    1,
-    "init",
-    include_str!("../migrations/sqlite/0001_init.sql"),
-)];
+const SQLITE: &[Source] = &[
+    (
+        1,
+        "init",
+        include_str!("../migrations/sqlite/0001_init.sql"),
+    ),
+    (
+        2,
+        "record format",
+        include_str!("../migrations/sqlite/0002_record_format.sql"),
+    ),
+];
 
 fn migrator(sources: &[Source]) -> Migrator {
     let migrations: Vec<Migration> = sources
@@ -58,4 +72,7 @@ pub(crate) fn sqlite() -> Migrator {
 }
 
 /// The newest schema version this release ships (the same for both backends).
-pub const SCHEMA_VERSION: i64 = 1;
+///
+/// 1 is release 0.1.0's schema; 2 adds `record_format` to factors and challenges,
+/// after which `migrate` rewrites the rows 0.1.0 wrote in today's record shape.
+pub const SCHEMA_VERSION: i64 = 2;

@@ -64,16 +64,25 @@ impl PgStore {
         }
     }
 
-    /// Applies the crate's migrations the database lacks (idempotent; concurrent
-    /// callers serialize on an advisory lock).
+    /// Applies the crate's migrations the database lacks (concurrent callers
+    /// serialize on an advisory lock), then rewrites every row release 0.1.0 wrote
+    /// in today's record shape (concurrent callers lock each batch's rows, so a row
+    /// is rewritten once). Idempotent: a database already upgraded costs one index
+    /// probe per table.
+    ///
+    /// Set the sealer ([`with_sealer`](Self::with_sealer)) before migrating: the
+    /// upgrade opens and re-seals secrets with it. Stop every release 0.1.0 process
+    /// first: 0.1.0 cannot read the records this release writes.
     ///
     /// # Errors
-    /// [`SqlStoreError::Migrate`].
+    /// [`SqlStoreError::Migrate`]; [`SqlStoreError::Upgrade`] when a row does not
+    /// load (run again once it is mended: the upgrade continues).
     pub async fn migrate(&self) -> Result<(), SqlStoreError> {
         crate::migrations::postgres()
             .run(&self.pool)
             .await
-            .map_err(SqlStoreError::Migrate)
+            .map_err(SqlStoreError::Migrate)?;
+        self.upgrade_records().await.map_err(SqlStoreError::Upgrade)
     }
 
     /// The pool, for the host's own queries. Writing the store's tables directly

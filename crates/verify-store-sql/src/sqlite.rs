@@ -63,15 +63,22 @@ impl SqliteStore {
         })
     }
 
-    /// Applies the crate's migrations the database lacks (idempotent).
+    /// Applies the crate's migrations the database lacks, then rewrites every row
+    /// release 0.1.0 wrote in today's record shape (idempotent: a database already
+    /// upgraded costs one index probe per table).
+    ///
+    /// Set the sealer ([`with_sealer`](Self::with_sealer)) before migrating: the
+    /// upgrade opens and re-seals secrets with it.
     ///
     /// # Errors
-    /// [`SqlStoreError::Migrate`].
+    /// [`SqlStoreError::Migrate`]; [`SqlStoreError::Upgrade`] when a row does not
+    /// load (run again once it is mended: the upgrade continues).
     pub async fn migrate(&self) -> Result<(), SqlStoreError> {
         crate::migrations::sqlite()
             .run(&self.pool)
             .await
-            .map_err(SqlStoreError::Migrate)
+            .map_err(SqlStoreError::Migrate)?;
+        self.upgrade_records().await.map_err(SqlStoreError::Upgrade)
     }
 
     /// The pool, for the host's own queries and backups. Writing the store's tables
