@@ -37,7 +37,7 @@ use verify_webauthn::authentication::{
 use verify_webauthn::crypto::{
     Backend, EcCurve, PublicKeyMaterial, RustCrypto, SignatureAlgorithm, VerifyingKey,
 };
-use verify_webauthn::json::{AuthenticationResponseJson, CredentialDescriptor};
+use verify_webauthn::wire::{AuthenticationResponseJson, CredentialDescriptor};
 use verify_webauthn::policy::CeremonyPolicy;
 use verify_webauthn::relying_party::RelyingParty;
 

@@ -35,7 +35,7 @@ use verify_model::UnixTime;
 use verify_webauthn::authentication::{
     StoredCredential, finish_authentication, start_authentication,
 };
-use verify_webauthn::json::{AuthenticationResponseJson, CredentialDescriptor};
+use verify_webauthn::wire::{AuthenticationResponseJson, CredentialDescriptor};
 use verify_webauthn::relying_party::RelyingParty;
 use webauthn_rs_core::WebauthnCore;
 use webauthn_rs_core::proto::{PublicKeyCredential, RegisterPublicKeyCredential};

@@ -22,7 +22,7 @@ use verify_model::UnixTime;
 use verify_webauthn::attestation::{AnchorScope, TrustAnchors};
 use verify_webauthn::base64url;
 use verify_webauthn::cose::CoseKey;
-use verify_webauthn::json::RegistrationResponseJson;
+use verify_webauthn::wire::RegistrationResponseJson;
 use verify_webauthn::policy::CeremonyPolicy;
 use verify_webauthn::registration::{RegistrationInput, verify_registration};
 

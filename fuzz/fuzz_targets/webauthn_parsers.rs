@@ -20,10 +20,10 @@ use verify_webauthn::authentication::{
 use verify_webauthn::authenticator_data::AuthenticatorData;
 use verify_webauthn::client_data::{CollectedClientData, is_valid_origin};
 use verify_webauthn::cose::CoseKey;
-use verify_webauthn::json::{AuthenticationResponseJson, RegistrationResponseJson};
 use verify_webauthn::limits::MAX_CREDENTIAL_ID_BYTES;
 use verify_webauthn::policy::CeremonyPolicy;
 use verify_webauthn::registration::{AttestationObject, RegistrationInput, verify_registration};
+use verify_webauthn::wire::{AuthenticationResponseJson, RegistrationResponseJson};
 
 /// A registration to splice fuzzed statement parts into: the raw attestation object
 /// and clientDataJSON of a W3C L3 test vector.

@@ -18,7 +18,7 @@ use verify_webauthn::base64url;
 use verify_webauthn::client_data::{CollectedClientData, is_valid_origin};
 use verify_webauthn::cose::CoseKey;
 use verify_webauthn::crypto::{EcCurve, PublicKeyMaterial, SignatureAlgorithm};
-use verify_webauthn::json::{AuthenticationResponseJson, RegistrationResponseJson};
+use verify_webauthn::wire::{AuthenticationResponseJson, RegistrationResponseJson};
 use verify_webauthn::policy::{
     AttestationTrust, CeremonyPolicy, CounterPolicy, CrossOriginPolicy, UserVerification,
 };

@@ -103,7 +103,7 @@ fn de_ttl<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u64, D::E
 
 impl AccessToken {
     /// Mints a token. Returns the token and its value to hand to the device once
-    /// (it is also in [`AccessTokenJson`](crate::json::AccessTokenJson) of the
+    /// (it is also in [`AccessTokenJson`](crate::api::AccessTokenJson) of the
     /// creation response).
     ///
     /// # Errors

@@ -419,7 +419,7 @@ pub struct PairedTransition {
 /// Built only by [`Challenge::create`] and changed only by its transitions, so every
 /// field respects its limit. Its serde form is the storage record (it holds the
 /// passkey ceremony and the attempt counter); API responses use
-/// [`ChallengeJson`](crate::json::ChallengeJson). Deserializing a record re-checks
+/// [`ChallengeJson`](crate::api::ChallengeJson). Deserializing a record re-checks
 /// every invariant ([`ModelError::CorruptRecord`] otherwise) and reads the record
 /// shape of release 0.1.0 as well (flat `factor_type`, `entity_sid`, `identity`,
 /// `factor_sid`, `details` and a `passkey` of JSON trees).

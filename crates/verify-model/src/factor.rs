@@ -782,7 +782,7 @@ pub struct FactorTransition {
 /// Every field is checked at construction ([`Factor::create`]) and on every
 /// transition, so an invalid factor cannot exist. Its serde form is the **storage
 /// record** (it contains the TOTP secret); API responses use
-/// [`FactorJson`](crate::json::FactorJson), which never does. Deserializing a record
+/// [`FactorJson`](crate::api::FactorJson), which never does. Deserializing a record
 /// re-checks every limit and invariant ([`ModelError::CorruptRecord`] otherwise).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Factor {

@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 pub mod access_token;
+pub mod api;
 mod b64url;
 pub mod ceremony;
 pub mod challenge;
@@ -11,7 +12,6 @@ pub mod event;
 pub mod factor;
 pub mod id;
 pub mod identity;
-pub mod json;
 pub mod limits;
 pub mod list;
 pub mod secret;
@@ -22,6 +22,7 @@ pub mod url;
 pub mod webhook;
 
 pub use access_token::{AccessToken, NewAccessToken};
+pub use api::ApiContext;
 pub use challenge::{
     AnswerInput, Challenge, ChallengeKind, ChallengeOutcome, ChallengeState, ChallengeStatus,
     ChallengeSubject, ChallengeTarget, ChallengeTransition, NewChallenge, PairedTransition,
@@ -42,7 +43,6 @@ pub use id::{
     ServiceSid, WebhookSid,
 };
 pub use identity::Identity;
-pub use json::ApiContext;
 pub use list::{ChallengeFilter, ListMeta, ListOrder, Page, PageSize, PageToken, paginate};
 pub use secret::{SecretBytes, TotpSecret};
 pub use service::{Entity, Service};

@@ -85,7 +85,7 @@ impl<'de> serde::Deserialize<'de> for SecretBytes {
 /// Its serde form (unpadded upper-case base32, as in an otpauth URI) exists for the
 /// storage form of [`Factor`](crate::Factor); the public factor JSON never carries it.
 /// Only the creation response does, through
-/// [`FactorJson::created_totp`](crate::json::FactorJson::created_totp).
+/// [`FactorJson::created_totp`](crate::api::FactorJson::created_totp).
 #[derive(Clone)]
 pub struct TotpSecret(Zeroizing<Vec<u8>>);
 

@@ -8,8 +8,8 @@
     reason = "test fixtures: a failure should fail loudly"
 )]
 
-#[path = "model/json.rs"]
-mod json;
+#[path = "model/api.rs"]
+mod api;
 #[path = "model/limits.rs"]
 mod limits;
 #[path = "model/parsers.rs"]

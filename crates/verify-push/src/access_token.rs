@@ -34,8 +34,8 @@ use sha2::Sha256;
 use verify_model::{AccessTokenSid, ServiceSid, UnixTime};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
+use crate::b64;
 use crate::error::{AccessTokenError, Encoded, PushError};
-use crate::json;
 
 /// Default ttl of an access token.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(60);
@@ -279,10 +279,10 @@ impl AccessTokenKeys {
         let signing_input = format!(
             "{VERSION}.{}.{}",
             self.current.id,
-            json::url_encode(&claims_json)
+            b64::url_encode(&claims_json)
         );
         let tag = self.current.mac(&signing_input)?.finalize().into_bytes();
-        let token = Zeroizing::new(format!("{signing_input}.{}", json::url_encode(&tag)));
+        let token = Zeroizing::new(format!("{signing_input}.{}", b64::url_encode(&tag)));
         Ok(IssuedAccessToken {
             sid,
             expires_at,
@@ -327,12 +327,12 @@ impl AccessTokenKeys {
             .ok_or_else(|| AccessTokenError::UnknownKey {
                 key_id: key_id.to_owned(),
             })?;
-        let tag = json::url(tag, Encoded::AccessToken)?;
+        let tag = b64::url(tag, Encoded::AccessToken)?;
         let signing_input = format!("{VERSION}.{key_id}.{claims}");
         key.mac(&signing_input)?
             .verify_slice(&tag)
             .map_err(|_| AccessTokenError::MacInvalid)?;
-        let claims = json::url(claims, Encoded::AccessToken)?;
+        let claims = b64::url(claims, Encoded::AccessToken)?;
         let claims: Claims =
             serde_json::from_slice(&claims).map_err(|_| AccessTokenError::Malformed)?;
         if claims.fty != "push" {
@@ -468,8 +468,8 @@ mod tests {
         // Flip a character of the claims.
         let parts: Vec<&str> = token.split('.').collect();
         let claims = parts[2];
-        let forged_claims = json::url_encode(
-            &json::url(claims, Encoded::AccessToken)
+        let forged_claims = b64::url_encode(
+            &b64::url(claims, Encoded::AccessToken)
                 .unwrap()
                 .iter()
                 .map(|b| if *b == b'1' { b'2' } else { *b })

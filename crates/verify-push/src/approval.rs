@@ -15,8 +15,8 @@ use verify_model::{ChallengeSid, FactorSid};
 
 use crate::binding::DeviceKey;
 use crate::error::{ApprovalError, PushError, SignatureFieldsError, clip};
-use crate::json::{json_eq, parse_object};
 use crate::jws::CompactJws;
+use crate::strict_json::{json_eq, parse_object};
 
 /// The service's limit on a push `AuthPayload` (docs/api.md, "Limits"), in characters.
 pub const MAX_AUTH_PAYLOAD: usize = 5456;

@@ -1,14 +1,13 @@
 //! The device binding: `Binding.PublicKey` and `Binding.Alg`, parsed once into a
 //! [`DeviceKey`] that every later check uses without re-parsing.
 
-use p256::ecdsa::{DerSignature, Signature, VerifyingKey};
+use p256::ecdsa::VerifyingKey;
 use p256::pkcs8::der::{self, Decode as _};
 use p256::pkcs8::spki::SubjectPublicKeyInfoRef;
 use p256::pkcs8::{AssociatedOid as _, ObjectIdentifier};
 
-use crate::crypto::{Backend, DefaultBackend};
-use crate::error::{BindingError, Encoded, FactorError, JwsError, PushError};
-use crate::json;
+use crate::b64;
+use crate::error::{BindingError, Encoded, PushError};
 
 /// `id-ecPublicKey` (RFC 5480).
 const ID_EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
@@ -48,7 +47,7 @@ impl DeviceKey {
         if public_key.len() > MAX_BINDING_TEXT {
             return Err(BindingError::NotSpki.into());
         }
-        let der = json::standard(public_key, Encoded::BindingPublicKey)?;
+        let der = b64::standard(public_key, Encoded::BindingPublicKey)?;
         Ok(Self::from_spki_der(&der)?)
     }
 
@@ -114,7 +113,8 @@ impl DeviceKey {
         self.point.to_vec()
     }
 
-    /// The p256 key, for the [`RustCrypto`](crate::crypto::RustCrypto) backend.
+    /// The p256 key, for the `RustCrypto` backend.
+    #[cfg(feature = "rustcrypto")]
     pub(crate) fn p256_key(&self) -> &VerifyingKey {
         &self.key
     }
@@ -123,91 +123,6 @@ impl DeviceKey {
     #[cfg_attr(not(feature = "ring"), allow(dead_code))]
     pub(crate) fn sec1_point(&self) -> &[u8; 65] {
         &self.point
-    }
-
-    /// Verifies a DER ECDSA signature over `message` (high-S accepted).
-    pub(crate) fn verify_der(&self, message: &[u8], der_sig: &[u8]) -> Result<(), PushError> {
-        self.verify_der_with::<DefaultBackend>(message, der_sig)
-    }
-
-    /// Verifies a DER ECDSA signature over `message` (high-S accepted) with a backend
-    /// named by the caller: the factor-verification `AuthPayload` encoding (ASN.1 DER
-    /// `Ecdsa-Sig-Value`).
-    ///
-    /// # Errors
-    /// [`FactorError::NotDerSignature`] for bytes that are not a DER signature with
-    /// both scalars in range; [`PushError::SignatureInvalid`] for a signature that
-    /// does not verify.
-    pub fn verify_der_with<B: Backend>(
-        &self,
-        message: &[u8],
-        der_sig: &[u8],
-    ) -> Result<(), PushError> {
-        let sig = DerSignature::from_bytes(der_sig).map_err(|_| FactorError::NotDerSignature)?;
-        let sig = Signature::try_from(sig).map_err(|_| FactorError::NotDerSignature)?;
-        self.verify_signature::<B>(message, &sig)
-    }
-
-    /// Verifies a raw JWS ES256 signature over `message` with the default backend;
-    /// see [`verify_raw_with`](Self::verify_raw_with).
-    pub(crate) fn verify_raw(&self, message: &[u8], raw: &[u8]) -> Result<(), PushError> {
-        self.verify_raw_with::<DefaultBackend>(message, raw)
-    }
-
-    /// Verifies a raw JWS ES256 signature (`r || s`, 64 bytes) over `message`, with a
-    /// backend named by the caller (the JWS encoding of request JWTs and answers).
-    ///
-    /// A 63-byte signature is the iOS SDK quirk (docs/push-protocol.md, section 6): its DER-to-raw
-    /// conversion left-pads a short DER integer with exactly one zero byte, so an `r`
-    /// or `s` below 2^239 (a 30-byte DER integer, about one signature in 2^16) comes
-    /// out as 31 bytes. Which half is short cannot be told from the bytes, so both
-    /// readings are tried: `0 || sig` (short `r`) and `sig[..32] || 0 || sig[32..]`
-    /// (short `s`). Each is a complete ECDSA verification over the same message, so
-    /// accepting either gives a forger at most a factor of two, and an honest device's
-    /// answer is not lost. Every other length (62 bytes: both halves short, about one
-    /// in 2^34) is refused.
-    ///
-    /// # Errors
-    /// [`JwsError::SignatureLength`] for a length other than 63 or 64;
-    /// [`PushError::SignatureInvalid`] for scalars out of range or a signature that
-    /// does not verify.
-    pub fn verify_raw_with<B: Backend>(&self, message: &[u8], raw: &[u8]) -> Result<(), PushError> {
-        match raw.len() {
-            64 => {
-                let sig = Signature::from_slice(raw).map_err(|_| PushError::SignatureInvalid)?;
-                self.verify_signature::<B>(message, &sig)
-            }
-            63 => {
-                let (head, tail) = raw
-                    .split_at_checked(32)
-                    .ok_or(PushError::SignatureInvalid)?;
-                let short_r = [&[0_u8][..], raw].concat();
-                let short_s = [head, &[0_u8][..], tail].concat();
-                [short_r, short_s]
-                    .iter()
-                    .filter_map(|bytes| Signature::from_slice(bytes).ok())
-                    .find(|sig| self.verify_signature::<B>(message, sig).is_ok())
-                    .map(|_| ())
-                    .ok_or(PushError::SignatureInvalid)
-            }
-            length => Err(JwsError::SignatureLength { length }.into()),
-        }
-    }
-
-    fn verify_signature<B: Backend>(
-        &self,
-        message: &[u8],
-        sig: &Signature,
-    ) -> Result<(), PushError> {
-        // ECDSA (r, s) and (r, n - s) are both valid; the SDKs do not normalize, so a
-        // high-S signature is accepted by checking its low-S twin (the same input for
-        // every backend, whatever each does with high S).
-        let sig = sig.normalize_s().unwrap_or(*sig);
-        if B::verify_es256(self, message, &sig) {
-            Ok(())
-        } else {
-            Err(PushError::SignatureInvalid)
-        }
     }
 }
 

@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use verify_model::{FactorSid, UnixTime};
 
+use crate::b64;
 use crate::binding::DeviceKey;
 use crate::error::{Encoded, FactorError, PushError};
-use crate::json;
 
 /// Default lifetime of an unverified factor (24 h).
 pub const DEFAULT_UNVERIFIED_LIFETIME: Duration = Duration::from_secs(24 * 3600);
@@ -115,7 +115,7 @@ pub fn verify_factor(
     if auth_payload.len() > MAX_FACTOR_AUTH_PAYLOAD {
         return Err(FactorError::NotDerSignature.into());
     }
-    let der = json::standard(auth_payload, Encoded::FactorAuthPayload)?;
+    let der = b64::standard(auth_payload, Encoded::FactorAuthPayload)?;
     factor
         .key
         .verify_der(factor.sid.to_string().as_bytes(), &der)?;

@@ -80,7 +80,7 @@ pub fn request_jwt(data: &[u8]) {
         if let Ok(kid) = request.kid() {
             let _ = request.verify(
                 &key,
-                &kid,
+                kid,
                 "AC00000000000000000000000000000000",
                 &RequestPolicy::default(),
                 UnixTime::from_secs(1_735_689_600),

@@ -9,9 +9,10 @@
 
 use serde_json::{Map, Value};
 
+use crate::b64;
 use crate::binding::DeviceKey;
 use crate::error::{Encoded, JwsError, PushError};
-use crate::json::{self, parse_object};
+use crate::strict_json::parse_object;
 
 /// The only JWS algorithm accepted.
 pub const JWS_ALG: &str = "ES256";
@@ -40,44 +41,15 @@ impl<'a> CompactJws<'a> {
     /// # Errors
     /// [`PushError::Jws`], [`PushError::Base64`] or [`PushError::Json`] naming the defect.
     pub fn parse(text: &'a str, max_len: usize) -> Result<Self, PushError> {
-        if text.len() > max_len {
-            return Err(JwsError::TooLong {
-                length: text.len(),
-                max: max_len,
-            }
-            .into());
-        }
-        let mut segments = text.split('.');
-        let (Some(header), Some(payload), Some(signature), None) = (
-            segments.next(),
-            segments.next(),
-            segments.next(),
-            segments.next(),
-        ) else {
-            return Err(JwsError::SegmentCount {
-                got: text.split('.').count(),
-            }
-            .into());
-        };
+        let decoded = Decoded::parse(text, max_len)?;
         let signing_input = text
-            .get(..header.len().saturating_add(1).saturating_add(payload.len()))
+            .get(..decoded.signing_input_len)
             .ok_or(JwsError::SegmentCount { got: 0 })?;
-        let header_bytes = json::url(header, Encoded::JwsHeader)?;
-        let header = parse_object(&header_bytes, MAX_HEADER_BYTES)?;
-        check_header(&header)?;
-        let payload = json::url(payload, Encoded::JwsPayload)?;
-        let signature = json::url(signature, Encoded::JwsSignature)?;
-        if !matches!(signature.len(), 63 | 64) {
-            return Err(JwsError::SignatureLength {
-                length: signature.len(),
-            }
-            .into());
-        }
         Ok(Self {
             signing_input,
-            header,
-            payload,
-            signature,
+            header: decoded.header,
+            payload: decoded.payload,
+            signature: decoded.signature,
         })
     }
 
@@ -101,6 +73,92 @@ impl<'a> CompactJws<'a> {
     pub fn verify(&self, key: &DeviceKey) -> Result<&[u8], PushError> {
         key.verify_raw(self.signing_input.as_bytes(), &self.signature)?;
         Ok(&self.payload)
+    }
+}
+
+/// The decoded segments of a compact JWS and where its signing input ends.
+#[derive(Clone)]
+struct Decoded {
+    signing_input_len: usize,
+    header: Map<String, Value>,
+    payload: Vec<u8>,
+    signature: Vec<u8>,
+}
+
+impl Decoded {
+    fn parse(text: &str, max_len: usize) -> Result<Self, PushError> {
+        if text.len() > max_len {
+            return Err(JwsError::TooLong {
+                length: text.len(),
+                max: max_len,
+            }
+            .into());
+        }
+        let mut segments = text.split('.');
+        let (Some(header), Some(payload), Some(signature), None) = (
+            segments.next(),
+            segments.next(),
+            segments.next(),
+            segments.next(),
+        ) else {
+            return Err(JwsError::SegmentCount {
+                got: text.split('.').count(),
+            }
+            .into());
+        };
+        let signing_input_len = header.len().saturating_add(1).saturating_add(payload.len());
+        let header_bytes = b64::url(header, Encoded::JwsHeader)?;
+        let header = parse_object(&header_bytes, MAX_HEADER_BYTES)?;
+        check_header(&header)?;
+        let payload = b64::url(payload, Encoded::JwsPayload)?;
+        let signature = b64::url(signature, Encoded::JwsSignature)?;
+        if !matches!(signature.len(), 63 | 64) {
+            return Err(JwsError::SignatureLength {
+                length: signature.len(),
+            }
+            .into());
+        }
+        Ok(Self {
+            signing_input_len,
+            header,
+            payload,
+            signature,
+        })
+    }
+}
+
+/// A compact JWS parsed once, as [`CompactJws`], that owns its text: what a value
+/// kept across calls (a request JWT from a header, checked later against the key its
+/// `kid` names) holds, so it is never split and decoded again.
+#[derive(Clone)]
+pub(crate) struct OwnedJws {
+    text: String,
+    decoded: Decoded,
+}
+
+impl OwnedJws {
+    /// As [`CompactJws::parse`].
+    pub(crate) fn parse(text: &str, max_len: usize) -> Result<Self, PushError> {
+        let decoded = Decoded::parse(text, max_len)?;
+        Ok(Self {
+            text: text.to_owned(),
+            decoded,
+        })
+    }
+
+    /// The protected header (already checked for `alg`, `crit` and `typ`).
+    pub(crate) const fn header(&self) -> &Map<String, Value> {
+        &self.decoded.header
+    }
+
+    /// As [`CompactJws::verify`].
+    pub(crate) fn verify(&self, key: &DeviceKey) -> Result<&[u8], PushError> {
+        let signing_input = self
+            .text
+            .get(..self.decoded.signing_input_len)
+            .ok_or(JwsError::SegmentCount { got: 0 })?;
+        key.verify_raw(signing_input.as_bytes(), &self.decoded.signature)?;
+        Ok(&self.decoded.payload)
     }
 }
 
@@ -129,9 +187,9 @@ mod tests {
     fn jws(header: &str, payload: &str, signature: &[u8]) -> String {
         format!(
             "{}.{}.{}",
-            json::url_encode(header.as_bytes()),
-            json::url_encode(payload.as_bytes()),
-            json::url_encode(signature)
+            b64::url_encode(header.as_bytes()),
+            b64::url_encode(payload.as_bytes()),
+            b64::url_encode(signature)
         )
     }
 

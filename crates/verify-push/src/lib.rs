@@ -3,17 +3,18 @@
 
 pub mod access_token;
 pub mod approval;
+mod b64;
 pub mod binding;
 pub mod crypto;
 pub mod error;
 pub mod factor;
 #[doc(hidden)]
 pub mod fuzzing;
-pub mod json;
 pub mod jws;
 pub mod notification;
 pub mod number_match;
 pub mod request;
+pub mod strict_json;
 
 pub use access_token::{
     AccessTokenKey, AccessTokenKeys, AccessTokenRequest, CheckedAccessToken, IssuedAccessToken,

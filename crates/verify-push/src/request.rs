@@ -20,8 +20,8 @@ use zeroize::Zeroizing;
 
 use crate::binding::DeviceKey;
 use crate::error::{Encoded, PushError, RequestAuthError};
-use crate::json::parse_object;
-use crate::jws::CompactJws;
+use crate::jws::OwnedJws;
+use crate::strict_json::parse_object;
 
 /// The `cty` the SDKs put in the request JWT header.
 pub const REQUEST_JWT_CTY: &str = "twilio-pba;v=1";
@@ -87,7 +87,8 @@ impl Default for RequestPolicy {
 /// The JWT is a bearer credential for its lifetime: `Debug` redacts it.
 #[derive(Clone)]
 pub struct RequestJwt {
-    token: String,
+    /// Split, decoded and its header checked once, when taken from the request.
+    jws: OwnedJws,
 }
 
 impl std::fmt::Debug for RequestJwt {
@@ -113,9 +114,8 @@ impl RequestJwt {
     /// # Errors
     /// [`PushError::Jws`] when it is longer than allowed.
     pub fn new(token: &str) -> Result<Self, PushError> {
-        CompactJws::parse(token, MAX_REQUEST_JWT)?;
         Ok(Self {
-            token: token.to_owned(),
+            jws: OwnedJws::parse(token, MAX_REQUEST_JWT)?,
         })
     }
 
@@ -124,10 +124,11 @@ impl RequestJwt {
     ///
     /// # Errors
     /// [`RequestAuthError::MissingKid`] when absent or not a string.
-    pub fn kid(&self) -> Result<String, PushError> {
-        let jws = CompactJws::parse(&self.token, MAX_REQUEST_JWT)?;
-        jws.header_str("kid")
-            .map(str::to_owned)
+    pub fn kid(&self) -> Result<&str, PushError> {
+        self.jws
+            .header()
+            .get("kid")
+            .and_then(Value::as_str)
             .ok_or_else(|| RequestAuthError::MissingKid.into())
     }
 
@@ -147,7 +148,7 @@ impl RequestJwt {
         policy: &RequestPolicy,
         now: UnixTime,
     ) -> Result<AuthenticatedRequest, PushError> {
-        let jws = CompactJws::parse(&self.token, MAX_REQUEST_JWT)?;
+        let jws = &self.jws;
         let payload = jws.verify(key)?;
         match jws.header().get("kid") {
             Some(Value::String(kid)) if kid == credential_sid => {}

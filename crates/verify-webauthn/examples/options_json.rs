@@ -21,9 +21,9 @@ use rand_core::SeedableRng as _;
 use verify_model::UnixTime;
 use verify_webauthn::authentication::start_authentication;
 use verify_webauthn::base64url;
-use verify_webauthn::json::{CredentialDescriptor, UserEntity};
 use verify_webauthn::registration::start_registration;
 use verify_webauthn::relying_party::RelyingParty;
+use verify_webauthn::wire::{CredentialDescriptor, UserEntity};
 
 fn main() -> Result<(), Box<dyn Error>> {
     let origin = std::env::args()

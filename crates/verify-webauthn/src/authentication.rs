@@ -9,7 +9,6 @@ use crate::base64url::Base64UrlBytes;
 use crate::client_data::{CeremonyType, CollectedClientData};
 use crate::cose::CoseKey;
 use crate::error::{ParseError, WebauthnError};
-use crate::json::{AuthenticationResponseJson, CredentialDescriptor, RequestOptionsJson};
 use crate::limits::{
     MAX_CLIENT_DATA_JSON_BYTES, MAX_CREDENTIAL_DESCRIPTORS, MAX_SIGNATURE_BYTES,
     MAX_USER_HANDLE_BYTES,
@@ -19,6 +18,7 @@ use crate::registration::{
     CredentialRecord, check_expiry, expiry, prefixed_challenge, random_challenge, sha256,
 };
 use crate::relying_party::RelyingParty;
+use crate::wire::{AuthenticationResponseJson, CredentialDescriptor, RequestOptionsJson};
 
 /// A stored credential, its key parsed once: build it when loading the record and
 /// reuse it for any number of assertions.

@@ -13,6 +13,6 @@ pub mod policy;
 
 pub use error::{ParseError, WebauthnError};
 pub mod authentication;
-pub mod json;
 pub mod registration;
 pub mod relying_party;
+pub mod wire;

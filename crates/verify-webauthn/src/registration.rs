@@ -12,16 +12,16 @@ use crate::base64url::Base64UrlBytes;
 use crate::client_data::{CeremonyType, CollectedClientData};
 use crate::crypto::HashAlgorithm;
 use crate::error::{ParseError, WebauthnError};
-use crate::json::{
-    AuthenticatorSelection, CreationOptionsJson, CredentialDescriptor, PubKeyCredParam,
-    RegistrationResponseJson, RpEntity, UserEntity,
-};
 use crate::limits::{
     MAX_ATTESTATION_OBJECT_BYTES, MAX_CBOR_DEPTH, MAX_CLIENT_DATA_JSON_BYTES,
     MAX_CREDENTIAL_DESCRIPTORS, MAX_USER_HANDLE_BYTES,
 };
 use crate::policy::{AttestationTrust, CeremonyPolicy, UserVerification};
 use crate::relying_party::{AuthenticatorAttachment, DiscoverableCredentials, RelyingParty};
+use crate::wire::{
+    AuthenticatorSelection, CreationOptionsJson, CredentialDescriptor, PubKeyCredParam,
+    RegistrationResponseJson, RpEntity, UserEntity,
+};
 
 /// Bytes of randomness in a challenge (also after a caller-chosen prefix).
 pub const CHALLENGE_BYTES: usize = 32;

@@ -19,9 +19,6 @@ use verify_webauthn::authentication::{
     verify_authentication,
 };
 use verify_webauthn::crypto::SignatureAlgorithm;
-use verify_webauthn::json::{
-    AuthenticationResponseJson, CredentialDescriptor, RegistrationResponseJson, UserEntity,
-};
 use verify_webauthn::policy::{
     AttestationTrust, BackupEligibilityPolicy, CeremonyPolicy, CounterPolicy, CrossOriginPolicy,
     UserVerification,
@@ -30,6 +27,9 @@ use verify_webauthn::registration::{
     RegistrationInput, finish_registration, start_registration, verify_registration,
 };
 use verify_webauthn::relying_party::RelyingParty;
+use verify_webauthn::wire::{
+    AuthenticationResponseJson, CredentialDescriptor, RegistrationResponseJson, UserEntity,
+};
 use verify_webauthn::{ParseError, WebauthnError, base64url};
 
 const RP_ID: &str = "example.org";

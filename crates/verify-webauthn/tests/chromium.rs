@@ -27,13 +27,13 @@ use verify_webauthn::authentication::{
 };
 use verify_webauthn::base64url;
 use verify_webauthn::crypto::SignatureAlgorithm;
-use verify_webauthn::json::{AuthenticationResponseJson, RegistrationResponseJson};
 use verify_webauthn::policy::{
     AttestationTrust, CeremonyPolicy, CounterPolicy, CrossOriginPolicy, UserVerification,
 };
 use verify_webauthn::registration::{
     AttestationObject, RegistrationInput, VerifiedRegistration, verify_registration,
 };
+use verify_webauthn::wire::{AuthenticationResponseJson, RegistrationResponseJson};
 
 /// One capture file (format: `tests/browser/README.md`).
 struct Capture {

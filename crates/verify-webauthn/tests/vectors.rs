@@ -17,9 +17,9 @@ use verify_webauthn::authentication::{
     AuthenticationInput, StoredCredential, verify_authentication,
 };
 use verify_webauthn::crypto::SignatureAlgorithm;
-use verify_webauthn::json::{AuthenticationResponseJson, RegistrationResponseJson};
 use verify_webauthn::policy::{CeremonyPolicy, CrossOriginPolicy};
 use verify_webauthn::registration::{RegistrationInput, verify_registration};
+use verify_webauthn::wire::{AuthenticationResponseJson, RegistrationResponseJson};
 use verify_webauthn::{WebauthnError, base64url};
 
 const VECTORS: &str = include_str!("../testdata/webauthn-l3-test-vectors.json");

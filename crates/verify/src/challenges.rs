@@ -1,8 +1,8 @@
 //! Challenges: create (TOTP, push), fetch, list, answer with an `AuthPayload`, deny.
 
 use serde_json::Value;
+use verify_model::api::ChallengeJson;
 use verify_model::factor::FactorKind;
-use verify_model::json::ChallengeJson;
 use verify_model::list::ChallengeFilter;
 use verify_model::{
     AnswerInput, Challenge, ChallengeKind, ChallengeOutcome, ChallengeSid, ChallengeState,
@@ -14,6 +14,7 @@ use verify_push::{
 };
 use verify_store::{ListQuery, Listing, Resource, Store};
 
+use crate::devices::DeviceAuth;
 use crate::engine::{Verify, conflict, is_conflict};
 use crate::error::VerifyError;
 use crate::factors::{totp_config, totp_secret};
@@ -362,6 +363,46 @@ impl<S: Store> Verify<S> {
         auth_payload: &str,
         metadata: Option<StringMap>,
     ) -> Result<ChallengeUpdate, VerifyError> {
+        self.answer_challenge(service, identity, sid, auth_payload, metadata, None)
+            .await
+    }
+
+    /// [`Verify::update_challenge`] by an authenticated device (the push SDK's
+    /// answer, its request JWT checked by [`Verify::authenticate_device`]): the
+    /// challenge must belong to the device's identity, and when it is the device's
+    /// own factor's challenge, the factor and key loaded to authenticate the request
+    /// are the ones the signature is checked with (not loaded and parsed again).
+    ///
+    /// # Errors
+    /// As [`Verify::update_challenge`].
+    pub async fn update_challenge_as_device(
+        &self,
+        device: &DeviceAuth,
+        sid: ChallengeSid,
+        auth_payload: &str,
+        metadata: Option<StringMap>,
+    ) -> Result<ChallengeUpdate, VerifyError> {
+        let factor = &device.factor;
+        self.answer_challenge(
+            factor.service_sid(),
+            factor.identity(),
+            sid,
+            auth_payload,
+            metadata,
+            Some(device),
+        )
+        .await
+    }
+
+    async fn answer_challenge(
+        &self,
+        service: ServiceSid,
+        identity: &Identity,
+        sid: ChallengeSid,
+        auth_payload: &str,
+        metadata: Option<StringMap>,
+        device: Option<&DeviceAuth>,
+    ) -> Result<ChallengeUpdate, VerifyError> {
         let now = self.now()?;
         let challenge = self.load_challenge(service, identity, sid).await?;
         // The kind decides first: a passkey challenge is answered by a WebAuthn
@@ -380,16 +421,35 @@ impl<S: Store> Verify<S> {
                 rule: "a TOTP or push challenge names its factor",
             });
         };
-        let factor = self.load_factor(service, identity, *factor_sid).await?;
+        let factor_sid = *factor_sid;
         match challenge.kind() {
             ChallengeKind::Push { .. } => {
-                self.answer_push(challenge, &factor, auth_payload, metadata, now)
+                if let Some(device) = device.filter(|d| d.factor_sid() == factor_sid) {
+                    return self
+                        .answer_push(
+                            challenge,
+                            &device.factor,
+                            &device.key,
+                            auth_payload,
+                            metadata,
+                            now,
+                        )
+                        .await;
+                }
+                let factor = self.load_factor(service, identity, factor_sid).await?;
+                let key = push_key(&factor)?;
+                self.answer_push(challenge, &factor, &key, auth_payload, metadata, now)
                     .await
             }
-            ChallengeKind::Totp => self.answer_totp(challenge, factor, auth_payload, now).await,
-            _ => Err(VerifyError::Inconsistent {
-                resource: Resource::Challenge,
-                rule: "a challenge of a kind this engine answers",
+            ChallengeKind::Totp => {
+                let factor = self.load_factor(service, identity, factor_sid).await?;
+                self.answer_totp(challenge, factor, auth_payload, now).await
+            }
+            // Passkey challenges were sent to their own operation above.
+            _ => Err(VerifyError::WrongOperationForKind {
+                kind: challenge.factor_type(),
+                operation: "the challenge update (AuthPayload)",
+                use_instead: "Passkeys/ApproveChallenge",
             }),
         }
     }
@@ -544,6 +604,7 @@ impl<S: Store> Verify<S> {
         &self,
         challenge: Challenge,
         factor: &Factor,
+        key: &DeviceKey,
         auth_payload: &str,
         metadata: Option<StringMap>,
         now: UnixTime,
@@ -554,14 +615,6 @@ impl<S: Store> Verify<S> {
         if let Some(expired) = self.expire_if_due(&challenge, now).await? {
             return Ok(expired);
         }
-        let FactorKind::Push(push) = factor.kind() else {
-            return Err(ModelError::FactorTypeMismatch {
-                expected: FactorType::Push,
-                got: factor.factor_type(),
-            }
-            .into());
-        };
-        let key = DeviceKey::from_spki_der(push.binding().spki_der()).map_err(PushError::from)?;
         // The signed fields are fixed for the challenge's lifetime, so the view
         // rebuilt now equals the one the device was served; only those fields are
         // serialized.
@@ -575,7 +628,7 @@ impl<S: Store> Verify<S> {
         };
         let view = ChallengeToSign::from_served(&signed, fields.clone())?;
         let answer =
-            verify_answer(&key, &view, auth_payload).map_err(VerifyError::AuthPayloadInvalid)?;
+            verify_answer(key, &view, auth_payload).map_err(VerifyError::AuthPayloadInvalid)?;
         let mut current = challenge;
         for _ in 0..=self.retries() {
             let mut input = AnswerInput::new(now).with_factor(factor);
@@ -609,6 +662,18 @@ impl<S: Store> Verify<S> {
         }
         Err(conflict(Resource::Challenge))
     }
+}
+
+/// The device key of a push factor, parsed from its stored binding.
+fn push_key(factor: &Factor) -> Result<DeviceKey, VerifyError> {
+    let FactorKind::Push(push) = factor.kind() else {
+        return Err(ModelError::FactorTypeMismatch {
+            expected: FactorType::Push,
+            got: factor.factor_type(),
+        }
+        .into());
+    };
+    Ok(DeviceKey::from_spki_der(push.binding().spki_der()).map_err(PushError::from)?)
 }
 
 /// A TOTP `AuthPayload` at creation: 3..=8 characters.

@@ -25,6 +25,9 @@ pub struct DeviceAuth {
     /// The push factor whose key signed the request JWT (verified or not yet
     /// verified: the SDK verifies its factor with a device-authenticated call).
     pub factor: Factor,
+    /// The factor's key, parsed from its binding to check the JWT; the answer of a
+    /// push challenge by this device reuses it.
+    pub key: DeviceKey,
     /// The JWT's `exp`.
     pub expires_at: UnixTime,
     /// The time the JWT was checked at.
@@ -133,6 +136,7 @@ impl<S: Store> Verify<S> {
         )?;
         Ok(DeviceAuth {
             factor,
+            key,
             expires_at: verified.expires_at,
             checked_at: now,
         })

@@ -26,12 +26,12 @@ use verify_model::{
 use verify_store::{Resource, Store};
 use verify_webauthn::WebauthnError;
 use verify_webauthn::authentication::{AuthenticationState, StoredCredential};
-use verify_webauthn::json::{
-    AuthenticationResponseJson, CredentialDescriptor, RegistrationResponseJson, UserEntity,
-};
 use verify_webauthn::policy::{AttestationTrust, CounterPolicy};
 use verify_webauthn::registration::RegistrationState;
 use verify_webauthn::relying_party::RelyingParty;
+use verify_webauthn::wire::{
+    AuthenticationResponseJson, CredentialDescriptor, RegistrationResponseJson, UserEntity,
+};
 
 use crate::challenges::ChallengeUpdate;
 use crate::engine::{Verify, conflict, is_conflict};
@@ -694,7 +694,7 @@ impl<S: Store> Verify<S> {
 /// built and its state (of which only the user handle is not in the options).
 fn ceremony(
     rp: &RelyingParty,
-    options: verify_webauthn::json::RequestOptionsJson,
+    options: verify_webauthn::wire::RequestOptionsJson,
     state: &AuthenticationState,
 ) -> PasskeyCeremony {
     let allowed = options

@@ -5,9 +5,9 @@
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng as _;
 use serde_json::Value;
+use verify_model::api::ChallengeJson;
 use verify_model::config::NotificationPlatform;
 use verify_model::factor::{PushBinding, PushConfig};
-use verify_model::json::ChallengeJson;
 use verify_model::{
     AccountSid, AnswerInput, ApiContext, Challenge, ChallengeOutcome, ChallengeStatus,
     ChallengeTarget, CredentialSid, DetailField, Details, EntitySid, Factor, FactorKind, Identity,

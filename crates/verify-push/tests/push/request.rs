@@ -29,7 +29,7 @@ fn check(key: &DeviceKey, jwt: &str, now: UnixTime) -> Result<(), PushError> {
     let request = RequestJwt::from_authorization(&basic(jwt))?;
     let kid = request.kid()?;
     request
-        .verify(key, &kid, SUB, &RequestPolicy::default(), now)
+        .verify(key, kid, SUB, &RequestPolicy::default(), now)
         .map(|_| ())
 }
 

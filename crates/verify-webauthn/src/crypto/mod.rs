@@ -6,7 +6,7 @@
 //!
 //! | feature | backend | algorithms |
 //! |---|---|---|
-//! | `rustcrypto` (default) | [`RustCrypto`]: p256, p384, p521, ed25519-dalek, rsa | all |
+//! | `rustcrypto` (default) | `RustCrypto` (feature `rustcrypto`): p256, p384, p521, ed25519-dalek, rsa | all |
 //! | `ring` | `Ring` (feature `ring`): ring, several times faster | all; P-521 delegates to RustCrypto (ring has no P-521) |
 //!
 //! With both features, `ring` is the default backend; both stay usable by name, so tests
@@ -28,7 +28,9 @@ mod rustcrypto_backend;
 
 #[cfg(feature = "ring")]
 pub use ring_backend::{Ring, RingKey};
-pub use rustcrypto_backend::{RustCrypto, RustCryptoKey};
+#[cfg(feature = "rustcrypto")]
+pub use rustcrypto_backend::RustCrypto;
+pub use rustcrypto_backend::RustCryptoKey;
 
 /// The smallest RSA modulus accepted, in bits (NIST SP 800-131A; ring's floor).
 pub const RSA_MIN_MODULUS_BITS: usize = 2048;
@@ -39,11 +41,11 @@ pub const RSA_MAX_MODULUS_BITS: usize = 8192;
 pub const RSA_MAX_PUBLIC_EXPONENT: u64 = (1 << 33) - 1;
 
 /// The backend [`VerifyingKey`] uses: `Ring` (feature `ring`) when the `ring` feature is on, else
-/// [`RustCrypto`].
+/// `RustCrypto`.
 #[cfg(feature = "ring")]
 pub type DefaultBackend = Ring;
 /// The backend [`VerifyingKey`] uses: `Ring` (feature `ring`) when the `ring` feature is on, else
-/// [`RustCrypto`].
+/// `RustCrypto`.
 #[cfg(not(feature = "ring"))]
 pub type DefaultBackend = RustCrypto;
 

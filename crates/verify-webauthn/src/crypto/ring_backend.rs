@@ -15,7 +15,7 @@ use super::{
 /// the RSA components within bounds) and kept in its encoded form; ring re-reads that
 /// encoding, cheaply, on each verification. P-521 keys are RustCrypto keys.
 ///
-/// One known difference from [`RustCrypto`](super::RustCrypto): for Ed25519 signatures,
+/// One known difference from the `RustCrypto` backend: for Ed25519 signatures,
 /// ring rejects a non-canonical `S` but, unlike ed25519-dalek's `verify_strict`, does
 /// not reject a small-order `R`; such a signature can only be made by the key holder,
 /// so it cannot forge, but the two backends are not bit-for-bit identical there.

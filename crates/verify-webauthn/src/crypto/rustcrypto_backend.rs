@@ -1,23 +1,31 @@
-//! The [`RustCrypto`] backend: p256, p384, p521, ed25519-dalek and rsa, pure Rust.
+//! The `RustCrypto` backend: p256, p384, p521, ed25519-dalek and rsa, pure Rust.
+//!
+//! [`RustCryptoKey`] is compiled with either feature: the ring backend parses every key
+//! through it (so both backends accept exactly the same keys) and verifies P-521 with
+//! it (ring has no P-521). The feature `rustcrypto` adds the [`Backend`] named
+//! `RustCrypto`, which uses these keys for every algorithm.
 
 use std::fmt;
 
 use ecdsa::signature::hazmat::PrehashVerifier;
 use sha2::Digest as _;
 
+#[cfg(feature = "rustcrypto")]
+use super::Backend;
 use super::{
-    Backend, CryptoError, EcCurve, HashAlgorithm, PublicKeyMaterial, SignatureAlgorithm,
+    CryptoError, EcCurve, HashAlgorithm, PublicKeyMaterial, SignatureAlgorithm,
     checked_rsa_components, sec1_uncompressed,
 };
 
 /// The RustCrypto signature backend: p256, p384, p521, ed25519-dalek (strict
 /// verification: small-order keys and non-canonical signatures are rejected) and rsa
 /// (PKCS#1 v1.5 and PSS with salt length equal to the hash length).
+#[cfg(feature = "rustcrypto")]
 #[derive(Clone, Copy, Debug, Default)]
 #[non_exhaustive]
 pub struct RustCrypto;
 
-/// A key parsed by the [`RustCrypto`] backend.
+/// A key parsed by the pure-Rust crates (the `RustCrypto` backend's key type).
 #[derive(Clone, Debug)]
 pub struct RustCryptoKey(Inner);
 
@@ -166,6 +174,7 @@ const SHA1_DIGEST_INFO_PREFIX: [u8; 15] = [
     0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00, 0x04, 0x14,
 ];
 
+#[cfg(feature = "rustcrypto")]
 impl Backend for RustCrypto {
     type Key = RustCryptoKey;
 

@@ -995,7 +995,7 @@ fn untrusted_attestation_is_refused_when_required() {
         assert_eq!(stored.status(), FactorStatus::Unverified);
         assert_eq!(stored.failed_verification_attempts(), 1);
         // The policy is the host's: the service's JSON view does not show it.
-        let service_json = verify_model::json::ServiceJson::new(
+        let service_json = verify_model::api::ServiceJson::new(
             &h.verify.fetch_service(service).await.unwrap(),
             &h.verify.api_context(),
         );

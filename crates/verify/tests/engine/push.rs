@@ -593,3 +593,119 @@ fn every_served_field_can_be_signed() {
         assert!(approved.is_approved());
     });
 }
+
+/// A device's answer goes through the factor and key that authenticated its request
+/// when the challenge is its own factor's, and through the challenge's own factor
+/// otherwise: one device of an identity cannot answer another's challenge with its key.
+#[test]
+fn a_device_answers_with_the_key_of_the_challenges_factor() {
+    let h = Harness::new(91);
+    let e = enrolled(&h, 5);
+    block_on(async {
+        let other_device = Device::new(6);
+        let token = h
+            .verify
+            .create_access_token(e.service, &e.identity, None, None)
+            .await
+            .unwrap();
+        let other = h
+            .verify
+            .create_push_factor(
+                e.service,
+                &e.identity,
+                token.credential(),
+                NewPushFactor::new("Jane's tablet", &other_device.binding(), "com.owl.bank"),
+            )
+            .await
+            .unwrap();
+        let proof = other_device.sign_factor(&other.sid().to_string());
+        let other = h
+            .verify
+            .verify_factor(e.service, &e.identity, other.sid(), &proof)
+            .await
+            .unwrap();
+        let credential_sid = match e.factor.kind() {
+            verify_model::factor::FactorKind::Push(push) => {
+                push.config().credential_sid().to_string()
+            }
+            _ => panic!("not a push factor"),
+        };
+        let account = verify_model::AccountSid::from_bytes([0xac; 16]).to_string();
+        let auth = h
+            .verify
+            .authenticate_device(
+                e.service,
+                &e.identity,
+                &e.device
+                    .authorization(&credential_sid, &account, h.now().as_secs()),
+            )
+            .await
+            .unwrap();
+        assert_eq!(auth.factor_sid(), e.factor.sid());
+
+        let theirs = h
+            .verify
+            .create_challenge(
+                e.service,
+                &e.identity,
+                other.sid(),
+                NewChallengeRequest::new().with_details(details()),
+            )
+            .await
+            .unwrap();
+        let served = h
+            .verify
+            .serve_push_challenge(e.service, &e.identity, theirs.challenge.sid())
+            .await
+            .unwrap();
+        let signed_by_me = e.device.answer(&payload(&served, "approved"));
+        let refused = h
+            .verify
+            .update_challenge_as_device(&auth, theirs.challenge.sid(), &signed_by_me, None)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(refused, VerifyError::AuthPayloadInvalid(_)),
+            "{refused:?}"
+        );
+        let signed_by_them = other_device.answer(&payload(&served, "approved"));
+        let approved = h
+            .verify
+            .update_challenge_as_device(&auth, theirs.challenge.sid(), &signed_by_them, None)
+            .await
+            .unwrap();
+        assert_eq!(approved.outcome, ChallengeOutcome::Approved);
+
+        let mine = detailed_challenge(&h, &e).await;
+        let served = h
+            .verify
+            .serve_push_challenge(e.service, &e.identity, mine.challenge.sid())
+            .await
+            .unwrap();
+        let refused = h
+            .verify
+            .update_challenge_as_device(
+                &auth,
+                mine.challenge.sid(),
+                &other_device.answer(&payload(&served, "approved")),
+                None,
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(refused, VerifyError::AuthPayloadInvalid(_)),
+            "{refused:?}"
+        );
+        let denied = h
+            .verify
+            .update_challenge_as_device(
+                &auth,
+                mine.challenge.sid(),
+                &e.device.answer(&payload(&served, "denied")),
+                None,
+            )
+            .await
+            .unwrap();
+        assert_eq!(denied.outcome, ChallengeOutcome::Denied);
+    });
+}

@@ -103,6 +103,23 @@ impl Device {
         STANDARD.encode(sig.as_bytes())
     }
 
+    /// `Authorization: Basic base64("token:" + JWT)` with the request JWT the SDKs
+    /// sign for factor `credential_sid`, valid for ten minutes from `nbf`.
+    pub(crate) fn authorization(&self, credential_sid: &str, account: &str, nbf: u64) -> String {
+        let header = format!(
+            r#"{{"cty":"twilio-pba;v=1","kid":"{credential_sid}","typ":"JWT","alg":"ES256"}}"#
+        );
+        let claims = format!(r#"{{"sub":"{account}","exp":{},"nbf":{nbf}}}"#, nbf + 600);
+        let input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header.as_bytes()),
+            URL_SAFE_NO_PAD.encode(claims.as_bytes())
+        );
+        let sig: Signature = self.key.sign(input.as_bytes());
+        let jwt = format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig.to_bytes()));
+        format!("Basic {}", STANDARD.encode(format!("token:{jwt}")))
+    }
+
     /// An approve/deny compact JWS over `payload` (a JSON text).
     pub(crate) fn answer(&self, payload: &str) -> String {
         let input = format!(

@@ -40,7 +40,7 @@ use axum::routing::{delete, get, post};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
-use verify::model::json::{ChallengeJson, FactorJson, RequestOptionsJson};
+use verify::model::api::{ChallengeJson, FactorJson, RequestOptionsJson};
 use verify::model::{
     ChallengeFilter, ChallengeOutcome, ChallengeSid, ChallengeStatus, DetailField, Details, Factor,
     FactorSid, FactorStatus, FactorType, Identity, ListOrder, PageSize, PasskeysConfig,

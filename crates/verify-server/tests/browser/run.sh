@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end test of verify-server's web page in Debian's Chromium.
 #
-#   examples/verify-server/tests/browser/run.sh [artifact_dir]
+#   crates/verify-server/tests/browser/run.sh [artifact_dir]
 #       (default: $CI_ARTIFACTS/browser-e2e, else a new temporary directory)
 #
 # Installs what it needs (Debian's chromium when /usr/bin/chromium is missing, then

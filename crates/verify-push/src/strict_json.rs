@@ -1,17 +1,14 @@
-//! Untrusted JSON and base64: a bounded, duplicate-refusing JSON parser and JSON
-//! value equality.
+//! Untrusted JSON: a bounded, duplicate-refusing JSON parser and JSON value equality.
 //!
 //! `serde_json` silently keeps the last of two equal keys; a signed payload that says
 //! `"status":"denied"` and then `"status":"approved"` must not mean whatever the
 //! parser happens to pick. [`parse_object`] refuses a repeated key at any depth,
 //! bounds the input size and the nesting depth, and refuses trailing text.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 
-use crate::error::{Encoded, JsonError, PushError, clip};
+use crate::error::{JsonError, clip};
 
 /// Deepest nesting of objects and arrays accepted in untrusted JSON.
 pub const MAX_JSON_DEPTH: usize = 16;
@@ -191,28 +188,6 @@ fn integer(n: &Number) -> Option<i128> {
         .or_else(|| n.as_u64().map(i128::from))
 }
 
-/// Decodes standard base64 with canonical padding (what the SDKs send for
-/// `Binding.PublicKey` and the factor `AuthPayload`). Unpadded text, whitespace and
-/// non-zero trailing bits are refused.
-pub(crate) fn standard(text: &str, what: Encoded) -> Result<Vec<u8>, PushError> {
-    STANDARD
-        .decode(text)
-        .map_err(|_| PushError::Base64 { what })
-}
-
-/// Decodes base64url without padding (RFC 7515 §2 `BASE64URL`): `=`, `+`, `/` and
-/// non-zero trailing bits are refused.
-pub(crate) fn url(text: &str, what: Encoded) -> Result<Vec<u8>, PushError> {
-    URL_SAFE_NO_PAD
-        .decode(text)
-        .map_err(|_| PushError::Base64 { what })
-}
-
-/// Encodes base64url without padding.
-pub(crate) fn url_encode(bytes: &[u8]) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -281,18 +256,6 @@ mod tests {
         assert!(!json_eq(&json!({"a":1}), &json!({"a":1,"b":null})));
         assert!(!json_eq(&json!(u64::MAX), &json!(-1)));
         assert!(!json_eq(&json!(null), &json!(false)));
-    }
-
-    #[test]
-    fn base64_places_are_strict() {
-        assert!(standard("AAAA", Encoded::BindingPublicKey).is_ok());
-        assert!(standard("AA==", Encoded::BindingPublicKey).is_ok());
-        assert!(standard("AA", Encoded::BindingPublicKey).is_err());
-        assert!(standard("AB==", Encoded::BindingPublicKey).is_err());
-        assert!(standard("AA==\n", Encoded::BindingPublicKey).is_err());
-        assert!(url("AA", Encoded::JwsPayload).is_ok());
-        assert!(url("AA==", Encoded::JwsPayload).is_err());
-        assert!(url("+/", Encoded::JwsPayload).is_err());
     }
 
     proptest::proptest! {

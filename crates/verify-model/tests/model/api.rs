@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use verify_model::json::{
+use verify_model::api::{
     AccessTokenJson, ApiContext, ChallengeJson, CreatedFactorJson, FactorJson, WebhookJson,
 };
 use verify_model::list::{ChallengeFilter, ListMeta, ListOrder, PageSize, paginate};

@@ -123,6 +123,6 @@ async fn index() -> axum::Json<serde_json::Value> {
         "version": env!("CARGO_PKG_VERSION"),
         "api": "/v2/Services",
         "auth": "HTTP Basic: the API key as username, the API secret as password",
-        "docs": "examples/verify-server/README.md",
+        "docs": "crates/verify-server/README.md",
     }))
 }

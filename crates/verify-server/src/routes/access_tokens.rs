@@ -1,0 +1,62 @@
+//! `/v2/Services/{sid}/AccessTokens`: push enrollment tokens.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde_json::Value;
+use verify::model::FactorType;
+use verify::model::api::AccessTokenJson;
+use verify::store::Store;
+
+use crate::auth::{Caller, require_api_key};
+use crate::error::ApiError;
+use crate::form::Form;
+
+use super::{ApiResult, Shared, identity, json, service_sid, value};
+
+pub(super) async fn create_access_token<S: Store + 'static>(
+    State(app): Shared<S>,
+    caller: Caller,
+    Path(sid): Path<String>,
+    body: Bytes,
+) -> ApiResult {
+    require_api_key(&caller)?;
+    let form = Form::parse(&body)?;
+    let identity = identity(form.required("Identity")?)?;
+    let factor_type: FactorType = form.required("FactorType")?.parse().map_err(|_| ApiError {
+        status: 400,
+        code: 60369,
+        message: "FactorType must be push".to_owned(),
+    })?;
+    if factor_type != FactorType::Push {
+        return Err(ApiError {
+            status: 400,
+            code: 60369,
+            message: "access tokens enroll push factors only".to_owned(),
+        });
+    }
+    let ttl = form
+        .parsed::<u64>("Ttl")?
+        .map(std::time::Duration::from_secs);
+    let issued = app
+        .engine
+        .create_access_token(
+            service_sid(&sid)?,
+            &identity,
+            form.get("FactorFriendlyName"),
+            ttl,
+        )
+        .await?;
+    let mut body = value(&AccessTokenJson::new(
+        &issued.token,
+        &app.engine.api_context(),
+    ));
+    if let Some(object) = body.as_object_mut() {
+        // The credential the device presents as `Basic base64("token:" + token)`.
+        object.insert(
+            "token".to_owned(),
+            Value::String(issued.credential().to_owned()),
+        );
+    }
+    json(StatusCode::CREATED, &body)
+}

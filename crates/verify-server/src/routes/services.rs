@@ -1,0 +1,164 @@
+//! `/v2/Services` and `/v2/Services/{sid}`, and the entities under a service.
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use verify::ServiceSettings;
+use verify::model::api::{EntityJson, ServiceJson};
+use verify::store::Store;
+
+use crate::auth::{Caller, require_api_key};
+use crate::error::ApiError;
+use crate::form::Form;
+use crate::paging::Paging;
+
+use super::{ApiResult, Shared, identity, json, no_content, query, service_sid, value};
+
+fn service_settings(form: &Form) -> Result<ServiceSettings, ApiError> {
+    let mut settings = ServiceSettings::new();
+    if let Some(name) = form.get("FriendlyName") {
+        settings = settings.with_friendly_name(name);
+    }
+    let step = form.parsed::<u8>("Totp.TimeStep")?;
+    let length = form.parsed::<u8>("Totp.CodeLength")?;
+    let skew = form.parsed::<u8>("Totp.Skew")?;
+    let issuer = form.get("Totp.Issuer");
+    if step.is_some() || length.is_some() || skew.is_some() || issuer.is_some() {
+        let defaults = verify::model::TotpParams::default();
+        let params = verify::model::TotpParams::new(
+            length.unwrap_or(defaults.code_length()),
+            step.unwrap_or(defaults.time_step()),
+            skew.unwrap_or(defaults.skew()),
+        )?;
+        settings = settings.with_totp(verify::model::service::TotpServiceConfig::new(
+            issuer, params,
+        )?);
+    }
+    if let Some(rp_id) = form.get("Passkeys.RelyingParty.Id") {
+        let name = form.get("Passkeys.RelyingParty.Name").unwrap_or(rp_id);
+        let mut origins = form.all("Passkeys.RelyingParty.Origins").to_vec();
+        if origins.is_empty() {
+            origins.push(format!("https://{rp_id}"));
+        }
+        let rp = verify::model::RelyingParty::new(rp_id, name, origins)?;
+        let mut passkeys = verify::model::PasskeysConfig::new(rp);
+        if let Some(v) = form.parsed("Passkeys.AuthenticatorAttachment")? {
+            passkeys.authenticator_attachment = v;
+        }
+        if let Some(v) = form.parsed("Passkeys.DiscoverableCredentials")? {
+            passkeys.discoverable_credentials = v;
+        }
+        if let Some(v) = form.parsed("Passkeys.UserVerification")? {
+            passkeys.user_verification = v;
+        }
+        settings = settings.with_passkeys(passkeys);
+    }
+    Ok(settings)
+}
+
+pub(super) async fn create_service<S: Store + 'static>(
+    State(app): Shared<S>,
+    caller: Caller,
+    body: Bytes,
+) -> ApiResult {
+    require_api_key(&caller)?;
+    let form = Form::parse(&body)?;
+    let name = form.required("FriendlyName")?;
+    let service = app
+        .engine
+        .create_service(name, &service_settings(&form)?)
+        .await?;
+    json(
+        StatusCode::CREATED,
+        &ServiceJson::new(&service, &app.engine.api_context()),
+    )
+}
+
+pub(super) async fn fetch_service<S: Store + 'static>(
+    State(app): Shared<S>,
+    caller: Caller,
+    Path(sid): Path<String>,
+) -> ApiResult {
+    require_api_key(&caller)?;
+    let service = app.engine.fetch_service(service_sid(&sid)?).await?;
+    json(
+        StatusCode::OK,
+        &ServiceJson::new(&service, &app.engine.api_context()),
+    )
+}
+
+pub(super) async fn list_services<S: Store + 'static>(
+    State(app): Shared<S>,
+    caller: Caller,
+    RawQuery(raw): RawQuery,
+) -> ApiResult {
+    require_api_key(&caller)?;
+    let paging = Paging::from_form(&query(raw)?)?;
+    let listing = app.engine.list_services(&paging.query).await?;
+    let ctx = app.engine.api_context();
+    let url = format!("{}/v2/Services", app.base_url);
+    json(
+        StatusCode::OK,
+        &paging.respond(&url, "services", &[], &listing, |s| {
+            value(&ServiceJson::new(s, &ctx))
+        }),
+    )
+}
+
+pub(super) async fn update_service<S: Store + 'static>(
+    State(app): Shared<S>,
+    caller: Caller,
+    Path(sid): Path<String>,
+    body: Bytes,
+) -> ApiResult {
+    require_api_key(&caller)?;
+    let form = Form::parse(&body)?;
+    let service = app
+        .engine
+        .update_service(service_sid(&sid)?, &service_settings(&form)?)
+        .await?;
+    json(
+        StatusCode::OK,
+        &ServiceJson::new(&service, &app.engine.api_context()),
+    )
+}
+
+pub(super) async fn delete_service<S: Store + 'static>(
+    State(app): Shared<S>,
+    caller: Caller,
+    Path(sid): Path<String>,
+) -> ApiResult {
+    require_api_key(&caller)?;
+    app.engine.delete_service(service_sid(&sid)?).await?;
+    no_content()
+}
+
+// ---- entities -----------------------------------------------------------------
+
+pub(super) async fn fetch_entity<S: Store + 'static>(
+    State(app): Shared<S>,
+    caller: Caller,
+    Path((sid, id)): Path<(String, String)>,
+) -> ApiResult {
+    require_api_key(&caller)?;
+    let entity = app
+        .engine
+        .fetch_entity(service_sid(&sid)?, &identity(&id)?)
+        .await?;
+    json(
+        StatusCode::OK,
+        &EntityJson::new(&entity, &app.engine.api_context()),
+    )
+}
+
+pub(super) async fn delete_entity<S: Store + 'static>(
+    State(app): Shared<S>,
+    caller: Caller,
+    Path((sid, id)): Path<(String, String)>,
+) -> ApiResult {
+    require_api_key(&caller)?;
+    app.engine
+        .delete_entity(service_sid(&sid)?, &identity(&id)?)
+        .await?;
+    no_content()
+}
