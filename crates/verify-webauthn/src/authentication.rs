@@ -145,6 +145,30 @@ pub fn verify_authentication(
     credential: &StoredCredential,
     response: &AuthenticationResponseJson,
 ) -> Result<VerifiedAuthentication, WebauthnError> {
+    let client_data = CollectedClientData::parse(response.response.client_data_json.as_slice())?;
+    verify_assertion(input, credential, response, &client_data)
+}
+
+/// As [`verify_authentication`], for a response whose `clientDataJSON` was parsed
+/// when it was received (routed by its claimed challenge): not parsed again.
+///
+/// # Errors
+/// As [`verify_authentication`].
+pub fn verify_parsed_authentication(
+    input: &AuthenticationInput<'_>,
+    credential: &StoredCredential,
+    parsed: &ParsedAuthentication,
+) -> Result<VerifiedAuthentication, WebauthnError> {
+    verify_assertion(input, credential, &parsed.response, &parsed.client_data)
+}
+
+/// WebAuthn L3 §7.2 steps 5-24 on a response and its parsed `clientDataJSON`.
+fn verify_assertion(
+    input: &AuthenticationInput<'_>,
+    credential: &StoredCredential,
+    response: &AuthenticationResponseJson,
+    client_data: &CollectedClientData,
+) -> Result<VerifiedAuthentication, WebauthnError> {
     response.check_envelope()?;
     if response.raw_id.as_slice() != credential.id.as_slice() {
         return Err(WebauthnError::CredentialIdMismatch);
@@ -178,7 +202,6 @@ pub fn verify_authentication(
         }
         .into());
     }
-    let client_data = CollectedClientData::parse(client_data_json)?;
     client_data.check(
         CeremonyType::Get,
         input.challenge,
@@ -389,6 +412,47 @@ pub fn finish_authentication(
     credential: &StoredCredential,
     now: UnixTime,
 ) -> Result<VerifiedAuthentication, WebauthnError> {
+    check_ceremony(state, response, credential, now)?;
+    verify_authentication(&ceremony_input(rp, state), credential, response)
+}
+
+/// As [`finish_authentication`], for a response parsed once when it was received
+/// ([`ParsedAuthentication`]: routed to its ceremony by the claimed challenge, then
+/// finished without parsing `clientDataJSON` again).
+///
+/// # Errors
+/// As [`finish_authentication`].
+pub fn finish_parsed_authentication(
+    rp: &RelyingParty,
+    state: &AuthenticationState,
+    parsed: &ParsedAuthentication,
+    credential: &StoredCredential,
+    now: UnixTime,
+) -> Result<VerifiedAuthentication, WebauthnError> {
+    check_ceremony(state, &parsed.response, credential, now)?;
+    verify_parsed_authentication(&ceremony_input(rp, state), credential, parsed)
+}
+
+fn ceremony_input<'a>(
+    rp: &'a RelyingParty,
+    state: &'a AuthenticationState,
+) -> AuthenticationInput<'a> {
+    AuthenticationInput::new(
+        rp.id(),
+        rp.origins(),
+        state.challenge.as_slice(),
+        &rp.policy,
+    )
+}
+
+/// The ceremony's own checks before the assertion's: expiry, the allowed
+/// credentials and the user handle.
+fn check_ceremony(
+    state: &AuthenticationState,
+    response: &AuthenticationResponseJson,
+    credential: &StoredCredential,
+    now: UnixTime,
+) -> Result<(), WebauthnError> {
     check_expiry(state.expires_at, now)?;
     if !state.allowed.is_empty() && !state.allowed.contains(&response.raw_id) {
         return Err(WebauthnError::CredentialNotAllowed);
@@ -415,13 +479,63 @@ pub fn finish_authentication(
     {
         return Err(WebauthnError::UserHandleMismatch);
     }
-    let input = AuthenticationInput::new(
-        rp.id(),
-        rp.origins(),
-        state.challenge.as_slice(),
-        &rp.policy,
-    );
-    verify_authentication(&input, credential, response)
+    Ok(())
+}
+
+/// An `AuthenticationResponseJSON` parsed once, as received: the JSON read and its
+/// `clientDataJSON` parsed. Route it to its ceremony by
+/// [`claimed_challenge`](Self::claimed_challenge), then finish it with
+/// [`finish_parsed_authentication`]; nothing is parsed twice.
+#[derive(Clone, Debug)]
+pub struct ParsedAuthentication {
+    response: AuthenticationResponseJson,
+    client_data: CollectedClientData,
+}
+
+impl ParsedAuthentication {
+    /// Parses the response JSON bytes as received (bounded by
+    /// [`MAX_RESPONSE_JSON_BYTES`](crate::limits::MAX_RESPONSE_JSON_BYTES)) and its
+    /// `clientDataJSON`.
+    ///
+    /// # Errors
+    /// [`ParseError`] when the JSON or its `clientDataJSON` cannot be read.
+    pub fn from_slice(json: &[u8]) -> Result<Self, ParseError> {
+        Self::new(AuthenticationResponseJson::from_slice(json)?)
+    }
+
+    /// Parses the `clientDataJSON` of an already read response.
+    ///
+    /// # Errors
+    /// [`ParseError`] when `clientDataJSON` cannot be read.
+    pub fn new(response: AuthenticationResponseJson) -> Result<Self, ParseError> {
+        let client_data =
+            CollectedClientData::parse(response.response.client_data_json.as_slice())?;
+        Ok(Self {
+            response,
+            client_data,
+        })
+    }
+
+    /// The response as read.
+    #[must_use]
+    pub const fn response(&self) -> &AuthenticationResponseJson {
+        &self.response
+    }
+
+    /// Its parsed `clientDataJSON` (unchecked until the ceremony is finished).
+    #[must_use]
+    pub const fn client_data(&self) -> &CollectedClientData {
+        &self.client_data
+    }
+
+    /// The challenge bytes the client data **claims**: untrusted, for routing only
+    /// (the finish compares the whole stored challenge in constant time).
+    ///
+    /// # Errors
+    /// [`ParseError::Base64`] when the claimed challenge is not base64url.
+    pub fn claimed_challenge(&self) -> Result<Vec<u8>, ParseError> {
+        self.client_data.claimed_challenge()
+    }
 }
 
 #[cfg(test)]

@@ -261,6 +261,23 @@ fn from_json<T: serde::de::DeserializeOwned>(
     })
 }
 
+fn from_slice<T: serde::de::DeserializeOwned>(
+    json: &[u8],
+    field: &'static str,
+) -> Result<T, ParseError> {
+    if json.len() > MAX_RESPONSE_JSON_BYTES {
+        return Err(ParseError::TooLarge {
+            field,
+            len: json.len(),
+            max: MAX_RESPONSE_JSON_BYTES,
+        });
+    }
+    serde_json::from_slice(json).map_err(|e| ParseError::Json {
+        field,
+        reason: e.to_string(),
+    })
+}
+
 fn check_envelope(id: &str, raw_id: &[u8], credential_type: &str) -> Result<(), ParseError> {
     if credential_type != "public-key" {
         return Err(ParseError::InvalidValue { field: "type" });
@@ -285,6 +302,15 @@ impl RegistrationResponseJson {
     /// [`ParseError::TooLarge`] or [`ParseError::Json`].
     pub fn from_json(json: &str) -> Result<Self, ParseError> {
         from_json(json, "RegistrationResponseJSON")
+    }
+
+    /// Parses the JSON bytes as received (a request body), bounded as
+    /// [`from_json`](Self::from_json).
+    ///
+    /// # Errors
+    /// [`ParseError::TooLarge`] or [`ParseError::Json`].
+    pub fn from_slice(json: &[u8]) -> Result<Self, ParseError> {
+        from_slice(json, "RegistrationResponseJSON")
     }
 
     /// The challenge bytes the response's `clientDataJSON` **claims**. Untrusted:
@@ -317,6 +343,15 @@ impl AuthenticationResponseJson {
     /// [`ParseError::TooLarge`] or [`ParseError::Json`].
     pub fn from_json(json: &str) -> Result<Self, ParseError> {
         from_json(json, "AuthenticationResponseJSON")
+    }
+
+    /// Parses the JSON bytes as received (a request body), bounded as
+    /// [`from_json`](Self::from_json).
+    ///
+    /// # Errors
+    /// [`ParseError::TooLarge`] or [`ParseError::Json`].
+    pub fn from_slice(json: &[u8]) -> Result<Self, ParseError> {
+        from_slice(json, "AuthenticationResponseJSON")
     }
 
     /// The challenge bytes the response's `clientDataJSON` **claims**. Untrusted:

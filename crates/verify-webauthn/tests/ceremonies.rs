@@ -801,3 +801,72 @@ fn descriptor_lists_are_capped_at_the_named_limit() {
         );
     }
 }
+
+/// A response parsed once as received ([`ParsedAuthentication`]) finishes exactly as
+/// the same response finished from its JSON value: the same verdict, or the same
+/// error, for good, wrong and tampered assertions; and routing reads the claimed
+/// challenge from the same parse.
+#[test]
+fn parsed_once_and_unparsed_finishes_agree() {
+    use verify_webauthn::authentication::{ParsedAuthentication, finish_parsed_authentication};
+    let mut rng = ChaCha20Rng::seed_from_u64(7);
+    let rp = RelyingParty::new(RP_ID, "Example", origins()).unwrap();
+    let auth = Authenticator::new();
+    let stored = stored(&auth, 1, None).with_user_handle(b"YE0-user".to_vec());
+    let (req, state) = start_authentication(&rp, Some((b"YE0-user", &[])), NOW, &mut rng);
+    let challenge = req.challenge.as_slice();
+    let ad = auth.auth_data(RP_ID, UP | UV, 2, false);
+    let good_cd = client_data("webauthn.get", challenge, ORIGIN, "");
+    let mut tampered = auth.assert(&good_cd, &ad, None);
+    let mut flipped = tampered.response.signature.as_slice().to_vec();
+    let last = flipped.len() - 1;
+    flipped[last] ^= 1;
+    tampered = assertion_json(&auth.credential_id, &good_cd, &ad, &flipped, None);
+    let cases = [
+        auth.assert(&good_cd, &ad, None),
+        auth.assert(&good_cd, &ad, Some(b"YE0-user")),
+        auth.assert(&good_cd, &ad, Some(b"mallory")),
+        auth.assert(
+            &client_data("webauthn.get", challenge, "https://evil.example", ""),
+            &ad,
+            None,
+        ),
+        auth.assert(
+            &client_data("webauthn.create", challenge, ORIGIN, ""),
+            &ad,
+            None,
+        ),
+        auth.assert(
+            &client_data("webauthn.get", &[1; 32], ORIGIN, ""),
+            &ad,
+            None,
+        ),
+        auth.assert(&good_cd, &auth.auth_data(RP_ID, UP, 1, false), None),
+        tampered,
+    ];
+    let mut verdicts = Vec::new();
+    for response in &cases {
+        let body = serde_json::to_vec(response).unwrap();
+        let parsed = ParsedAuthentication::from_slice(&body).unwrap();
+        assert_eq!(
+            parsed.claimed_challenge().unwrap(),
+            response.claimed_challenge().unwrap()
+        );
+        let once = finish_parsed_authentication(&rp, &state, &parsed, &stored, NOW)
+            .map(|v| v.sign_count)
+            .map_err(|e| e.code());
+        let twice = finish_authentication(&rp, &state, response, &stored, NOW)
+            .map(|v| v.sign_count)
+            .map_err(|e| e.code());
+        assert_eq!(once, twice);
+        verdicts.push(once);
+    }
+    // The cases cover an approval and distinct refusals (the comparison is not vacuous).
+    assert_eq!(verdicts[0], Ok(2));
+    assert_eq!(verdicts[1], Ok(2));
+    assert!(verdicts[2..].iter().all(Result::is_err), "{verdicts:?}");
+    // A body whose clientDataJSON is not client data is refused at the parse.
+    let mut broken = serde_json::to_value(&cases[0]).unwrap();
+    broken["response"]["clientDataJSON"] = serde_json::json!(base64url::encode(b"not json"));
+    assert!(ParsedAuthentication::from_slice(broken.to_string().as_bytes()).is_err());
+}

@@ -25,13 +25,13 @@ use verify_model::{
 };
 use verify_store::{Resource, Store};
 use verify_webauthn::WebauthnError;
-use verify_webauthn::authentication::{AuthenticationState, StoredCredential};
+use verify_webauthn::authentication::{
+    AuthenticationState, ParsedAuthentication, StoredCredential,
+};
 use verify_webauthn::policy::{AttestationTrust, CounterPolicy};
 use verify_webauthn::registration::RegistrationState;
 use verify_webauthn::relying_party::RelyingParty;
-use verify_webauthn::wire::{
-    AuthenticationResponseJson, CredentialDescriptor, RegistrationResponseJson, UserEntity,
-};
+use verify_webauthn::wire::{CredentialDescriptor, RegistrationResponseJson, UserEntity};
 
 use crate::challenges::ChallengeUpdate;
 use crate::engine::{Verify, conflict, is_conflict};
@@ -202,12 +202,12 @@ impl<S: Store> Verify<S> {
         service: ServiceSid,
         identity: &Identity,
         factor_sid: FactorSid,
-        registration_response_json: &str,
+        registration_response_json: impl AsRef<[u8]>,
     ) -> Result<Factor, VerifyError> {
         let now = self.now()?;
         let factor = self.load_factor(service, identity, factor_sid).await?;
-        let parsed =
-            RegistrationResponseJson::from_json(registration_response_json).map_err(Into::into);
+        let parsed = RegistrationResponseJson::from_slice(registration_response_json.as_ref())
+            .map_err(Into::into);
         self.finish_passkey_factor(factor, parsed, now).await
     }
 
@@ -229,10 +229,10 @@ impl<S: Store> Verify<S> {
     pub async fn verify_passkey_factor_response(
         &self,
         service: ServiceSid,
-        registration_response_json: &str,
+        registration_response_json: impl AsRef<[u8]>,
     ) -> Result<Factor, VerifyError> {
         let now = self.now()?;
-        let response = RegistrationResponseJson::from_json(registration_response_json)
+        let response = RegistrationResponseJson::from_slice(registration_response_json.as_ref())
             .map_err(WebauthnError::from)?;
         let claimed = response.claimed_challenge().map_err(WebauthnError::from)?;
         let not_found = || VerifyError::NotFound {
@@ -490,7 +490,7 @@ impl<S: Store> Verify<S> {
         &self,
         service: ServiceSid,
         sid: ChallengeSid,
-        authentication_response_json: &str,
+        authentication_response_json: impl AsRef<[u8]>,
     ) -> Result<ChallengeUpdate, VerifyError> {
         let now = self.now()?;
         let config = self
@@ -513,8 +513,8 @@ impl<S: Store> Verify<S> {
             }
             .into());
         }
-        let parsed =
-            AuthenticationResponseJson::from_json(authentication_response_json).map_err(Into::into);
+        let parsed = ParsedAuthentication::from_slice(authentication_response_json.as_ref())
+            .map_err(Into::into);
         self.answer_passkey_challenge(&config, challenge, parsed, now)
             .await
     }
@@ -537,7 +537,7 @@ impl<S: Store> Verify<S> {
     pub async fn approve_passkey_challenge_response(
         &self,
         service: ServiceSid,
-        authentication_response_json: &str,
+        authentication_response_json: impl AsRef<[u8]>,
     ) -> Result<ChallengeUpdate, VerifyError> {
         let now = self.now()?;
         let config = self
@@ -546,7 +546,7 @@ impl<S: Store> Verify<S> {
             .passkeys()
             .cloned()
             .ok_or(VerifyError::PasskeysNotConfigured)?;
-        let response = AuthenticationResponseJson::from_json(authentication_response_json)
+        let response = ParsedAuthentication::from_slice(authentication_response_json.as_ref())
             .map_err(WebauthnError::from)?;
         let claimed = response.claimed_challenge().map_err(WebauthnError::from)?;
         let not_found = || VerifyError::NotFound {
@@ -570,7 +570,7 @@ impl<S: Store> Verify<S> {
         &self,
         config: &PasskeysConfig,
         challenge: Challenge,
-        parsed: Result<AuthenticationResponseJson, WebauthnError>,
+        parsed: Result<ParsedAuthentication, WebauthnError>,
         now: UnixTime,
     ) -> Result<ChallengeUpdate, VerifyError> {
         let service = challenge.service_sid();
@@ -602,7 +602,7 @@ impl<S: Store> Verify<S> {
             Ok(response) => response,
             Err(error) => return self.fail_passkey(&challenge, error, now).await,
         };
-        let raw_id = response.raw_id.as_slice().to_vec();
+        let raw_id = response.response().raw_id.as_slice().to_vec();
         let Some(factor) = self
             .store
             .find_factor_by_credential_id(service, &raw_id)
@@ -634,7 +634,7 @@ impl<S: Store> Verify<S> {
         )?
         .with_user_handle(user_handle(&factor.entity_sid()));
         let rp = relying_party(config, &config.policy)?;
-        let verified = match verify_webauthn::authentication::finish_authentication(
+        let verified = match verify_webauthn::authentication::finish_parsed_authentication(
             &rp, &state, &response, &stored, now,
         ) {
             Ok(verified) => verified,

@@ -35,6 +35,47 @@ fn json_object(body: &[u8]) -> Result<serde_json::Map<String, Value>, ApiError> 
     }
 }
 
+/// The routing keys a credential body may carry beside the credential's own members
+/// (`keys`), read without building the rest of the body: the credential itself is
+/// handed to the engine as received.
+fn routing_keys(
+    body: &[u8],
+    keys: &'static [&'static str],
+) -> Result<serde_json::Map<String, Value>, ApiError> {
+    use serde::de::{Deserializer as _, IgnoredAny, MapAccess, Visitor};
+
+    struct Keys(&'static [&'static str]);
+
+    impl<'de> Visitor<'de> for Keys {
+        type Value = serde_json::Map<String, Value>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut found = serde_json::Map::new();
+            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                if self.0.contains(&key.as_ref()) {
+                    found.insert(key.into_owned(), map.next_value::<Value>()?);
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(found)
+        }
+    }
+
+    if body.len() > MAX_PASSKEYS_JSON {
+        return Err(ApiError::invalid("the JSON body is too large"));
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    deserializer
+        .deserialize_map(Keys(keys))
+        .and_then(|found| deserializer.end().map(|()| found))
+        .map_err(|_| ApiError::invalid("the body must be a JSON object"))
+}
+
 fn take_str(
     map: &mut serde_json::Map<String, Value>,
     key: &str,
@@ -84,22 +125,22 @@ pub(super) async fn passkeys_verify_factor<S: Store + 'static>(
     body: Bytes,
 ) -> ApiResult {
     require_api_key(&caller)?;
-    let mut map = json_object(&body)?;
     let service = service_sid(&sid)?;
+    let mut named = routing_keys(&body, &["identity", "factor_sid"])?;
     let named = (
-        take_str(&mut map, "identity")?,
-        take_str(&mut map, "factor_sid")?,
+        take_str(&mut named, "identity")?,
+        take_str(&mut named, "factor_sid")?,
     );
-    let credential = Value::Object(map).to_string();
+    // The credential is the body as received: the engine parses it once.
     let factor = match named {
         (None, None) => {
             app.engine
-                .verify_passkey_factor_response(service, &credential)
+                .verify_passkey_factor_response(service, &body)
                 .await?
         }
         (Some(id), Some(factor)) => {
             app.engine
-                .verify_passkey_factor(service, &identity(&id)?, factor_sid(&factor)?, &credential)
+                .verify_passkey_factor(service, &identity(&id)?, factor_sid(&factor)?, &body)
                 .await?
         }
         _ => {
@@ -145,19 +186,21 @@ pub(super) async fn passkeys_approve_challenge<S: Store + 'static>(
     body: Bytes,
 ) -> ApiResult {
     require_api_key(&caller)?;
-    let mut map = json_object(&body)?;
     let service = service_sid(&sid)?;
-    let named = take_str(&mut map, "challenge_sid")?;
-    let credential = Value::Object(map).to_string();
+    let named = take_str(
+        &mut routing_keys(&body, &["challenge_sid"])?,
+        "challenge_sid",
+    )?;
+    // The credential is the body as received: the engine parses it once.
     let update = match named {
         None => {
             app.engine
-                .approve_passkey_challenge_response(service, &credential)
+                .approve_passkey_challenge_response(service, &body)
                 .await?
         }
         Some(challenge) => {
             app.engine
-                .approve_passkey_challenge(service, challenge_sid(&challenge)?, &credential)
+                .approve_passkey_challenge(service, challenge_sid(&challenge)?, &body)
                 .await?
         }
     };
