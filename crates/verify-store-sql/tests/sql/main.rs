@@ -1,6 +1,7 @@
 //! verify-store-sql's one integration-test binary: the conformance suite on SQLite
 //! (always) and PostgreSQL (when `VERIFY_TEST_POSTGRES_URL` is set), secret sealing,
-//! restart survival, migrations, and cross-process races on PostgreSQL.
+//! restart survival, migrations (release 0.1.0's database upgraded in place), and
+//! cross-process races on PostgreSQL.
 
 #![allow(
     clippy::unwrap_used,
@@ -18,6 +19,7 @@ mod sqlite_conformance {
 
 mod cross_process;
 mod engine_restart;
+mod legacy;
 mod pg_conformance;
 mod restart;
 mod sealing;
