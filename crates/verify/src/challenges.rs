@@ -15,7 +15,7 @@ use verify_push::{
 use verify_store::{ListQuery, Listing, Resource, Store};
 
 use crate::devices::DeviceAuth;
-use crate::engine::{Verify, conflict, is_conflict};
+use crate::engine::{Round, Verify, conflict, is_conflict};
 use crate::error::VerifyError;
 use crate::factors::{totp_config, totp_secret};
 
@@ -159,11 +159,19 @@ impl<S: Store> Verify<S> {
         let factor = self.load_factor(service, identity, factor_sid).await?;
         match factor.factor_type() {
             FactorType::Passkeys => {
-                if request.auth_payload.is_some() {
-                    return Err(ModelError::UnexpectedField {
-                        field: verify_model::Field::AuthPayload,
-                    }
-                    .into());
+                // A passkey challenge carries its WebAuthn options, nothing else of
+                // the request: refuse what would otherwise be dropped.
+                let unexpected = if request.auth_payload.is_some() {
+                    Some(verify_model::Field::AuthPayload)
+                } else if request.details.is_some() {
+                    Some(verify_model::Field::DetailsMessage)
+                } else if request.hidden_details.is_some() {
+                    Some(verify_model::Field::HiddenDetails)
+                } else {
+                    None
+                };
+                if let Some(field) = unexpected {
+                    return Err(ModelError::UnexpectedField { field }.into());
                 }
                 return self
                     .create_passkey_challenge(
@@ -223,21 +231,18 @@ impl<S: Store> Verify<S> {
         sid: ChallengeSid,
     ) -> Result<Challenge, VerifyError> {
         let now = self.now()?;
-        for _ in 0..=self.retries() {
+        self.cas_retry(Resource::Challenge, move || async move {
             let challenge = self.load_challenge(service, identity, sid).await?;
             let Some(expired) = challenge.poll_expiry(now)? else {
-                return Ok(challenge);
+                return Ok(Round::Done(challenge));
             };
             let written = self
                 .store
                 .update_challenge(&expired.challenge, &expired.events)
                 .await;
-            if !is_conflict(&written) {
-                written?;
-                return Ok(expired.challenge);
-            }
-        }
-        Err(conflict(Resource::Challenge))
+            Round::written(written, expired.challenge)
+        })
+        .await
     }
 
     /// A page of the challenges of `identity` matching `filter` (status read at
@@ -414,6 +419,14 @@ impl<S: Store> Verify<S> {
                 use_instead: "Passkeys/ApproveChallenge",
             });
         }
+        // A finished or due challenge answers so whatever the payload (its length
+        // included): the payload is not looked at.
+        if let Some(error) = terminal_error(&challenge, now) {
+            return Err(error.into());
+        }
+        if let Some(expired) = self.expire_if_due(&challenge, now).await? {
+            return Ok(expired);
+        }
         challenge.check_auth_payload(auth_payload)?;
         let ChallengeSubject::Factor { factor_sid, .. } = challenge.subject() else {
             return Err(VerifyError::Inconsistent {
@@ -467,19 +480,19 @@ impl<S: Store> Verify<S> {
         sid: ChallengeSid,
     ) -> Result<ChallengeUpdate, VerifyError> {
         let now = self.now()?;
-        for _ in 0..=self.retries() {
+        self.cas_retry(Resource::Challenge, move || async move {
             let challenge = self.load_challenge(service, identity, sid).await?;
             let denied = challenge.deny(&AnswerInput::new(now))?;
             let written = self
                 .store
                 .update_challenge(&denied.challenge, &denied.events)
                 .await;
-            if !is_conflict(&written) {
-                written?;
-                return Ok(ChallengeUpdate::written(denied.challenge, denied.outcome));
-            }
-        }
-        Err(conflict(Resource::Challenge))
+            Round::written(
+                written,
+                ChallengeUpdate::written(denied.challenge, denied.outcome),
+            )
+        })
+        .await
     }
 
     /// Records expiry if due; `Some(update)` when it was.
@@ -512,12 +525,6 @@ impl<S: Store> Verify<S> {
         code: &str,
         now: UnixTime,
     ) -> Result<ChallengeUpdate, VerifyError> {
-        if let Some(error) = terminal_error(&challenge, now) {
-            return Err(error.into());
-        }
-        if let Some(expired) = self.expire_if_due(&challenge, now).await? {
-            return Ok(expired);
-        }
         let FactorKind::Totp(totp) = factor.kind() else {
             return Err(ModelError::FactorTypeMismatch {
                 expected: FactorType::Totp,
@@ -576,28 +583,26 @@ impl<S: Store> Verify<S> {
     /// a failure is safe to re-run).
     async fn record_challenge_failure(
         &self,
-        mut challenge: Challenge,
+        challenge: Challenge,
         now: UnixTime,
     ) -> Result<ChallengeUpdate, VerifyError> {
-        for _ in 0..=self.retries() {
+        let (service, sid) = (challenge.service_sid(), challenge.sid());
+        self.cas_retry_from(Resource::Challenge, challenge, move |loaded| async move {
+            let challenge = match loaded {
+                Some(challenge) => challenge,
+                None => self.reload_challenge(service, sid).await?,
+            };
             let failed = challenge.record_failed_attempt(now)?;
             let written = self
                 .store
                 .update_challenge(&failed.challenge, &failed.events)
                 .await;
-            if !is_conflict(&written) {
-                written?;
-                return Ok(ChallengeUpdate::written(failed.challenge, failed.outcome));
-            }
-            challenge = self
-                .store
-                .get_challenge(challenge.service_sid(), challenge.sid())
-                .await?
-                .ok_or(VerifyError::NotFound {
-                    resource: Resource::Challenge,
-                })?;
-        }
-        Err(conflict(Resource::Challenge))
+            Round::written(
+                written,
+                ChallengeUpdate::written(failed.challenge, failed.outcome),
+            )
+        })
+        .await
     }
 
     async fn answer_push(
@@ -609,12 +614,6 @@ impl<S: Store> Verify<S> {
         metadata: Option<StringMap>,
         now: UnixTime,
     ) -> Result<ChallengeUpdate, VerifyError> {
-        if let Some(error) = terminal_error(&challenge, now) {
-            return Err(error.into());
-        }
-        if let Some(expired) = self.expire_if_due(&challenge, now).await? {
-            return Ok(expired);
-        }
         // The signed fields are fixed for the challenge's lifetime, so the view
         // rebuilt now equals the one the device was served; only those fields are
         // serialized.
@@ -629,8 +628,15 @@ impl<S: Store> Verify<S> {
         let view = ChallengeToSign::from_served(&signed, fields.clone())?;
         let answer =
             verify_answer(key, &view, auth_payload).map_err(VerifyError::AuthPayloadInvalid)?;
-        let mut current = challenge;
-        for _ in 0..=self.retries() {
+        let (service, sid) = (challenge.service_sid(), challenge.sid());
+        let (answer, metadata) = (&answer, &metadata);
+        self.cas_retry_from(Resource::Challenge, challenge, move |loaded| async move {
+            // The signed answer stays valid for this challenge; re-deciding on the
+            // reloaded state refuses it if another answer got there first.
+            let current = match loaded {
+                Some(challenge) => challenge,
+                None => self.reload_challenge(service, sid).await?,
+            };
             let mut input = AnswerInput::new(now).with_factor(factor);
             if let Some(metadata) = &metadata {
                 input = input.with_metadata(metadata.clone());
@@ -643,24 +649,12 @@ impl<S: Store> Verify<S> {
                 .store
                 .update_challenge(&transition.challenge, &transition.events)
                 .await;
-            if !is_conflict(&written) {
-                written?;
-                return Ok(ChallengeUpdate::written(
-                    transition.challenge,
-                    transition.outcome,
-                ));
-            }
-            // The signed answer stays valid for this challenge; re-deciding on the
-            // reloaded state refuses it if another answer got there first.
-            current = self
-                .store
-                .get_challenge(current.service_sid(), current.sid())
-                .await?
-                .ok_or(VerifyError::NotFound {
-                    resource: Resource::Challenge,
-                })?;
-        }
-        Err(conflict(Resource::Challenge))
+            Round::written(
+                written,
+                ChallengeUpdate::written(transition.challenge, transition.outcome),
+            )
+        })
+        .await
     }
 }
 

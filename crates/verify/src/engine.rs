@@ -91,9 +91,49 @@ impl<S: Store> Verify<S> {
         self.rng.with(f)
     }
 
-    /// How many times a re-runnable decision is retried after a conflict.
-    pub(crate) fn retries(&self) -> usize {
-        usize::from(self.config.conflict_retries)
+    /// Runs one compare-and-set round (load, decide, write conditionally on the
+    /// version loaded) until it is not a conflict: once, then at most
+    /// `conflict_retries` more times, each on a fresh load. For decisions that are
+    /// safe to re-run on the reloaded record; a decision that must not be re-run
+    /// (a used TOTP step, a signed answer already applied) writes once and answers
+    /// a conflict with [`conflict`].
+    ///
+    /// # Errors
+    /// The round's own error, or [`VerifyError::Conflict`] for `resource` when every
+    /// round lost to a concurrent write.
+    pub(crate) async fn cas_retry<T, Fut>(
+        &self,
+        resource: Resource,
+        mut round: impl FnMut() -> Fut,
+    ) -> Result<T, VerifyError>
+    where
+        Fut: Future<Output = Result<Round<T>, VerifyError>>,
+    {
+        self.cas_retry_from(resource, (), move |_| round()).await
+    }
+
+    /// [`Verify::cas_retry`] for a decision whose first round runs on a record the
+    /// caller already loaded: the first round gets `Some(loaded)`, a round after a
+    /// conflict gets `None` and loads the record again.
+    ///
+    /// # Errors
+    /// As [`Verify::cas_retry`].
+    pub(crate) async fn cas_retry_from<L, T, Fut>(
+        &self,
+        resource: Resource,
+        loaded: L,
+        mut round: impl FnMut(Option<L>) -> Fut,
+    ) -> Result<T, VerifyError>
+    where
+        Fut: Future<Output = Result<Round<T>, VerifyError>>,
+    {
+        let mut loaded = Some(loaded);
+        for _ in 0..=usize::from(self.config.conflict_retries) {
+            if let Round::Done(value) = round(loaded.take()).await? {
+                return Ok(value);
+            }
+        }
+        Err(conflict(resource))
     }
 
     pub(crate) async fn load_service(&self, sid: ServiceSid) -> Result<Service, VerifyError> {
@@ -147,6 +187,47 @@ impl<S: Store> Verify<S> {
                 resource: Resource::Challenge,
             }),
         }
+    }
+}
+
+/// How one round of [`Verify::cas_retry`] ended.
+pub(crate) enum Round<T> {
+    /// Finished with this value: the write landed, or there was nothing to write.
+    Done(T),
+    /// The write lost to a concurrent one: load again and redo the round.
+    Conflict,
+}
+
+impl<T> Round<T> {
+    /// The round whose conditional write was `written`: `value` once it landed.
+    ///
+    /// # Errors
+    /// A store error other than a conflict.
+    pub(crate) fn written<U>(
+        written: Result<U, StoreError>,
+        value: T,
+    ) -> Result<Self, VerifyError> {
+        match written {
+            Ok(_) => Ok(Self::Done(value)),
+            Err(error) if error.is_conflict() => Ok(Self::Conflict),
+            Err(error) => Err(error.into()),
+        }
+    }
+}
+
+impl<S: Store> Verify<S> {
+    /// The challenge `sid` of `service` as stored now (a retry's reload).
+    pub(crate) async fn reload_challenge(
+        &self,
+        service: ServiceSid,
+        sid: ChallengeSid,
+    ) -> Result<Challenge, VerifyError> {
+        self.store
+            .get_challenge(service, sid)
+            .await?
+            .ok_or(VerifyError::NotFound {
+                resource: Resource::Challenge,
+            })
     }
 }
 

@@ -104,6 +104,16 @@ pub enum VerifyError {
         /// The operation that answers this kind.
         use_instead: &'static str,
     },
+    /// A parameter that means something only with another was sent without it
+    /// (`factor_sid` without `identity` for a passkey challenge: a factor is named
+    /// within its entity).
+    #[error("{given} requires {requires}")]
+    ParameterRequires {
+        /// The parameter sent.
+        given: &'static str,
+        /// The parameter it needs.
+        requires: &'static str,
+    },
     /// The operation lost a compare-and-set race on `resource` and retrying it could
     /// not be done safely (or the bounded retries ran out): another request changed
     /// the resource first. Nothing was written by this request.
@@ -176,7 +186,8 @@ impl VerifyError {
             Self::AccessTokenInvalid => CODE_UNAUTHORIZED,
             Self::PasskeysNotConfigured
             | Self::PasskeysConfigInvalid { .. }
-            | Self::WrongOperationForKind { .. } => CODE_INVALID_PARAMETER,
+            | Self::WrongOperationForKind { .. }
+            | Self::ParameterRequires { .. } => CODE_INVALID_PARAMETER,
             Self::Conflict { .. } => CODE_CONFLICT,
             Self::Webauthn(error) => webauthn_code(error),
         }

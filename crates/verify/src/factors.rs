@@ -16,7 +16,7 @@ use verify_push::{DeviceKey, FactorError, PushError};
 use verify_store::{FactorInsert, FactorQuota, ListQuery, Listing, Resource, Store, StoreError};
 use zeroize::Zeroizing;
 
-use crate::engine::{Verify, conflict, is_conflict};
+use crate::engine::{Round, Verify, conflict, is_conflict};
 use crate::error::VerifyError;
 
 /// The window of the daily factor-creation limit (60326).
@@ -508,22 +508,28 @@ impl<S: Store> Verify<S> {
         service: ServiceSid,
         identity: &Identity,
         factor_sid: FactorSid,
-        mut failure: verify_model::FactorTransition,
+        failure: verify_model::FactorTransition,
         now: UnixTime,
     ) -> Result<Factor, VerifyError> {
-        for _ in 0..=self.retries() {
-            let written = self
-                .store
-                .update_factor(&failure.factor, &failure.events)
-                .await;
-            if !is_conflict(&written) {
-                written?;
-                return Err(verification_failed(&failure.factor));
-            }
-            let factor = self.load_factor(service, identity, factor_sid).await?;
-            failure = factor.record_failed_verification(now)?;
-        }
-        Err(conflict(Resource::Factor))
+        let failed = self
+            .cas_retry_from(Resource::Factor, failure, move |decided| async move {
+                // The first round writes the failure decided by the caller; a round
+                // after a conflict records it again on the reloaded factor.
+                let failure = match decided {
+                    Some(failure) => failure,
+                    None => self
+                        .load_factor(service, identity, factor_sid)
+                        .await?
+                        .record_failed_verification(now)?,
+                };
+                let written = self
+                    .store
+                    .update_factor(&failure.factor, &failure.events)
+                    .await;
+                Round::written(written, failure.factor)
+            })
+            .await?;
+        Err(verification_failed(&failed))
     }
 
     /// The factor `sid` of `identity`.
@@ -570,19 +576,16 @@ impl<S: Store> Verify<S> {
         friendly_name: &str,
     ) -> Result<Factor, VerifyError> {
         let now = self.now()?;
-        for _ in 0..=self.retries() {
+        self.cas_retry(Resource::Factor, move || async move {
             let factor = self.load_factor(service, identity, sid).await?;
             let renamed = factor.rename(friendly_name, now)?;
             let written = self
                 .store
                 .update_factor(&renamed.factor, &renamed.events)
                 .await;
-            if !is_conflict(&written) {
-                written?;
-                return Ok(renamed.factor);
-            }
-        }
-        Err(conflict(Resource::Factor))
+            Round::written(written, renamed.factor)
+        })
+        .await
     }
 
     /// Replaces a push factor's configuration (the SDK's factor update: app id,
@@ -609,7 +612,7 @@ impl<S: Store> Verify<S> {
         sdk_version: Option<&str>,
     ) -> Result<Factor, VerifyError> {
         let now = self.now()?;
-        for _ in 0..=self.retries() {
+        self.cas_retry(Resource::Factor, move || async move {
             let factor = self.load_factor(service, identity, sid).await?;
             let updated = factor.update_push_config(
                 app_id,
@@ -622,12 +625,9 @@ impl<S: Store> Verify<S> {
                 .store
                 .update_factor(&updated.factor, &updated.events)
                 .await;
-            if !is_conflict(&written) {
-                written?;
-                return Ok(updated.factor);
-            }
-        }
-        Err(conflict(Resource::Factor))
+            Round::written(written, updated.factor)
+        })
+        .await
     }
 
     /// Updates a TOTP factor's configuration (the factor update's `Config.Alg`,
@@ -661,7 +661,7 @@ impl<S: Store> Verify<S> {
         skew: Option<u8>,
     ) -> Result<Factor, VerifyError> {
         let now = self.now()?;
-        for _ in 0..=self.retries() {
+        self.cas_retry(Resource::Factor, move || async move {
             let factor = self.load_factor(service, identity, sid).await?;
             let FactorKind::Totp(totp) = factor.kind() else {
                 return Err(ModelError::FactorTypeMismatch {
@@ -684,12 +684,9 @@ impl<S: Store> Verify<S> {
                 .store
                 .update_factor(&updated.factor, &updated.events)
                 .await;
-            if !is_conflict(&written) {
-                written?;
-                return Ok(updated.factor);
-            }
-        }
-        Err(conflict(Resource::Factor))
+            Round::written(written, updated.factor)
+        })
+        .await
     }
 
     /// Deletes the factor `sid` with its challenges, writing `factor.deleted`.
@@ -703,17 +700,15 @@ impl<S: Store> Verify<S> {
         sid: FactorSid,
     ) -> Result<(), VerifyError> {
         let now = self.now()?;
-        for _ in 0..=self.retries() {
+        self.cas_retry(Resource::Factor, move || async move {
             let factor = self.load_factor(service, identity, sid).await?;
             let deleted = factor.delete(now)?;
             let written = self
                 .store
                 .delete_factor(service, sid, factor.version(), &deleted.events)
                 .await;
-            if !is_conflict(&written) {
-                return Ok(written?);
-            }
-        }
-        Err(conflict(Resource::Factor))
+            Round::written(written, ())
+        })
+        .await
     }
 }

@@ -370,6 +370,12 @@ impl<S: Store> Verify<S> {
         factor_sid: Option<FactorSid>,
         expiration_date: Option<UnixTime>,
     ) -> Result<ChallengeUpdate, VerifyError> {
+        if identity.is_none() && factor_sid.is_some() {
+            return Err(VerifyError::ParameterRequires {
+                given: "factor_sid",
+                requires: "identity",
+            });
+        }
         let now = self.now()?;
         let service = self.load_service(service).await?;
         let config = service
@@ -506,13 +512,6 @@ impl<S: Store> Verify<S> {
                 .ok_or(VerifyError::NotFound {
                     resource: Resource::Challenge,
                 })?;
-        if challenge.factor_type() != FactorType::Passkeys {
-            return Err(ModelError::FactorTypeMismatch {
-                expected: FactorType::Passkeys,
-                got: challenge.factor_type(),
-            }
-            .into());
-        }
         let parsed = ParsedAuthentication::from_slice(authentication_response_json.as_ref())
             .map_err(Into::into);
         self.answer_passkey_challenge(&config, challenge, parsed, now)
@@ -574,12 +573,8 @@ impl<S: Store> Verify<S> {
         now: UnixTime,
     ) -> Result<ChallengeUpdate, VerifyError> {
         let service = challenge.service_sid();
-        // A terminal or due challenge is answered before any cryptography.
-        if let Some(expired) = self.expire_if_due(&challenge, now).await? {
-            return Ok(expired);
-        }
-        // Refuses a terminal challenge (`ChallengeNotPending`, ...) up front.
-        challenge.check_answerable(now)?;
+        // The kind decides first: a TOTP or push challenge is answered by its
+        // AuthPayload, and nothing (not even expiry) is recorded on it here.
         let ChallengeKind::Passkeys(ceremony) = challenge.kind() else {
             return Err(VerifyError::WrongOperationForKind {
                 kind: challenge.factor_type(),
@@ -587,6 +582,12 @@ impl<S: Store> Verify<S> {
                 use_instead: "the challenge update (AuthPayload)",
             });
         };
+        // A terminal or due challenge is answered before any cryptography.
+        if let Some(expired) = self.expire_if_due(&challenge, now).await? {
+            return Ok(expired);
+        }
+        // Refuses a terminal challenge (`ChallengeNotPending`, ...) up front.
+        challenge.check_answerable(now)?;
         let state = AuthenticationState::from_parts(
             ceremony.options.challenge.clone(),
             ceremony

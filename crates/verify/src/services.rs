@@ -6,7 +6,7 @@ use verify_model::service::{PushServiceConfig, TotpServiceConfig};
 use verify_model::{Entity, Event, Identity, Service, ServiceSid};
 use verify_store::{ListQuery, Listing, Resource, Store};
 
-use crate::engine::{Verify, conflict, is_conflict};
+use crate::engine::{Round, Verify};
 use crate::error::VerifyError;
 
 /// Settings of a service to apply at creation or update; `None` leaves a setting as
@@ -147,19 +147,16 @@ impl<S: Store> Verify<S> {
         settings: &ServiceSettings,
     ) -> Result<Service, VerifyError> {
         let now = self.now()?;
-        for _ in 0..=self.retries() {
+        self.cas_retry(Resource::Service, move || async move {
             let service = self.load_service(sid).await?;
             let next = settings.apply(&service, now)?;
             if next.version() == service.version() {
-                return Ok(service);
+                return Ok(Round::Done(service));
             }
             let written = self.store.update_service(&next).await;
-            if !is_conflict(&written) {
-                written?;
-                return Ok(next);
-            }
-        }
-        Err(conflict(Resource::Service))
+            Round::written(written, next)
+        })
+        .await
     }
 
     /// Deletes the service `sid` with everything in it.
@@ -167,14 +164,12 @@ impl<S: Store> Verify<S> {
     /// # Errors
     /// [`VerifyError::NotFound`]; [`VerifyError::Conflict`] when the retries run out.
     pub async fn delete_service(&self, sid: ServiceSid) -> Result<(), VerifyError> {
-        for _ in 0..=self.retries() {
+        self.cas_retry(Resource::Service, move || async move {
             let service = self.load_service(sid).await?;
             let deleted = self.store.delete_service(sid, service.version()).await;
-            if !is_conflict(&deleted) {
-                return Ok(deleted?);
-            }
-        }
-        Err(conflict(Resource::Service))
+            Round::written(deleted, ())
+        })
+        .await
     }
 
     /// The entity of `service` named `identity`.
@@ -201,7 +196,7 @@ impl<S: Store> Verify<S> {
         identity: &Identity,
     ) -> Result<(), VerifyError> {
         let now = self.now()?;
-        for _ in 0..=self.retries() {
+        self.cas_retry(Resource::Entity, move || async move {
             let entity = self.load_entity(service, identity).await?;
             let factors = self.store.entity_factors(service, entity.sid()).await?;
             let mut versions = Vec::with_capacity(factors.len());
@@ -214,11 +209,9 @@ impl<S: Store> Verify<S> {
                 .store
                 .delete_entity(service, entity.sid(), &versions, &events)
                 .await;
-            if !is_conflict(&deleted) {
-                return Ok(deleted?);
-            }
-        }
-        Err(conflict(Resource::Entity))
+            Round::written(deleted, ())
+        })
+        .await
     }
 
     /// The entity named `identity`, created (with a fresh sid) if it does not exist

@@ -5,7 +5,7 @@ use verify_model::{ServiceSid, Webhook, WebhookEventType, WebhookSid, WebhookSta
 use verify_store::{ListQuery, Listing, OutboxEvent, Resource, Store};
 
 use crate::delivery::{WebhookRequest, WebhookSecret};
-use crate::engine::{Verify, conflict, is_conflict};
+use crate::engine::{Round, Verify};
 use crate::error::VerifyError;
 
 /// A created webhook and its signing secret (`whsec_…`): give the secret to the
@@ -96,16 +96,13 @@ impl<S: Store> Verify<S> {
         status: WebhookStatus,
     ) -> Result<Webhook, VerifyError> {
         let now = self.now()?;
-        for _ in 0..=self.retries() {
+        self.cas_retry(Resource::Webhook, move || async move {
             let webhook = self.fetch_webhook(service, sid).await?;
             let next = webhook.with_status(status, now)?;
             let written = self.store.update_webhook(&next).await;
-            if !is_conflict(&written) {
-                written?;
-                return Ok(next);
-            }
-        }
-        Err(conflict(Resource::Webhook))
+            Round::written(written, next)
+        })
+        .await
     }
 
     /// Updates the webhook `sid`: friendly name, event types, URL (each `None`
@@ -124,7 +121,8 @@ impl<S: Store> Verify<S> {
         status: Option<WebhookStatus>,
     ) -> Result<Webhook, VerifyError> {
         let now = self.now()?;
-        for _ in 0..=self.retries() {
+        let event_types = &event_types;
+        self.cas_retry(Resource::Webhook, move || async move {
             let webhook = self.fetch_webhook(service, sid).await?;
             let next = webhook.with_changes(
                 friendly_name,
@@ -134,12 +132,9 @@ impl<S: Store> Verify<S> {
                 now,
             )?;
             let written = self.store.update_webhook(&next).await;
-            if !is_conflict(&written) {
-                written?;
-                return Ok(next);
-            }
-        }
-        Err(conflict(Resource::Webhook))
+            Round::written(written, next)
+        })
+        .await
     }
 
     /// Deletes the webhook `sid`.
@@ -151,17 +146,15 @@ impl<S: Store> Verify<S> {
         service: ServiceSid,
         sid: WebhookSid,
     ) -> Result<(), VerifyError> {
-        for _ in 0..=self.retries() {
+        self.cas_retry(Resource::Webhook, move || async move {
             let webhook = self.fetch_webhook(service, sid).await?;
             let deleted = self
                 .store
                 .delete_webhook(service, sid, webhook.version())
                 .await;
-            if !is_conflict(&deleted) {
-                return Ok(deleted?);
-            }
-        }
-        Err(conflict(Resource::Webhook))
+            Round::written(deleted, ())
+        })
+        .await
     }
 
     /// Removes and returns up to `limit` of the oldest outbox events, in order

@@ -433,11 +433,13 @@ fn known_on_factor(action: Action, who: Who, f: Fk) -> Option<Known> {
         ) => Some(not_found),
         (A::PasskeyChallengeNamed, Fk::PasskeyVerified) => Some(ok_with(201, "pending")),
         (A::PasskeyChallengeNamed, Fk::Deleted) => Some(not_found),
-        // KNOWN FAILURE (reported, not fixed here): without `identity` the server
-        // ignores `factor_sid` and creates a usernameless challenge (201), even for
-        // a deleted factor's sid; naming a factor that does not exist should answer
-        // 404/20404 (or 400 if `factor_sid` needs `identity`, as on VerifyFactor).
-        (A::PasskeyChallengeFactorOnly, Fk::Deleted) => Some(not_found),
+        // A factor is named within its entity: `factor_sid` needs `identity` (as on
+        // VerifyFactor), whatever it names.
+        (A::PasskeyChallengeFactorOnly, _) => Some(err_naming(400, 60200, "identity")),
+        // A passkey challenge carries no details: refused, not dropped.
+        (A::ChallengeCreateWithDetails, Fk::PasskeyVerified) => {
+            Some(err_naming(400, 60200, "details"))
+        }
         _ => None,
     }
 }
@@ -468,6 +470,14 @@ fn known_on_challenge(action: Action, c: Ck) -> Option<Known> {
         (A::AnswerSigned | A::AnswerJwsLike, Ck::Denied) => Some(err(409, 20409)),
         // "Any answer at or after expiration_date ... answers 403/60323."
         (A::AnswerCode | A::AnswerCodeWithMetadata, Ck::Expired) => Some(err(403, 60323)),
+        // A finished challenge answers so before its payload is looked at (its length
+        // included).
+        (A::AnswerGarbage | A::AnswerJwsLike | A::AnswerSigned, Ck::Expired) => {
+            Some(err(403, 60323))
+        }
+        (A::AnswerGarbage | A::AnswerJwsLike | A::AnswerSigned, Ck::Approved) => {
+            Some(err(409, 20409))
+        }
         (A::Notify, Ck::PushPending) => Some(ok(201)),
         (A::Notify, Ck::TotpPending | Ck::PasskeyByFactor | Ck::PasskeyByIdentity) => {
             Some(err(400, 60369))
@@ -475,11 +485,6 @@ fn known_on_challenge(action: Action, c: Ck) -> Option<Known> {
         (A::Notify, Ck::Denied) => Some(err(409, 20409)),
         (A::Notify, Ck::PasskeyDiscoverable) => Some(no_challenge),
         // The operation that answers a TOTP or push challenge is the challenge update.
-        // KNOWN FAILURE (reported, not fixed here): the server answers 400/60369
-        // "factor type mismatch: expected passkeys, got totp" (the kind check in
-        // `approve_passkey_challenge`, crates/verify/src/passkeys.rs), so the
-        // engine's `WrongOperationForKind` answer naming the challenge update is
-        // never reached.
         (
             A::ApproveGarbage | A::ApproveWrong | A::ApproveRight,
             Ck::TotpPending | Ck::PushPending,
