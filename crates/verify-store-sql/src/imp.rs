@@ -14,7 +14,7 @@ macro_rules! store_impl {
 
         use sqlx::Row as _;
         use verify_model::{
-            AccessToken, AccessTokenSid, Challenge, ChallengeFilter, ChallengeSid, Entity,
+            AccessToken, AccessTokenSid, Challenge, ChallengeFilter, ChallengeSid, ChallengeTransition, Entity, FactorTransition,
             EntitySid, Event, Factor, FactorSid, FactorType, Identity, Service, ServiceSid,
             UnixTime, Webhook, WebhookSid,
         };
@@ -167,10 +167,21 @@ macro_rules! store_impl {
 
             /// Appends `events` to the outbox inside `tx`, numbered from the counter row.
             async fn append(tx: &mut Tx, events: &[Event]) -> Result<(), StoreError> {
-                if events.is_empty() {
+                Self::append_two(tx, events, &[]).await
+            }
+
+            /// Appends the events of two transitions written together (`first`'s,
+            /// then `second`'s) under one update of the counter.
+            async fn append_two(
+                tx: &mut Tx,
+                first: &[Event],
+                second: &[Event],
+            ) -> Result<(), StoreError> {
+                let total = first.len().saturating_add(second.len());
+                if total == 0 {
                     return Ok(());
                 }
-                let count = i64::try_from(events.len())
+                let count = i64::try_from(total)
                     .map_err(|_| invalid(Resource::Service, "too many events in one write"))?;
                 let last: i64 = sqlx::query(
                     "UPDATE verify_outbox_counter SET last = last + $1 WHERE id = 1 RETURNING last",
@@ -182,7 +193,7 @@ macro_rules! store_impl {
                 .try_get(0)
                 .map_err(backend)?;
                 let mut sequence = last.saturating_sub(count);
-                for event in events {
+                for event in first.iter().chain(second) {
                     sequence = sequence.saturating_add(1);
                     let text = serde_json::to_string(event)
                         .map_err(|error| StoreError::Backend(Box::new(error)))?;
@@ -1011,10 +1022,11 @@ macro_rules! store_impl {
 
             async fn update_challenge_and_factor(
                 &self,
-                challenge: &Challenge,
-                factor: &Factor,
-                events: &[Event],
+                challenge: &ChallengeTransition,
+                factor: &FactorTransition,
             ) -> Result<(), StoreError> {
+                let (challenge_events, factor_events) = (&challenge.events, &factor.events);
+                let (challenge, factor) = (&challenge.challenge, &factor.factor);
                 if challenge.factor_sid() != Some(factor.sid())
                     || challenge.entity_sid() != Some(factor.entity_sid())
                     || challenge.service_sid() != factor.service_sid()
@@ -1029,7 +1041,7 @@ macro_rules! store_impl {
                 // in this order.
                 self.cas_challenge(&mut tx, challenge).await?;
                 self.cas_factor(&mut tx, factor).await?;
-                Self::append(&mut tx, events).await?;
+                Self::append_two(&mut tx, challenge_events, factor_events).await?;
                 tx.commit().await.map_err(backend)
             }
 

@@ -6,9 +6,9 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use verify_model::list::Listable;
 use verify_model::{
-    AccessToken, AccessTokenSid, Challenge, ChallengeFilter, ChallengeSid, Entity, EntitySid,
-    Event, Factor, FactorKind, FactorSid, FactorType, Identity, Service, ServiceSid, UnixTime,
-    Webhook, WebhookSid, paginate,
+    AccessToken, AccessTokenSid, Challenge, ChallengeFilter, ChallengeSid, ChallengeTransition,
+    Entity, EntitySid, Event, Factor, FactorKind, FactorSid, FactorTransition, FactorType,
+    Identity, Service, ServiceSid, UnixTime, Webhook, WebhookSid, paginate,
 };
 
 use crate::error::{QuotaKind, Resource, StoreError, UniqueKey};
@@ -732,10 +732,11 @@ impl Store for MemoryStore {
 
     async fn update_challenge_and_factor(
         &self,
-        challenge: &Challenge,
-        factor: &Factor,
-        events: &[Event],
+        challenge: &ChallengeTransition,
+        factor: &FactorTransition,
     ) -> Result<(), StoreError> {
+        let (challenge_events, factor_events) = (&challenge.events, &factor.events);
+        let (challenge, factor) = (&challenge.challenge, &factor.factor);
         if challenge.factor_sid() != Some(factor.sid())
             || challenge.entity_sid() != Some(factor.entity_sid())
             || challenge.service_sid() != factor.service_sid()
@@ -750,7 +751,8 @@ impl Store for MemoryStore {
         state.check_factor_update(factor)?;
         state.challenges.insert(challenge.sid(), challenge.clone());
         state.factors.insert(factor.sid(), factor.clone());
-        state.append(events);
+        state.append(challenge_events);
+        state.append(factor_events);
         Ok(())
     }
 

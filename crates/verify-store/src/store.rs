@@ -1,9 +1,9 @@
 //! The [`Store`] trait and the values its methods take and return.
 
 use verify_model::{
-    AccessToken, AccessTokenSid, Challenge, ChallengeFilter, ChallengeSid, Entity, EntitySid,
-    Event, Factor, FactorSid, FactorType, Identity, ListOrder, PageSize, PageToken, Service,
-    ServiceSid, UnixTime, Webhook, WebhookSid,
+    AccessToken, AccessTokenSid, Challenge, ChallengeFilter, ChallengeSid, ChallengeTransition,
+    Entity, EntitySid, Event, Factor, FactorSid, FactorTransition, FactorType, Identity, ListOrder,
+    PageSize, PageToken, Service, ServiceSid, UnixTime, Webhook, WebhookSid,
 };
 
 use crate::error::StoreError;
@@ -446,19 +446,19 @@ pub trait Store: Send + Sync {
         events: &[Event],
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Two compare-and-set updates in one transaction: the challenge and its factor
-    /// (an approval that uses up a TOTP step or advances a passkey sign count), with
-    /// the events. Both versions must match or nothing is written. The challenge must
-    /// name the factor (`challenge.factor_sid() == Some(factor.sid())`).
+    /// Two compare-and-set updates in one transaction: the transitions of a challenge
+    /// and its factor (an approval that uses up a TOTP step or advances a passkey
+    /// sign count), each record with its events, the challenge's first. Both
+    /// versions must match or nothing is written. The challenge must name the
+    /// factor (`challenge.factor_sid() == Some(factor.sid())`).
     ///
     /// # Errors
     /// [`StoreError::Conflict`] naming whichever record changed,
     /// [`StoreError::NotFound`], [`StoreError::InvalidWrite`].
     fn update_challenge_and_factor(
         &self,
-        challenge: &Challenge,
-        factor: &Factor,
-        events: &[Event],
+        challenge: &ChallengeTransition,
+        factor: &FactorTransition,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     // ---- access tokens ---------------------------------------------------------

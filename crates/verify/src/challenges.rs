@@ -543,24 +543,7 @@ impl<S: Store> Verify<S> {
         match checked {
             Ok(found) => {
                 let paired = challenge.approve_totp(&factor, found.step(), now)?;
-                let mut events = paired.challenge.events.clone();
-                let written = match &paired.factor {
-                    Some(factor) => {
-                        events.extend(factor.events.iter().cloned());
-                        self.store
-                            .update_challenge_and_factor(
-                                &paired.challenge.challenge,
-                                &factor.factor,
-                                &events,
-                            )
-                            .await
-                    }
-                    None => {
-                        self.store
-                            .update_challenge(&paired.challenge.challenge, &events)
-                            .await
-                    }
-                };
+                let written = self.write_paired(&paired).await;
                 if is_conflict(&written) {
                     // Never re-checked: the step (or the challenge) was used by a
                     // concurrent request.

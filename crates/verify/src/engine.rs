@@ -2,8 +2,8 @@
 //! shares (one `now` per operation, scoped loads, store error mapping).
 
 use verify_model::{
-    ApiContext, Challenge, ChallengeSid, Entity, Factor, FactorSid, Identity, Service, ServiceSid,
-    UnixTime,
+    ApiContext, Challenge, ChallengeSid, Entity, Factor, FactorSid, Identity, PairedTransition,
+    Service, ServiceSid, UnixTime,
 };
 use verify_store::{Resource, Store, StoreError};
 
@@ -216,6 +216,23 @@ impl<T> Round<T> {
 }
 
 impl<S: Store> Verify<S> {
+    /// Writes an answer's transitions: the challenge and, when the answer moved it,
+    /// its factor, in one transaction (each record with its own events).
+    pub(crate) async fn write_paired(&self, paired: &PairedTransition) -> Result<(), StoreError> {
+        match &paired.factor {
+            Some(factor) => {
+                self.store
+                    .update_challenge_and_factor(&paired.challenge, factor)
+                    .await
+            }
+            None => {
+                self.store
+                    .update_challenge(&paired.challenge.challenge, &paired.challenge.events)
+                    .await
+            }
+        }
+    }
+
     /// The challenge `sid` of `service` as stored now (a retry's reload).
     pub(crate) async fn reload_challenge(
         &self,

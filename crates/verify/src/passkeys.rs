@@ -643,24 +643,7 @@ impl<S: Store> Verify<S> {
         };
         let paired =
             challenge.approve_passkey(&factor, verified.sign_count, verified.backup_state, now)?;
-        let written = match &paired.factor {
-            Some(factor_transition) => {
-                let mut events = paired.challenge.events.clone();
-                events.extend(factor_transition.events.iter().cloned());
-                self.store
-                    .update_challenge_and_factor(
-                        &paired.challenge.challenge,
-                        &factor_transition.factor,
-                        &events,
-                    )
-                    .await
-            }
-            None => {
-                self.store
-                    .update_challenge(&paired.challenge.challenge, &paired.challenge.events)
-                    .await
-            }
-        };
+        let written = self.write_paired(&paired).await;
         if is_conflict(&written) {
             return Err(conflict(Resource::Challenge));
         }

@@ -233,19 +233,8 @@ async fn use_step(
         let paired = challenge.approve_totp(&factor, STEP, at(50)).unwrap();
         let written = match &paired.factor {
             Some(factor_write) => {
-                let events: Vec<_> = paired
-                    .challenge
-                    .events
-                    .iter()
-                    .chain(&factor_write.events)
-                    .cloned()
-                    .collect();
                 store
-                    .update_challenge_and_factor(
-                        &paired.challenge.challenge,
-                        &factor_write.factor,
-                        &events,
-                    )
+                    .update_challenge_and_factor(&paired.challenge, factor_write)
                     .await
             }
             None => {

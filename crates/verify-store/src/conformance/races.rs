@@ -228,19 +228,8 @@ pub async fn race_totp_step<S: Store + Clone + 'static>(store: S) -> Result<(), 
                 };
                 let written = match &paired.factor {
                     Some(factor_write) => {
-                        let events: Vec<_> = paired
-                            .challenge
-                            .events
-                            .iter()
-                            .chain(&factor_write.events)
-                            .cloned()
-                            .collect();
                         store
-                            .update_challenge_and_factor(
-                                &paired.challenge.challenge,
-                                &factor_write.factor,
-                                &events,
-                            )
+                            .update_challenge_and_factor(&paired.challenge, factor_write)
                             .await
                     }
                     None => {
@@ -397,11 +386,7 @@ pub async fn race_sign_count<S: Store + Clone + 'static>(store: S) -> Result<(),
                     "the model lowered a count"
                 );
                 match store
-                    .update_challenge_and_factor(
-                        &paired.challenge.challenge,
-                        &factor_write.factor,
-                        &paired.challenge.events,
-                    )
+                    .update_challenge_and_factor(&paired.challenge, factor_write)
                     .await
                 {
                     Ok(()) => return Ok(Ending::Won(ChallengeStatus::Approved)),
@@ -453,11 +438,7 @@ pub async fn race_sign_count<S: Store + Clone + 'static>(store: S) -> Result<(),
     let stale = fx.model(late.approve_passkey(&passkey, 5, false, at(41)))?;
     if let Some(factor_write) = stale.factor.as_ref() {
         let result = store
-            .update_challenge_and_factor(
-                &stale.challenge.challenge,
-                &factor_write.factor,
-                &stale.challenge.events,
-            )
+            .update_challenge_and_factor(&stale.challenge, factor_write)
             .await;
         ensure!(
             C,

@@ -289,19 +289,17 @@ async fn apply(world: &World, views: &mut [View], op: &Op, now: UnixTime) -> Res
     let Ok((challenge_t, factor_t)) = decided else {
         return Ok(());
     };
-    let mut events = challenge_t.events.clone();
     let written = match &factor_t {
         Some(f) => {
-            events.extend(f.events.iter().cloned());
             world
                 .store
-                .update_challenge_and_factor(&challenge_t.challenge, &f.factor, &events)
+                .update_challenge_and_factor(&challenge_t, f)
                 .await
         }
         None => {
             world
                 .store
-                .update_challenge(&challenge_t.challenge, &events)
+                .update_challenge(&challenge_t.challenge, &challenge_t.events)
                 .await
         }
     };

@@ -2,9 +2,9 @@
 //! store bug, and the checks that guard against it must report it.
 
 use verify_model::{
-    AccessToken, AccessTokenSid, Challenge, ChallengeFilter, ChallengeSid, Entity, EntitySid,
-    Event, Factor, FactorSid, FactorType, Identity, Service, ServiceSid, UnixTime, Webhook,
-    WebhookSid,
+    AccessToken, AccessTokenSid, Challenge, ChallengeFilter, ChallengeSid, ChallengeTransition,
+    Entity, EntitySid, Event, Factor, FactorSid, FactorTransition, FactorType, Identity, Service,
+    ServiceSid, UnixTime, Webhook, WebhookSid,
 };
 use verify_store::conformance::{self, Failure};
 use verify_store::{FactorInsert, ListQuery, Listing, MemoryStore, OutboxEvent, Store, StoreError};
@@ -216,13 +216,12 @@ impl Store for Flawed {
     }
     async fn update_challenge_and_factor(
         &self,
-        challenge: &Challenge,
-        factor: &Factor,
-        events: &[Event],
+        challenge: &ChallengeTransition,
+        factor: &FactorTransition,
     ) -> Result<(), StoreError> {
         self.swallow(
             self.inner
-                .update_challenge_and_factor(challenge, factor, events)
+                .update_challenge_and_factor(challenge, factor)
                 .await,
         )
     }

@@ -147,20 +147,9 @@ pub async fn paired_write<S: Store>(store: S) -> Result<(), Failure> {
             "the model did not advance the factor".to_owned(),
         ));
     };
-    let events: Vec<_> = paired
-        .challenge
-        .events
-        .iter()
-        .chain(&factor_write.events)
-        .cloned()
-        .collect();
     ok!(
         C,
-        store.update_challenge_and_factor(
-            &paired.challenge.challenge,
-            &factor_write.factor,
-            &events
-        ),
+        store.update_challenge_and_factor(&paired.challenge, factor_write),
         "approve with the factor's step"
     );
     let stepped = factor_write.factor.clone();
@@ -175,11 +164,7 @@ pub async fn paired_write<S: Store>(store: S) -> Result<(), Failure> {
     };
     refused!(
         C,
-        store.update_challenge_and_factor(
-            &stale.challenge.challenge,
-            &stale_factor.factor,
-            &stale.challenge.events
-        ),
+        store.update_challenge_and_factor(&stale.challenge, stale_factor),
         StoreError::Conflict {
             resource: Resource::Factor,
             ..
@@ -213,11 +198,7 @@ pub async fn paired_write<S: Store>(store: S) -> Result<(), Failure> {
     };
     refused!(
         C,
-        store.update_challenge_and_factor(
-            &stale.challenge.challenge,
-            &stale_factor.factor,
-            &stale.challenge.events
-        ),
+        store.update_challenge_and_factor(&stale.challenge, stale_factor),
         StoreError::Conflict {
             resource: Resource::Challenge,
             ..
@@ -241,7 +222,7 @@ pub async fn paired_write<S: Store>(store: S) -> Result<(), Failure> {
     let moved = fx.model(other.record_totp_step(500, at(54)))?;
     refused!(
         C,
-        store.update_challenge_and_factor(&fresh.challenge.challenge, &moved.factor, &[]),
+        store.update_challenge_and_factor(&fresh.challenge, &moved),
         StoreError::InvalidWrite { .. },
         "a paired write with a factor the challenge does not name"
     );

@@ -63,11 +63,7 @@ pub async fn discoverable_passkey<S: Store>(store: S) -> Result<(), Failure> {
     };
     ok!(
         C,
-        store.update_challenge_and_factor(
-            &paired.challenge.challenge,
-            &factor_write.factor,
-            &paired.challenge.events
-        ),
+        store.update_challenge_and_factor(&paired.challenge, factor_write),
         "approve it, binding the entity and factor"
     );
     let read = ok!(C, store.get_challenge(service.sid(), open.sid()), "get it");
@@ -186,11 +182,7 @@ pub async fn entity_passkey<S: Store>(store: S) -> Result<(), Failure> {
     };
     ok!(
         C,
-        store.update_challenge_and_factor(
-            &paired.challenge.challenge,
-            &factor_write.factor,
-            &paired.challenge.events
-        ),
+        store.update_challenge_and_factor(&paired.challenge, factor_write),
         "approve it, binding the answering factor"
     );
     let read = ok!(C, store.get_challenge(service.sid(), open.sid()), "get it");
