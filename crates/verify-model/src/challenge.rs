@@ -38,20 +38,9 @@ use crate::limits::{DEFAULT_CHALLENGE_TTL, MAX_CHALLENGE_ATTEMPTS, MAX_CHALLENGE
 use crate::service::Entity;
 use crate::text::{Details, StringMap};
 use crate::time::UnixTime;
+pub use crate::type_and_status::ChallengeStatus;
 
-string_enum!(
-    /// A challenge's `status`.
-    ChallengeStatus, Field::ChallengeStatus, {
-        /// Waiting for an answer.
-        Pending => "pending",
-        /// Passed its expiration date unanswered.
-        Expired => "expired",
-        /// Approved.
-        Approved => "approved",
-        /// Denied (by the user, or after too many failed attempts).
-        Denied => "denied",
-    }
-);
+string_enum!(@from_str ChallengeStatus, Field::ChallengeStatus);
 
 impl ChallengeStatus {
     /// Whether no transition leaves this status.

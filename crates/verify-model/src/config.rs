@@ -9,56 +9,8 @@ use crate::limits::{
     MAX_RELYING_PARTY_ORIGINS, MAX_TOTP_CODE_LENGTH, MAX_TOTP_SKEW, MAX_TOTP_TIME_STEP,
     MAX_URL_LEN, MIN_TOTP_CODE_LENGTH, MIN_TOTP_TIME_STEP,
 };
-
-macro_rules! string_enum {
-    // A closed set the deciders map by variant (a new variant must break their
-    // `match`, not fall into a default arm).
-    (@exhaustive $(#[$meta:meta])* $name:ident, $field:expr, { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
-        #[expect(clippy::exhaustive_enums, reason = "a closed set the deciders match on")]
-        pub enum $name {
-            $($(#[$vmeta])* #[serde(rename = $text)] $variant,)+
-        }
-        $crate::config::string_enum!(@impls $name, $field, { $($variant => $text),+ });
-    };
-    ($(#[$meta:meta])* $name:ident, $field:expr, { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
-        #[non_exhaustive]
-        pub enum $name {
-            $($(#[$vmeta])* #[serde(rename = $text)] $variant,)+
-        }
-        $crate::config::string_enum!(@impls $name, $field, { $($variant => $text),+ });
-    };
-    (@impls $name:ident, $field:expr, { $($variant:ident => $text:literal),+ }) => {
-
-        impl $name {
-            /// The API's spelling.
-            #[must_use]
-            pub const fn as_str(self) -> &'static str {
-                match self { $(Self::$variant => $text,)+ }
-            }
-        }
-
-        impl ::std::fmt::Display for $name {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl ::std::str::FromStr for $name {
-            type Err = ModelError;
-            fn from_str(text: &str) -> Result<Self, ModelError> {
-                match text {
-                    $($text => Ok(Self::$variant),)+
-                    _ => Err(ModelError::UnknownValue { field: $field, length: text.len() }),
-                }
-            }
-        }
-    };
-}
-pub(crate) use string_enum;
+// `string_enum!` lives in the leaf `crate::macros`; its old path stays.
+pub(crate) use crate::macros::string_enum;
 
 string_enum!(
     @exhaustive

@@ -4,9 +4,8 @@ use std::fmt;
 
 use thiserror::Error;
 
-use crate::challenge::ChallengeStatus;
-use crate::factor::FactorType;
 use crate::time::UnixTime;
+use crate::type_and_status::{ChallengeStatus, FactorType};
 
 /// The request or resource field a check applies to, spelled as in the API
 /// (`details.message`, `config.notification_token`, ...).

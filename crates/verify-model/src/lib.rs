@@ -14,10 +14,12 @@ pub mod id;
 pub mod identity;
 pub mod limits;
 pub mod list;
+mod macros;
 pub mod secret;
 pub mod service;
 pub mod text;
 pub mod time;
+mod type_and_status;
 pub mod url;
 pub mod webhook;
 
