@@ -57,8 +57,8 @@ use verify_store::MemoryStore;
 use verify_webauthn::authentication::{
     StoredCredential, finish_authentication, start_authentication,
 };
-use verify_webauthn::wire::{AuthenticationResponseJson, CredentialDescriptor};
 use verify_webauthn::relying_party::RelyingParty;
+use verify_webauthn::wire::{AuthenticationResponseJson, CredentialDescriptor};
 
 use common::{Authenticator, ORIGIN, RP_ID, block_on};
 

@@ -35,8 +35,8 @@ use verify_model::UnixTime;
 use verify_webauthn::authentication::{
     StoredCredential, finish_authentication, start_authentication,
 };
-use verify_webauthn::wire::{AuthenticationResponseJson, CredentialDescriptor};
 use verify_webauthn::relying_party::RelyingParty;
+use verify_webauthn::wire::{AuthenticationResponseJson, CredentialDescriptor};
 use webauthn_rs_core::WebauthnCore;
 use webauthn_rs_core::proto::{PublicKeyCredential, RegisterPublicKeyCredential};
 

@@ -22,9 +22,9 @@ use verify_model::UnixTime;
 use verify_webauthn::attestation::{AnchorScope, TrustAnchors};
 use verify_webauthn::base64url;
 use verify_webauthn::cose::CoseKey;
-use verify_webauthn::wire::RegistrationResponseJson;
 use verify_webauthn::policy::CeremonyPolicy;
 use verify_webauthn::registration::{RegistrationInput, verify_registration};
+use verify_webauthn::wire::RegistrationResponseJson;
 
 const VECTORS: &str = include_str!("../testdata/webauthn-l3-test-vectors.json");
 /// 2026-01-01: inside the vectors' certificate validity (2024-01-01 .. 3024-01-01).

@@ -9,6 +9,7 @@
 )]
 
 mod concurrency;
+mod configurations;
 mod devices;
 mod errors;
 mod passkeys;

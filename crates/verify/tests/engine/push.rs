@@ -91,7 +91,7 @@ async fn detailed_challenge(h: &Harness, e: &Enrolled) -> verify::ChallengeUpdat
 }
 
 /// What the SDK signs: the listed fields exactly as served, plus `status`.
-fn payload(served: &ServedChallenge, status: &str) -> String {
+pub(crate) fn payload(served: &ServedChallenge, status: &str) -> String {
     let mut signed = serde_json::Map::new();
     for field in served.signature_fields.split(',') {
         signed.insert(field.to_owned(), served.json[field].clone());
