@@ -6,6 +6,7 @@ use verify_model::UnixTime;
 
 use crate::authenticator_data::AuthenticatorData;
 use crate::base64url::Base64UrlBytes;
+use crate::challenge::CeremonyChallenge;
 use crate::client_data::{CeremonyType, CollectedClientData};
 use crate::cose::CoseKey;
 use crate::error::{ParseError, WebauthnError};
@@ -15,7 +16,7 @@ use crate::limits::{
 };
 use crate::policy::{BackupEligibilityPolicy, CeremonyPolicy, CounterPolicy, UserVerification};
 use crate::registration::{
-    CredentialRecord, check_expiry, expiry, prefixed_challenge, random_challenge, sha256,
+    CredentialRecord, check_expiry, expiry, random_challenge, sha256,
 };
 use crate::relying_party::RelyingParty;
 use crate::wire::{AuthenticationResponseJson, CredentialDescriptor, RequestOptionsJson};
@@ -361,8 +362,21 @@ pub fn start_authentication_with_prefix<R>(
 where
     R: RngCore + CryptoRng + ?Sized,
 {
-    let challenge = prefixed_challenge(challenge_prefix, rng)?;
-    Ok(start_with_challenge(rp, user, challenge, now))
+    let challenge = CeremonyChallenge::with_prefix(challenge_prefix, rng)?;
+    Ok(start_authentication_with_challenge(rp, user, challenge, now))
+}
+
+/// Starts an authentication on a challenge made by [`CeremonyChallenge`] (for
+/// example [`CeremonyChallenge::with_text_prefix`], for clients that decode it with
+/// `atob`), as [`start_authentication`] does otherwise.
+#[must_use]
+pub fn start_authentication_with_challenge(
+    rp: &RelyingParty,
+    user: Option<(&[u8], &[CredentialDescriptor])>,
+    challenge: CeremonyChallenge,
+    now: UnixTime,
+) -> (RequestOptionsJson, AuthenticationState) {
+    start_with_challenge(rp, user, challenge.into_bytes(), now)
 }
 
 fn start_with_challenge(

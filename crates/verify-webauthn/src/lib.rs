@@ -4,6 +4,7 @@
 pub mod attestation;
 pub mod authenticator_data;
 pub mod base64url;
+pub mod challenge;
 pub mod client_data;
 pub mod cose;
 pub mod crypto;

@@ -8,6 +8,7 @@ use crate::attestation::{
     AttestationFormat, AttestationType, StatementInput, TrustAnchors, verify_statement,
 };
 use crate::authenticator_data::AuthenticatorData;
+use crate::challenge::CeremonyChallenge;
 use crate::base64url::Base64UrlBytes;
 use crate::client_data::{CeremonyType, CollectedClientData};
 use crate::crypto::HashAlgorithm;
@@ -23,13 +24,7 @@ use crate::wire::{
     RegistrationResponseJson, RpEntity, UserEntity,
 };
 
-/// Bytes of randomness in a challenge (also after a caller-chosen prefix).
-pub const CHALLENGE_BYTES: usize = 32;
-
-/// Longest caller-chosen challenge prefix, in bytes (see
-/// [`start_registration_with_prefix`]). A challenge is then at most 64 bytes:
-/// the prefix followed by [`CHALLENGE_BYTES`] random bytes.
-pub const MAX_CHALLENGE_PREFIX_BYTES: usize = 32;
+pub use crate::challenge::{CHALLENGE_BYTES, MAX_CHALLENGE_PREFIX_BYTES};
 
 /// A decoded attestation object (`{fmt, attStmt, authData}`).
 #[derive(Clone, Debug)]
@@ -348,26 +343,7 @@ pub(crate) fn random_challenge<R>(rng: &mut R) -> Vec<u8>
 where
     R: RngCore + CryptoRng + ?Sized,
 {
-    let mut challenge = vec![0_u8; CHALLENGE_BYTES];
-    rng.fill_bytes(&mut challenge);
-    challenge
-}
-
-/// `prefix || CHALLENGE_BYTES random bytes`, the prefix bounded by
-/// [`MAX_CHALLENGE_PREFIX_BYTES`].
-pub(crate) fn prefixed_challenge<R>(prefix: &[u8], rng: &mut R) -> Result<Vec<u8>, WebauthnError>
-where
-    R: RngCore + CryptoRng + ?Sized,
-{
-    if prefix.len() > MAX_CHALLENGE_PREFIX_BYTES {
-        return Err(WebauthnError::ChallengePrefixTooLong {
-            len: prefix.len(),
-            max: MAX_CHALLENGE_PREFIX_BYTES,
-        });
-    }
-    let mut challenge = prefix.to_vec();
-    challenge.extend_from_slice(&random_challenge(rng));
-    Ok(challenge)
+    CeremonyChallenge::random(rng).into_bytes()
 }
 
 pub(crate) fn expiry(now: UnixTime, timeout_ms: u32) -> UnixTime {
@@ -470,6 +446,22 @@ pub fn start_registration_with_prefix<R>(
 where
     R: RngCore + CryptoRng + ?Sized,
 {
+    let challenge = CeremonyChallenge::with_prefix(challenge_prefix, rng)?;
+    start_registration_with_challenge(rp, user, existing, challenge, now)
+}
+
+/// Starts a registration on a challenge made by [`CeremonyChallenge`] (for example
+/// [`CeremonyChallenge::with_text_prefix`], for clients that decode it with `atob`).
+///
+/// # Errors
+/// As [`start_registration`].
+pub fn start_registration_with_challenge(
+    rp: &RelyingParty,
+    user: &UserEntity,
+    existing: &[CredentialDescriptor],
+    challenge: CeremonyChallenge,
+    now: UnixTime,
+) -> Result<(CreationOptionsJson, RegistrationState), WebauthnError> {
     let user_id = user.id.as_slice();
     if user_id.is_empty() || user_id.len() > MAX_USER_HANDLE_BYTES {
         return Err(WebauthnError::InvalidConfig {
@@ -491,7 +483,7 @@ where
             what: "no credential algorithms allowed".to_owned(),
         });
     }
-    let challenge = prefixed_challenge(challenge_prefix, rng)?;
+    let challenge = challenge.into_bytes();
     let exclude: Vec<CredentialDescriptor> = existing
         .iter()
         .take(MAX_CREDENTIAL_DESCRIPTORS)

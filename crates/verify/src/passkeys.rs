@@ -28,6 +28,7 @@ use verify_webauthn::WebauthnError;
 use verify_webauthn::authentication::{
     AuthenticationState, ParsedAuthentication, StoredCredential,
 };
+use verify_webauthn::challenge::CeremonyChallenge;
 use verify_webauthn::policy::{AttestationTrust, CounterPolicy};
 use verify_webauthn::registration::RegistrationState;
 use verify_webauthn::relying_party::RelyingParty;
@@ -55,13 +56,38 @@ const _: () = assert!(
         >= verify_model::limits::MAX_PASSKEY_FACTORS_PER_ENTITY
 );
 
-/// Bytes of the routing prefix of an issued WebAuthn challenge: the 16 bytes of
-/// the factor or challenge sid.
-const ROUTING_PREFIX_LEN: usize = 16;
+/// Bytes of the routing prefix of a WebAuthn challenge issued by release 0.1.0: the
+/// 16 bytes of the factor or challenge sid (today's challenges begin with the sid's
+/// text instead).
+const LEGACY_ROUTING_PREFIX_LEN: usize = 16;
 
-/// The sid bytes a claimed (untrusted) challenge routes to, if it is long enough.
-fn routed_sid(claimed: &[u8]) -> Option<[u8; ROUTING_PREFIX_LEN]> {
-    claimed.get(..ROUTING_PREFIX_LEN)?.try_into().ok()
+/// The sid a claimed (untrusted) challenge routes to: its first
+/// [`SID_LENGTH`](verify_model::id::SID_LENGTH) bytes as sid text (today's
+/// challenges, ASCII so that clients decoding with `atob` read them), else its
+/// first 16 bytes as sid bytes (a ceremony release 0.1.0 started, still pending).
+/// Only a route: the whole challenge is compared in constant time afterwards.
+fn routed_sid<T>(
+    claimed: &[u8],
+    parse: impl Fn(&str) -> Result<T, ModelError>,
+    from_bytes: impl Fn([u8; 16]) -> T,
+) -> Option<T> {
+    let text = claimed
+        .get(..verify_model::id::SID_LENGTH)
+        .and_then(|prefix| std::str::from_utf8(prefix).ok())
+        .and_then(|text| parse(text).ok());
+    text.or_else(|| {
+        let bytes: [u8; LEGACY_ROUTING_PREFIX_LEN] =
+            claimed.get(..LEGACY_ROUTING_PREFIX_LEN)?.try_into().ok()?;
+        Some(from_bytes(bytes))
+    })
+}
+
+/// A ceremony challenge that begins with `sid`'s text (see [`routed_sid`]).
+fn challenge_for(
+    sid: &impl std::fmt::Display,
+    rng: &mut dyn crate::rng::EngineRng,
+) -> Result<CeremonyChallenge, VerifyError> {
+    Ok(CeremonyChallenge::with_text_prefix(&sid.to_string(), rng)?)
 }
 
 /// The verify-webauthn relying party of a passkeys configuration, under the
@@ -158,16 +184,14 @@ impl<S: Store> Verify<S> {
             .await?;
         let user = UserEntity::new(user_handle(&entity.sid()), identity.as_str(), friendly_name);
         let sid = self.with_rng(|rng| FactorSid::generate(rng))?;
-        let (options, state) = self.with_rng(|rng| {
-            verify_webauthn::registration::start_registration_with_prefix(
-                &rp,
-                &user,
-                &descriptors(&existing),
-                sid.as_bytes(),
-                now,
-                rng,
-            )
-        })??;
+        let challenge = self.with_rng(|rng| challenge_for(&sid, rng))??;
+        let (options, state) = verify_webauthn::registration::start_registration_with_challenge(
+            &rp,
+            &user,
+            &descriptors(&existing),
+            challenge,
+            now,
+        )?;
         let options = wrap_public_key(&options)?;
         let (challenge, user_id, exclude, expires_at) = state.into_parts();
         let state = PasskeyRegistration::new(challenge, user_id, exclude, expires_at);
@@ -238,9 +262,8 @@ impl<S: Store> Verify<S> {
         let not_found = || VerifyError::NotFound {
             resource: Resource::Factor,
         };
-        let sid = routed_sid(&claimed)
-            .map(FactorSid::from_bytes)
-            .ok_or_else(not_found)?;
+        let sid =
+            routed_sid(&claimed, FactorSid::parse, FactorSid::from_bytes).ok_or_else(not_found)?;
         let factor = self
             .store
             .get_factor(service, sid)
@@ -392,19 +415,16 @@ impl<S: Store> Verify<S> {
             .with_sid(sid)
             .with_expiration_date(expires);
         let start = |user: Option<(&[u8], &[CredentialDescriptor])>| {
-            self.with_rng(|rng| {
-                verify_webauthn::authentication::start_authentication_with_prefix(
-                    &rp,
-                    user,
-                    sid.as_bytes(),
-                    now,
-                    rng,
-                )
-            })
+            let challenge = self.with_rng(|rng| challenge_for(&sid, rng))??;
+            Ok::<_, VerifyError>(
+                verify_webauthn::authentication::start_authentication_with_challenge(
+                    &rp, user, challenge, now,
+                ),
+            )
         };
         let created = match identity {
             None => {
-                let (options, state) = start(None)??;
+                let (options, state) = start(None)?;
                 let ceremony = ceremony(&rp, options, &state);
                 self.with_rng(|rng| {
                     Challenge::create(
@@ -431,7 +451,7 @@ impl<S: Store> Verify<S> {
                     // Bound to one factor: offer only its credential, so the options
                     // never invite an assertion the approval would refuse.
                     let allowed = descriptors(std::slice::from_ref(&factor));
-                    let (options, state) = start(Some((&handle, &allowed)))??;
+                    let (options, state) = start(Some((&handle, &allowed)))?;
                     let ceremony = ceremony(&rp, options, &state);
                     self.with_rng(|rng| {
                         Challenge::create(
@@ -456,7 +476,7 @@ impl<S: Store> Verify<S> {
                         return Err(ModelError::FactorNotVerified.into());
                     }
                     let allowed = descriptors(&passkeys);
-                    let (options, state) = start(Some((&handle, &allowed)))??;
+                    let (options, state) = start(Some((&handle, &allowed)))?;
                     let ceremony = ceremony(&rp, options, &state);
                     self.with_rng(|rng| {
                         Challenge::create(
@@ -551,8 +571,7 @@ impl<S: Store> Verify<S> {
         let not_found = || VerifyError::NotFound {
             resource: Resource::Challenge,
         };
-        let sid = routed_sid(&claimed)
-            .map(ChallengeSid::from_bytes)
+        let sid = routed_sid(&claimed, ChallengeSid::parse, ChallengeSid::from_bytes)
             .ok_or_else(not_found)?;
         let challenge = self
             .store

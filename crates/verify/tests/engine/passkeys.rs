@@ -542,10 +542,15 @@ fn register_and_verify_by_the_bare_response() {
             .create_passkey_factor(service, &identity, "My laptop")
             .await
             .unwrap();
-        // The challenge routes to the factor: its sid's 16 bytes, then 32 random.
+        // The challenge routes to the factor: its sid's text, then 22 random letters
+        // and digits (ASCII, so that clients decoding it with `atob` read it).
         let challenge = challenge_bytes(&created.options);
-        assert_eq!(challenge.len(), 48);
-        assert_eq!(&challenge[..16], created.factor.sid().as_bytes());
+        assert_eq!(challenge.len(), 34 + 22);
+        assert_eq!(
+            &challenge[..34],
+            created.factor.sid().to_string().as_bytes()
+        );
+        assert!(challenge.iter().all(u8::is_ascii_alphanumeric));
 
         let authenticator = Authenticator::new(11);
         let response = authenticator.create(&created.options, ORIGIN);
@@ -679,7 +684,10 @@ fn sign_in_by_identity_with_two_passkeys_either_approves() {
             ];
             expected.sort();
             assert_eq!(offered, expected);
-            assert_eq!(&challenge_bytes(options)[..16], challenge.sid().as_bytes());
+            assert_eq!(
+                &challenge_bytes(options)[..34],
+                challenge.sid().to_string().as_bytes()
+            );
             let assertion = authenticator.get(options, ORIGIN, 1, &handle);
             let approved = if by_response {
                 h.verify
@@ -1309,4 +1317,57 @@ proptest::proptest! {
             }
         });
     }
+}
+
+/// What `atob` does (the browser's "forgiving-base64 decode"): the standard alphabet
+/// only, padding optional; `-` and `_` throw `InvalidCharacterError`.
+fn atob(text: &str) -> Option<Vec<u8>> {
+    if text.contains(['-', '_']) {
+        return None;
+    }
+    base64::engine::general_purpose::STANDARD_NO_PAD
+        .decode(text.trim_end_matches('='))
+        .ok()
+}
+
+/// Clients that decode `challenge` and `user.id` with `atob` (the service's web SDK
+/// does) read every value the engine emits, and read the same bytes as base64url
+/// decoding: over 1,000 challenges of each ceremony the engine starts.
+#[test]
+fn every_emitted_challenge_and_user_id_survives_atob() {
+    let h = Harness::new(33);
+    block_on(async {
+        let service = passkey_service(&h, verify_model::PasskeyPolicy::new()).await;
+        let check = |what: &str, value: &serde_json::Value| {
+            let text = value.as_str().unwrap();
+            let by_atob = atob(text).unwrap_or_else(|| panic!("atob refuses {what} {text}"));
+            assert_eq!(
+                by_atob,
+                URL_SAFE_NO_PAD.decode(text).unwrap(),
+                "{what} {text}"
+            );
+        };
+        for i in 0..1000 {
+            let identity = Identity::parse(&format!("user-{i:05}")).unwrap();
+            let created = h
+                .verify
+                .create_passkey_factor(service, &identity, "Laptop")
+                .await
+                .unwrap();
+            check(
+                "registration challenge",
+                &created.options["publicKey"]["challenge"],
+            );
+            check("user.id", &created.options["publicKey"]["user"]["id"]);
+            let discoverable = h
+                .verify
+                .create_passkey_challenge(service, None, None, None)
+                .await
+                .unwrap();
+            check(
+                "authentication challenge",
+                &request_options(&discoverable.challenge)["publicKey"]["challenge"],
+            );
+        }
+    });
 }
