@@ -31,15 +31,15 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng as _;
 use verify_model::UnixTime;
 use verify_webauthn::authentication::{
-    AuthenticationInput, StoredCredential, finish_authentication, start_authentication,
-    verify_authentication,
+    AuthenticationInput, ParsedAuthentication, StoredCredential, finish_authentication,
+    finish_parsed_authentication, start_authentication, verify_authentication,
 };
 use verify_webauthn::crypto::{
     Backend, EcCurve, PublicKeyMaterial, RustCrypto, SignatureAlgorithm, VerifyingKey,
 };
-use verify_webauthn::wire::{AuthenticationResponseJson, CredentialDescriptor};
 use verify_webauthn::policy::CeremonyPolicy;
 use verify_webauthn::relying_party::RelyingParty;
+use verify_webauthn::wire::{AuthenticationResponseJson, CredentialDescriptor};
 
 use common::{Authenticator, ORIGIN, RP_ID};
 
@@ -132,6 +132,23 @@ fn bench_authentication(c: &mut Criterion) {
     group.bench_function("full: JSON to decision (finish_authentication)", |b| {
         b.iter(|| finish(black_box(&ceremony.json)).is_some());
     });
+    // What the engine runs: the body bytes as received, parsed once (client data
+    // included) and routed by the claimed challenge, then finished on that parse.
+    let parsed_once = |body: &[u8]| {
+        ParsedAuthentication::from_slice(body)
+            .ok()
+            .and_then(|parsed| {
+                parsed.claimed_challenge().ok()?;
+                finish_parsed_authentication(&rp, &state, &parsed, &stored, NOW).ok()
+            })
+    };
+    assert!(parsed_once(ceremony.json.as_bytes()).is_some());
+    group.bench_function(
+        "full: bytes to decision, parsed once (finish_parsed_authentication)",
+        |b| {
+            b.iter(|| parsed_once(black_box(ceremony.json.as_bytes())).is_some());
+        },
+    );
     group.bench_function("bare ES256 verify (RustCrypto backend, reference)", |b| {
         b.iter(|| {
             RustCrypto::verify(&rustcrypto, black_box(message), black_box(signature)).is_ok()

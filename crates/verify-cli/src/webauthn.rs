@@ -18,11 +18,11 @@ use verify_webauthn::base64url;
 use verify_webauthn::client_data::{CollectedClientData, is_valid_origin};
 use verify_webauthn::cose::CoseKey;
 use verify_webauthn::crypto::{EcCurve, PublicKeyMaterial, SignatureAlgorithm};
-use verify_webauthn::wire::{AuthenticationResponseJson, RegistrationResponseJson};
 use verify_webauthn::policy::{
     AttestationTrust, CeremonyPolicy, CounterPolicy, CrossOriginPolicy, UserVerification,
 };
 use verify_webauthn::registration::{self, AttestationObject, RegistrationInput};
+use verify_webauthn::wire::{AuthenticationResponseJson, RegistrationResponseJson};
 
 use crate::envelope::{Envelope, EnvelopeError, Outcome};
 

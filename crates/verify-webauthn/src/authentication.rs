@@ -15,9 +15,7 @@ use crate::limits::{
     MAX_USER_HANDLE_BYTES,
 };
 use crate::policy::{BackupEligibilityPolicy, CeremonyPolicy, CounterPolicy, UserVerification};
-use crate::registration::{
-    CredentialRecord, check_expiry, expiry, random_challenge, sha256,
-};
+use crate::registration::{CredentialRecord, check_expiry, expiry, random_challenge, sha256};
 use crate::relying_party::RelyingParty;
 use crate::wire::{AuthenticationResponseJson, CredentialDescriptor, RequestOptionsJson};
 
@@ -363,7 +361,9 @@ where
     R: RngCore + CryptoRng + ?Sized,
 {
     let challenge = CeremonyChallenge::with_prefix(challenge_prefix, rng)?;
-    Ok(start_authentication_with_challenge(rp, user, challenge, now))
+    Ok(start_authentication_with_challenge(
+        rp, user, challenge, now,
+    ))
 }
 
 /// Starts an authentication on a challenge made by [`CeremonyChallenge`] (for

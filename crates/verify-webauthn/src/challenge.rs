@@ -149,7 +149,11 @@ mod tests {
     fn text_challenges_read_the_same_through_atob_and_base64url() {
         let mut rng = ChaCha20Rng::seed_from_u64(3);
         for i in 0..2000 {
-            let prefix = if i % 2 == 0 { "YC0123456789abcdef0123456789abcdef" } else { "" };
+            let prefix = if i % 2 == 0 {
+                "YC0123456789abcdef0123456789abcdef"
+            } else {
+                ""
+            };
             let challenge = CeremonyChallenge::with_text_prefix(prefix, &mut rng).unwrap();
             let bytes = challenge.as_bytes();
             assert_eq!(bytes.len(), prefix.len() + TEXT_CHALLENGE_RANDOM_CHARS);
@@ -166,7 +170,10 @@ mod tests {
         let mut rng = ChaCha20Rng::seed_from_u64(4);
         let mut counts = [0_u32; 62];
         for _ in 0..2000 {
-            for &c in CeremonyChallenge::with_text_prefix("", &mut rng).unwrap().as_bytes() {
+            for &c in CeremonyChallenge::with_text_prefix("", &mut rng)
+                .unwrap()
+                .as_bytes()
+            {
                 let index = ALPHANUMERIC.iter().position(|&a| a == c).unwrap();
                 counts[index] += 1;
             }
@@ -186,7 +193,10 @@ mod tests {
             Err(WebauthnError::ChallengePrefixTooLong { .. })
         ));
         for bad in ["YC-01", "a b", "é", "a_b", "a/b"] {
-            assert!(CeremonyChallenge::with_text_prefix(bad, &mut rng).is_err(), "{bad}");
+            assert!(
+                CeremonyChallenge::with_text_prefix(bad, &mut rng).is_err(),
+                "{bad}"
+            );
         }
         let raw = CeremonyChallenge::with_prefix(&[0xff; 16], &mut rng).unwrap();
         assert_eq!(raw.as_bytes().len(), 16 + CHALLENGE_BYTES);

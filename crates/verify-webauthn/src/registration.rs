@@ -8,8 +8,8 @@ use crate::attestation::{
     AttestationFormat, AttestationType, StatementInput, TrustAnchors, verify_statement,
 };
 use crate::authenticator_data::AuthenticatorData;
-use crate::challenge::CeremonyChallenge;
 use crate::base64url::Base64UrlBytes;
+use crate::challenge::CeremonyChallenge;
 use crate::client_data::{CeremonyType, CollectedClientData};
 use crate::crypto::HashAlgorithm;
 use crate::error::{ParseError, WebauthnError};
