@@ -32,6 +32,10 @@ pub enum Field {
     TotpSkew,
     /// The TOTP shared secret (its length in bytes; never its value).
     TotpSecret,
+    /// `push.apn_credential_sid`.
+    PushApnCredentialSid,
+    /// `push.fcm_credential_sid`.
+    PushFcmCredentialSid,
     /// `passkeys.relying_party.id`.
     RelyingPartyId,
     /// `passkeys.relying_party.name`.
@@ -132,6 +136,8 @@ impl Field {
             Self::TotpTimeStep => "time_step",
             Self::TotpSkew => "skew",
             Self::TotpSecret => "binding.secret",
+            Self::PushApnCredentialSid => "push.apn_credential_sid",
+            Self::PushFcmCredentialSid => "push.fcm_credential_sid",
             Self::RelyingPartyId => "passkeys.relying_party.id",
             Self::RelyingPartyName => "passkeys.relying_party.name",
             Self::RelyingPartyOrigins => "passkeys.relying_party.origins",

@@ -19,6 +19,7 @@ pub mod secret;
 pub mod service;
 pub mod text;
 pub mod time;
+mod time_text;
 mod type_and_status;
 pub mod url;
 pub mod webhook;

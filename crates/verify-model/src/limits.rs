@@ -55,6 +55,10 @@ pub const MAX_WEBHOOK_FRIENDLY_NAME_LEN: usize = 64;
 /// Longest TOTP issuer, in characters (an inference: twice the service name limit,
 /// since the issuer defaults to the service's friendly name).
 pub const MAX_TOTP_ISSUER_LEN: usize = 64;
+/// Longest reference to a push credential (`push.apn_credential_sid`,
+/// `push.fcm_credential_sid`), in characters: a 34-character credential sid with
+/// room to spare; letters and digits only, since it names a host-side record.
+pub const MAX_PUSH_CREDENTIAL_SID_LEN: usize = 64;
 /// Longest relying party id or name, in characters (a DNS name is at most 253).
 pub const MAX_RELYING_PARTY_LEN: usize = 253;
 /// Most origins a relying party may list.

@@ -56,6 +56,43 @@ pub struct PushServiceConfig {
     pub fcm_credential_sid: Option<String>,
 }
 
+impl PushServiceConfig {
+    /// A `push` block; each credential reference, when given, is 1..=
+    /// [`MAX_PUSH_CREDENTIAL_SID_LEN`](crate::limits::MAX_PUSH_CREDENTIAL_SID_LEN)
+    /// ASCII letters and digits.
+    ///
+    /// # Errors
+    /// [`ModelError::LengthOutOfRange`] or [`ModelError::InvalidCharacters`] naming
+    /// `push.apn_credential_sid` or `push.fcm_credential_sid`.
+    pub fn new(
+        include_date: bool,
+        apn_credential_sid: Option<&str>,
+        fcm_credential_sid: Option<&str>,
+    ) -> Result<Self, ModelError> {
+        let checked = |field, text: Option<&str>| {
+            text.map(|text| {
+                crate::error::check_len(
+                    field,
+                    text.len(),
+                    1,
+                    crate::limits::MAX_PUSH_CREDENTIAL_SID_LEN,
+                )?;
+                if text.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                    Ok(text.to_owned())
+                } else {
+                    Err(ModelError::InvalidCharacters { field })
+                }
+            })
+            .transpose()
+        };
+        Ok(Self {
+            include_date,
+            apn_credential_sid: checked(Field::PushApnCredentialSid, apn_credential_sid)?,
+            fcm_credential_sid: checked(Field::PushFcmCredentialSid, fcm_credential_sid)?,
+        })
+    }
+}
+
 /// A service: one application's configuration of passkeys, TOTP and push.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Service {

@@ -1,13 +1,12 @@
-//! Time as a value: [`UnixTime`] and its `YYYY-MM-DDTHH:MM:SSZ` form.
+//! Time as a value: [`UnixTime`] and its `YYYY-MM-DDTHH:MM:SSZ` form (parsing into
+//! the model's error lives in `time_text.rs`, so that this module, which the errors
+//! name, imports nothing of them).
 //!
 //! Nothing in this crate reads a clock. Every function that depends on time takes
 //! `now: UnixTime`, so the same inputs always give the same outputs.
 
 use std::fmt;
-use std::str::FromStr;
 use std::time::Duration;
-
-use crate::error::ModelError;
 
 /// A point in time: whole seconds since 1970-01-01T00:00:00Z.
 ///
@@ -61,15 +60,6 @@ impl UnixTime {
         Duration::from_secs(self.0.saturating_sub(earlier.0))
     }
 
-    /// Parses the service's timestamp form `YYYY-MM-DDTHH:MM:SSZ`.
-    ///
-    /// # Errors
-    /// [`ModelError::InvalidTimestamp`] when the text is not exactly that form or names
-    /// an impossible date or time.
-    pub fn parse_rfc3339(text: &str) -> Result<Self, ModelError> {
-        parse_timestamp(text).ok_or(ModelError::InvalidTimestamp { length: text.len() })
-    }
-
     /// The civil date and time in UTC: (year, month, day, hour, minute, second).
     #[must_use]
     pub fn to_civil(self) -> (u64, u64, u64, u64, u64, u64) {
@@ -87,13 +77,6 @@ impl fmt::Display for UnixTime {
             f,
             "{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}Z"
         )
-    }
-}
-
-impl FromStr for UnixTime {
-    type Err = ModelError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse_rfc3339(s)
     }
 }
 
@@ -154,7 +137,7 @@ fn days_in_month(year: u64, month: u64) -> u64 {
     }
 }
 
-fn parse_timestamp(text: &str) -> Option<UnixTime> {
+pub(crate) fn parse_timestamp(text: &str) -> Option<UnixTime> {
     let bytes: &[u8; 20] = text.as_bytes().try_into().ok()?;
     let [
         y0,

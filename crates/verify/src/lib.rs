@@ -27,7 +27,7 @@ pub use error::{Resource, VerifyError, WebhookError};
 pub use factors::{CreatedTotpFactor, IssuedAccessToken, NewPushFactor, NewTotpFactor};
 pub use passkeys::CreatedPasskeyFactor;
 pub use rng::EngineRng;
-pub use services::ServiceSettings;
+pub use services::{PushChanges, ServiceSettings, TotpChanges};
 pub use webhooks::CreatedWebhook;
 
 /// The crates the engine composes, for hosts that need their types.

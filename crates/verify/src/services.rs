@@ -24,6 +24,74 @@ pub struct ServiceSettings {
     pub passkeys: Option<PasskeysConfig>,
     /// How long unverified factors stay verifiable (1..=24 h, default 24 h).
     pub unverified_factor_ttl: Option<UnverifiedFactorTtl>,
+    /// Changes to single fields of the `totp` block, applied to the block as stored
+    /// when the update is written (after `totp`, if both are given).
+    pub totp_changes: Option<TotpChanges>,
+    /// Changes to single fields of the `push` block, applied likewise.
+    pub push_changes: Option<PushChanges>,
+}
+
+/// Changes to some fields of a service's `totp` block; `None` keeps the stored value
+/// (so an update naming only `Totp.Skew` keeps the issuer, code length and time
+/// step).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TotpChanges {
+    /// `issuer`.
+    pub issuer: Option<String>,
+    /// `code_length`.
+    pub code_length: Option<u8>,
+    /// `time_step`.
+    pub time_step: Option<u8>,
+    /// `skew`.
+    pub skew: Option<u8>,
+}
+
+impl TotpChanges {
+    /// The block `current` with these changes, checked against the model's ranges.
+    fn applied(&self, current: &TotpServiceConfig) -> Result<TotpServiceConfig, VerifyError> {
+        let params = verify_model::TotpParams::new(
+            self.code_length.unwrap_or(current.params.code_length()),
+            self.time_step.unwrap_or(current.params.time_step()),
+            self.skew.unwrap_or(current.params.skew()),
+        )?;
+        let issuer = self.issuer.as_deref().or(current
+            .issuer
+            .as_ref()
+            .map(verify_model::FriendlyName::as_str));
+        Ok(TotpServiceConfig::new(issuer, params)?)
+    }
+}
+
+/// Changes to some fields of a service's `push` block; `None` keeps the stored
+/// value, and an empty credential reference clears it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PushChanges {
+    /// `include_date`.
+    pub include_date: Option<bool>,
+    /// `apn_credential_sid` (`""` clears it).
+    pub apn_credential_sid: Option<String>,
+    /// `fcm_credential_sid` (`""` clears it).
+    pub fcm_credential_sid: Option<String>,
+}
+
+impl PushChanges {
+    /// The block `current` with these changes, checked by the model.
+    fn applied(&self, current: &PushServiceConfig) -> Result<PushServiceConfig, VerifyError> {
+        let reference = |change: &Option<String>, stored: &Option<String>| match change {
+            Some(text) if text.is_empty() => None,
+            Some(text) => Some(text.clone()),
+            None => stored.clone(),
+        };
+        let apn = reference(&self.apn_credential_sid, &current.apn_credential_sid);
+        let fcm = reference(&self.fcm_credential_sid, &current.fcm_credential_sid);
+        Ok(PushServiceConfig::new(
+            self.include_date.unwrap_or(current.include_date),
+            apn.as_deref(),
+            fcm.as_deref(),
+        )?)
+    }
 }
 
 impl ServiceSettings {
@@ -61,6 +129,20 @@ impl ServiceSettings {
         self
     }
 
+    /// With changes to single fields of the `totp` block.
+    #[must_use]
+    pub fn with_totp_changes(mut self, changes: TotpChanges) -> Self {
+        self.totp_changes = Some(changes);
+        self
+    }
+
+    /// With changes to single fields of the `push` block.
+    #[must_use]
+    pub fn with_push_changes(mut self, changes: PushChanges) -> Self {
+        self.push_changes = Some(changes);
+        self
+    }
+
     /// With an unverified-factor TTL.
     #[must_use]
     pub const fn with_unverified_factor_ttl(mut self, ttl: UnverifiedFactorTtl) -> Self {
@@ -80,8 +162,22 @@ impl ServiceSettings {
         if let Some(totp) = &self.totp {
             next = next.with_totp(totp.clone(), now)?;
         }
+        if let Some(changes) = &self.totp_changes {
+            let totp = changes.applied(next.totp())?;
+            next = next.with_totp(totp, now)?;
+        }
         if let Some(push) = &self.push {
-            next = next.with_push(push.clone(), now)?;
+            // Through the model's checks, whoever built the block.
+            let checked = PushServiceConfig::new(
+                push.include_date,
+                push.apn_credential_sid.as_deref(),
+                push.fcm_credential_sid.as_deref(),
+            )?;
+            next = next.with_push(checked, now)?;
+        }
+        if let Some(changes) = &self.push_changes {
+            let push = changes.applied(next.push())?;
+            next = next.with_push(push, now)?;
         }
         if let Some(passkeys) = &self.passkeys {
             // Whether the relying party is usable is the WebAuthn crate's rule:

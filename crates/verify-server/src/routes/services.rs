@@ -3,9 +3,9 @@
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
-use verify::ServiceSettings;
 use verify::model::api::{EntityJson, ServiceJson};
 use verify::store::Store;
+use verify::{PushChanges, ServiceSettings, TotpChanges};
 
 use crate::auth::{Caller, require_api_key};
 use crate::error::ApiError;
@@ -19,24 +19,35 @@ fn service_settings(form: &Form) -> Result<ServiceSettings, ApiError> {
     if let Some(name) = form.get("FriendlyName") {
         settings = settings.with_friendly_name(name);
     }
-    let step = form.parsed::<u8>("Totp.TimeStep")?;
-    let length = form.parsed::<u8>("Totp.CodeLength")?;
-    let skew = form.parsed::<u8>("Totp.Skew")?;
-    let issuer = form.get("Totp.Issuer");
-    if step.is_some() || length.is_some() || skew.is_some() || issuer.is_some() {
-        let defaults = verify::model::TotpParams::default();
-        let params = verify::model::TotpParams::new(
-            length.unwrap_or(defaults.code_length()),
-            step.unwrap_or(defaults.time_step()),
-            skew.unwrap_or(defaults.skew()),
-        )?;
-        settings = settings.with_totp(verify::model::service::TotpServiceConfig::new(
-            issuer, params,
-        )?);
+    // Each Totp.* and Push.* field on its own: an update naming one keeps the others
+    // as stored (applied by the engine to the block it writes over).
+    let mut totp = TotpChanges::default();
+    totp.issuer = form.get("Totp.Issuer").map(str::to_owned);
+    totp.code_length = form.parsed::<u8>("Totp.CodeLength")?;
+    totp.time_step = form.parsed::<u8>("Totp.TimeStep")?;
+    totp.skew = form.parsed::<u8>("Totp.Skew")?;
+    if totp != TotpChanges::default() {
+        settings = settings.with_totp_changes(totp);
+    }
+    let mut push = PushChanges::default();
+    push.include_date = form.parsed::<bool>("Push.IncludeDate")?;
+    push.apn_credential_sid = form.get("Push.ApnCredentialSid").map(str::to_owned);
+    push.fcm_credential_sid = form.get("Push.FcmCredentialSid").map(str::to_owned);
+    if push != PushChanges::default() {
+        settings = settings.with_push_changes(push);
     }
     if let Some(rp_id) = form.get("Passkeys.RelyingParty.Id") {
         let name = form.get("Passkeys.RelyingParty.Name").unwrap_or(rp_id);
-        let mut origins = form.all("Passkeys.RelyingParty.Origins").to_vec();
+        // Repeated, or one comma-separated value (as the documents' curl and the
+        // helper library send a list).
+        let mut origins: Vec<String> = form
+            .all("Passkeys.RelyingParty.Origins")
+            .iter()
+            .flat_map(|value| value.split(','))
+            .map(str::trim)
+            .filter(|origin| !origin.is_empty())
+            .map(str::to_owned)
+            .collect();
         if origins.is_empty() {
             origins.push(format!("https://{rp_id}"));
         }

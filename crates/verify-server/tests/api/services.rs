@@ -221,3 +221,96 @@ async fn entities_are_created_by_factors_and_deleted_with_them() {
     .await
     .assert_error(404, 20404);
 }
+
+/// Totp.* and Push.* are taken field by field: an update naming one keeps the
+/// others as stored; Push.* are stored and returned; Passkeys origins may come as
+/// one comma-separated value, as the documents' curl and the helper library send it.
+#[tokio::test]
+async fn service_settings_are_taken_field_by_field() {
+    let h = Harness::new();
+    let created = h
+        .post(
+            "/v2/Services",
+            &[
+                ("FriendlyName", "Owl Bank"),
+                ("Totp.Issuer", "Owl"),
+                ("Totp.TimeStep", "60"),
+                ("Totp.CodeLength", "8"),
+                ("Push.IncludeDate", "true"),
+                (
+                    "Push.ApnCredentialSid",
+                    "CR0123456789abcdef0123456789abcdef",
+                ),
+                ("Passkeys.RelyingParty.Id", "example.com"),
+                (
+                    "Passkeys.RelyingParty.Origins",
+                    "https://example.com, https://login.example.com",
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.json);
+    let sid = created.str("sid");
+    assert_eq!(created.json["push"]["include_date"], true);
+    assert_eq!(
+        created.json["push"]["apn_credential_sid"],
+        "CR0123456789abcdef0123456789abcdef"
+    );
+    assert_eq!(
+        created.json["passkeys"]["relying_party"]["origins"],
+        serde_json::json!(["https://example.com", "https://login.example.com"]),
+        "{}",
+        created.json
+    );
+
+    let updated = h
+        .post(
+            &format!("/v2/Services/{sid}"),
+            &[
+                ("Totp.Skew", "2"),
+                (
+                    "Push.FcmCredentialSid",
+                    "CR00000000000000000000000000000001",
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(updated.status, StatusCode::OK, "{}", updated.json);
+    assert_eq!(updated.json["totp"]["skew"], 2);
+    assert_eq!(updated.json["totp"]["time_step"], 60, "{}", updated.json);
+    assert_eq!(updated.json["totp"]["code_length"], 8);
+    assert_eq!(updated.json["totp"]["issuer"], "Owl");
+    assert_eq!(updated.json["push"]["include_date"], true);
+    assert_eq!(
+        updated.json["push"]["apn_credential_sid"],
+        "CR0123456789abcdef0123456789abcdef"
+    );
+    assert_eq!(
+        updated.json["push"]["fcm_credential_sid"],
+        "CR00000000000000000000000000000001"
+    );
+
+    // An empty reference clears it; a malformed one or a bad flag is a 400.
+    let cleared = h
+        .post(
+            &format!("/v2/Services/{sid}"),
+            &[("Push.ApnCredentialSid", "")],
+        )
+        .await;
+    assert_eq!(cleared.status, StatusCode::OK, "{}", cleared.json);
+    assert!(cleared.json["push"]["apn_credential_sid"].is_null());
+    for bad in [
+        ("Push.ApnCredentialSid", "CR 01"),
+        ("Push.FcmCredentialSid", &*"C".repeat(65)),
+        ("Push.IncludeDate", "yes"),
+        ("Totp.TimeStep", "61"),
+    ] {
+        h.post(&format!("/v2/Services/{sid}"), &[bad])
+            .await
+            .assert_error(400, 60200);
+    }
+    // Nothing of a refused update was written.
+    let fetched = h.get(&format!("/v2/Services/{sid}")).await;
+    assert_eq!(fetched.json["totp"]["time_step"], 60);
+    assert!(fetched.json["push"]["apn_credential_sid"].is_null());
+}
