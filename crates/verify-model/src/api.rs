@@ -450,6 +450,8 @@ pub struct EntityLinks {
     pub factors: String,
     /// `…/Challenges`.
     pub challenges: String,
+    /// `…/Factors`, where new factors are created (the service's own name for it).
+    pub new_factors: String,
 }
 
 /// The Entity resource: `sid`, `account_sid`, `service_sid`, `identity`,
@@ -493,6 +495,7 @@ impl EntityJson {
             links: base.map(|b| EntityLinks {
                 factors: b.factors(entity.service_sid(), entity.identity()),
                 challenges: b.challenges(entity.service_sid(), entity.identity()),
+                new_factors: b.factors(entity.service_sid(), entity.identity()),
             }),
         }
     }
@@ -510,7 +513,7 @@ pub struct ServiceTotpJson {
 }
 
 /// The Service resource: `sid`, `account_sid`, `friendly_name`, `totp`, `push`,
-/// `passkeys`, `date_created`, `date_updated`, `url`.
+/// `passkeys`, `date_created`, `date_updated`, `url`, `links`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ServiceJson {
@@ -533,6 +536,22 @@ pub struct ServiceJson {
     /// `url`.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub url: Option<String>,
+    /// `links`: the service's sub-resources this server serves (SMS, voice and the
+    /// other channels' resources are out of scope).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub links: Option<ServiceLinks>,
+}
+
+/// `links` of a service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ServiceLinks {
+    /// `…/Entities`.
+    pub entities: String,
+    /// `…/Webhooks`.
+    pub webhooks: String,
+    /// `…/AccessTokens`.
+    pub access_tokens: String,
 }
 
 impl ServiceJson {
@@ -552,6 +571,14 @@ impl ServiceJson {
             date_created: service.date_created(),
             date_updated: service.date_updated(),
             url: ctx.base_url.as_ref().map(|b| b.service(service.sid())),
+            links: ctx.base_url.as_ref().map(|b| {
+                let url = b.service(service.sid());
+                ServiceLinks {
+                    entities: format!("{url}/Entities"),
+                    webhooks: format!("{url}/Webhooks"),
+                    access_tokens: format!("{url}/AccessTokens"),
+                }
+            }),
         }
     }
 }

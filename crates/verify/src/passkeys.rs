@@ -182,7 +182,9 @@ impl<S: Store> Verify<S> {
             .store
             .entity_factors(service.sid(), entity.sid())
             .await?;
-        let user = UserEntity::new(user_handle(&entity.sid()), identity.as_str(), friendly_name);
+        // As the service's documents show: the factor's friendly name is both the
+        // account name and the display name the authenticator shows.
+        let user = UserEntity::new(user_handle(&entity.sid()), friendly_name, friendly_name);
         let sid = self.with_rng(|rng| FactorSid::generate(rng))?;
         let challenge = self.with_rng(|rng| challenge_for(&sid, rng))??;
         let (options, state) = verify_webauthn::registration::start_registration_with_challenge(

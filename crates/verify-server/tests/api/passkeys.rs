@@ -140,6 +140,9 @@ async fn register_then_sign_in_by_identity_and_usernameless() {
     let options = created.json["options"].clone();
     assert_eq!(options["publicKey"]["rp"]["id"], RP_ID, "{options}");
     assert!(options["publicKey"]["pubKeyCredParams"].is_array());
+    // As the service's documents show: the friendly name as both names.
+    assert_eq!(options["publicKey"]["user"]["name"], "laptop");
+    assert_eq!(options["publicKey"]["user"]["displayName"], "laptop");
     let factor = created.str("sid");
     let entity = created.str("entity_sid");
     assert_eq!(

@@ -202,6 +202,15 @@ async fn entities_are_created_by_factors_and_deleted_with_them() {
     assert_eq!(entity.json["identity"], "user-0001");
     assert!(entity.str("sid").starts_with("YE"));
     assert_eq!(entity.json["service_sid"], sid.as_str());
+    let url = format!("{BASE}/v2/Services/{sid}/Entities/user-0001");
+    assert_eq!(
+        entity.json["links"],
+        serde_json::json!({
+            "factors": format!("{url}/Factors"),
+            "challenges": format!("{url}/Challenges"),
+            "new_factors": format!("{url}/Factors"),
+        })
+    );
 
     h.get(&format!("/v2/Services/{sid}/Entities/no"))
         .await
@@ -251,6 +260,15 @@ async fn service_settings_are_taken_field_by_field() {
         .await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.json);
     let sid = created.str("sid");
+    let url = format!("{BASE}/v2/Services/{sid}");
+    assert_eq!(
+        created.json["links"],
+        serde_json::json!({
+            "entities": format!("{url}/Entities"),
+            "webhooks": format!("{url}/Webhooks"),
+            "access_tokens": format!("{url}/AccessTokens"),
+        })
+    );
     assert_eq!(created.json["push"]["include_date"], true);
     assert_eq!(
         created.json["push"]["apn_credential_sid"],
