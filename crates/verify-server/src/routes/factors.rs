@@ -4,9 +4,10 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use verify::model::api::FactorJson;
+use verify::model::factor::PushConfig;
 use verify::model::{
-    FactorSid, FactorType, Field, Identity, NotificationPlatform, ServiceSid, TotpAlgorithm,
-    TotpSecret,
+    Factor, FactorKind, FactorSid, FactorType, Field, Identity, NotificationPlatform, ServiceSid,
+    TotpAlgorithm, TotpParams, TotpSecret,
 };
 use verify::store::Store;
 use verify::{NewPushFactor, NewTotpFactor};
@@ -147,6 +148,17 @@ pub(super) async fn update_factor<S: Store + 'static>(
     let form = Form::parse(&body)?;
     let (service, identity, factor) = (service_sid(&sid)?, identity(&id)?, factor_sid(&f)?);
     device_access(&app, &caller, service, &identity, Some(factor)).await?;
+    // With Config.*, the factor is read first: parameters of the other factor type
+    // and values outside the model's limits are refused before anything is written
+    // (a verification or rename sent beside them included).
+    let config = ConfigUpdate::from_form(&form)?;
+    let push_current = match config {
+        ConfigUpdate::None => None,
+        ConfigUpdate::Totp(_) | ConfigUpdate::Push(_) => {
+            let current = app.engine.fetch_factor(service, &identity, factor).await?;
+            check_config(&current, &config, form.get("FriendlyName"))?
+        }
+    };
     let mut updated = None;
     if let Some(payload) = form.get("AuthPayload") {
         updated = Some(
@@ -162,8 +174,27 @@ pub(super) async fn update_factor<S: Store + 'static>(
                 .await?,
         );
     }
-    if let Some(config) = push_config_update(&app, &form, service, &identity, factor).await? {
-        updated = Some(config);
+    match (&config, push_current) {
+        (ConfigUpdate::Totp(totp), _) => {
+            updated = Some(
+                app.engine
+                    .update_totp_factor_config(
+                        service,
+                        &identity,
+                        factor,
+                        totp.alg,
+                        totp.code_length,
+                        totp.time_step,
+                        totp.skew,
+                    )
+                    .await?,
+            );
+        }
+        (ConfigUpdate::Push(push), Some(current)) => {
+            updated =
+                Some(push_config_update(&app, push, &current, service, &identity, factor).await?);
+        }
+        _ => {}
     }
     let Some(factor) = updated else {
         return Err(ApiError::invalid(
@@ -176,47 +207,171 @@ pub(super) async fn update_factor<S: Store + 'static>(
     )
 }
 
-/// The SDK's factor update (`Config.AppId`, `Config.NotificationPlatform`,
-/// `Config.NotificationToken`, `Config.SdkVersion`): absent fields keep the factor's
-/// current values; `None` when the form has none of them.
+/// The TOTP parameters of the factor update, for messages.
+const TOTP_CONFIG: &str = "Config.Alg, Config.CodeLength, Config.TimeStep and Config.Skew";
+/// The push parameters of the factor update, for messages.
+const PUSH_CONFIG: &str =
+    "Config.AppId, Config.NotificationPlatform, Config.NotificationToken and Config.SdkVersion";
+
+/// The `Config.*` of a factor update, parsed: TOTP or push parameters, never both.
+enum ConfigUpdate<'a> {
+    None,
+    Totp(TotpConfigUpdate),
+    Push(PushConfigUpdate<'a>),
+}
+
+/// `Config.Alg`, `Config.CodeLength`, `Config.TimeStep`, `Config.Skew`: each `None`
+/// keeps the factor's value (the ranges are the model's, checked by the engine).
+struct TotpConfigUpdate {
+    alg: Option<TotpAlgorithm>,
+    code_length: Option<u8>,
+    time_step: Option<u8>,
+    skew: Option<u8>,
+}
+
+/// The SDK's `Config.AppId`, `Config.NotificationPlatform`,
+/// `Config.NotificationToken`, `Config.SdkVersion`.
+struct PushConfigUpdate<'a> {
+    app_id: Option<&'a str>,
+    platform: Option<NotificationPlatform>,
+    token: Option<&'a str>,
+    sdk_version: Option<&'a str>,
+}
+
+impl<'a> ConfigUpdate<'a> {
+    fn from_form(form: &'a Form) -> Result<Self, ApiError> {
+        let totp = TotpConfigUpdate {
+            alg: form.parsed("Config.Alg")?,
+            code_length: form.parsed("Config.CodeLength")?,
+            time_step: form.parsed("Config.TimeStep")?,
+            skew: form.parsed("Config.Skew")?,
+        };
+        let push = PushConfigUpdate {
+            app_id: form.get("Config.AppId"),
+            platform: form.parsed("Config.NotificationPlatform")?,
+            token: form.get("Config.NotificationToken"),
+            sdk_version: form.get("Config.SdkVersion"),
+        };
+        let has_totp = totp.alg.is_some()
+            || totp.code_length.is_some()
+            || totp.time_step.is_some()
+            || totp.skew.is_some();
+        let has_push = push.app_id.is_some()
+            || push.platform.is_some()
+            || push.token.is_some()
+            || push.sdk_version.is_some();
+        match (has_totp, has_push) {
+            (false, false) => Ok(Self::None),
+            (true, false) => Ok(Self::Totp(totp)),
+            (false, true) => Ok(Self::Push(push)),
+            (true, true) => Err(ApiError::invalid(format!(
+                "{TOTP_CONFIG} (TOTP) and {PUSH_CONFIG} (push) cannot be sent together"
+            ))),
+        }
+    }
+}
+
+impl PushConfigUpdate<'_> {
+    /// The configuration after the update: the fields given replace `current`'s,
+    /// absent ones keep their values; switching the platform to `none` drops the
+    /// token.
+    fn merged<'c>(&'c self, current: &'c PushConfig) -> PushValues<'c> {
+        let platform = self.platform.unwrap_or(current.notification_platform());
+        PushValues {
+            app_id: self.app_id.unwrap_or(current.app_id()),
+            platform,
+            token: if platform == NotificationPlatform::None {
+                None
+            } else {
+                self.token.or(current.notification_token())
+            },
+            sdk_version: self.sdk_version.or(current.sdk_version()),
+        }
+    }
+}
+
+/// A push factor's configuration as the update writes it.
+struct PushValues<'c> {
+    app_id: &'c str,
+    platform: NotificationPlatform,
+    token: Option<&'c str>,
+    sdk_version: Option<&'c str>,
+}
+
+/// Checks `config` against the factor `current` before anything is written: the
+/// parameters must be of its type, and the values it would hold afterwards
+/// within the model's limits (as is `friendly_name`, sent beside them). Answers
+/// the push configuration the update starts from (`None` for TOTP).
+fn check_config(
+    current: &Factor,
+    config: &ConfigUpdate<'_>,
+    friendly_name: Option<&str>,
+) -> Result<Option<PushConfig>, ApiError> {
+    let at = current.date_updated();
+    let push = match (config, current.kind()) {
+        (ConfigUpdate::None, _) => return Ok(None),
+        (ConfigUpdate::Totp(update), FactorKind::Totp(totp)) => {
+            let params = totp.params();
+            TotpParams::new(
+                update.code_length.unwrap_or(params.code_length()),
+                update.time_step.unwrap_or(params.time_step()),
+                update.skew.unwrap_or(params.skew()),
+            )?;
+            None
+        }
+        (ConfigUpdate::Push(update), FactorKind::Push(push)) => {
+            let values = update.merged(push.config());
+            let _dry_run = current.update_push_config(
+                values.app_id,
+                values.platform,
+                values.token,
+                values.sdk_version,
+                at,
+            )?;
+            Some(push.config().clone())
+        }
+        (ConfigUpdate::Totp(_), _) => {
+            return Err(ApiError::invalid(format!(
+                "{TOTP_CONFIG} apply to TOTP factors, not to {} factors",
+                current.factor_type()
+            )));
+        }
+        (ConfigUpdate::Push(_), _) => {
+            return Err(ApiError::invalid(format!(
+                "{PUSH_CONFIG} apply to push factors, not to {} factors",
+                current.factor_type()
+            )));
+        }
+    };
+    if let Some(name) = friendly_name {
+        let _dry_run = current.rename(name, at)?;
+    }
+    Ok(push)
+}
+
+/// The SDK's push factor update from `current` (see [`PushConfigUpdate::merged`]).
 async fn push_config_update<S: Store + 'static>(
     app: &AppState<S>,
-    form: &Form,
+    update: &PushConfigUpdate<'_>,
+    current: &PushConfig,
     service: ServiceSid,
     identity: &Identity,
     sid: FactorSid,
-) -> Result<Option<verify::model::Factor>, ApiError> {
-    let app_id = form.get("Config.AppId");
-    let platform = form.parsed::<NotificationPlatform>("Config.NotificationPlatform")?;
-    let token = form.get("Config.NotificationToken");
-    let sdk_version = form.get("Config.SdkVersion");
-    if app_id.is_none() && platform.is_none() && token.is_none() && sdk_version.is_none() {
-        return Ok(None);
-    }
-    let current = app.engine.fetch_factor(service, identity, sid).await?;
-    let verify::model::factor::FactorKind::Push(push) = current.kind() else {
-        return Err(ApiError::invalid("Config.* updates apply to push factors"));
-    };
-    let config = push.config();
-    let platform = platform.unwrap_or(config.notification_platform());
-    let token = if platform == NotificationPlatform::None {
-        None
-    } else {
-        token.or(config.notification_token())
-    };
+) -> Result<Factor, ApiError> {
+    let values = update.merged(current);
     let factor = app
         .engine
         .update_push_factor_config(
             service,
             identity,
             sid,
-            app_id.unwrap_or(config.app_id()),
-            platform,
-            token,
-            sdk_version.or(config.sdk_version()),
+            values.app_id,
+            values.platform,
+            values.token,
+            values.sdk_version,
         )
         .await?;
-    Ok(Some(factor))
+    Ok(factor)
 }
 
 pub(super) async fn delete_factor<S: Store + 'static>(

@@ -5,7 +5,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use serde_json::Value;
 use verify::model::api::WebhookJson;
-use verify::model::{WebhookEventType, WebhookStatus};
+use verify::model::{Webhook, WebhookEventType, WebhookStatus};
 use verify::store::Store;
 
 use crate::auth::{Caller, require_api_key};
@@ -26,6 +26,19 @@ fn event_types(form: &Form) -> Result<Vec<WebhookEventType>, ApiError> {
         .collect()
 }
 
+/// The documents' `Version` (`v1` legacy, `v2` default): this server builds only
+/// `v2` payloads, so `v1` (or anything else) is refused; `true` when `v2` was sent.
+fn check_version(form: &Form) -> Result<bool, ApiError> {
+    match form.get("Version") {
+        None => Ok(false),
+        Some(Webhook::VERSION) => Ok(true),
+        Some("v1") => Err(ApiError::invalid(
+            "Version v1 (the legacy payload) is not served: only v2",
+        )),
+        Some(_) => Err(ApiError::invalid("Version must be v2")),
+    }
+}
+
 pub(super) async fn create_webhook<S: Store + 'static>(
     State(app): Shared<S>,
     caller: Caller,
@@ -34,6 +47,8 @@ pub(super) async fn create_webhook<S: Store + 'static>(
 ) -> ApiResult {
     require_api_key(&caller)?;
     let form = Form::parse(&body)?;
+    check_version(&form)?;
+    let status = form.parsed::<WebhookStatus>("Status")?;
     let created = app
         .engine
         .create_webhook(
@@ -44,7 +59,7 @@ pub(super) async fn create_webhook<S: Store + 'static>(
         )
         .await?;
     let mut webhook = created.webhook;
-    if form.get("Status") == Some("disabled") {
+    if status == Some(WebhookStatus::Disabled) {
         webhook = app
             .engine
             .update_webhook_status(
@@ -109,13 +124,40 @@ pub(super) async fn update_webhook<S: Store + 'static>(
 ) -> ApiResult {
     require_api_key(&caller)?;
     let form = Form::parse(&body)?;
-    let status = form
-        .parsed::<WebhookStatus>("Status")?
-        .ok_or_else(|| ApiError::invalid("only Status (enabled | disabled) can be updated"))?;
-    let webhook = app
-        .engine
-        .update_webhook_status(service_sid(&sid)?, webhook_sid(&w)?, status)
-        .await?;
+    let (service, webhook) = (service_sid(&sid)?, webhook_sid(&w)?);
+    let friendly_name = form.get("FriendlyName");
+    let event_types = if form.all("EventTypes").is_empty() {
+        None
+    } else {
+        Some(event_types(&form)?)
+    };
+    let webhook_url = form.get("WebhookUrl");
+    let status = form.parsed::<WebhookStatus>("Status")?;
+    let version = check_version(&form)?;
+    let webhook = if friendly_name.is_none()
+        && event_types.is_none()
+        && webhook_url.is_none()
+        && status.is_none()
+    {
+        if !version {
+            return Err(ApiError::invalid(
+                "nothing to update: send FriendlyName, EventTypes, WebhookUrl, Status or Version",
+            ));
+        }
+        // `Version=v2` alone asks for what the webhook already is.
+        app.engine.fetch_webhook(service, webhook).await?
+    } else {
+        app.engine
+            .update_webhook(
+                service,
+                webhook,
+                friendly_name,
+                event_types,
+                webhook_url,
+                status,
+            )
+            .await?
+    };
     json(
         StatusCode::OK,
         &WebhookJson::new(&webhook, &app.engine.api_context()),

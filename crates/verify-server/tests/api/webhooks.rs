@@ -85,6 +85,202 @@ async fn webhook_crud_and_validation() {
         .assert_error(404, 20404);
 }
 
+/// Creates a webhook (`factor.created`, `https://hooks.example.com/verify`), returns
+/// its resource URL.
+async fn webhook(h: &Harness, service: &str) -> String {
+    let created = h
+        .post(
+            &format!("/v2/Services/{service}/Webhooks"),
+            &[
+                ("FriendlyName", "audit"),
+                ("EventTypes", "factor.created"),
+                ("WebhookUrl", "https://hooks.example.com/verify"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.json);
+    format!("/v2/Services/{service}/Webhooks/{}", created.str("sid"))
+}
+
+#[tokio::test]
+async fn webhook_update_changes_each_parameter() {
+    let h = Harness::new();
+    let sid = h.service("Owl Bank").await;
+    let url = webhook(&h, &sid).await;
+    let created = h.get(&url).await.json;
+
+    h.advance(5);
+    let renamed = h.post(&url, &[("FriendlyName", "audit log")]).await;
+    assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.json);
+    let fetched = h.get(&url).await.json;
+    assert_eq!(fetched["friendly_name"], "audit log");
+    // Absent parameters keep their values.
+    assert_eq!(fetched["event_types"], created["event_types"]);
+    assert_eq!(fetched["webhook_url"], created["webhook_url"]);
+    assert_eq!(fetched["status"], "enabled");
+    assert_ne!(fetched["date_updated"], created["date_updated"]);
+    assert_eq!(fetched["date_created"], created["date_created"]);
+
+    // EventTypes repeated, as the helper libraries send an array.
+    h.post(
+        &url,
+        &[
+            ("EventTypes", "factor.verified"),
+            ("EventTypes", "challenge.denied"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        h.get(&url).await.json["event_types"],
+        serde_json::json!(["factor.verified", "challenge.denied"])
+    );
+    // ... and as one comma-separated value.
+    h.post(
+        &url,
+        &[("EventTypes", "factor.deleted, challenge.approved")],
+    )
+    .await;
+    assert_eq!(
+        h.get(&url).await.json["event_types"],
+        serde_json::json!(["factor.deleted", "challenge.approved"])
+    );
+    h.post(&url, &[("EventTypes", "*")]).await;
+    assert_eq!(
+        h.get(&url).await.json["event_types"],
+        serde_json::json!(["*"])
+    );
+
+    let moved = h
+        .post(&url, &[("WebhookUrl", "http://127.0.0.1:9000/hook")])
+        .await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.json);
+    assert_eq!(
+        h.get(&url).await.json["webhook_url"],
+        "http://127.0.0.1:9000/hook"
+    );
+
+    h.post(&url, &[("Status", "disabled")]).await;
+    assert_eq!(h.get(&url).await.json["status"], "disabled");
+    h.post(&url, &[("Status", "enabled")]).await;
+    assert_eq!(h.get(&url).await.json["status"], "enabled");
+
+    // Version v2 (the only version served) is accepted and changes nothing.
+    let before = h.get(&url).await.json;
+    let same = h.post(&url, &[("Version", "v2")]).await;
+    assert_eq!(same.status, StatusCode::OK, "{}", same.json);
+    assert_eq!(same.json, before);
+
+    // Everything at once, as the documents' example sends it; the response is
+    // the updated resource, without the secret.
+    let all = h
+        .post(
+            &url,
+            &[
+                ("FriendlyName", "name"),
+                ("EventTypes", "factor.deleted"),
+                ("EventTypes", "factor.verified"),
+                ("WebhookUrl", "https://owlbank.example.com"),
+                ("Status", "disabled"),
+                ("Version", "v2"),
+            ],
+        )
+        .await;
+    assert_eq!(all.status, StatusCode::OK, "{}", all.json);
+    assert_eq!(all.json["friendly_name"], "name");
+    assert_eq!(
+        all.json["event_types"],
+        serde_json::json!(["factor.deleted", "factor.verified"])
+    );
+    assert_eq!(all.json["webhook_url"], "https://owlbank.example.com");
+    assert_eq!(all.json["status"], "disabled");
+    assert_eq!(all.json["version"], "v2");
+    assert!(all.json.get("secret").is_none());
+    assert_eq!(h.get(&url).await.json, all.json);
+}
+
+#[tokio::test]
+async fn webhook_update_validation() {
+    let h = Harness::new();
+    let sid = h.service("Owl Bank").await;
+    let url = webhook(&h, &sid).await;
+    let before = h.get(&url).await.json;
+    for form in [
+        vec![],
+        vec![("FriendlyName", "")],
+        vec![("FriendlyName", &*"x".repeat(65))],
+        vec![("EventTypes", "factor.exploded")],
+        vec![("EventTypes", "factor.created,")],
+        vec![("EventTypes", "")],
+        vec![("WebhookUrl", "ftp://a.example/")],
+        vec![("WebhookUrl", "not a url")],
+        vec![("WebhookUrl", "https://user:pw@a.example/")],
+        vec![(
+            "WebhookUrl",
+            &*format!("https://a.example/{}", "x".repeat(2048)),
+        )],
+        vec![("Status", "paused")],
+        vec![("Version", "v1")],
+        vec![("Version", "v3")],
+        // One bad parameter refuses the whole update.
+        vec![("FriendlyName", "renamed"), ("Status", "paused")],
+        vec![("FriendlyName", "renamed"), ("Version", "v1")],
+    ] {
+        let reply = h.post(&url, &form).await;
+        assert_eq!(reply.status.as_u16(), 400, "{form:?}: {}", reply.json);
+        reply.assert_error(400, 60200);
+    }
+    assert_eq!(h.get(&url).await.json, before, "nothing was changed");
+
+    // An unknown webhook, one of another service, an unknown service.
+    let unknown = format!("/v2/Services/{sid}/Webhooks/YW{}", "0".repeat(32));
+    h.post(&unknown, &[("FriendlyName", "x")])
+        .await
+        .assert_error(404, 20404);
+    let other = h.service("Other Bank").await;
+    let webhook = url.rsplit('/').next().unwrap();
+    h.post(
+        &format!("/v2/Services/{other}/Webhooks/{webhook}"),
+        &[("Status", "disabled")],
+    )
+    .await
+    .assert_error(404, 20404);
+    h.post(
+        &format!("/v2/Services/VA{}/Webhooks/{webhook}", "0".repeat(32)),
+        &[("Status", "disabled")],
+    )
+    .await
+    .assert_error(404, 20404);
+    h.post(
+        &format!("/v2/Services/{sid}/Webhooks/YWnope"),
+        &[("Status", "disabled")],
+    )
+    .await
+    .assert_error(400, 60200);
+    // A deleted webhook.
+    assert_eq!(h.delete(&url).await.status, StatusCode::NO_CONTENT);
+    h.post(&url, &[("Status", "disabled")])
+        .await
+        .assert_error(404, 20404);
+
+    // The create takes the same Status and Version values.
+    let create = format!("/v2/Services/{sid}/Webhooks");
+    let base = [
+        ("FriendlyName", "x"),
+        ("EventTypes", "*"),
+        ("WebhookUrl", "https://a.example/"),
+    ];
+    for extra in [("Status", "paused"), ("Version", "v1")] {
+        let mut form = base.to_vec();
+        form.push(extra);
+        h.post(&create, &form).await.assert_error(400, 60200);
+    }
+    let mut form = base.to_vec();
+    form.extend([("Status", "disabled"), ("Version", "v2")]);
+    let created = h.post(&create, &form).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.json);
+    assert_eq!(created.json["status"], "disabled");
+}
+
 #[tokio::test]
 async fn outbox_events_are_delivered_signed() {
     let h = Harness::new();
