@@ -347,6 +347,35 @@ impl<S: Store> Verify<S> {
         .await
     }
 
+    /// Deletes the entity's unverified factors past their verification deadline
+    /// (unusable, and otherwise counted against the per-entity quota for ever), each
+    /// with its `factor.deleted` event. Lazy: run when a factor is created, which is
+    /// when the quota is counted. Bounded by the entity's factors (at most the
+    /// per-type quotas). A factor changed or deleted concurrently is left to that
+    /// writer.
+    async fn remove_expired_unverified(
+        &self,
+        service: ServiceSid,
+        entity: verify_model::EntitySid,
+        now: UnixTime,
+    ) -> Result<(), VerifyError> {
+        let factors = self.store.entity_factors(service, entity).await?;
+        for factor in factors.iter().filter(|f| f.is_expired_unverified(now)) {
+            let deleted = factor.delete(now)?;
+            match self
+                .store
+                .delete_factor(service, factor.sid(), factor.version(), &deleted.events)
+                .await
+            {
+                Ok(()) => {}
+                Err(error)
+                    if error.is_conflict() || matches!(error, StoreError::NotFound { .. }) => {}
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Ok(())
+    }
+
     /// Checks the quotas, creates the factor and inserts it (with the quota check
     /// repeated inside the store's atomic write, and the token redeemed there).
     #[expect(
@@ -366,6 +395,8 @@ impl<S: Store> Verify<S> {
     ) -> Result<Factor, VerifyError> {
         let entity = self
             .entity_for_new_factor(service.sid(), identity, now)
+            .await?;
+        self.remove_expired_unverified(service.sid(), entity.sid(), now)
             .await?;
         let factor_type = kind.factor_type();
         check_factor_quota(

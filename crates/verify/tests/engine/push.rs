@@ -709,3 +709,86 @@ fn a_device_answers_with_the_key_of_the_challenges_factor() {
         assert_eq!(denied.outcome, ChallengeOutcome::Denied);
     });
 }
+
+/// Unverified factors past their lifetime stop counting toward the per-entity quota:
+/// the next creation deletes them (with `factor.deleted`), verified factors stay.
+#[test]
+fn expired_unverified_factors_are_removed_when_a_factor_is_created() {
+    let h = Harness::new(93);
+    let e = enrolled(&h, 7);
+    block_on(async {
+        let limit = verify_model::limits::MAX_PUSH_FACTORS_PER_ENTITY;
+        let mut unverified = Vec::new();
+        for seed in 0..limit - 1 {
+            let device = Device::new(100 + u64::try_from(seed).unwrap());
+            let token = h
+                .verify
+                .create_access_token(e.service, &e.identity, None, None)
+                .await
+                .unwrap();
+            let factor = h
+                .verify
+                .create_push_factor(
+                    e.service,
+                    &e.identity,
+                    token.credential(),
+                    NewPushFactor::new("phone", &device.binding(), "com.owl.bank"),
+                )
+                .await
+                .unwrap();
+            unverified.push(factor.sid());
+        }
+        let create = async |seed: u64| {
+            let device = Device::new(seed);
+            let token = h
+                .verify
+                .create_access_token(e.service, &e.identity, None, None)
+                .await
+                .unwrap();
+            h.verify
+                .create_push_factor(
+                    e.service,
+                    &e.identity,
+                    token.credential(),
+                    NewPushFactor::new("tablet", &device.binding(), "com.owl.bank"),
+                )
+                .await
+        };
+        // The verified factor and 19 unverified ones fill the quota.
+        assert!(matches!(
+            create(500).await,
+            Err(VerifyError::Model(ModelError::TooManyFactors { .. }))
+        ));
+        h.verify.drain_events(1000).await.unwrap();
+        // Past the unverified lifetime (24 h by default) they no longer count.
+        h.advance(24 * 60 * 60);
+        let fresh = create(501).await.unwrap();
+        for sid in &unverified {
+            assert!(matches!(
+                h.verify.fetch_factor(e.service, &e.identity, *sid).await,
+                Err(VerifyError::NotFound { .. })
+            ));
+        }
+        let kept = h
+            .verify
+            .fetch_factor(e.service, &e.identity, e.factor.sid())
+            .await
+            .unwrap();
+        assert_eq!(kept.status(), FactorStatus::Verified);
+        assert!(
+            h.verify
+                .fetch_factor(e.service, &e.identity, fresh.sid())
+                .await
+                .is_ok()
+        );
+        let deleted = h
+            .verify
+            .drain_events(1000)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.event.event_type == verify_model::EventType::FactorDeleted)
+            .count();
+        assert_eq!(deleted, unverified.len());
+    });
+}
