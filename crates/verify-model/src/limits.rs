@@ -8,7 +8,7 @@
 //! | constant | value | rule |
 //! |---|---|---|
 //! | [`MIN_IDENTITY_LEN`] / [`MAX_IDENTITY_LEN`] | 8 / 64 | identity length |
-//! | [`MAX_SERVICE_FRIENDLY_NAME_LEN`] | 32 | service friendly name |
+//! | [`MAX_SERVICE_FRIENDLY_NAME_LEN`] | 255 | service friendly name |
 //! | [`MAX_FACTOR_FRIENDLY_NAME_LEN`] | 64 | push / TOTP factor friendly name |
 //! | [`MAX_PASSKEY_FRIENDLY_NAME_LEN`] | 255 | passkey factor friendly name |
 //! | [`MAX_WEBHOOK_FRIENDLY_NAME_LEN`] | 64 | webhook friendly name (inference) |
@@ -44,8 +44,9 @@ pub const MIN_IDENTITY_LEN: usize = 8;
 /// Longest identity, in characters.
 pub const MAX_IDENTITY_LEN: usize = 64;
 
-/// Longest service friendly name, in characters.
-pub const MAX_SERVICE_FRIENDLY_NAME_LEN: usize = 32;
+/// Longest service friendly name, in characters (the service's current documents; an
+/// older page said 32, and release 0.1.0 kept that).
+pub const MAX_SERVICE_FRIENDLY_NAME_LEN: usize = 255;
 /// Longest push or TOTP factor friendly name (for TOTP it is the otpauth account name).
 pub const MAX_FACTOR_FRIENDLY_NAME_LEN: usize = 64;
 /// Longest passkey factor friendly name (the passkeys documents allow 255).

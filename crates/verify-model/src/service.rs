@@ -125,8 +125,8 @@ impl Service {
     /// configuration and the default unverified-factor TTL (24 h).
     ///
     /// # Errors
-    /// [`ModelError::LengthOutOfRange`] when `friendly_name` is not 1..=32
-    /// characters; [`ModelError::InvalidCharacters`] for control characters.
+    /// [`ModelError::LengthOutOfRange`] when `friendly_name` is not 1..=
+    /// [`MAX_SERVICE_FRIENDLY_NAME_LEN`] characters; [`ModelError::InvalidCharacters`] for control characters.
     pub fn create<R: rand_core::RngCore + rand_core::CryptoRng + ?Sized>(
         friendly_name: &str,
         now: UnixTime,
@@ -362,14 +362,19 @@ mod tests {
     fn service_friendly_name_boundary() {
         let mut rng = ChaCha20Rng::seed_from_u64(9);
         let now = UnixTime::from_secs(1_000);
-        assert!(Service::create(&"s".repeat(32), now, &mut rng).is_ok());
+        assert!(Service::create(&"s".repeat(MAX_SERVICE_FRIENDLY_NAME_LEN), now, &mut rng).is_ok());
         assert_eq!(
-            Service::create(&"s".repeat(33), now, &mut rng).unwrap_err(),
+            Service::create(
+                &"s".repeat(MAX_SERVICE_FRIENDLY_NAME_LEN + 1),
+                now,
+                &mut rng
+            )
+            .unwrap_err(),
             ModelError::LengthOutOfRange {
                 field: Field::ServiceFriendlyName,
                 min: 1,
-                max: 32,
-                length: 33
+                max: 255,
+                length: 256
             }
         );
         assert!(Service::create("", now, &mut rng).is_err());
@@ -379,7 +384,7 @@ mod tests {
             serde_json::from_value::<Service>(record.clone()).unwrap(),
             service
         );
-        record["friendly_name"] = "s".repeat(33).into();
+        record["friendly_name"] = "s".repeat(MAX_SERVICE_FRIENDLY_NAME_LEN + 1).into();
         assert!(serde_json::from_value::<Service>(record).is_err());
     }
 

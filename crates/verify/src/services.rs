@@ -14,7 +14,7 @@ use crate::error::VerifyError;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ServiceSettings {
-    /// `friendly_name` (1..=32 characters).
+    /// `friendly_name` (1..=255 characters).
     pub friendly_name: Option<String>,
     /// The `totp` block.
     pub totp: Option<TotpServiceConfig>,

@@ -53,7 +53,7 @@ fn service_friendly_name() {
         &mut rng,
     )
     .unwrap_err();
-    assert_eq!(length_error(err), (Field::ServiceFriendlyName, 32, 33));
+    assert_eq!(length_error(err), (Field::ServiceFriendlyName, 255, 256));
 }
 
 #[test]

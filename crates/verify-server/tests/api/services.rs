@@ -77,7 +77,7 @@ async fn create_fetch_update_delete_a_service() {
 async fn service_validation_errors() {
     let h = Harness::new();
     h.post("/v2/Services", &[]).await.assert_error(400, 60200);
-    h.post("/v2/Services", &[("FriendlyName", &"x".repeat(33))])
+    h.post("/v2/Services", &[("FriendlyName", &"x".repeat(256))])
         .await
         .assert_error(400, 60200);
     h.post(

@@ -38,7 +38,7 @@ fn service_crud() {
             .verify
             .update_service(
                 service.sid(),
-                &ServiceSettings::new().with_friendly_name(&"x".repeat(33)),
+                &ServiceSettings::new().with_friendly_name(&"x".repeat(256)),
             )
             .await
             .unwrap_err();
