@@ -37,7 +37,7 @@ pub struct Config {
     /// The public origin used in `url`, `links` and paging URLs, and by the demo
     /// page as its WebAuthn origin (RP ID = its host). Default:
     /// `http://localhost:<port>` when listening on a loopback address, else
-    /// `http://<listen>`.
+    /// `http://<listen>` (`https://` with --tls-cert).
     #[arg(long, env = "VERIFY_BASE_URL")]
     pub base_url: Option<String>,
 
@@ -73,6 +73,25 @@ pub struct Config {
     /// IP address), `on` always (start fails if it cannot be set up), `off` never.
     #[arg(long, env = "VERIFY_DEMO", value_enum, default_value_t = DemoMode::Auto)]
     pub demo: DemoMode,
+
+    /// Serve HTTPS with this PEM certificate chain (with --tls-key). Read on start: a
+    /// new certificate takes a restart. Plain HTTP is then not served on the port.
+    #[arg(
+        long,
+        env = "VERIFY_TLS_CERT",
+        value_name = "PEM",
+        requires = "tls_key"
+    )]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The PEM private key of --tls-cert (PKCS#8, PKCS#1 or SEC1).
+    #[arg(
+        long,
+        env = "VERIFY_TLS_KEY",
+        value_name = "PEM",
+        requires = "tls_cert"
+    )]
+    pub tls_key: Option<PathBuf>,
 }
 
 /// When the web page and its demo backend are served.
@@ -96,11 +115,16 @@ impl Config {
         if let Some(url) = &self.base_url {
             return url.clone();
         }
+        let scheme = if self.tls_cert.is_some() {
+            "https"
+        } else {
+            "http"
+        };
         let ip = self.listen.ip();
         if ip.is_loopback() || ip.is_unspecified() {
-            format!("http://localhost:{}", self.listen.port())
+            format!("{scheme}://localhost:{}", self.listen.port())
         } else {
-            format!("http://{}", self.listen)
+            format!("{scheme}://{}", self.listen)
         }
     }
 

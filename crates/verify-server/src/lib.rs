@@ -9,6 +9,7 @@ pub mod error;
 pub mod form;
 pub mod paging;
 mod routes;
+pub mod serve;
 pub mod web;
 
 use std::sync::Arc;

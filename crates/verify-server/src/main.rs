@@ -129,17 +129,20 @@ async fn serve<S: Store + 'static>(config: Config, store: S) -> Result<(), Strin
         }
         None => router(state),
     };
+    let tls = match (&config.tls_cert, &config.tls_key) {
+        (Some(cert), Some(key)) => Some(verify_server::serve::tls_acceptor(cert, key)?),
+        _ => None,
+    };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| format!("binding {}: {e}", config.listen))?;
-    tracing::info!(listen = %config.listen, %base_url, database = %redact(&config.database), "verify-server listening");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-            tracing::info!("shutting down");
-        })
-        .await
-        .map_err(|e| format!("serving: {e}"))
+    tracing::info!(listen = %config.listen, %base_url, tls = tls.is_some(), database = %redact(&config.database), "verify-server listening");
+    verify_server::serve::serve(listener, app, tls, async {
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down");
+    })
+    .await
+    .map_err(|e| format!("serving: {e}"))
 }
 
 fn rand_core_os() -> rand_core::OsRng {

@@ -21,3 +21,4 @@ mod push;
 mod services;
 mod webhooks;
 mod webhooks_https;
+mod wire;
