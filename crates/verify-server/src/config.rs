@@ -84,6 +84,18 @@ pub struct Config {
     )]
     pub tls_cert: Option<PathBuf>,
 
+    /// Seconds a client gets to send a request's header block, from its first byte;
+    /// then the connection is closed.
+    #[arg(long, env = "VERIFY_HEADER_READ_TIMEOUT_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub header_read_timeout_secs: u64,
+
+    /// Connections served at once; past it new connections wait (and a warning is
+    /// logged) until one closes.
+    #[arg(long, env = "VERIFY_MAX_CONNECTIONS", default_value_t = 1024,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections: u64,
+
     /// The PEM private key of --tls-cert (PKCS#8, PKCS#1 or SEC1).
     #[arg(
         long,

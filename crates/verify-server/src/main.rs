@@ -39,7 +39,12 @@ async fn run(config: Config) -> Result<(), String> {
                 .migrate()
                 .await
                 .map_err(|e| format!("migrating {path}: {e}"))?;
-            serve(config, store).await
+            let served = serve(config, store.clone()).await;
+            // Closing the pool checkpoints the write-ahead log into the database
+            // file: after a clean shutdown the file alone holds every row.
+            store.close().await;
+            tracing::info!(%path, "store closed");
+            served
         }
         Database::Postgres(url) => {
             let store = verify_store_sql::PgStore::connect(&url)
@@ -49,7 +54,10 @@ async fn run(config: Config) -> Result<(), String> {
                 .migrate()
                 .await
                 .map_err(|e| format!("migrating PostgreSQL: {e}"))?;
-            serve(config, store).await
+            let served = serve(config, store.clone()).await;
+            store.close().await;
+            tracing::info!("store closed");
+            served
         }
         other => Err(format!("unsupported database {other:?}")),
     }
@@ -137,12 +145,40 @@ async fn serve<S: Store + 'static>(config: Config, store: S) -> Result<(), Strin
         .await
         .map_err(|e| format!("binding {}: {e}", config.listen))?;
     tracing::info!(listen = %config.listen, %base_url, tls = tls.is_some(), database = %redact(&config.database), "verify-server listening");
-    verify_server::serve::serve(listener, app, tls, async {
-        let _ = tokio::signal::ctrl_c().await;
+    let mut options = verify_server::serve::ServeOptions::default();
+    options.header_read_timeout = Duration::from_secs(config.header_read_timeout_secs);
+    options.max_connections = usize::try_from(config.max_connections).unwrap_or(usize::MAX);
+    verify_server::serve::serve(listener, app, tls, options, async {
+        shutdown_signal().await;
         tracing::info!("shutting down");
     })
     .await
     .map_err(|e| format!("serving: {e}"))
+}
+
+/// Ctrl-C (SIGINT), or SIGTERM: what service managers (systemd, Docker, Kubernetes)
+/// send to stop a process. Either begins the graceful shutdown.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, "SIGTERM cannot be handled: only Ctrl-C stops cleanly");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 fn rand_core_os() -> rand_core::OsRng {

@@ -13,10 +13,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls;
 use tokio_rustls::rustls::pki_types::pem::PemObject as _;
@@ -24,6 +25,34 @@ use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 /// How long open connections get to finish their requests after shutdown begins.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// The default time a client gets to send a request's whole header block, counted
+/// from its first byte; then the connection is closed (a client dripping a header
+/// must not hold a connection).
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The default number of connections served at once. Past it, new connections wait
+/// in the kernel's accept queue (and a warning is logged) until one closes.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+
+/// Limits of [`serve`].
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct ServeOptions {
+    /// See [`DEFAULT_HEADER_READ_TIMEOUT`].
+    pub header_read_timeout: Duration,
+    /// See [`DEFAULT_MAX_CONNECTIONS`]; at least 1.
+    pub max_connections: usize,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+        }
+    }
+}
 
 /// How long a client gets to complete the TLS handshake before its connection is
 /// dropped (a slow or silent client must not hold a task for ever).
@@ -65,11 +94,38 @@ pub async fn serve(
     listener: TcpListener,
     app: Router,
     tls: Option<TlsAcceptor>,
+    options: ServeOptions,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
+    let slots = Arc::new(Semaphore::new(options.max_connections.max(1)));
+    let mut at_limit = false;
     loop {
+        // A free connection slot first: at the limit, new connections wait in the
+        // accept queue instead of taking memory and descriptors.
+        let slot = match Arc::clone(&slots).try_acquire_owned() {
+            Ok(slot) => {
+                at_limit = false;
+                slot
+            }
+            Err(_) => {
+                if !at_limit {
+                    tracing::warn!(
+                        max_connections = options.max_connections,
+                        "connection limit reached: new connections wait until one closes"
+                    );
+                    at_limit = true;
+                }
+                tokio::select! {
+                    slot = Arc::clone(&slots).acquire_owned() => match slot {
+                        Ok(slot) => slot,
+                        Err(_) => break,
+                    },
+                    () = &mut shutdown => break,
+                }
+            }
+        };
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
@@ -85,12 +141,15 @@ pub async fn serve(
         };
         let service = TowerToHyperService::new(app.clone());
         let mut http = hyper::server::conn::http1::Builder::new();
-        http.title_case_headers(true);
+        http.title_case_headers(true)
+            .timer(TokioTimer::new())
+            .header_read_timeout(options.header_read_timeout);
         match &tls {
             None => {
                 let connection = http.serve_connection(TokioIo::new(stream), service);
                 let watched = graceful.watch(connection);
                 tokio::spawn(async move {
+                    let _slot = slot;
                     if let Err(error) = watched.await {
                         tracing::debug!(%peer, %error, "connection ended with an error");
                     }
@@ -100,6 +159,7 @@ pub async fn serve(
                 let acceptor = acceptor.clone();
                 let watcher = graceful.watcher();
                 tokio::spawn(async move {
+                    let _slot = slot;
                     let handshake =
                         tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await;
                     let stream = match handshake {

@@ -30,6 +30,17 @@ async fn start(
     oneshot::Sender<()>,
     tokio::task::JoinHandle<std::io::Result<()>>,
 ) {
+    start_with(tls, serve::ServeOptions::default()).await
+}
+
+async fn start_with(
+    tls: bool,
+    options: serve::ServeOptions,
+) -> (
+    u16,
+    oneshot::Sender<()>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
     let h = Harness::new();
     let acceptor = tls.then(|| {
         serve::tls_acceptor(
@@ -41,9 +52,15 @@ async fn start(
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(serve::serve(listener, h.app.clone(), acceptor, async {
-        let _ = stopped.await;
-    }));
+    let task = tokio::spawn(serve::serve(
+        listener,
+        h.app.clone(),
+        acceptor,
+        options,
+        async {
+            let _ = stopped.await;
+        },
+    ));
     (port, stop, task)
 }
 
@@ -138,4 +155,119 @@ async fn header_names_go_out_in_title_case() {
     assert!(!head.contains("content-type:"), "{head}");
     stop.send(()).unwrap();
     task.await.unwrap().unwrap();
+}
+
+/// Slow and idle clients cannot hold the server: a header dripped past the header
+/// timeout is cut off, and at the connection limit a normal request waits for a free
+/// slot (here: the one the cut-off client frees) and is answered.
+#[tokio::test]
+async fn slow_and_idle_connections_do_not_hold_the_server() {
+    let mut options = serve::ServeOptions::default();
+    options.header_read_timeout = Duration::from_secs(1);
+    options.max_connections = 3;
+    let (port, stop, task) = start_with(false, options).await;
+    // Three connections that start a request and never finish its header.
+    let mut slow = Vec::new();
+    for _ in 0..3 {
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .unwrap();
+        stream
+            .write_all(b"GET /api HTTP/1.1\r\nHost: lo")
+            .await
+            .unwrap();
+        slow.push(stream);
+    }
+    // A normal request, queued behind them, is answered once the header timeout
+    // closes one of them.
+    let started = std::time::Instant::now();
+    let answered = raw_exchange(
+        port,
+        "GET /api HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(
+        answered.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&answered)
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // The slow ones were closed by the server.
+    for mut stream in slow {
+        let mut rest = Vec::new();
+        let read =
+            tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut rest)).await;
+        assert!(read.is_ok(), "a slow connection is still open");
+    }
+    stop.send(()).unwrap();
+    task.await.unwrap().unwrap();
+}
+
+/// After a clean shutdown (SIGTERM, as service managers send) of the binary on a
+/// SQLite file, the database
+/// file alone holds every row: the store is closed, which checkpoints the
+/// write-ahead log, so copying "the database file" loses nothing.
+#[tokio::test]
+async fn a_clean_shutdown_leaves_every_row_in_the_sqlite_file() {
+    use verify::store::Store as _;
+    let dir = std::env::temp_dir().join(format!("verify-wire-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("verify.db");
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().port()
+    };
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_verify-server"))
+        .args([
+            "--database",
+            &format!("sqlite://{}", db.display()),
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--demo",
+            "off",
+            "--api-key",
+            "key",
+            "--api-secret",
+            "secret",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let mut created = None;
+    for _ in 0..100 {
+        if let Ok(reply) = client
+            .post(format!("http://127.0.0.1:{port}/v2/Services"))
+            .header("authorization", basic("key", "secret"))
+            .form(&[("FriendlyName", "Owl Bank")])
+            .send()
+            .await
+        {
+            created = Some(reply.status());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(created, Some(reqwest::StatusCode::CREATED));
+    let interrupted = std::process::Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    let exit = server.wait().unwrap();
+    assert!(exit.success(), "{exit:?}");
+    // Only the main file, copied elsewhere: no -wal or -shm beside it.
+    let copy = dir.join("copy.db");
+    std::fs::copy(&db, &copy).unwrap();
+    let store = verify_store_sql::SqliteStore::open(&copy.display().to_string())
+        .await
+        .unwrap();
+    let listing = store
+        .list_services(&verify::store::ListQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(listing.items.len(), 1);
+    store.close().await;
+    std::fs::remove_dir_all(&dir).unwrap();
 }
