@@ -52,8 +52,10 @@ impl StoredCredential {
         })
     }
 
-    /// The same, with the user handle the credential belongs to (needed for
-    /// discoverable sign-in).
+    /// The same, with the user handle the credential belongs to: required for a
+    /// discoverable sign-in and for a sign-in by an identified user started with an
+    /// empty allow-list (otherwise [`WebauthnError::CredentialOwnerUnknown`]; see
+    /// [`finish_authentication`]).
     #[must_use]
     pub fn with_user_handle(mut self, user_handle: Vec<u8>) -> Self {
         self.user_handle = Some(user_handle);
@@ -137,8 +139,17 @@ pub struct VerifiedAuthentication {
 /// Verifies an assertion against explicit expectations and a stored credential
 /// (WebAuthn L3 §7.2 steps 5-24).
 ///
+/// There is no ceremony state here, so which user is signing in is the caller's
+/// business: the caller vouches that `credential` belongs to the user it
+/// authenticates (WebAuthn L3 §7.2 step 6). What can be checked is: a returned
+/// `userHandle` must equal the owner recorded with
+/// [`StoredCredential::with_user_handle`], when one is. Prefer
+/// [`finish_authentication`], which also enforces the ceremony's user.
+///
 /// # Errors
-/// The [`WebauthnError`] naming the first failed check.
+/// The [`WebauthnError`] naming the first failed check
+/// ([`WebauthnError::UserHandleMismatch`] for a `userHandle` that is not the
+/// recorded owner).
 pub fn verify_authentication(
     input: &AuthenticationInput<'_>,
     credential: &StoredCredential,
@@ -200,6 +211,13 @@ fn verify_assertion(
             max: MAX_USER_HANDLE_BYTES,
         }
         .into());
+    }
+    // WebAuthn L3 §7.2 step 6: a returned userHandle must be the user account's,
+    // here the owner recorded on the credential (when the host recorded one).
+    if let (Some(handle), Some(owner)) = (&assertion.user_handle, &credential.user_handle)
+        && handle.as_slice() != owner.as_slice()
+    {
+        return Err(WebauthnError::UserHandleMismatch);
     }
     client_data.check(
         CeremonyType::Get,
@@ -415,10 +433,24 @@ fn start_with_challenge(
 /// Finishes an authentication started with [`start_authentication`], against the
 /// credential the host loaded by the response's `rawId`.
 ///
+/// The credential must be shown to belong to the user (WebAuthn L3 §7.2 step 6;
+/// fail closed):
+/// - identified user (the state has a user handle): a returned `userHandle` must be
+///   that user's, and the credential's recorded owner
+///   ([`StoredCredential::with_user_handle`], [`StoredCredential::from_record`])
+///   must be that user; a credential without a recorded owner passes only when the
+///   ceremony was started with a non-empty allow-list naming it. With an empty
+///   allow-list it is [`WebauthnError::CredentialOwnerUnknown`]: the host found a
+///   credential by `rawId`, nothing says whose it is.
+/// - discoverable (no user handle in the state): the `userHandle` is required and
+///   must be the credential's recorded owner; a credential without one is
+///   [`WebauthnError::CredentialOwnerUnknown`].
+///
 /// # Errors
 /// [`WebauthnError::CeremonyExpired`], [`WebauthnError::CredentialNotAllowed`],
-/// [`WebauthnError::UserHandleMissing`], [`WebauthnError::UserHandleMismatch`], or any
-/// error of [`verify_authentication`].
+/// [`WebauthnError::UserHandleMissing`], [`WebauthnError::UserHandleMismatch`],
+/// [`WebauthnError::CredentialOwnerUnknown`], or any error of
+/// [`verify_authentication`].
 pub fn finish_authentication(
     rp: &RelyingParty,
     state: &AuthenticationState,
@@ -460,7 +492,8 @@ fn ceremony_input<'a>(
 }
 
 /// The ceremony's own checks before the assertion's: expiry, the allowed
-/// credentials and the user handle.
+/// credentials, the user handle and the credential's owner (WebAuthn L3 §7.2
+/// step 6, as [`finish_authentication`] documents it).
 fn check_ceremony(
     state: &AuthenticationState,
     response: &AuthenticationResponseJson,
@@ -472,26 +505,37 @@ fn check_ceremony(
         return Err(WebauthnError::CredentialNotAllowed);
     }
     let returned = response.response.user_handle.as_ref();
-    match (&state.user_handle, returned) {
-        // Discoverable: the userHandle is required and must be the credential's user.
-        (None, None) => return Err(WebauthnError::UserHandleMissing),
-        (None, Some(handle)) => {
-            if credential.user_handle.as_deref() != Some(handle.as_slice()) {
-                return Err(WebauthnError::UserHandleMismatch);
+    let owner = credential.user_handle.as_deref();
+    match &state.user_handle {
+        // Discoverable: the userHandle is required and must be the credential's
+        // recorded owner (a credential without one proves no user).
+        None => {
+            let handle = returned.ok_or(WebauthnError::UserHandleMissing)?;
+            match owner {
+                None => return Err(WebauthnError::CredentialOwnerUnknown),
+                Some(owner) if owner != handle.as_slice() => {
+                    return Err(WebauthnError::UserHandleMismatch);
+                }
+                Some(_) => {}
             }
         }
-        // Identified user: a returned userHandle must be that user's.
-        (Some(expected), Some(handle)) => {
-            if expected != handle {
+        // Identified user (WebAuthn L3 §7.2 step 6): a returned userHandle must be
+        // that user's, and the credential must be theirs: its recorded owner is the
+        // user, or (owner unknown) the ceremony's non-empty allow-list named it.
+        Some(expected) => {
+            if returned.is_some_and(|handle| handle != expected) {
                 return Err(WebauthnError::UserHandleMismatch);
             }
+            match owner {
+                Some(owner) if owner != expected.as_slice() => {
+                    return Err(WebauthnError::UserHandleMismatch);
+                }
+                Some(_) => {}
+                // The allow-list check above let only its members through.
+                None if !state.allowed.is_empty() => {}
+                None => return Err(WebauthnError::CredentialOwnerUnknown),
+            }
         }
-        (Some(_), None) => {}
-    }
-    if let (Some(expected), Some(owner)) = (&state.user_handle, &credential.user_handle)
-        && expected.as_slice() != owner.as_slice()
-    {
-        return Err(WebauthnError::UserHandleMismatch);
     }
     Ok(())
 }

@@ -124,6 +124,13 @@ pub enum WebauthnError {
     /// The assertion's `userHandle` is not the user the credential belongs to.
     #[error("userHandle does not match the credential's user")]
     UserHandleMismatch,
+    /// The stored credential records no owner (no
+    /// [`with_user_handle`](crate::authentication::StoredCredential::with_user_handle))
+    /// where its owner decides: a sign-in by an identified user whose ceremony was
+    /// started with an empty allow-list, or a discoverable sign-in (WebAuthn L3 §7.2
+    /// step 6). Fail closed: the host must record the owner's user handle.
+    #[error("the credential's owner is unknown: it cannot be shown to belong to the user")]
+    CredentialOwnerUnknown,
     /// The attestation did not reach a trust anchor and the policy requires it.
     #[error("attestation ({format}, {attestation_type}) is not trusted and policy requires trust")]
     AttestationNotTrusted {
@@ -190,6 +197,7 @@ impl WebauthnError {
             Self::CredentialExcluded => "credential_excluded",
             Self::UserHandleMissing => "user_handle_missing",
             Self::UserHandleMismatch => "user_handle_mismatch",
+            Self::CredentialOwnerUnknown => "credential_owner_unknown",
             Self::AttestationNotTrusted { .. } => "attestation_not_trusted",
             Self::ChallengePrefixTooLong { .. } => "challenge_prefix_too_long",
             Self::CeremonyExpired { .. } => "ceremony_expired",

@@ -870,3 +870,106 @@ fn parsed_once_and_unparsed_finishes_agree() {
     broken["response"]["clientDataJSON"] = serde_json::json!(base64url::encode(b"not json"));
     assert!(ParsedAuthentication::from_slice(broken.to_string().as_bytes()).is_err());
 }
+
+/// WebAuthn L3 §7.2 step 6: when the user was identified before the ceremony, the
+/// credential must belong to that user. A credential the host found by `rawId`
+/// whose owner is not recorded is refused unless the ceremony's non-empty
+/// allow-list named it; an owner recorded for someone else is refused always.
+#[test]
+fn an_identified_sign_in_refuses_a_credential_of_unknown_owner() {
+    use verify_webauthn::authentication::{ParsedAuthentication, finish_parsed_authentication};
+    let mut rng = ChaCha20Rng::seed_from_u64(11);
+    let rp = RelyingParty::new(RP_ID, "Example", origins()).unwrap();
+    let auth = Authenticator::new();
+    let alice: &[u8] = b"YE0-alice";
+    let ad = auth.auth_data(RP_ID, UP | UV, 2, false);
+    let unowned = stored(&auth, 1, None);
+    let finish = |state, response: &AuthenticationResponseJson, credential: &StoredCredential| {
+        let once =
+            finish_authentication(&rp, state, response, credential, NOW).map_err(|e| e.code());
+        let body = serde_json::to_vec(response).unwrap();
+        let parsed = ParsedAuthentication::from_slice(&body).unwrap();
+        let twice = finish_parsed_authentication(&rp, state, &parsed, credential, NOW)
+            .map_err(|e| e.code());
+        let once = once.map(|v| v.sign_count);
+        assert_eq!(once, twice.map(|v| v.sign_count));
+        once
+    };
+
+    // The hole: identified user, empty allow-list, credential without an owner.
+    let (req, state) = start_authentication(&rp, Some((alice, &[])), NOW, &mut rng);
+    let cd = client_data("webauthn.get", req.challenge.as_slice(), ORIGIN, "");
+    for user_handle in [None, Some(alice)] {
+        let response = auth.assert(&cd, &ad, user_handle);
+        assert_eq!(
+            finish(&state, &response, &unowned),
+            Err("credential_owner_unknown"),
+            "{user_handle:?}"
+        );
+    }
+    // The same credential owned by alice passes, with or without a userHandle.
+    let owned = unowned.clone().with_user_handle(alice.to_vec());
+    for user_handle in [None, Some(alice)] {
+        let response = auth.assert(&cd, &ad, user_handle);
+        assert_eq!(finish(&state, &response, &owned), Ok(2));
+    }
+    // Owned by someone else: refused, whatever the allow-list says.
+    let bobs = unowned.clone().with_user_handle(b"YE0-bob".to_vec());
+    let response = auth.assert(&cd, &ad, None);
+    assert_eq!(
+        finish(&state, &response, &bobs),
+        Err("user_handle_mismatch")
+    );
+    let allow = [CredentialDescriptor::new(
+        auth.credential_id.clone(),
+        vec![],
+    )];
+    let (req, listed) = start_authentication(&rp, Some((alice, &allow)), NOW, &mut rng);
+    let cd = client_data("webauthn.get", req.challenge.as_slice(), ORIGIN, "");
+    let response = auth.assert(&cd, &ad, None);
+    assert_eq!(
+        finish(&listed, &response, &bobs),
+        Err("user_handle_mismatch")
+    );
+    // The allow-list the ceremony was started with vouches for an unowned credential.
+    assert_eq!(finish(&listed, &response, &unowned), Ok(2));
+    let response = auth.assert(&cd, &ad, Some(alice));
+    assert_eq!(finish(&listed, &response, &unowned), Ok(2));
+    assert_eq!(finish(&listed, &response, &owned), Ok(2));
+
+    // Discoverable sign-in: the userHandle must name the credential's recorded owner.
+    let (req, discoverable) = start_authentication(&rp, None, NOW, &mut rng);
+    let cd = client_data("webauthn.get", req.challenge.as_slice(), ORIGIN, "");
+    let response = auth.assert(&cd, &ad, Some(alice));
+    assert_eq!(finish(&discoverable, &response, &owned), Ok(2));
+    assert_eq!(
+        finish(&discoverable, &response, &unowned),
+        Err("credential_owner_unknown")
+    );
+    assert_eq!(
+        finish(&discoverable, &response, &bobs),
+        Err("user_handle_mismatch")
+    );
+}
+
+/// The explicit-expectations API has no ceremony state, but a returned `userHandle`
+/// must still be the owner recorded on the credential (WebAuthn L3 §7.2 step 6).
+#[test]
+fn verify_authentication_refuses_a_user_handle_that_is_not_the_owner() {
+    let auth = Authenticator::new();
+    let ad = auth.auth_data(RP_ID, UP, 1, false);
+    let policy = CeremonyPolicy::default();
+    let owned = stored(&auth, 0, None).with_user_handle(b"YE0-alice".to_vec());
+    let ok = auth.assert(&get_data(), &ad, Some(b"YE0-alice"));
+    authenticate_with(&policy, &owned, &ok).unwrap();
+    authenticate_with(&policy, &owned, &auth.assert(&get_data(), &ad, None)).unwrap();
+    let other = auth.assert(&get_data(), &ad, Some(b"YE0-mallory"));
+    assert_eq!(
+        authenticate_with(&policy, &owned, &other)
+            .unwrap_err()
+            .code(),
+        "user_handle_mismatch"
+    );
+    // Without a recorded owner the host vouches for the credential (as before).
+    authenticate_with(&policy, &stored(&auth, 0, None), &other).unwrap();
+}
