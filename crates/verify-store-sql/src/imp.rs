@@ -531,6 +531,22 @@ macro_rules! store_impl {
                 .transpose()
             }
 
+            async fn list_entities(
+                &self,
+                service: ServiceSid,
+                query: &ListQuery,
+            ) -> Result<Listing<Entity>, StoreError> {
+                self.list_page(
+                    "verify_entities",
+                    Resource::Entity,
+                    Secrets::None,
+                    "SELECT date_created, sid FROM verify_entities WHERE service_sid = $1",
+                    &[service.as_bytes()],
+                    query,
+                )
+                .await
+            }
+
             async fn delete_entity(
                 &self,
                 service: ServiceSid,

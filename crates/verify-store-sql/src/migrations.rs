@@ -24,6 +24,11 @@ const POSTGRES: &[Source] = &[
         "record format",
         include_str!("../migrations/postgres/0002_record_format.sql"),
     ),
+    (
+        3,
+        "entities list",
+        include_str!("../migrations/postgres/0003_entities_list.sql"),
+    ),
 ];
 
 #[cfg(feature = "sqlite")]
@@ -37,6 +42,11 @@ const SQLITE: &[Source] = &[
         2,
         "record format",
         include_str!("../migrations/sqlite/0002_record_format.sql"),
+    ),
+    (
+        3,
+        "entities list",
+        include_str!("../migrations/sqlite/0003_entities_list.sql"),
     ),
 ];
 
@@ -74,5 +84,6 @@ pub(crate) fn sqlite() -> Migrator {
 /// The newest schema version this release ships (the same for both backends).
 ///
 /// 1 is release 0.1.0's schema; 2 adds `record_format` to factors and challenges,
-/// after which `migrate` rewrites the rows 0.1.0 wrote in today's record shape.
-pub const SCHEMA_VERSION: i64 = 2;
+/// after which `migrate` rewrites the rows 0.1.0 wrote in today's record shape; 3
+/// indexes a service's entities for listing.
+pub const SCHEMA_VERSION: i64 = 3;

@@ -421,6 +421,22 @@ impl Store for MemoryStore {
             .cloned())
     }
 
+    async fn list_entities(
+        &self,
+        service: ServiceSid,
+        query: &ListQuery,
+    ) -> Result<Listing<Entity>, StoreError> {
+        let state = self.lock();
+        page(
+            state
+                .entities
+                .values()
+                .filter(|e| e.service_sid() == service)
+                .map(|e| (e.date_created(), *e.sid().as_bytes(), e)),
+            query,
+        )
+    }
+
     async fn delete_entity(
         &self,
         service: ServiceSid,

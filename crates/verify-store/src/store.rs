@@ -277,6 +277,17 @@ pub trait Store: Send + Sync {
         identity: &Identity,
     ) -> impl Future<Output = Result<Option<Entity>, StoreError>> + Send;
 
+    /// A page of a service's entities, ordered by `(date_created, sid)`.
+    ///
+    /// # Errors
+    /// [`StoreError::InvalidPageToken`] for a token of the other order;
+    /// [`StoreError::Backend`].
+    fn list_entities(
+        &self,
+        service: ServiceSid,
+        query: &ListQuery,
+    ) -> impl Future<Output = Result<Listing<Entity>, StoreError>> + Send;
+
     /// Deletes an entity with its factors and challenges, and writes `events` (one
     /// `factor.deleted` per factor). `factors` lists the entity's factors with the
     /// versions the caller read: if the stored set differs (a factor was created,

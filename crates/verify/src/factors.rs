@@ -288,6 +288,26 @@ impl<S: Store> Verify<S> {
         Ok(IssuedAccessToken { token, credential })
     }
 
+    /// The access token `sid` of `service` (used, expired or not: the resource, not
+    /// its secret value, which only [`Verify::create_access_token`] hands out).
+    ///
+    /// # Errors
+    /// [`VerifyError::NotFound`] for a missing service or a token that is not this
+    /// service's.
+    pub async fn fetch_access_token(
+        &self,
+        service: ServiceSid,
+        sid: AccessTokenSid,
+    ) -> Result<AccessToken, VerifyError> {
+        let service = self.load_service(service).await?;
+        self.store
+            .get_access_token(service.sid(), sid)
+            .await?
+            .ok_or(VerifyError::NotFound {
+                resource: Resource::AccessToken,
+            })
+    }
+
     /// Creates an unverified push factor for `identity` from the device's request,
     /// redeeming the enrollment `credential` ([`IssuedAccessToken::credential`]) in
     /// the same atomic write: a token enrolls at most one factor. The device then

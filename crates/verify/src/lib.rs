@@ -25,7 +25,7 @@ pub use devices::DeviceAuth;
 pub use engine::Verify;
 pub use error::{Resource, VerifyError, WebhookError};
 pub use factors::{CreatedTotpFactor, IssuedAccessToken, NewPushFactor, NewTotpFactor};
-pub use passkeys::CreatedPasskeyFactor;
+pub use passkeys::{CreatedPasskeyFactor, RequestedPasskeysConfig};
 pub use rng::EngineRng;
 pub use services::{PushChanges, ServiceSettings, TotpChanges};
 pub use webhooks::CreatedWebhook;

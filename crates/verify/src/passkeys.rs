@@ -16,7 +16,10 @@ use serde_json::Value;
 use verify_model::ceremony::{
     AllowedCredential, PasskeyCeremony, PasskeyRegistration, PasskeyRequestOptions,
 };
-use verify_model::config::{PasskeyPolicy, PasskeysConfig, SignCountRegression};
+use verify_model::config::{
+    AuthenticatorAttachment, DiscoverableCredentials, PasskeyPolicy, PasskeysConfig,
+    SignCountRegression, UserVerification,
+};
 use verify_model::factor::{FactorKind, PasskeyCredential};
 use verify_model::limits::DEFAULT_CHALLENGE_TTL;
 use verify_model::{
@@ -150,6 +153,90 @@ fn wrap_public_key<T: serde::Serialize>(options: &T) -> Result<Value, VerifyErro
     Ok(serde_json::json!({ "publicKey": inner }))
 }
 
+/// The `config` block of a `Passkeys/Factors` request. A passkey factor always
+/// takes its service's passkeys configuration (one relying party and one set of
+/// authenticator criteria per service, so that every ceremony and usernameless
+/// sign-in of the service agrees); a request may repeat it, and every field it names
+/// must then equal the service's. `None` names nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RequestedPasskeysConfig {
+    /// `relying_party.id`.
+    pub relying_party_id: Option<String>,
+    /// `relying_party.name`.
+    pub relying_party_name: Option<String>,
+    /// `relying_party.origins`, compared as a set.
+    pub relying_party_origins: Option<Vec<String>>,
+    /// `authenticator_attachment`.
+    pub authenticator_attachment: Option<AuthenticatorAttachment>,
+    /// `discoverable_credentials`.
+    pub discoverable_credentials: Option<DiscoverableCredentials>,
+    /// `user_verification`.
+    pub user_verification: Option<UserVerification>,
+}
+
+impl RequestedPasskeysConfig {
+    /// `Ok` when every field given equals `service`'s.
+    fn check(&self, service: &PasskeysConfig) -> Result<(), VerifyError> {
+        fn same<T: PartialEq + ?Sized>(given: Option<&T>, stored: &T) -> bool {
+            given.is_none_or(|given| given == stored)
+        }
+        let rp = &service.relying_party;
+        let origins = |list: &[String]| {
+            let mut sorted: Vec<String> = list.to_vec();
+            sorted.sort_unstable();
+            sorted.dedup();
+            sorted
+        };
+        let differs = if !same(self.relying_party_id.as_deref(), rp.id()) {
+            Some("relying_party.id")
+        } else if !same(self.relying_party_name.as_deref(), rp.name()) {
+            Some("relying_party.name")
+        } else if self
+            .relying_party_origins
+            .as_ref()
+            .is_some_and(|given| origins(given) != origins(rp.origins()))
+        {
+            Some("relying_party.origins")
+        } else if !same(
+            self.authenticator_attachment.as_ref(),
+            &service.authenticator_attachment,
+        ) {
+            Some("authenticator_attachment")
+        } else if !same(
+            self.discoverable_credentials.as_ref(),
+            &service.discoverable_credentials,
+        ) {
+            Some("discoverable_credentials")
+        } else if !same(self.user_verification.as_ref(), &service.user_verification) {
+            Some("user_verification")
+        } else {
+            None
+        };
+        match differs {
+            None => Ok(()),
+            Some(field) => Err(VerifyError::PasskeysConfigInvalid {
+                what: format!(
+                    "config.{field} differs from the service's passkeys configuration \
+                     (a passkey factor takes the service's: set Passkeys.* on the service)"
+                ),
+            }),
+        }
+    }
+}
+
+/// A fresh identity for a passkey factor created without one: 32 lower-case hex
+/// digits of 16 random bytes (in the identity alphabet; 128 bits, so it names no
+/// existing entity).
+pub(crate) fn generated_identity(
+    rng: &mut dyn crate::rng::EngineRng,
+) -> Result<Identity, VerifyError> {
+    let mut bytes = [0_u8; 16];
+    rng.fill_bytes(&mut bytes);
+    let text: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    Ok(Identity::parse(&text)?)
+}
+
 impl<S: Store> Verify<S> {
     /// Creates an unverified passkey factor for `identity` (creating the entity with
     /// its first factor) and returns the creation options (`user.id` is the base64url
@@ -168,12 +255,52 @@ impl<S: Store> Verify<S> {
         identity: &Identity,
         friendly_name: &str,
     ) -> Result<CreatedPasskeyFactor, VerifyError> {
+        self.create_passkey_factor_with(service, Some(identity), friendly_name, None)
+            .await
+    }
+
+    /// [`Verify::create_passkey_factor`], as the `Passkeys/Factors` request has it:
+    /// without an identity, the factor's entity gets a fresh one
+    /// ([`generated_identity`]: 32 lower-case hex digits of 16 random bytes,
+    /// returned in the factor's `identity`); with a `config`, every field it names
+    /// must equal the service's passkeys configuration
+    /// ([`RequestedPasskeysConfig`]), which the factor takes as always.
+    ///
+    /// # Errors
+    /// As [`Verify::create_passkey_factor`];
+    /// [`VerifyError::PasskeysConfigInvalid`] (400) naming the first field of
+    /// `config` that differs from the service's, before anything is written.
+    pub async fn create_passkey_factor_with(
+        &self,
+        service: ServiceSid,
+        identity: Option<&Identity>,
+        friendly_name: &str,
+        requested: Option<&RequestedPasskeysConfig>,
+    ) -> Result<CreatedPasskeyFactor, VerifyError> {
         let now = self.now()?;
         let service = self.load_service(service).await?;
         let config = service
             .passkeys()
             .ok_or(VerifyError::PasskeysNotConfigured)?
             .clone();
+        if let Some(requested) = requested {
+            requested.check(&config)?;
+        }
+        // Checked before the entity is created: a refused name must not leave an
+        // entity behind (least of all one whose generated identity nobody learns).
+        verify_model::FriendlyName::new(
+            verify_model::Field::FactorFriendlyName,
+            friendly_name,
+            FactorType::Passkeys.max_friendly_name_len(),
+        )?;
+        let generated;
+        let identity = match identity {
+            Some(identity) => identity,
+            None => {
+                generated = self.with_rng(generated_identity)??;
+                &generated
+            }
+        };
         let rp = relying_party(&config, &config.policy)?;
         let entity = self
             .entity_for_new_factor(service.sid(), identity, now)

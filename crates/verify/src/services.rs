@@ -280,6 +280,41 @@ impl<S: Store> Verify<S> {
         self.load_entity(service, identity).await
     }
 
+    /// Creates the entity named `identity` (entities are otherwise created by their
+    /// first factor).
+    ///
+    /// # Errors
+    /// [`VerifyError::NotFound`] (service); [`VerifyError::Store`] with
+    /// [`StoreError::Duplicate`](verify_store::StoreError::Duplicate) and
+    /// [`UniqueKey::Identity`](verify_store::UniqueKey::Identity) when the service
+    /// already has an entity of that identity (nothing is written).
+    pub async fn create_entity(
+        &self,
+        service: ServiceSid,
+        identity: &Identity,
+    ) -> Result<Entity, VerifyError> {
+        let now = self.now()?;
+        let service = self.load_service(service).await?;
+        let entity =
+            self.with_rng(|rng| Entity::create(service.sid(), identity.clone(), now, rng))?;
+        self.store.insert_entity(&entity).await?;
+        Ok(entity)
+    }
+
+    /// A page of the service's entities, by creation.
+    ///
+    /// # Errors
+    /// [`VerifyError::NotFound`] (service); [`VerifyError::Store`] (a page token of
+    /// the other order among them).
+    pub async fn list_entities(
+        &self,
+        service: ServiceSid,
+        query: &ListQuery,
+    ) -> Result<Listing<Entity>, VerifyError> {
+        let service = self.load_service(service).await?;
+        Ok(self.store.list_entities(service.sid(), query).await?)
+    }
+
     /// Deletes the entity named `identity` with its factors and challenges, writing
     /// one `factor.deleted` event per factor in the same write. A factor created or
     /// changed concurrently makes the store refuse; the engine reloads and retries.

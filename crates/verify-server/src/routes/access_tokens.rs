@@ -1,11 +1,12 @@
-//! `/v2/Services/{sid}/AccessTokens`: push enrollment tokens.
+//! `/v2/Services/{sid}/AccessTokens` and `/v2/Services/{sid}/AccessTokens/{sid}`:
+//! push enrollment tokens.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde_json::Value;
-use verify::model::FactorType;
 use verify::model::api::AccessTokenJson;
+use verify::model::{AccessTokenSid, FactorType};
 use verify::store::Store;
 
 use crate::auth::{Caller, require_api_key};
@@ -59,4 +60,38 @@ pub(super) async fn create_access_token<S: Store + 'static>(
         );
     }
     json(StatusCode::CREATED, &body)
+}
+
+/// The AccessToken resource as fetched: the creation's fields with `token: null`.
+/// The token is a single-use bearer credential handed out once, at creation; a
+/// fetch never shows it again (docs/api.md, "Deviations").
+pub(super) async fn fetch_access_token<S: Store + 'static>(
+    State(app): Shared<S>,
+    caller: Caller,
+    Path((sid, token)): Path<(String, String)>,
+) -> ApiResult {
+    require_api_key(&caller)?;
+    let service = service_sid(&sid)?;
+    let token = AccessTokenSid::parse(&token)
+        .map_err(|_| ApiError::invalid("AccessTokenSid is malformed"))?;
+    let token = app.engine.fetch_access_token(service, token).await?;
+    let ctx = app.engine.api_context();
+    let body = serde_json::json!({
+        "sid": token.sid(),
+        "account_sid": ctx.account_sid,
+        "service_sid": token.service_sid(),
+        "entity_identity": token.identity(),
+        "factor_type": token.factor_type(),
+        "factor_friendly_name": token.factor_friendly_name().map(|n| n.as_str()),
+        "ttl": token.ttl().as_secs(),
+        "date_created": token.date_created(),
+        "token": Value::Null,
+        "url": format!(
+            "{}/v2/Services/{}/AccessTokens/{}",
+            app.base_url,
+            token.service_sid(),
+            token.sid()
+        ),
+    });
+    json(StatusCode::OK, &body)
 }

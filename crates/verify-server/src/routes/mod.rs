@@ -18,24 +18,23 @@ use crate::form::Form;
 
 mod access_tokens;
 mod challenges;
+mod entities;
 mod factors;
 mod notifications;
 mod passkeys;
 mod services;
 mod webhooks;
 
-use access_tokens::create_access_token;
+use access_tokens::{create_access_token, fetch_access_token};
 use challenges::{create_challenge, fetch_challenge, list_challenges, update_challenge};
+use entities::{create_entity, delete_entity, fetch_entity, list_entities};
 use factors::{create_factor, delete_factor, fetch_factor, list_factors, update_factor};
 use notifications::create_notification;
 use passkeys::{
     passkeys_approve_challenge, passkeys_create_challenge, passkeys_create_factor,
     passkeys_verify_factor,
 };
-use services::{
-    create_service, delete_entity, delete_service, fetch_entity, fetch_service, list_services,
-    update_service,
-};
+use services::{create_service, delete_service, fetch_service, list_services, update_service};
 use webhooks::{create_webhook, delete_webhook, fetch_webhook, list_webhooks, update_webhook};
 
 type Shared<S> = State<Arc<AppState<S>>>;
@@ -55,6 +54,10 @@ pub(crate) fn routes<S: Store + 'static>() -> Router<Arc<AppState<S>>> {
             get(fetch_service::<S>)
                 .post(update_service::<S>)
                 .delete(delete_service::<S>),
+        )
+        .route(
+            &format!("{svc}/Entities"),
+            post(create_entity::<S>).get(list_entities::<S>),
         )
         .route(ent, get(fetch_entity::<S>).delete(delete_entity::<S>))
         .route(
@@ -82,6 +85,10 @@ pub(crate) fn routes<S: Store + 'static>() -> Router<Arc<AppState<S>>> {
         .route(
             &format!("{svc}/AccessTokens"),
             post(create_access_token::<S>),
+        )
+        .route(
+            &format!("{svc}/AccessTokens/{{token}}"),
+            get(fetch_access_token::<S>),
         )
         .route(
             &format!("{svc}/Webhooks"),

@@ -4,6 +4,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde_json::Value;
+use verify::RequestedPasskeysConfig;
 use verify::model::UnixTime;
 use verify::model::api::FactorJson;
 use verify::store::Store;
@@ -101,21 +102,95 @@ pub(super) async fn passkeys_create_factor<S: Store + 'static>(
 ) -> ApiResult {
     require_api_key(&caller)?;
     let mut map = json_object(&body)?;
-    let identity = identity(&required_str(&mut map, "identity")?)?;
+    // Without an identity the engine creates the entity with a fresh one (the
+    // response's `identity`).
+    let identity = take_str(&mut map, "identity")?
+        .map(|id| identity(&id))
+        .transpose()?;
     let friendly_name = required_str(&mut map, "friendly_name")?;
-    if map.get("config").is_some_and(|config| !config.is_null()) {
-        return Err(ApiError::invalid(
-            "per-factor config is not supported: set Passkeys.* on the service",
-        ));
-    }
+    let config = match map.remove("config") {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(config)) => Some(requested_config(config)?),
+        Some(_) => return Err(ApiError::invalid("config must be a JSON object")),
+    };
     let created = app
         .engine
-        .create_passkey_factor(service_sid(&sid)?, &identity, &friendly_name)
+        .create_passkey_factor_with(
+            service_sid(&sid)?,
+            identity.as_ref(),
+            &friendly_name,
+            config.as_ref(),
+        )
         .await?;
     let body =
         FactorJson::created_passkey(&created.factor, &app.engine.api_context(), created.options)
             .ok_or_else(|| ApiError::invalid("not a passkey factor"))?;
     json(StatusCode::CREATED, &body)
+}
+
+/// The documents' per-factor `config` (`relying_party` {`id`, `name`, `origins`},
+/// `authenticator_attachment`, `discoverable_credentials`, `user_verification`):
+/// read here, compared with the service's configuration by the engine. A member
+/// outside the documents' list is refused rather than silently ignored, since the
+/// caller meant it to configure the passkey.
+fn requested_config(
+    mut config: serde_json::Map<String, Value>,
+) -> Result<RequestedPasskeysConfig, ApiError> {
+    fn parsed<T: std::str::FromStr>(
+        map: &mut serde_json::Map<String, Value>,
+        key: &str,
+    ) -> Result<Option<T>, ApiError> {
+        take_str(map, key)?
+            .map(|text| {
+                text.parse()
+                    .map_err(|_| ApiError::invalid(format!("config.{key} is not a known value")))
+            })
+            .transpose()
+    }
+    let mut requested = RequestedPasskeysConfig::default();
+    match config.remove("relying_party") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(mut rp)) => {
+            requested.relying_party_id = take_str(&mut rp, "id")?;
+            requested.relying_party_name = take_str(&mut rp, "name")?;
+            requested.relying_party_origins = match rp.remove("origins") {
+                None | Some(Value::Null) => None,
+                Some(Value::Array(items)) => Some(
+                    items
+                        .into_iter()
+                        .map(|item| match item {
+                            Value::String(origin) => Ok(origin),
+                            _ => Err(ApiError::invalid(
+                                "config.relying_party.origins must be strings",
+                            )),
+                        })
+                        .collect::<Result<_, _>>()?,
+                ),
+                Some(_) => {
+                    return Err(ApiError::invalid(
+                        "config.relying_party.origins must be an array",
+                    ));
+                }
+            };
+            if let Some(key) = rp.keys().next() {
+                return Err(ApiError::invalid(format!(
+                    "config.relying_party.{key} is not supported"
+                )));
+            }
+        }
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "config.relying_party must be a JSON object",
+            ));
+        }
+    }
+    requested.authenticator_attachment = parsed(&mut config, "authenticator_attachment")?;
+    requested.discoverable_credentials = parsed(&mut config, "discoverable_credentials")?;
+    requested.user_verification = parsed(&mut config, "user_verification")?;
+    if let Some(key) = config.keys().next() {
+        return Err(ApiError::invalid(format!("config.{key} is not supported")));
+    }
+    Ok(requested)
 }
 
 pub(super) async fn passkeys_verify_factor<S: Store + 'static>(

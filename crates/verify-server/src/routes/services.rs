@@ -1,9 +1,10 @@
-//! `/v2/Services` and `/v2/Services/{sid}`, and the entities under a service.
+//! `/v2/Services` and `/v2/Services/{sid}` (the entities under a service are in
+//! `entities.rs`).
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
-use verify::model::api::{EntityJson, ServiceJson};
+use verify::model::api::ServiceJson;
 use verify::store::Store;
 use verify::{PushChanges, ServiceSettings, TotpChanges};
 
@@ -12,7 +13,7 @@ use crate::error::ApiError;
 use crate::form::Form;
 use crate::paging::Paging;
 
-use super::{ApiResult, Shared, identity, json, no_content, query, service_sid, value};
+use super::{ApiResult, Shared, json, no_content, query, service_sid, value};
 
 fn service_settings(form: &Form) -> Result<ServiceSettings, ApiError> {
     let mut settings = ServiceSettings::new();
@@ -141,35 +142,5 @@ pub(super) async fn delete_service<S: Store + 'static>(
 ) -> ApiResult {
     require_api_key(&caller)?;
     app.engine.delete_service(service_sid(&sid)?).await?;
-    no_content()
-}
-
-// ---- entities -----------------------------------------------------------------
-
-pub(super) async fn fetch_entity<S: Store + 'static>(
-    State(app): Shared<S>,
-    caller: Caller,
-    Path((sid, id)): Path<(String, String)>,
-) -> ApiResult {
-    require_api_key(&caller)?;
-    let entity = app
-        .engine
-        .fetch_entity(service_sid(&sid)?, &identity(&id)?)
-        .await?;
-    json(
-        StatusCode::OK,
-        &EntityJson::new(&entity, &app.engine.api_context()),
-    )
-}
-
-pub(super) async fn delete_entity<S: Store + 'static>(
-    State(app): Shared<S>,
-    caller: Caller,
-    Path((sid, id)): Path<(String, String)>,
-) -> ApiResult {
-    require_api_key(&caller)?;
-    app.engine
-        .delete_entity(service_sid(&sid)?, &identity(&id)?)
-        .await?;
     no_content()
 }

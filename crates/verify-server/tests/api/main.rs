@@ -13,6 +13,7 @@ mod support;
 mod auth;
 mod challenges;
 mod device_auth;
+mod entities;
 mod every_operation;
 mod factors;
 mod notifications;

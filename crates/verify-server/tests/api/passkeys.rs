@@ -242,9 +242,6 @@ async fn passkeys_validation_errors() {
     )
     .await
     .assert_error(400, 60200);
-    h.post_json(&format!("{base}/Factors"), &json!({"friendly_name": "x"}))
-        .await
-        .assert_error(400, 60200);
     h.post_json(
         &format!("{base}/Factors"),
         &json!({"friendly_name": 5, "identity": "user-0001"}),
@@ -285,4 +282,255 @@ async fn passkeys_validation_errors() {
     h.post_json(&format!("{base}/VerifyFactor"), &registration)
         .await
         .assert_error(404, 20404);
+}
+
+/// The identities of a service's entities, in creation order.
+async fn entity_identities(h: &Harness, service: &str) -> Vec<String> {
+    let listed = h.get(&format!("/v2/Services/{service}/Entities")).await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.json);
+    listed.json["entities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["identity"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn passkey_factor_without_identity_gets_a_fresh_one() {
+    let h = Harness::new();
+    let sid = passkeys_service(&h).await;
+    let base = format!("/v2/Services/{sid}/Passkeys");
+    let created = h
+        .post_json(
+            &format!("{base}/Factors"),
+            &json!({"friendly_name": "laptop"}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.json);
+    let identity = created.str("identity");
+    assert_eq!(identity.len(), 32, "{identity}");
+    assert!(
+        identity
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
+        "{identity}"
+    );
+    let factor = created.str("sid");
+    assert_eq!(
+        created.json["url"],
+        format!("http://verify.test/v2/Services/{sid}/Entities/{identity}/Factors/{factor}")
+    );
+    // The entity exists under that identity, and it is the factor's.
+    let entity = h
+        .get(&format!("/v2/Services/{sid}/Entities/{identity}"))
+        .await;
+    assert_eq!(entity.status, StatusCode::OK, "{}", entity.json);
+    assert_eq!(entity.json["sid"], created.json["entity_sid"]);
+    assert_eq!(
+        created.json["options"]["publicKey"]["user"]["id"],
+        URL_SAFE_NO_PAD.encode(entity.str("sid").as_bytes())
+    );
+    // `null` and `""` are absent too; every creation gets its own identity.
+    let mut seen = vec![identity.clone()];
+    for absent in [Value::Null, json!("")] {
+        let again = h
+            .post_json(
+                &format!("{base}/Factors"),
+                &json!({"friendly_name": "phone", "identity": absent}),
+            )
+            .await;
+        assert_eq!(again.status, StatusCode::CREATED, "{}", again.json);
+        assert!(!seen.contains(&again.str("identity")), "{}", again.json);
+        assert_ne!(again.json["entity_sid"], created.json["entity_sid"]);
+        seen.push(again.str("identity"));
+    }
+    assert_eq!(entity_identities(&h, &sid).await, seen);
+
+    // The factor verifies like any other, found from the bare credential.
+    let authenticator = Authenticator::new(21);
+    let registration = authenticator.create(&created.json["options"], ORIGIN);
+    let verified = h
+        .post_json(&format!("{base}/VerifyFactor"), &registration)
+        .await;
+    assert_eq!(verified.status, StatusCode::OK, "{}", verified.json);
+    assert_eq!(verified.json["status"], "verified");
+    assert_eq!(verified.json["identity"], identity.as_str());
+    // And a sign-in by that identity offers it.
+    let challenge = h
+        .post_json(
+            &format!("{base}/Challenges"),
+            &json!({"identity": identity}),
+        )
+        .await;
+    assert_eq!(challenge.status, StatusCode::CREATED, "{}", challenge.json);
+    assert_eq!(
+        challenge.json["options"]["publicKey"]["allowCredentials"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+}
+
+#[tokio::test]
+async fn passkey_factor_refusals_without_identity_create_no_entity() {
+    let h = Harness::new();
+    let sid = passkeys_service(&h).await;
+    let url = format!("/v2/Services/{sid}/Passkeys/Factors");
+    h.post_json(&url, &json!({"friendly_name": "x".repeat(256)}))
+        .await
+        .assert_error(400, 60200);
+    h.post_json(&url, &json!({"friendly_name": ""}))
+        .await
+        .assert_error(400, 60200);
+    h.post_json(&url, &json!({})).await.assert_error(400, 60200);
+    h.post_json(&url, &json!({"friendly_name": "x", "identity": 7}))
+        .await
+        .assert_error(400, 60200);
+    h.post_json(
+        &url,
+        &json!({"friendly_name": "x", "config": {"user_verification": "required"}}),
+    )
+    .await
+    .assert_error(400, 60200);
+    assert!(entity_identities(&h, &sid).await.is_empty());
+    // A service without passkeys: refused before an identity is made.
+    let plain = h.service("No passkeys").await;
+    h.post_json(
+        &format!("/v2/Services/{plain}/Passkeys/Factors"),
+        &json!({"friendly_name": "x"}),
+    )
+    .await
+    .assert_error(400, 60200);
+    assert!(entity_identities(&h, &plain).await.is_empty());
+    h.post_json(
+        "/v2/Services/VA00000000000000000000000000000000/Passkeys/Factors",
+        &json!({"friendly_name": "x"}),
+    )
+    .await
+    .assert_error(404, 20404);
+}
+
+/// The service's configuration as `passkeys_service` set it, in the documents'
+/// `config` shape.
+fn service_config() -> Value {
+    json!({
+        "relying_party": {"id": RP_ID, "name": "Example", "origins": [ORIGIN]},
+        "authenticator_attachment": "any",
+        "discoverable_credentials": "preferred",
+        "user_verification": "preferred",
+    })
+}
+
+#[tokio::test]
+async fn passkey_factor_config_must_repeat_the_services() {
+    let h = Harness::new();
+    let sid = passkeys_service(&h).await;
+    let url = format!("/v2/Services/{sid}/Passkeys/Factors");
+    // The whole configuration, repeated: taken.
+    let full = h
+        .post_json(
+            &url,
+            &json!({"friendly_name": "laptop", "identity": "user-0001", "config": service_config()}),
+        )
+        .await;
+    assert_eq!(full.status, StatusCode::CREATED, "{}", full.json);
+    assert_eq!(full.json["config"], service_config());
+    // Some of it, or an empty object: taken.
+    for partial in [
+        json!({"user_verification": "preferred"}),
+        json!({"relying_party": {"id": RP_ID}}),
+        json!({"relying_party": {"origins": [ORIGIN, ORIGIN]}}),
+        json!({}),
+        Value::Null,
+    ] {
+        let reply = h
+            .post_json(
+                &url,
+                &json!({"friendly_name": "k", "identity": "user-0001", "config": partial}),
+            )
+            .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::CREATED,
+            "{partial}: {}",
+            reply.json
+        );
+        assert_eq!(reply.json["config"], service_config());
+    }
+    let before = h
+        .get(&format!("/v2/Services/{sid}/Entities/user-0001/Factors"))
+        .await
+        .json["factors"]
+        .as_array()
+        .unwrap()
+        .len();
+    // Anything that differs, stricter or looser: refused, naming the field.
+    let differing = [
+        (
+            "relying_party.id",
+            json!({"relying_party": {"id": "evil.example"}}),
+        ),
+        (
+            "relying_party.name",
+            json!({"relying_party": {"name": "Other"}}),
+        ),
+        (
+            "relying_party.origins",
+            json!({"relying_party": {"origins": [ORIGIN, "https://login.example.org"]}}),
+        ),
+        (
+            "authenticator_attachment",
+            json!({"authenticator_attachment": "platform"}),
+        ),
+        (
+            "discoverable_credentials",
+            json!({"discoverable_credentials": "required"}),
+        ),
+        (
+            "user_verification",
+            json!({"user_verification": "required"}),
+        ),
+        (
+            "user_verification",
+            json!({"user_verification": "discouraged"}),
+        ),
+    ];
+    for (field, config) in differing {
+        let reply = h
+            .post_json(
+                &url,
+                &json!({"friendly_name": "k", "identity": "user-0001", "config": config}),
+            )
+            .await;
+        reply.assert_error(400, 60200);
+        assert!(reply.str("message").contains(field), "{}", reply.json);
+    }
+    // Not the documents' shape: refused.
+    for config in [
+        json!("platform"),
+        json!([1]),
+        json!({"relying_party": "example.org"}),
+        json!({"relying_party": {"origins": ORIGIN}}),
+        json!({"relying_party": {"origins": [1]}}),
+        json!({"relying_party": {"id": RP_ID, "icon": "x"}}),
+        json!({"user_verification": "always"}),
+        json!({"user_verification": true}),
+        json!({"attestation": "direct"}),
+    ] {
+        h.post_json(
+            &url,
+            &json!({"friendly_name": "k", "identity": "user-0001", "config": config}),
+        )
+        .await
+        .assert_error(400, 60200);
+    }
+    let after = h
+        .get(&format!("/v2/Services/{sid}/Entities/user-0001/Factors"))
+        .await
+        .json["factors"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(before, after, "a refused config created a factor");
 }

@@ -55,6 +55,17 @@ impl Fixture {
         Ok(Entity::create(service.sid(), identity, T0, &mut self.rng))
     }
 
+    /// An entity named `identity` created at `now`.
+    pub(super) fn entity_at(
+        &mut self,
+        service: &Service,
+        identity: &str,
+        now: UnixTime,
+    ) -> Result<Entity, Failure> {
+        let identity = self.identity(identity)?;
+        Ok(Entity::create(service.sid(), identity, now, &mut self.rng))
+    }
+
     fn new_factor(entity: &Entity, name: &str) -> NewFactor {
         NewFactor::new(
             entity.service_sid(),

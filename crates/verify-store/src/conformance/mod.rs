@@ -26,8 +26,9 @@ use std::fmt;
 
 pub use checks::{
     access_token_redeem, challenge_crud, discoverable_passkey, entity_cascade_delete, entity_crud,
-    entity_passkey, factor_crud, factor_quota, list_challenges, list_factors, outbox, paired_write,
-    passkey_credential_unique, service_cascade_delete, service_crud, webhook_crud,
+    entity_passkey, factor_crud, factor_quota, list_challenges, list_entities, list_factors,
+    outbox, paired_write, passkey_credential_unique, service_cascade_delete, service_crud,
+    webhook_crud,
 };
 pub use races::{
     race_challenge_approval, race_entity_identity, race_outbox_drain, race_sign_count,
@@ -36,7 +37,7 @@ pub use races::{
 
 /// The names of every check, in the order [`conformance_suite!`](crate::conformance_suite)
 /// runs them.
-pub const CHECKS: [&str; 22] = [
+pub const CHECKS: [&str; 23] = [
     "service_crud",
     "entity_crud",
     "factor_crud",
@@ -49,6 +50,7 @@ pub const CHECKS: [&str; 22] = [
     "entity_passkey",
     "list_challenges",
     "list_factors",
+    "list_entities",
     "webhook_crud",
     "entity_cascade_delete",
     "service_cascade_delete",
@@ -162,7 +164,7 @@ macro_rules! for_each_conformance_check {
         $crate::for_each_conformance_check!(@emit [$($callback)?] [$($make)?]
             service_crud entity_crud factor_crud factor_quota passkey_credential_unique
             access_token_redeem challenge_crud paired_write discoverable_passkey entity_passkey
-            list_challenges list_factors
+            list_challenges list_factors list_entities
             webhook_crud entity_cascade_delete service_cascade_delete outbox
             race_challenge_approval race_totp_step race_sign_count race_outbox_drain
             race_entity_identity race_token_redeem

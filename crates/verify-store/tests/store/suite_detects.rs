@@ -86,6 +86,13 @@ impl Store for Flawed {
     ) -> Result<Option<Entity>, StoreError> {
         self.inner.get_entity_by_identity(service, identity).await
     }
+    async fn list_entities(
+        &self,
+        service: ServiceSid,
+        query: &ListQuery,
+    ) -> Result<Listing<Entity>, StoreError> {
+        self.inner.list_entities(service, &self.query(query)).await
+    }
     async fn delete_entity(
         &self,
         service: ServiceSid,
@@ -345,6 +352,7 @@ async fn ignored_page_token_is_caught() {
     expect_failure("list_factors", conformance::list_factors(flawed()).await);
     expect_failure("service_crud", conformance::service_crud(flawed()).await);
     expect_failure("webhook_crud", conformance::webhook_crud(flawed()).await);
+    expect_failure("list_entities", conformance::list_entities(flawed()).await);
 }
 
 #[tokio::test]
@@ -361,5 +369,5 @@ async fn the_checks_pass_on_memory_store_one_by_one() {
     let store = MemoryStore::new;
     assert_eq!(conformance::factor_quota(store()).await, Ok(()));
     assert_eq!(conformance::outbox(store()).await, Ok(()));
-    assert_eq!(conformance::CHECKS.len(), 22);
+    assert_eq!(conformance::CHECKS.len(), 23);
 }

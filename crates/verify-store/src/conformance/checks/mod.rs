@@ -25,7 +25,7 @@ pub use challenges::{challenge_crud, list_challenges, paired_write};
 pub use factors::{factor_crud, factor_quota, list_factors, passkey_credential_unique};
 pub use outbox::outbox;
 pub use passkey_challenges::{discoverable_passkey, entity_passkey};
-pub use services::{entity_crud, service_crud};
+pub use services::{entity_crud, list_entities, service_crud};
 pub use webhooks::webhook_crud;
 
 /// `T0 + secs`.

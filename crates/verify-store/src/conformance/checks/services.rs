@@ -200,3 +200,71 @@ pub async fn entity_crud<S: Store>(store: S) -> Result<(), Failure> {
     ensure!(C, read.is_none(), "an unknown identity was found");
     Ok(())
 }
+
+/// Entity listing: order by `(date_created, sid)` and paging, scoped to the service.
+///
+/// # Errors
+/// A [`Failure`] describing the first misbehaviour.
+pub async fn list_entities<S: Store>(store: S) -> Result<(), Failure> {
+    const C: &str = "list_entities";
+    let mut fx = Fixture::new(C, 12);
+    let service = fx.service("Owl Bank")?;
+    ok!(C, store.insert_service(&service), "insert a service");
+    let (st, sid) = (&store, service.sid());
+    let empty = walk(C, ListOrder::Asc, 2, |q| async move {
+        st.list_entities(sid, &q).await
+    })
+    .await?;
+    ensure!(
+        C,
+        empty.is_empty(),
+        "a service without entities lists {empty:?}"
+    );
+
+    let other = fx.service("Other")?;
+    ok!(C, store.insert_service(&other), "insert a second service");
+    let theirs = fx.entity_at(&other, "user-0001", at(5))?;
+    ok!(
+        C,
+        store.insert_entity(&theirs),
+        "an entity of another service"
+    );
+    let mut entities = Vec::new();
+    for (n, secs) in [30, 10, 10, 20, 10].into_iter().enumerate() {
+        let entity = fx.entity_at(&service, &format!("user-{n:04}"), at(secs))?;
+        ok!(C, store.insert_entity(&entity), "insert an entity");
+        entities.push(entity);
+    }
+    entities.sort_by_key(|e| (e.date_created(), *e.sid().as_bytes()));
+    for (order, size) in [
+        (ListOrder::Asc, 2),
+        (ListOrder::Desc, 2),
+        (ListOrder::Asc, 5),
+        (ListOrder::Desc, 1),
+    ] {
+        let listed = walk(C, order, size, |q| async move {
+            st.list_entities(sid, &q).await
+        })
+        .await?;
+        let mut want = entities.clone();
+        if order == ListOrder::Desc {
+            want.reverse();
+        }
+        ensure!(
+            C,
+            listed == want,
+            "{order:?}, page size {size}: listed in another order, with gaps or across services"
+        );
+    }
+    let osid = other.sid();
+    let listed = walk(C, ListOrder::Asc, 50, |q| async move {
+        st.list_entities(osid, &q).await
+    })
+    .await?;
+    ensure!(
+        C,
+        listed == vec![theirs.clone()],
+        "the other service lists {listed:?}"
+    );
+    Ok(())
+}
