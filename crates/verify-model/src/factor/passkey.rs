@@ -25,7 +25,11 @@ pub struct PasskeyCredential {
     pub algorithm: i64,
     /// The signature counter last seen.
     pub sign_count: u32,
-    /// Transports the client reported (`internal`, `hybrid`, `usb`, ...).
+    /// Transports the client reported, reduced to the known values
+    /// ([`PasskeyCredential::KNOWN_TRANSPORTS`]), each once, at most
+    /// [`MAX_TRANSPORTS`]. A record stored by an earlier release with other values
+    /// loads with them dropped ([`PasskeyCredential::known_transports`]).
+    #[serde(deserialize_with = "transports_on_load")]
     pub transports: Vec<String>,
     /// The BE flag at registration.
     pub backup_eligible: bool,
@@ -44,12 +48,60 @@ pub struct PasskeyCredential {
 }
 
 impl PasskeyCredential {
-    /// Checks the sizes: id 1..=1023 bytes, COSE key 1..=2048 bytes, at most 8
-    /// transports and each transport / the attestation type 1..=32 printable ASCII
-    /// characters.
+    /// The transports a record may list: WebAuthn L3 §5.8.4 `AuthenticatorTransport`.
+    /// Relying parties ignore other values (clients may invent them), so they are
+    /// never stored nor echoed in `allowCredentials` / `excludeCredentials`.
+    pub const KNOWN_TRANSPORTS: [&'static str; 6] =
+        ["usb", "nfc", "ble", "smart-card", "hybrid", "internal"];
+
+    /// The known spelling of a transport a client reported: itself when it is one
+    /// of [`KNOWN_TRANSPORTS`](Self::KNOWN_TRANSPORTS); `hybrid` for `cable`, the
+    /// name Chromium reported before `hybrid` was standardised for the same
+    /// transport (current clients act on `hybrid` only); `None` for anything else.
+    #[must_use]
+    pub fn known_transport(reported: &str) -> Option<&'static str> {
+        if reported == "cable" {
+            return Some("hybrid");
+        }
+        Self::KNOWN_TRANSPORTS
+            .into_iter()
+            .find(|known| *known == reported)
+    }
+
+    /// Reported transports reduced to what a record keeps: the known ones
+    /// ([`known_transport`](Self::known_transport)), in their first order, each
+    /// once, at most [`MAX_TRANSPORTS`]. Unknown values are dropped, not refused
+    /// (WebAuthn L3 §5.8.4: relying parties ignore unknown transports).
+    #[must_use]
+    pub fn known_transports<I, S>(reported: I) -> Vec<String>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let mut kept: Vec<String> = Vec::new();
+        for name in reported {
+            if kept.len() >= MAX_TRANSPORTS {
+                break;
+            }
+            if let Some(known) = Self::known_transport(name.as_ref())
+                && !kept.iter().any(|k| k == known)
+            {
+                kept.push(known.to_owned());
+            }
+        }
+        kept
+    }
+
+    /// Checks the sizes: id 1..=1023 bytes, COSE key 1..=2048 bytes, at most
+    /// [`MAX_TRANSPORTS`] transports as given, each one of
+    /// [`KNOWN_TRANSPORTS`](Self::KNOWN_TRANSPORTS) (a repeated one is then kept
+    /// once; reduce what a client reported with
+    /// [`known_transports`](Self::known_transports) first), and the attestation type
+    /// 1..=32 printable ASCII characters.
     ///
     /// # Errors
-    /// [`ModelError::LengthOutOfRange`], [`ModelError::TooManyItems`] or
+    /// [`ModelError::LengthOutOfRange`], [`ModelError::TooManyItems`],
+    /// [`ModelError::UnknownValue`] (a transport that is not known) or
     /// [`ModelError::InvalidCharacters`] naming the field.
     #[expect(
         clippy::too_many_arguments,
@@ -67,7 +119,7 @@ impl PasskeyCredential {
         attestation_type: &str,
         user_verified: bool,
     ) -> Result<Self, ModelError> {
-        let credential = Self {
+        let mut credential = Self {
             id,
             public_key_cose,
             algorithm,
@@ -81,6 +133,13 @@ impl PasskeyCredential {
             sign_count_regressions: 0,
         };
         credential.check()?;
+        let mut unique: Vec<String> = Vec::with_capacity(credential.transports.len());
+        for transport in credential.transports {
+            if !unique.contains(&transport) {
+                unique.push(transport);
+            }
+        }
+        credential.transports = unique;
         Ok(credential)
     }
 
@@ -100,10 +159,26 @@ impl PasskeyCredential {
             });
         }
         for transport in &self.transports {
-            check_token(Field::CredentialTransports, transport)?;
+            if !Self::KNOWN_TRANSPORTS.contains(&transport.as_str()) {
+                return Err(ModelError::UnknownValue {
+                    field: Field::CredentialTransports,
+                    length: transport.len(),
+                });
+            }
         }
         check_token(Field::AttestationType, &self.attestation_type)
     }
+}
+
+/// A stored record's transports, as [`PasskeyCredential::known_transports`] keeps
+/// them: a record an earlier release stored with unknown, repeated or too many
+/// values still loads (with those dropped) instead of failing.
+fn transports_on_load<'de, D>(deserializer: D) -> Result<Vec<String>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let stored = Vec::<String>::deserialize(deserializer)?;
+    Ok(PasskeyCredential::known_transports(stored))
 }
 
 fn check_token(field: Field, text: &str) -> Result<(), ModelError> {
@@ -147,5 +222,96 @@ impl PasskeyFactor {
     #[must_use]
     pub const fn registration(&self) -> Option<&PasskeyRegistration> {
         self.registration.as_ref()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(transports: &[&str]) -> Result<PasskeyCredential, ModelError> {
+        PasskeyCredential::new(
+            vec![1; 16],
+            vec![0xa5; 77],
+            -7,
+            0,
+            transports.iter().map(|t| (*t).to_owned()).collect(),
+            false,
+            false,
+            [0; 16],
+            "none",
+            true,
+        )
+    }
+
+    #[test]
+    fn a_record_is_built_with_known_transports_only() {
+        let all = PasskeyCredential::KNOWN_TRANSPORTS;
+        assert_eq!(record(&all).unwrap().transports, all);
+        assert_eq!(
+            record(&["usb", "internal", "usb"]).unwrap().transports,
+            ["usb", "internal"]
+        );
+        for unknown in ["<script>", "cable", "USB", "", "bluetooth"] {
+            assert_eq!(
+                record(&["usb", unknown]),
+                Err(ModelError::UnknownValue {
+                    field: Field::CredentialTransports,
+                    length: unknown.len(),
+                }),
+                "{unknown:?}"
+            );
+        }
+        assert_eq!(
+            record(&["usb"; MAX_TRANSPORTS + 1]),
+            Err(ModelError::TooManyItems {
+                field: Field::CredentialTransports,
+                max: MAX_TRANSPORTS,
+                count: MAX_TRANSPORTS + 1,
+            })
+        );
+        // Every known value fits, whatever the order.
+        const _: () = assert!(PasskeyCredential::KNOWN_TRANSPORTS.len() <= MAX_TRANSPORTS);
+    }
+
+    #[test]
+    fn reported_transports_are_reduced_not_refused() {
+        let mut reported: Vec<String> = (0..2000).map(|i| format!("t{i}")).collect();
+        reported.extend(["<script>", "hybrid", "cable", "usb", "usb"].map(String::from));
+        assert_eq!(
+            PasskeyCredential::known_transports(&reported),
+            ["hybrid", "usb"]
+        );
+        assert_eq!(PasskeyCredential::known_transport("cable"), Some("hybrid"));
+        assert_eq!(
+            PasskeyCredential::known_transport("smart-card"),
+            Some("smart-card")
+        );
+        assert_eq!(PasskeyCredential::known_transport("Internal"), None);
+        let kept = PasskeyCredential::known_transports(
+            PasskeyCredential::KNOWN_TRANSPORTS
+                .iter()
+                .chain(PasskeyCredential::KNOWN_TRANSPORTS.iter())
+                .rev(),
+        );
+        assert_eq!(kept.len(), PasskeyCredential::KNOWN_TRANSPORTS.len());
+        assert!(kept.len() <= MAX_TRANSPORTS);
+    }
+
+    #[test]
+    fn a_stored_record_with_odd_transports_still_loads_filtered() {
+        let mut stored = serde_json::to_value(record(&["usb"]).unwrap()).unwrap();
+        let mut odd: Vec<String> = vec!["<script>".into(), "cable".into(), "nfc".into()];
+        odd.extend((0..2000).map(|i| format!("x{i}")));
+        odd.push("nfc".into());
+        stored["transports"] = serde_json::json!(odd);
+        let loaded: PasskeyCredential = serde_json::from_value(stored).unwrap();
+        assert_eq!(loaded.transports, ["hybrid", "nfc"]);
+        assert_eq!(loaded.check(), Ok(()));
+        // A record of today's shape loads unchanged.
+        let today = record(&["internal", "hybrid"]).unwrap();
+        let again: PasskeyCredential =
+            serde_json::from_value(serde_json::to_value(&today).unwrap()).unwrap();
+        assert_eq!(again, today);
     }
 }
