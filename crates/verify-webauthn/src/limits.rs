@@ -28,3 +28,15 @@ pub const MAX_CBOR_DEPTH: usize = 16;
 /// authenticator in batches; the bound keeps options and ceremony state small
 /// (at most about 136 KiB of base64 even with 1023-byte credential ids).
 pub const MAX_CREDENTIAL_DESCRIPTORS: usize = 100;
+/// Most transports kept from a client's `transports` (a registration response, a
+/// credential descriptor, a stored [`CredentialRecord`]): after unknown values are
+/// dropped and repeated ones merged (see [`wire::known_transports`]), so every
+/// known value fits; the verify-model record accepts as many.
+///
+/// [`CredentialRecord`]: crate::registration::CredentialRecord
+/// [`wire::known_transports`]: crate::wire::known_transports
+pub const MAX_TRANSPORTS: usize = 8;
+const _: () = assert!(
+    MAX_TRANSPORTS >= crate::wire::KNOWN_TRANSPORTS.len()
+        && MAX_TRANSPORTS <= verify_model::limits::MAX_TRANSPORTS
+);

@@ -164,7 +164,10 @@ pub struct CredentialRecord {
     pub algorithm: i64,
     /// The sign count at registration.
     pub sign_count: u32,
-    /// The transports the client reported.
+    /// The transports the client reported, the known ones only
+    /// ([`known_transports`](crate::wire::known_transports)); a record stored by an
+    /// earlier release with other values reads with them dropped.
+    #[serde(deserialize_with = "crate::wire::deserialize_transports")]
     pub transports: Vec<String>,
     /// BE at registration (never changes for a credential).
     pub backup_eligible: bool,
@@ -314,7 +317,7 @@ pub fn verify_registration(
             public_key_cose: Base64UrlBytes(attested.public_key.as_bytes().to_vec()),
             algorithm: attested.public_key.cose_algorithm(),
             sign_count: auth_data.sign_count,
-            transports: response.response.transports.clone(),
+            transports: crate::wire::known_transports(&response.response.transports),
             backup_eligible: auth_data.flags.backup_eligible(),
             backup_state: auth_data.flags.backup_state(),
             aaguid: format_aaguid(&attested.aaguid),

@@ -9,7 +9,66 @@ use serde::{Deserialize, Serialize};
 
 use crate::base64url::Base64UrlBytes;
 use crate::error::ParseError;
-use crate::limits::MAX_RESPONSE_JSON_BYTES;
+use crate::limits::{MAX_RESPONSE_JSON_BYTES, MAX_TRANSPORTS};
+
+/// The transports kept (WebAuthn L3 §5.8.4 `AuthenticatorTransport`: `usb`, `nfc`,
+/// `ble`, `smart-card`, `hybrid`, `internal`), the list verify-model's credential
+/// record accepts.
+pub const KNOWN_TRANSPORTS: &[&str] = &verify_model::factor::PasskeyCredential::KNOWN_TRANSPORTS;
+
+/// Transports a client reported, reduced to what a relying party keeps and echoes:
+/// the [`KNOWN_TRANSPORTS`] (the legacy Chromium name `cable` read as `hybrid`),
+/// in their first order, each once, at most [`MAX_TRANSPORTS`]. Unknown values are
+/// dropped, never an error (WebAuthn L3 §5.8.4: relying parties ignore them).
+#[must_use]
+pub fn known_transports<I, S>(reported: I) -> Vec<String>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    let mut kept = Vec::new();
+    for name in reported {
+        keep_transport(&mut kept, name.as_ref());
+    }
+    kept
+}
+
+fn keep_transport(kept: &mut Vec<String>, name: &str) {
+    if kept.len() < MAX_TRANSPORTS
+        && let Some(known) = verify_model::factor::PasskeyCredential::known_transport(name)
+        && !kept.iter().any(|k| k == known)
+    {
+        kept.push(known.to_owned());
+    }
+}
+
+/// Deserializes a `transports` list as [`known_transports`] reduces it, one element
+/// at a time (a long list of unknown values is never held).
+pub(crate) fn deserialize_transports<'de, D>(deserializer: D) -> Result<Vec<String>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    struct Transports;
+    impl<'de> serde::de::Visitor<'de> for Transports {
+        type Value = Vec<String>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a list of transport names")
+        }
+
+        fn visit_seq<A>(self, mut seq: A) -> Result<Vec<String>, A::Error>
+        where
+            A: serde::de::SeqAccess<'de>,
+        {
+            let mut kept = Vec::new();
+            while let Some(name) = seq.next_element::<String>()? {
+                keep_transport(&mut kept, &name);
+            }
+            Ok(kept)
+        }
+    }
+    deserializer.deserialize_seq(Transports)
+}
 
 /// `PublicKeyCredentialRpEntity`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,19 +126,25 @@ pub struct CredentialDescriptor {
     pub credential_type: String,
     /// The credential id.
     pub id: Base64UrlBytes,
-    /// Transport hints (`"usb"`, `"nfc"`, `"ble"`, `"internal"`, `"hybrid"`, ...).
-    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    /// Transport hints, the [`KNOWN_TRANSPORTS`] only (reduced by
+    /// [`known_transports`] when built or read).
+    #[serde(
+        skip_serializing_if = "Vec::is_empty",
+        default,
+        deserialize_with = "deserialize_transports"
+    )]
     pub transports: Vec<String>,
 }
 
 impl CredentialDescriptor {
-    /// A descriptor for credential `id` with its transports.
+    /// A descriptor for credential `id` with its transports, reduced to the known
+    /// ones ([`known_transports`]): what is stored is echoed to the browser.
     #[must_use]
     pub fn new(id: Vec<u8>, transports: Vec<String>) -> Self {
         Self {
             credential_type: "public-key".to_owned(),
             id: Base64UrlBytes(id),
-            transports,
+            transports: known_transports(transports),
         }
     }
 }
@@ -178,8 +243,10 @@ pub struct AttestationResponseJson {
     pub client_data_json: Base64UrlBytes,
     /// `attestationObject`.
     pub attestation_object: Base64UrlBytes,
-    /// `transports` (from `getTransports()`).
-    #[serde(default)]
+    /// `transports` (from `getTransports()`), reduced when parsed to the
+    /// [`KNOWN_TRANSPORTS`] ([`known_transports`]): unknown values are dropped, not
+    /// refused.
+    #[serde(default, deserialize_with = "deserialize_transports")]
     pub transports: Vec<String>,
 }
 

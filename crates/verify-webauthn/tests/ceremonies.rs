@@ -973,3 +973,96 @@ fn verify_authentication_refuses_a_user_handle_that_is_not_the_owner() {
     // Without a recorded owner the host vouches for the credential (as before).
     authenticate_with(&policy, &stored(&auth, 0, None), &other).unwrap();
 }
+
+/// `transports` as a client reports them: unknown values (WebAuthn L3 §5.8.4) are
+/// dropped at parse time, not refused; repeated ones are merged; the legacy
+/// `cable` reads as `hybrid`; what is kept is bounded by the named limit, fits the
+/// model's record, and is all that options echo.
+#[test]
+fn transports_are_reduced_to_known_values_when_parsed() {
+    use verify_webauthn::limits::MAX_TRANSPORTS;
+    use verify_webauthn::registration::CredentialRecord;
+    use verify_webauthn::wire::{KNOWN_TRANSPORTS, known_transports};
+    let auth = Authenticator::new();
+    let mut body = serde_json::to_value(good_registration(&auth, UP | UV)).unwrap();
+    let mut reported: Vec<String> = vec!["<script>".into(), "usb".into()];
+    reported.extend((0..2000).map(|i| format!("t{i}")));
+    reported.extend(["cable", "usb", "hybrid"].map(String::from));
+    assert_eq!(reported.len(), 2005);
+    body["response"]["transports"] = serde_json::json!(reported);
+    let response = RegistrationResponseJson::from_json(&body.to_string()).unwrap();
+    assert_eq!(response.response.transports, ["usb", "hybrid"]);
+    let record = register_with(&CeremonyPolicy::default(), &response)
+        .unwrap()
+        .credential;
+    assert_eq!(record.transports, ["usb", "hybrid"]);
+    // Only unknown values: the registration still succeeds, with none kept.
+    body["response"]["transports"] = serde_json::json!(["<script>", "Bluetooth", ""]);
+    let response = RegistrationResponseJson::from_json(&body.to_string()).unwrap();
+    let record = register_with(&CeremonyPolicy::default(), &response)
+        .unwrap()
+        .credential;
+    assert!(record.transports.is_empty());
+    // Still a list of strings: anything else is malformed, as before.
+    body["response"]["transports"] = serde_json::json!([1]);
+    assert!(RegistrationResponseJson::from_json(&body.to_string()).is_err());
+
+    // Every known value fits the limit and the model's record.
+    const _: () = assert!(KNOWN_TRANSPORTS.len() <= MAX_TRANSPORTS);
+    let all: Vec<&str> = KNOWN_TRANSPORTS
+        .iter()
+        .chain(KNOWN_TRANSPORTS)
+        .copied()
+        .collect();
+    let kept = known_transports(&all);
+    assert_eq!(kept, KNOWN_TRANSPORTS);
+    assert!(kept.len() <= MAX_TRANSPORTS);
+    verify_model::factor::PasskeyCredential::new(
+        vec![1; 16],
+        auth.cose_key(),
+        -7,
+        0,
+        kept,
+        false,
+        false,
+        [0; 16],
+        "none",
+        true,
+    )
+    .unwrap();
+
+    // A record persisted by an earlier release, odd values and all, reads filtered.
+    let record = register_with(&CeremonyPolicy::default(), &good_registration(&auth, UP))
+        .unwrap()
+        .credential;
+    let mut stored = serde_json::to_value(&record).unwrap();
+    stored["transports"] = serde_json::json!(reported);
+    let loaded: CredentialRecord = serde_json::from_value(stored).unwrap();
+    assert_eq!(loaded.transports, ["usb", "hybrid"]);
+
+    // Options echo the known values only, whatever the host hands in.
+    let mut rng = ChaCha20Rng::seed_from_u64(5);
+    let rp = RelyingParty::new(RP_ID, "Example", origins()).unwrap();
+    let descriptor = CredentialDescriptor::new(vec![9; 16], reported.clone());
+    assert_eq!(descriptor.transports, ["usb", "hybrid"]);
+    let user = UserEntity::new(b"YE0-alice".to_vec(), "a", "A");
+    let (creation, _) =
+        start_registration(&rp, &user, std::slice::from_ref(&descriptor), NOW, &mut rng).unwrap();
+    let (request, _) = start_authentication(
+        &rp,
+        Some((b"YE0-alice", std::slice::from_ref(&descriptor))),
+        NOW,
+        &mut rng,
+    );
+    let creation = serde_json::to_value(&creation).unwrap();
+    let request = serde_json::to_value(&request).unwrap();
+    let expected = serde_json::json!(["usb", "hybrid"]);
+    assert_eq!(creation["excludeCredentials"][0]["transports"], expected);
+    assert_eq!(request["allowCredentials"][0]["transports"], expected);
+    // A descriptor read back from JSON is reduced too.
+    let read: CredentialDescriptor = serde_json::from_value(serde_json::json!({
+        "type": "public-key", "id": base64url::encode(&[9; 16]), "transports": reported,
+    }))
+    .unwrap();
+    assert_eq!(read.transports, ["usb", "hybrid"]);
+}
