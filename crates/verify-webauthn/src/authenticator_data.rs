@@ -126,6 +126,16 @@ impl<'a> AuthenticatorData<'a> {
             let (aaguid, after) = rest.split_first_chunk::<16>().ok_or(truncated.clone())?;
             let (id_len, after) = after.split_first_chunk::<2>().ok_or(truncated.clone())?;
             let id_len = usize::from(u16::from_be_bytes(*id_len));
+            // §6.5.2: credentialId is a Credential ID, "a probabilistically-unique byte
+            // sequence identifying a public key credential source" (§4) of 1 to 1023
+            // bytes; an empty one identifies nothing. (Authenticators emit at least 16
+            // bytes, but 16 is not a rule for the relying party: 1 is the minimum.)
+            if id_len == 0 {
+                return Err(ParseError::InvalidValue {
+                    field: "credentialId",
+                }
+                .into());
+            }
             if id_len > MAX_CREDENTIAL_ID_BYTES {
                 return Err(ParseError::TooLarge {
                     field: "credentialId",
@@ -160,6 +170,13 @@ impl<'a> AuthenticatorData<'a> {
                 }
                 .into());
             }
+            if has_duplicate_map_key(&value) {
+                return Err(ParseError::Cbor {
+                    field: "authenticatorData extensions",
+                    reason: "duplicate key",
+                }
+                .into());
+            }
             rest = reader;
             Some(value)
         } else {
@@ -188,6 +205,28 @@ impl<'a> AuthenticatorData<'a> {
             attested_credential_data,
             extensions,
         })
+    }
+}
+
+/// Whether `value` holds, at any depth, a map with two equal keys (RFC 8949 §5.6: a
+/// map with duplicate keys is not valid; this crate refuses it everywhere, as
+/// `AttestationObject::parse` and the `attStmt` reader do).
+fn has_duplicate_map_key(value: &ciborium::Value) -> bool {
+    match value {
+        ciborium::Value::Map(entries) => {
+            entries.iter().enumerate().any(|(i, (key, _))| {
+                entries
+                    .get(..i)
+                    .unwrap_or_default()
+                    .iter()
+                    .any(|(earlier, _)| earlier == key)
+            }) || entries
+                .iter()
+                .any(|(k, v)| has_duplicate_map_key(k) || has_duplicate_map_key(v))
+        }
+        ciborium::Value::Array(items) => items.iter().any(has_duplicate_map_key),
+        ciborium::Value::Tag(_, inner) => has_duplicate_map_key(inner),
+        _ => false,
     }
 }
 
@@ -297,6 +336,112 @@ mod tests {
                 ..
             }))
         ));
+    }
+
+    /// REG with its credential id replaced by `len` bytes.
+    fn with_credential_id_len(len: usize) -> Vec<u8> {
+        let raw = hex::decode(REG).unwrap();
+        let mut out = raw[..53].to_vec();
+        out.extend_from_slice(&u16::try_from(len).unwrap().to_be_bytes());
+        out.extend(std::iter::repeat_n(0x5a, len));
+        out.extend_from_slice(&raw[55 + 32..]);
+        out
+    }
+
+    #[test]
+    fn credential_id_length_bounds() {
+        // Class 5 of "WebAuthn to the last step": an empty credential id was accepted.
+        assert!(matches!(
+            AuthenticatorData::parse(&with_credential_id_len(0)),
+            Err(WebauthnError::Malformed(ParseError::InvalidValue {
+                field: "credentialId"
+            }))
+        ));
+        for len in [1, 2, 15, 16, 17, 32, 255, 256, MAX_CREDENTIAL_ID_BYTES] {
+            let raw = with_credential_id_len(len);
+            let ad = AuthenticatorData::parse(&raw).unwrap();
+            assert_eq!(
+                ad.attested_credential_data.unwrap().credential_id.len(),
+                len
+            );
+        }
+        assert!(matches!(
+            AuthenticatorData::parse(&with_credential_id_len(MAX_CREDENTIAL_ID_BYTES + 1)),
+            Err(WebauthnError::Malformed(ParseError::TooLarge { .. }))
+        ));
+    }
+
+    /// Generates extension maps with one key duplicated, at the top level and nested in
+    /// maps, arrays and tags, after a credential and alone.
+    #[test]
+    fn duplicate_extension_keys_are_refused_at_any_depth() {
+        use ciborium::Value;
+        let text = |s: &str| Value::Text(s.to_owned());
+        let entry = |k: Value, v: Value| (k, v);
+        let unique = vec![
+            entry(text("credProtect"), Value::Integer(2.into())),
+            entry(text("hmac-secret"), Value::Bool(true)),
+            entry(Value::Integer(1.into()), Value::Bytes(vec![1, 2])),
+        ];
+        let mut variants = Vec::new();
+        for i in 0..unique.len() {
+            // The same key twice, with the same and with another value.
+            let mut same = unique.clone();
+            same.push(unique[i].clone());
+            variants.push(Value::Map(same));
+            let mut other = unique.clone();
+            other.insert(0, entry(unique[i].0.clone(), Value::Null));
+            variants.push(Value::Map(other));
+        }
+        let duplicated = Value::Map(vec![
+            entry(text("a"), Value::Null),
+            entry(text("a"), Value::Null),
+        ]);
+        for wrap in [
+            |d: Value| Value::Map(vec![(Value::Text("outer".into()), d)]),
+            |d: Value| Value::Map(vec![(Value::Text("outer".into()), Value::Array(vec![d]))]),
+            |d: Value| {
+                Value::Map(vec![(
+                    Value::Text("outer".into()),
+                    Value::Tag(24, Box::new(d)),
+                )])
+            },
+        ] {
+            variants.push(wrap(duplicated.clone()));
+        }
+        let encode = |value: &Value| {
+            let mut out = Vec::new();
+            ciborium::into_writer(value, &mut out).unwrap();
+            out
+        };
+        let with_extensions = |prefix: &[u8], flags: u8, value: &Value| {
+            let mut raw = prefix.to_vec();
+            raw[32] = flags;
+            raw.extend(encode(value));
+            raw
+        };
+        let registration = hex::decode(REG).unwrap();
+        let assertion = hex::decode(&REG[..74]).unwrap();
+        let cases = [
+            (&registration, 0x59 | Flags::EXTENSION_DATA),
+            (&assertion, 0x81),
+        ];
+        for (prefix, flags) in cases {
+            AuthenticatorData::parse(&with_extensions(prefix, flags, &Value::Map(unique.clone())))
+                .unwrap();
+            for variant in &variants {
+                assert!(
+                    matches!(
+                        AuthenticatorData::parse(&with_extensions(prefix, flags, variant)),
+                        Err(WebauthnError::Malformed(ParseError::Cbor {
+                            reason: "duplicate key",
+                            ..
+                        }))
+                    ),
+                    "{variant:?}"
+                );
+            }
+        }
     }
 
     proptest! {
