@@ -93,7 +93,36 @@ fn cose_key(key: &Value) -> Option<(SignatureAlgorithm, PublicKeyMaterial<'_>)> 
     Some((alg, material))
 }
 
+/// The vectors as tests use them: as published, except the two the published form of
+/// which verify now refuses, made acceptable without touching anything signed by the
+/// authenticator: fido-u2f's unsigned AAGUID zeroed (as a U2F device's is), and the
+/// tpm AIK certificate re-issued under the same root naming a registered TCG vendor
+/// (the vector names id:00000000). `published_registrations` keeps them as published.
 fn registrations() -> Vec<Registration> {
+    let mut regs = published_registrations();
+    for reg in &mut regs {
+        if reg.format == AttestationFormat::FidoU2f {
+            *reg = acceptable(reg);
+        } else if reg.format == AttestationFormat::Tpm {
+            let leaf = reissued_leaf(reg, |tbs| {
+                set_extension(
+                    tbs,
+                    "2.5.29.17",
+                    true,
+                    tpm_san(
+                        "id:4D534654",
+                        Some("WebAuthn test vectors"),
+                        Some("id:00000000"),
+                    ),
+                );
+            });
+            reg.statement = with_leaf(reg, leaf);
+        }
+    }
+    regs
+}
+
+fn published_registrations() -> Vec<Registration> {
     let doc: serde_json::Value = serde_json::from_str(VECTORS).unwrap();
     doc["vectors"]
         .as_array()
@@ -226,7 +255,13 @@ fn expectations() -> Vec<(&'static str, Expect)> {
         ("packed-rs256", Verified(T::Basic, true)),
         ("packed-eddsa", Verified(T::Basic, true)),
         ("packed-ed448", Unsupported),
-        ("tpm-es256", Verified(T::AttCa, true)),
+        (
+            "tpm-es256",
+            Rejected(AttestationError::CertificateRequirement {
+                format: "tpm",
+                requirement: "subjectAltName tcpaTpmManufacturer must be a TCG vendor id (id:XXXXXXXX)",
+            }),
+        ),
         (
             "android-key-es256",
             Rejected(AttestationError::AndroidKeyOrigin {
@@ -234,13 +269,26 @@ fn expectations() -> Vec<(&'static str, Expect)> {
             }),
         ),
         ("apple-es256", Verified(T::AnonCa, true)),
-        ("fido-u2f-es256", Verified(T::Basic, true)),
+        (
+            "fido-u2f-es256",
+            Rejected(AttestationError::U2fUnsignedField { field: "aaguid" }),
+        ),
     ]
 }
 
+/// The published vectors; the adjusted tpm-es256 and fido-u2f-es256 of
+/// [`registrations`] verify (`attca` / `basic`, trusted).
 #[test]
 fn w3c_vectors_default_policy_with_root_anchor() {
-    let regs = registrations();
+    let adjusted = registrations();
+    for (id, ty) in [
+        ("tpm-es256", AttestationType::AttCa),
+        ("fido-u2f-es256", AttestationType::Basic),
+    ] {
+        let got = Run::new(&adjusted[find(&adjusted, id)]).go().unwrap();
+        assert_eq!((got.attestation_type, got.trusted), (ty, true), "{id}");
+    }
+    let regs = published_registrations();
     assert_eq!(regs.len(), expectations().len());
     for (id, expect) in expectations() {
         let reg = &regs[find(&regs, id)];
@@ -1756,4 +1804,566 @@ fn tpm_rsa_pub_area_with_sha1_and_sha256_names() {
         Run::new(&reg).go().unwrap_err(),
         AttestationError::TpmHashUnsupported { alg: 0x0012 }
     );
+}
+
+// ---------------------------------------------------------------------------------
+// Issue "WebAuthn to the last step", defect classes 1-4 (class 5 is in
+// src/authenticator_data.rs). Each test generates its variants; each failed on the
+// code before its fix.
+// ---------------------------------------------------------------------------------
+
+/// `reg`, with the fido-u2f vector's unsigned AAGUID zeroed as a U2F device's is.
+fn acceptable(reg: &Registration) -> Registration {
+    if reg.format == AttestationFormat::FidoU2f {
+        let mut fixed = u2f_variant(reg, [0; 16], 0x41, 0);
+        fixed.id.clone_from(&reg.id);
+        return fixed;
+    }
+    Registration {
+        id: reg.id.clone(),
+        format: reg.format,
+        statement: reg.statement.clone(),
+        auth_data: reg.auth_data.clone(),
+        client_data_hash: reg.client_data_hash,
+        aaguid: reg.aaguid,
+        credential_id: reg.credential_id.clone(),
+        cose_key: reg.cose_key.clone(),
+    }
+}
+
+/// The fido-u2f vector with its unsigned authData fields set: AAGUID, flags, signCount.
+fn u2f_variant(reg: &Registration, aaguid: [u8; 16], flags: u8, count: u32) -> Registration {
+    let mut auth_data = reg.auth_data.clone();
+    auth_data[32] = flags;
+    auth_data[33..37].copy_from_slice(&count.to_be_bytes());
+    auth_data[37..53].copy_from_slice(&aaguid);
+    Registration {
+        id: "fido-u2f-variant".into(),
+        format: reg.format,
+        statement: reg.statement.clone(),
+        auth_data,
+        client_data_hash: reg.client_data_hash,
+        aaguid,
+        credential_id: reg.credential_id.clone(),
+        cose_key: reg.cose_key.clone(),
+    }
+}
+
+/// Class 1: every authData field the fido-u2f signature does not cover (§8.6 signs
+/// rpIdHash, clientDataHash, credentialId and the key only) is held to the value a
+/// CTAP2 platform writes for a U2F device (CTAP 2.1 §11.2.x: flags UP|AT, signCount 0,
+/// AAGUID zero); any other value is refused, since nothing vouches for it.
+#[test]
+fn fido_u2f_unsigned_fields_are_generated_and_refused() {
+    let regs = published_registrations();
+    let u2f = &regs[find(&regs, "fido-u2f-es256")];
+    // The canonical values verify (the signature does not cover them) and are trusted.
+    let canonical = u2f_variant(u2f, [0; 16], 0x41, 0);
+    let verified = Run::new(&canonical).go().unwrap();
+    assert!(verified.trusted);
+    // The vector as published carries a non-zero AAGUID: refused.
+    assert_eq!(
+        Run::new(u2f).go().unwrap_err(),
+        AttestationError::U2fUnsignedField { field: "aaguid" }
+    );
+    let mut variants = Vec::new();
+    for index in 0..16 {
+        for bit in [0x01_u8, 0x80] {
+            let mut aaguid = [0; 16];
+            aaguid[index] = bit;
+            variants.push((u2f_variant(u2f, aaguid, 0x41, 0), "aaguid"));
+        }
+    }
+    for flag in [0x02_u8, 0x04, 0x08, 0x18, 0x20, 0x80] {
+        variants.push((u2f_variant(u2f, [0; 16], 0x41 | flag, 0), "flags"));
+    }
+    variants.push((u2f_variant(u2f, [0; 16], 0x40, 0), "flags"));
+    for count in [1_u32, 0x100, u32::MAX] {
+        variants.push((u2f_variant(u2f, [0; 16], 0x41, count), "signCount"));
+    }
+    for (variant, field) in &variants {
+        assert_eq!(
+            Run::new(variant).go().unwrap_err(),
+            AttestationError::U2fUnsignedField { field },
+            "{field}: {}",
+            hex::encode(&variant.auth_data[32..53])
+        );
+    }
+}
+
+/// Class 1: an AAGUID-scoped anchor never vouches for fido-u2f, whose AAGUID is not
+/// signed; format- and all-scoped anchors still do.
+#[test]
+fn aaguid_scoped_anchors_never_match_fido_u2f() {
+    let regs = published_registrations();
+    let u2f = &regs[find(&regs, "fido-u2f-es256")];
+    let canonical = u2f_variant(u2f, [0; 16], 0x41, 0);
+    for aaguid in [[0_u8; 16], u2f.aaguid] {
+        let mut trust = TrustAnchors::new();
+        trust
+            .add_der(AnchorScope::Aaguid(aaguid), &root_der())
+            .unwrap();
+        let mut run = Run::new(&canonical);
+        run.trust = trust;
+        assert!(!run.go().unwrap().trusted, "{}", hex::encode(aaguid));
+    }
+    let mut trust = TrustAnchors::new();
+    trust
+        .add_der(AnchorScope::Format(AttestationFormat::FidoU2f), &root_der())
+        .unwrap();
+    let mut run = Run::new(&canonical);
+    run.trust = trust;
+    assert!(run.go().unwrap().trusted);
+    // The other formats sign the AAGUID, so their AAGUID scope still applies.
+    let packed = &regs[find(&regs, "packed-es256")];
+    let mut run = Run::new(packed);
+    run.trust = TrustAnchors::new();
+    run.trust
+        .add_der(AnchorScope::Aaguid(packed.aaguid), &root_der())
+        .unwrap();
+    assert!(run.go().unwrap().trusted);
+}
+
+/// `tpm-es256` with its AIK certificate re-issued naming a registered TCG vendor
+/// (`id:4D534654`, Microsoft) and `edit` applied after that.
+fn tpm_with_leaf_edit(
+    regs: &[Registration],
+    edit: impl FnOnce(&mut x509_cert::TbsCertificate),
+) -> Value {
+    let tpm = &regs[find(regs, "tpm-es256")];
+    let leaf = reissued_leaf(tpm, |tbs| {
+        set_extension(
+            tbs,
+            "2.5.29.17",
+            true,
+            tpm_san("id:4D534654", Some("model"), Some("id:00010002")),
+        );
+        edit(tbs);
+    });
+    with_leaf(tpm, leaf)
+}
+
+/// A TPM subjectAltName: directoryName with manufacturer, model and version.
+fn tpm_san(manufacturer: &str, model: Option<&str>, version: Option<&str>) -> Vec<u8> {
+    use der::Encode as _;
+    use x509_cert::attr::AttributeTypeAndValue;
+    use x509_cert::ext::pkix::name::GeneralName;
+    use x509_cert::name::RelativeDistinguishedName;
+    let atv = |oid: &str, value: &str| AttributeTypeAndValue {
+        oid: oid.parse().unwrap(),
+        value: der::Any::from(der::asn1::Utf8StringRef::new(value).unwrap()),
+    };
+    let mut set = vec![atv("2.23.133.2.1", manufacturer)];
+    if let Some(model) = model {
+        set.push(atv("2.23.133.2.2", model));
+    }
+    if let Some(version) = version {
+        set.push(atv("2.23.133.2.3", version));
+    }
+    let rdns = set
+        .into_iter()
+        .map(|a| RelativeDistinguishedName::try_from(vec![a]).unwrap())
+        .collect();
+    x509_cert::ext::pkix::SubjectAltName(vec![GeneralName::DirectoryName(
+        x509_cert::name::RdnSequence(rdns),
+    )])
+    .to_der()
+    .unwrap()
+}
+
+/// Sets (replacing) or adds the extension `oid`.
+fn set_extension(tbs: &mut x509_cert::TbsCertificate, oid: &str, critical: bool, value: Vec<u8>) {
+    let exts = tbs.extensions.get_or_insert_with(Vec::new);
+    exts.retain(|e| e.extn_id.to_string() != oid);
+    exts.push(x509_cert::ext::Extension {
+        extn_id: oid.parse().unwrap(),
+        critical,
+        extn_value: der::asn1::OctetString::new(value).unwrap(),
+    });
+}
+
+/// A well-formed value for each extension a format reads, for adding one where the
+/// vector's certificate has none.
+fn well_formed_extension(oid: &str, aaguid: [u8; 16]) -> Option<(bool, Vec<u8>)> {
+    use der::Encode as _;
+    use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages};
+    Some(match oid {
+        "2.5.29.19" => (
+            true,
+            BasicConstraints {
+                ca: false,
+                path_len_constraint: None,
+            }
+            .to_der()
+            .unwrap(),
+        ),
+        "2.5.29.15" => (
+            true,
+            KeyUsage(KeyUsages::DigitalSignature.into())
+                .to_der()
+                .unwrap(),
+        ),
+        "2.5.29.37" => (
+            false,
+            ExtendedKeyUsage(vec!["2.23.133.8.3".parse().unwrap()])
+                .to_der()
+                .unwrap(),
+        ),
+        "1.3.6.1.4.1.45724.1.1.4" => (
+            false,
+            der::asn1::OctetString::new(aaguid.to_vec())
+                .unwrap()
+                .to_der()
+                .unwrap(),
+        ),
+        _ => return None,
+    })
+}
+
+/// Class 2: for every vector and every extension its format (or the chain check) reads,
+/// a certificate with that extension twice, and one with it malformed, is refused. Before
+/// the fix a repeated or malformed basicConstraints read as "absent", which passes
+/// "CA must be false" in packed and tpm.
+#[test]
+fn repeated_or_malformed_extensions_are_refused_for_every_extension_read() {
+    let regs = registrations();
+    let generic = [
+        "2.5.29.19",
+        "2.5.29.15",
+        "2.5.29.37",
+        "1.3.6.1.4.1.45724.1.1.4",
+    ];
+    let cases: [(&str, &[&str]); 5] = [
+        ("packed-es256", &generic),
+        (
+            "tpm-es256",
+            &[
+                "2.5.29.19",
+                "2.5.29.15",
+                "2.5.29.37",
+                "2.5.29.17",
+                "1.3.6.1.4.1.45724.1.1.4",
+            ],
+        ),
+        ("fido-u2f-es256", &["2.5.29.19", "2.5.29.15"]),
+        (
+            "apple-es256",
+            &["2.5.29.19", "2.5.29.15", "1.2.840.113635.100.8.2"],
+        ),
+        (
+            "android-key-es256",
+            &["2.5.29.19", "2.5.29.15", "1.3.6.1.4.1.11129.2.1.17"],
+        ),
+    ];
+    let mut checked = 0;
+    for (id, oids) in cases {
+        let reg = &acceptable(&regs[find(&regs, id)]);
+        for oid in oids {
+            let original = x509_cert::Certificate::from_der(&x5c(reg)[0]).unwrap();
+            let present = original
+                .tbs_certificate
+                .extensions
+                .iter()
+                .flatten()
+                .find(|e| e.extn_id.to_string() == *oid)
+                .cloned();
+            let existing = present.clone().or_else(|| {
+                well_formed_extension(oid, reg.aaguid).map(|(critical, value)| {
+                    x509_cert::ext::Extension {
+                        extn_id: oid.parse().unwrap(),
+                        critical,
+                        extn_value: der::asn1::OctetString::new(value).unwrap(),
+                    }
+                })
+            });
+            let Some(existing) = existing else {
+                panic!("{id}: no value for {oid}");
+            };
+            // Twice: the same extension repeated, and a CA:true copy after the original.
+            let mut seconds = vec![existing.clone()];
+            if *oid == "2.5.29.19" {
+                let mut ca = existing.clone();
+                ca.extn_value = der::asn1::OctetString::new(
+                    der::Encode::to_der(&x509_cert::ext::pkix::BasicConstraints {
+                        ca: true,
+                        path_len_constraint: None,
+                    })
+                    .unwrap(),
+                )
+                .unwrap();
+                seconds.push(ca);
+            }
+            for second in seconds {
+                let leaf = reissued_leaf(reg, |tbs| {
+                    let exts = tbs.extensions.get_or_insert_with(Vec::new);
+                    if present.is_none() {
+                        exts.push(existing.clone());
+                    }
+                    exts.push(second);
+                });
+                let mut run = Run::new(reg);
+                run.statement = Some(with_leaf(reg, leaf));
+                assert_eq!(
+                    run.go().unwrap_err(),
+                    AttestationError::ExtensionRepeated {
+                        index: 0,
+                        oid: (*oid).to_owned()
+                    },
+                    "{id}: {oid} twice"
+                );
+                checked += 1;
+            }
+            // Malformed: not DER, the wrong type, trailing bytes.
+            let mut malformed_values = vec![vec![0x30], vec![0x05, 0x00]];
+            let mut trailing = existing.extn_value.as_bytes().to_vec();
+            trailing.push(0);
+            malformed_values.push(trailing);
+            if *oid == "2.5.29.19" {
+                // CA encoded as an INTEGER instead of a BOOLEAN.
+                malformed_values.push(vec![0x30, 0x03, 0x02, 0x01, 0xff]);
+            }
+            for value in malformed_values {
+                let leaf = reissued_leaf(reg, |tbs| {
+                    set_extension(tbs, oid, existing.critical, value.clone());
+                });
+                let mut run = Run::new(reg);
+                run.statement = Some(with_leaf(reg, leaf));
+                let err = run.go().unwrap_err();
+                let expected_format_error = AttestationError::ExtensionMalformed {
+                    format: reg.format.name(),
+                    oid: match *oid {
+                        "1.2.840.113635.100.8.2" => "1.2.840.113635.100.8.2",
+                        "1.3.6.1.4.1.11129.2.1.17" => "1.3.6.1.4.1.11129.2.1.17",
+                        _ => "",
+                    },
+                };
+                assert!(
+                    err == AttestationError::ExtensionInvalid {
+                        index: 0,
+                        oid: (*oid).to_owned()
+                    } || err == expected_format_error,
+                    "{id}: {oid} malformed as {}: {err:?}",
+                    hex::encode(&value)
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 60, "{checked}");
+}
+
+/// Class 3: the TPM AIK subjectAltName names a TCG-registered vendor (`id:` and 8 hex
+/// digits), a model and a version, and is critical (the subject is empty).
+#[test]
+fn tpm_san_vendor_model_version_and_criticality() {
+    let regs = published_registrations();
+    let tpm = &regs[find(&regs, "tpm-es256")];
+    let run_with = |statement: Value| {
+        let mut run = Run::new(tpm);
+        run.statement = Some(statement);
+        run.go()
+    };
+    // A registered vendor: verifies and is trusted.
+    for vendor in ["id:4D534654", "id:49465800", "id:4e544300", "id:53544D20"] {
+        let statement = tpm_with_leaf_edit(&regs, |tbs| {
+            set_extension(
+                tbs,
+                "2.5.29.17",
+                true,
+                tpm_san(vendor, Some("m"), Some("v")),
+            );
+        });
+        assert!(run_with(statement).unwrap().trusted, "{vendor}");
+    }
+    let requirement = |requirement| AttestationError::CertificateRequirement {
+        format: "tpm",
+        requirement,
+    };
+    let vendor_rule = "subjectAltName tcpaTpmManufacturer must be a TCG vendor id (id:XXXXXXXX)";
+    // The published vector names id:00000000, which no vendor holds.
+    assert_eq!(Run::new(tpm).go().unwrap_err(), requirement(vendor_rule));
+    for vendor in [
+        "id:00000000",
+        "id:FFFFF1D0",
+        "id:4D53465",
+        "id:4D5346544",
+        "4D534654",
+        "ID:4D534654",
+        "id:4D53465G",
+        "id: 4D534654",
+        "",
+        "MSFT",
+    ] {
+        let statement = tpm_with_leaf_edit(&regs, |tbs| {
+            set_extension(
+                tbs,
+                "2.5.29.17",
+                true,
+                tpm_san(vendor, Some("m"), Some("v")),
+            );
+        });
+        assert_eq!(
+            run_with(statement).unwrap_err(),
+            requirement(vendor_rule),
+            "{vendor:?}"
+        );
+    }
+    let names_rule =
+        "subjectAltName must name tcpaTpmManufacturer, tcpaTpmModel and tcpaTpmVersion";
+    for (model, version) in [
+        (None, Some("v")),
+        (Some("m"), None),
+        (Some(""), Some("v")),
+        (Some("m"), Some("")),
+    ] {
+        let statement = tpm_with_leaf_edit(&regs, |tbs| {
+            set_extension(
+                tbs,
+                "2.5.29.17",
+                true,
+                tpm_san("id:4D534654", model, version),
+            );
+        });
+        assert_eq!(
+            run_with(statement).unwrap_err(),
+            requirement(names_rule),
+            "{model:?} {version:?}"
+        );
+    }
+    // Non-critical with an empty subject (RFC 5280 4.2.1.6, TPM EK profile 3.2.9).
+    let statement = tpm_with_leaf_edit(&regs, |tbs| {
+        set_extension(
+            tbs,
+            "2.5.29.17",
+            false,
+            tpm_san("id:4D534654", Some("m"), Some("v")),
+        );
+    });
+    assert_eq!(
+        run_with(statement).unwrap_err(),
+        requirement("subjectAltName must be critical when the subject is empty")
+    );
+}
+
+/// The W3C root, re-keyed to the RSA test key and self-signed with SHA-256.
+fn rsa_root() -> (rsa::RsaPrivateKey, Vec<u8>) {
+    use rsa::pkcs1::DecodeRsaPrivateKey as _;
+    let key =
+        rsa::RsaPrivateKey::from_pkcs1_pem(include_str!("../testdata/crypto/rsa2048.pem")).unwrap();
+    let spki = {
+        use rsa::pkcs8::EncodePublicKey as _;
+        let der = key.to_public_key().to_public_key_der().unwrap();
+        spki::SubjectPublicKeyInfoOwned::from_der(der.as_bytes()).unwrap()
+    };
+    let root = rsa_sign(&key, &root_der(), "1.2.840.113549.1.1.11", |tbs| {
+        tbs.subject_public_key_info = spki;
+    });
+    (key, root)
+}
+
+/// Re-signs `der` with the RSA key under `alg` (sha256WithRSA or sha1WithRSA).
+fn rsa_sign(
+    key: &rsa::RsaPrivateKey,
+    der: &[u8],
+    alg: &str,
+    edit: impl FnOnce(&mut x509_cert::TbsCertificate),
+) -> Vec<u8> {
+    use der::Encode as _;
+    let original = x509_cert::Certificate::from_der(der).unwrap();
+    let mut tbs = original.tbs_certificate;
+    let algorithm = spki::AlgorithmIdentifierOwned {
+        oid: alg.parse().unwrap(),
+        parameters: Some(der::Any::null()),
+    };
+    tbs.signature = algorithm.clone();
+    edit(&mut tbs);
+    let body = tbs.to_der().unwrap();
+    let signature = if alg == "1.2.840.113549.1.1.5" {
+        let digest = sha1::Sha1::digest(&body);
+        let scheme = rsa::Pkcs1v15Sign {
+            hash_len: Some(20),
+            prefix: vec![
+                0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00, 0x04,
+                0x14,
+            ]
+            .into(),
+        };
+        key.sign(scheme, &digest).unwrap()
+    } else {
+        key.sign(rsa::Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(&body))
+            .unwrap()
+    };
+    x509_cert::Certificate {
+        tbs_certificate: tbs,
+        signature_algorithm: algorithm,
+        signature: der::asn1::BitString::from_bytes(&signature).unwrap(),
+    }
+    .to_der()
+    .unwrap()
+}
+
+/// Class 4: a SHA-1 certificate signature (sha1WithRSAEncryption) is accepted in a
+/// tpm chain only; in every other format, and for the anchor link, it is refused.
+#[test]
+fn sha1_certificate_signatures_only_in_tpm_chains() {
+    let regs = registrations();
+    let (key, root) = rsa_root();
+    let anchors = TrustAnchors::from_der([root.as_slice()]).unwrap();
+    for (id, sha1_allowed) in [
+        ("packed-es256", false),
+        ("apple-es256", false),
+        ("fido-u2f-es256", false),
+        ("tpm-es256", true),
+    ] {
+        let reg = &regs[find(&regs, id)];
+        let base = acceptable(reg);
+        let leaf_der = x5c(reg)[0].clone();
+        for alg in ["1.2.840.113549.1.1.5", "1.2.840.113549.1.1.11"] {
+            let leaf = rsa_sign(&key, &leaf_der, alg, |tbs| {
+                if id == "tpm-es256" {
+                    set_extension(
+                        tbs,
+                        "2.5.29.17",
+                        true,
+                        tpm_san("id:4D534654", Some("m"), Some("v")),
+                    );
+                }
+            });
+            // As x5c [leaf, root], and as x5c [leaf] with the root as anchor.
+            for with_root in [true, false] {
+                if with_root && id == "fido-u2f-es256" {
+                    continue; // fido-u2f's x5c holds exactly one certificate
+                }
+                let mut chain = vec![Value::Bytes(leaf.clone())];
+                if with_root {
+                    chain.push(Value::Bytes(root.clone()));
+                }
+                let mut run = Run::new(&base);
+                run.statement = Some(with_member(
+                    &base.statement,
+                    "x5c",
+                    Some(Value::Array(chain)),
+                ));
+                run.trust = anchors.clone();
+                let result = run.go();
+                let what = format!("{id} {alg} with_root={with_root}: {result:?}");
+                if alg.ends_with(".11") || sha1_allowed {
+                    assert!(result.unwrap().trusted, "{what}");
+                } else if with_root {
+                    assert!(
+                        matches!(
+                            result,
+                            Err(AttestationError::CertificateSignatureAlgorithmUnsupported {
+                                index: 0,
+                                ..
+                            })
+                        ),
+                        "{what}"
+                    );
+                } else {
+                    assert!(!result.unwrap().trusted, "{what}");
+                }
+            }
+        }
+    }
 }

@@ -203,6 +203,32 @@ pub enum AttestationError {
         /// The extension's OID.
         oid: &'static str,
     },
+    /// A certificate carries the same extension more than once (RFC 5280 §4.2: "A
+    /// certificate MUST NOT include more than one instance of a particular extension").
+    #[error("certificate {index} carries extension {oid} more than once")]
+    ExtensionRepeated {
+        /// Position in `x5c` (or in the anchor list).
+        index: usize,
+        /// The extension's OID.
+        oid: String,
+    },
+    /// A certificate extension verify reads (basicConstraints, keyUsage, extKeyUsage,
+    /// subjectAltName, the FIDO AAGUID extension) is not the DER its ASN.1 defines.
+    #[error("certificate {index}: extension {oid} is malformed")]
+    ExtensionInvalid {
+        /// Position in `x5c` (or in the anchor list).
+        index: usize,
+        /// The extension's OID.
+        oid: String,
+    },
+    /// fido-u2f: an authData field the U2F signature does not cover (AAGUID, flags,
+    /// signCount) is not the value a platform writes for a U2F device (zero AAGUID,
+    /// flags UP|AT, signCount 0), so nothing vouches for it.
+    #[error("fido-u2f: the unsigned authData {field} is not the U2F value")]
+    U2fUnsignedField {
+        /// `"aaguid"`, `"flags"` or `"signCount"`.
+        field: &'static str,
+    },
     /// fido-u2f: the credential key (or the certificate key) is not a P-256 key.
     #[error("fido-u2f: the {which} key is not an EC P-256 key")]
     U2fKeyNotP256 {

@@ -4,6 +4,14 @@
 //! an EC P-256 key too. The signature is checked over
 //! `0x00 || rpIdHash || clientDataHash || credentialId || 0x04 || x || y` with ES256.
 //! The type reported is [`AttestationType::Basic`] (see `packed` for why not AttCA).
+//!
+//! That signature does not cover authData's flags, signCount or AAGUID: a platform
+//! writes them when it converts the U2F registration (CTAP 2.1, "Using the CTAP2
+//! authenticatorMakeCredential Command with CTAP1/U2F authenticators": flags UP and AT
+//! only, signCount 0, AAGUID 16 zero bytes). Nothing vouches for other values, so they
+//! are refused ([`AttestationError::U2fUnsignedField`]), and an
+//! [`super::AnchorScope::Aaguid`] anchor never applies to this format (see
+//! [`super::trust`]).
 
 use super::statement::{self, Statement};
 use super::x509;
@@ -14,8 +22,12 @@ use crate::crypto::{EcCurve, PublicKeyMaterial, SignatureAlgorithm};
 
 const FORMAT: AttestationFormat = AttestationFormat::FidoU2f;
 
+/// authData flags a platform writes for a U2F device: UP | AT.
+const U2F_FLAGS: u8 = 0x41;
+
 pub(crate) fn verify(input: &StatementInput<'_>) -> Result<VerifiedStatement, AttestationError> {
     let stmt = Statement::new(FORMAT, input.statement)?;
+    check_unsigned_fields(input)?;
     let sig = stmt.bytes("sig")?;
     let x5c = stmt.array("x5c")?;
     if x5c.len() != 1 {
@@ -82,4 +94,32 @@ pub(crate) fn verify(input: &StatementInput<'_>) -> Result<VerifiedStatement, At
         sig,
     )?;
     statement::finish_with_chain(FORMAT, AttestationType::Basic, &chain, input)
+}
+
+/// The authData fields outside the U2F signature must hold the values a platform
+/// writes for a U2F device: AAGUID zero, flags UP | AT, signCount 0.
+fn check_unsigned_fields(input: &StatementInput<'_>) -> Result<(), AttestationError> {
+    let unsigned = |field| AttestationError::U2fUnsignedField { field };
+    let header = input
+        .authenticator_data
+        .get(..53)
+        .ok_or(AttestationError::InvalidField {
+            format: FORMAT.name(),
+            field: "authData",
+        })?;
+    let (flags, count, aaguid) = (
+        header.get(32).copied(),
+        header.get(33..37),
+        header.get(37..53),
+    );
+    if input.aaguid != [0; 16] || aaguid.is_none_or(|a| a.iter().any(|b| *b != 0)) {
+        return Err(unsigned("aaguid"));
+    }
+    if flags != Some(U2F_FLAGS) {
+        return Err(unsigned("flags"));
+    }
+    if count.is_none_or(|c| c.iter().any(|b| *b != 0)) {
+        return Err(unsigned("signCount"));
+    }
+    Ok(())
 }

@@ -16,7 +16,7 @@
 //! |---|---|---|
 //! | `none` | `attStmt` is the empty map | `none` |
 //! | `packed` | self: `alg` = credential alg, signature by the credential key; x5c: signature by the leaf, §8.2.1 certificate rules, AAGUID extension | `self` / `basic` |
-//! | `fido-u2f` | one P-256 certificate, P-256 credential key, U2F signed data | `basic` |
+//! | `fido-u2f` | one P-256 certificate, P-256 credential key, U2F signed data; the unsigned authData fields hold the U2F values (AAGUID zero, flags UP\|AT, signCount 0) | `basic` |
 //! | `apple` | nonce extension = SHA-256(authData ‖ clientDataHash), leaf key = credential key | `anonca` |
 //! | `tpm` | `ver` 2.0, `pubArea` = credential key, `certInfo` magic/type/extraData/name (SHA-1/256/384/512), signature by the AIK, §8.3.1 AIK rules | `attca` |
 //! | `android-key` | signature by the leaf, leaf key = credential key, KeyDescription challenge, no allApplications, origin/purpose in teeEnforced (or also softwareEnforced by policy) | `basic` |
@@ -24,6 +24,9 @@
 //!
 //! In every format with `x5c`, each certificate must be within its validity at `now`,
 //! each must be issued (name and signature) by the next, and each issuer must be a CA.
+//! No certificate may carry an extension twice, and every extension verify reads must be
+//! well-formed DER. SHA-1 certificate signatures are accepted in `tpm` chains only.
+//! `docs/webauthn.md` lists, per format, what the signature covers.
 //! "basic" vs "attca" for packed and fido-u2f cannot be told apart without metadata
 //! about the issuing CA; verify reports "basic".
 //!
@@ -36,10 +39,10 @@
 //! | packed-self-es256 | `self`, untrusted |
 //! | packed-es256, -es384, -es512, -rs256 (3482-bit), -eddsa | `basic`, trusted |
 //! | packed-ed448 | credential algorithm Ed448 unsupported (no [`SignatureAlgorithm`]) |
-//! | tpm-es256 | `attca`, trusted |
+//! | tpm-es256 | rejected: its AIK names manufacturer `id:00000000`, no TCG vendor id (re-issued naming one: `attca`, trusted) |
 //! | android-key-es256 | rejected: `AndroidKeyOrigin` (its authorization lists are empty), also when software lists are allowed |
 //! | apple-es256 | `anonca`, trusted |
-//! | fido-u2f-es256 | `basic`, trusted (its non-zero AAGUID is not a §8.6 rule) |
+//! | fido-u2f-es256 | rejected: its AAGUID, which the U2F signature does not cover, is not zero (zeroed: `basic`, trusted) |
 //!
 //! ```
 //! use verify_webauthn::attestation::{

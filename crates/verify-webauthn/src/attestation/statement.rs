@@ -186,7 +186,7 @@ pub(crate) fn finish_with_chain(
     chain: &[Cert],
     input: &StatementInput<'_>,
 ) -> Result<VerifiedStatement, AttestationError> {
-    x509::check_chain(chain, input.now)?;
+    x509::check_chain(chain, input.now, x509::Sha1::for_format(format))?;
     let trusted = input
         .trust
         .chain_is_trusted(format, &input.aaguid, chain, input.now);

@@ -7,8 +7,8 @@
 //! `extraData == H_alg(authData || clientDataHash)`, `attested.name == nameAlg ||
 //! H_nameAlg(pubArea)` (SHA-1, SHA-256, SHA-384, SHA-512); `sig` verifies over
 //! `certInfo` with the AIK certificate's key under `alg`; the AIK certificate is
-//! version 3 with an empty subject, a critical-enough subjectAltName naming the TPM
-//! manufacturer, model and version, EKU `tcg-kp-AIKCertificate` (2.23.133.8.3), not a
+//! version 3 with an empty subject, a critical subjectAltName naming the TPM
+//! manufacturer (a TCG vendor id, see `TCG_VENDOR_IDS`), model and version, EKU `tcg-kp-AIKCertificate` (2.23.133.8.3), not a
 //! CA, and a non-critical AAGUID extension equal to authData's when present. The type
 //! is [`AttestationType::AttCa`]. ECDAA is not supported (it was removed in Level 3).
 
@@ -146,21 +146,34 @@ fn check_aik_certificate(cert: &Cert, aaguid: &[u8; 16]) -> Result<(), Attestati
         .extension(x509::OID_SUBJECT_ALT_NAME)
         .map_err(|()| requirement("subjectAltName must appear once"))?
         .ok_or(requirement("subjectAltName must be present"))?;
+    // RFC 5280 §4.2.1.6: with an empty subject the subjectAltName MUST be critical (the
+    // TPM EK/AIK profile's SAN is critical for that reason).
+    if !san.critical {
+        return Err(requirement(
+            "subjectAltName must be critical when the subject is empty",
+        ));
+    }
     let names = x509_cert::ext::pkix::SubjectAltName::from_der(san.extn_value.as_bytes())
         .map_err(|_| requirement("subjectAltName must be well-formed"))?;
-    let mut manufacturer = false;
-    let mut model = false;
-    let mut version = false;
+    let mut manufacturers = Vec::new();
+    let mut models = Vec::new();
+    let mut versions = Vec::new();
     for name in &names.0 {
         if let GeneralName::DirectoryName(dn) = name {
-            manufacturer |= !x509::name_values(dn, OID_TPM_MANUFACTURER).is_empty();
-            model |= !x509::name_values(dn, OID_TPM_MODEL).is_empty();
-            version |= !x509::name_values(dn, OID_TPM_VERSION).is_empty();
+            manufacturers.extend(x509::name_values(dn, OID_TPM_MANUFACTURER));
+            models.extend(x509::name_values(dn, OID_TPM_MODEL));
+            versions.extend(x509::name_values(dn, OID_TPM_VERSION));
         }
     }
-    if !(manufacturer && model && version) {
+    let one_non_empty = |values: &[&str]| matches!(values, [value] if !value.is_empty());
+    if !(manufacturers.len() == 1 && one_non_empty(&models) && one_non_empty(&versions)) {
         return Err(requirement(
             "subjectAltName must name tcpaTpmManufacturer, tcpaTpmModel and tcpaTpmVersion",
+        ));
+    }
+    if !manufacturers.first().is_some_and(|m| is_tcg_vendor_id(m)) {
+        return Err(requirement(
+            "subjectAltName tcpaTpmManufacturer must be a TCG vendor id (id:XXXXXXXX)",
         ));
     }
     let eku = cert
@@ -178,6 +191,54 @@ fn check_aik_certificate(cert: &Cert, aaguid: &[u8; 16]) -> Result<(), Attestati
         return Err(requirement("basic constraints CA must be false"));
     }
     x509::check_aaguid_extension(FORMAT.name(), cert, aaguid)
+}
+
+/// The TPM vendor IDs of the TCG "TPM Vendor ID Registry, Family 1.2 and 2.0",
+/// Version 1.07 Revision 0.02 (2024),
+/// <https://trustedcomputinggroup.org/resource/vendor-id-registry/>: the 4-byte
+/// TPM_PT_MANUFACTURER values, written `id:` and 8 hex digits in the AIK certificate's
+/// tcpaTpmManufacturer. (FIDO's conformance-tool id FFFFF1D0 is not a TCG vendor id.)
+const TCG_VENDOR_IDS: [(u32, &str); 29] = [
+    (0x414D_4400, "AMD"),
+    (0x414E_5400, "Ant Group"),
+    (0x4154_4D4C, "Atmel"),
+    (0x4252_434D, "Broadcom"),
+    (0x4353_434F, "Cisco"),
+    (0x464C_5953, "Flyslice Technologies"),
+    (0x524F_4343, "Fuzhou Rockchip"),
+    (0x474F_4F47, "Google"),
+    (0x4850_4900, "HPI"),
+    (0x4850_4500, "HPE"),
+    (0x4849_5349, "Huawei"),
+    (0x4942_4D00, "IBM"),
+    (0x4946_5800, "Infineon"),
+    (0x494E_5443, "Intel"),
+    (0x4C45_4E00, "Lenovo"),
+    (0x4D53_4654, "Microsoft"),
+    (0x4E53_4D20, "National Semiconductor"),
+    (0x4E54_5A00, "Nationz"),
+    (0x4E53_4700, "NSING"),
+    (0x4E54_4300, "Nuvoton Technology"),
+    (0x5143_4F4D, "Qualcomm"),
+    (0x534D_534E, "Samsung"),
+    (0x5345_4345, "SecEdge"),
+    (0x534E_5300, "Sinosun"),
+    (0x534D_5343, "SMSC"),
+    (0x5354_4D20, "STMicroelectronics"),
+    (0x5458_4E00, "Texas Instruments"),
+    (0x5745_4300, "Winbond"),
+    (0x5345_414C, "Wisekey"),
+];
+
+/// `id:` followed by exactly 8 hex digits naming a registered TCG vendor.
+fn is_tcg_vendor_id(value: &str) -> bool {
+    let Some(hex) = value.strip_prefix("id:") else {
+        return false;
+    };
+    if hex.len() != 8 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return false;
+    }
+    u32::from_str_radix(hex, 16).is_ok_and(|id| TCG_VENDOR_IDS.iter().any(|(v, _)| *v == id))
 }
 
 /// A bounded big-endian reader over one TPM structure.

@@ -15,7 +15,7 @@
 
 use base64::Engine as _;
 
-use super::x509::{Cert, MAX_CERTIFICATE_LEN};
+use super::x509::{Cert, MAX_CERTIFICATE_LEN, Sha1};
 use super::{AttestationError, AttestationFormat};
 
 /// Which attestations a trust anchor vouches for.
@@ -27,7 +27,8 @@ pub enum AnchorScope {
     /// Attestations of one statement format only.
     Format(AttestationFormat),
     /// Attestations from authenticators with this AAGUID only (as metadata such as FIDO
-    /// MDS3 lists roots per AAGUID).
+    /// MDS3 lists roots per AAGUID). Never applies to `fido-u2f`, whose AAGUID is not
+    /// covered by the attestation signature.
     Aaguid([u8; 16]),
 }
 
@@ -169,7 +170,7 @@ impl TrustAnchors {
             .any(|(_, anchor)| {
                 chain.iter().any(|cert| cert == anchor)
                     || (anchor.may_issue_as_anchor(depth)
-                        && last.verify_issued_by(anchor, depth).is_ok())
+                        && last.verify_issued_by(anchor, depth, Sha1::Refused).is_ok())
             })
     }
 
@@ -190,16 +191,27 @@ impl TrustAnchors {
             .filter(|(scope, _)| match scope {
                 AnchorScope::All => true,
                 AnchorScope::Format(f) => *f == format,
-                AnchorScope::Aaguid(a) => a == aaguid,
+                // The AAGUID must be covered by the attestation signature for an
+                // AAGUID-scoped root to vouch for it; fido-u2f's is not (§8.6).
+                AnchorScope::Aaguid(a) => format_signs_aaguid(format) && a == aaguid,
             })
             .filter(|(_, anchor)| anchor.is_valid_at(now))
             .any(|(_, anchor)| {
                 let depth = chain.len().saturating_sub(1);
                 chain.iter().any(|cert| cert == anchor)
                     || (anchor.may_issue_as_anchor(depth)
-                        && last.verify_issued_by(anchor, depth).is_ok())
+                        && last
+                            .verify_issued_by(anchor, depth, Sha1::for_format(format))
+                            .is_ok())
             })
     }
+}
+
+/// Whether `format`'s attestation signature covers authData's AAGUID: every format
+/// signs (or binds through a nonce / extraData) the whole authData, except fido-u2f,
+/// whose signed data is rpIdHash, clientDataHash, credentialId and the key (§8.6).
+const fn format_signs_aaguid(format: AttestationFormat) -> bool {
+    !matches!(format, AttestationFormat::FidoU2f | AttestationFormat::None)
 }
 
 fn parse_anchor(der: &[u8], index: usize) -> Result<Cert, AttestationError> {

@@ -64,12 +64,43 @@ pub(crate) const OID_ORGANIZATIONAL_UNIT: ObjectIdentifier =
 /// commonName.
 pub(crate) const OID_COMMON_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.3");
 
+/// Where SHA-1 certificate signatures (sha1WithRSAEncryption) are accepted.
+///
+/// Only in `tpm` chains: TPM AIK and EK certificate chains of older TPMs and their
+/// manufacturers' CAs are signed with SHA-1, and `tpm` is the one format whose
+/// statement `alg` includes RS1 (COSE -65535) for the same TPMs. Everywhere else
+/// (packed, fido-u2f, apple, android-key, android-safetynet, MDS BLOB chains, and the
+/// link to an anchor) a SHA-1 signature is
+/// [`AttestationError::CertificateSignatureAlgorithmUnsupported`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Sha1 {
+    /// Refused.
+    Refused,
+    /// Accepted: a `tpm` chain.
+    Tpm,
+}
+
+impl Sha1 {
+    /// The rule for `format`'s chains.
+    pub(crate) const fn for_format(format: super::AttestationFormat) -> Self {
+        match format {
+            super::AttestationFormat::Tpm => Self::Tpm,
+            _ => Self::Refused,
+        }
+    }
+}
+
 /// A parsed certificate that keeps the bytes it was parsed from.
 #[derive(Clone, Debug)]
 pub(crate) struct Cert {
     der: Vec<u8>,
     tbs: Vec<u8>,
     cert: Certificate,
+    /// basicConstraints, decoded once at parse time (a malformed one fails the parse,
+    /// so "absent" here means absent).
+    basic_constraints: Option<x509_cert::ext::pkix::BasicConstraints>,
+    /// keyUsage, likewise.
+    key_usage: Option<x509_cert::ext::pkix::KeyUsage>,
 }
 
 impl PartialEq for Cert {
@@ -94,10 +125,15 @@ impl Cert {
         let malformed = |_| AttestationError::CertificateMalformed { index };
         let cert = Certificate::from_der(der).map_err(malformed)?;
         let tbs = raw_tbs(der).map_err(malformed)?;
+        check_extensions(&cert, index)?;
+        let basic_constraints = decode_extension(&cert, OID_BASIC_CONSTRAINTS, index)?;
+        let key_usage = decode_extension(&cert, OID_KEY_USAGE, index)?;
         Ok(Self {
             der: der.to_vec(),
             tbs,
             cert,
+            basic_constraints,
+            key_usage,
         })
     }
 
@@ -199,14 +235,10 @@ impl Cert {
         Ok(found)
     }
 
-    /// basicConstraints cA, `None` when the extension is absent or malformed.
+    /// basicConstraints cA, `None` when the extension is absent (a malformed or
+    /// repeated one never gets this far: [`Cert::parse`] refuses it).
     pub(crate) fn basic_constraints_ca(&self) -> Option<bool> {
-        self.basic_constraints().map(|bc| bc.ca)
-    }
-
-    fn basic_constraints(&self) -> Option<x509_cert::ext::pkix::BasicConstraints> {
-        let ext = self.extension(OID_BASIC_CONSTRAINTS).ok()??;
-        x509_cert::ext::pkix::BasicConstraints::from_der(ext.extn_value.as_bytes()).ok()
+        self.basic_constraints.as_ref().map(|bc| bc.ca)
     }
 
     /// The first critical extension verify does not process (RFC 5280 4.2: such a
@@ -236,8 +268,7 @@ impl Cert {
     /// basicConstraints or keyUsage is accepted (as RFC 5280 6.1 treats anchors), but
     /// constraints it does state are honoured.
     pub(crate) fn may_issue_as_anchor(&self, depth: usize) -> bool {
-        let unconstrained = self.basic_constraints().is_none()
-            && self.extension(OID_KEY_USAGE).is_ok_and(|e| e.is_none());
+        let unconstrained = self.basic_constraints.is_none() && self.key_usage.is_none();
         unconstrained || self.may_issue(depth)
     }
 
@@ -246,7 +277,7 @@ impl Cert {
     /// pathLenConstraint, and with keyCertSign when it has a keyUsage extension
     /// (RFC 5280 4.2.1.3, 4.2.1.9).
     pub(crate) fn may_issue(&self, depth: usize) -> bool {
-        let Some(bc) = self.basic_constraints() else {
+        let Some(bc) = self.basic_constraints.as_ref() else {
             return false;
         };
         if !bc.ca
@@ -256,12 +287,7 @@ impl Cert {
         {
             return false;
         }
-        match self.extension(OID_KEY_USAGE) {
-            Ok(None) => true,
-            Ok(Some(ext)) => x509_cert::ext::pkix::KeyUsage::from_der(ext.extn_value.as_bytes())
-                .is_ok_and(|ku| ku.key_cert_sign()),
-            Err(()) => false,
-        }
+        self.key_usage.is_none_or(|ku| ku.key_cert_sign())
     }
 
     /// The string values of subject attributes of type `oid`.
@@ -276,10 +302,13 @@ impl Cert {
 
     /// Verifies that this certificate is signed by `issuer`'s key and names `issuer`'s
     /// subject as its issuer. `index` names this certificate in errors.
+    ///
+    /// `sha1` says whether sha1WithRSAEncryption is accepted ([`Sha1::Tpm`] only).
     pub(crate) fn verify_issued_by(
         &self,
         issuer: &Self,
         index: usize,
+        sha1: Sha1,
     ) -> Result<(), AttestationError> {
         if self.cert.tbs_certificate.issuer != issuer.cert.tbs_certificate.subject {
             return Err(AttestationError::ChainSignatureInvalid { index });
@@ -290,7 +319,7 @@ impl Cert {
                 .ok_or(AttestationError::CertificateKeyUnsupported {
                     index: index.saturating_add(1),
                 })?;
-        let algorithm = self.signature_algorithm(&issuer_key, index)?;
+        let algorithm = self.signature_algorithm(&issuer_key, index, sha1)?;
         let key = VerifyingKey::new(algorithm, &issuer_key)
             .map_err(|_| AttestationError::ChainSignatureInvalid { index })?;
         // Some early U2F attestation certificates are reported to declare unused bits
@@ -307,6 +336,7 @@ impl Cert {
         &self,
         issuer_key: &PublicKeyMaterial<'_>,
         index: usize,
+        sha1: Sha1,
     ) -> Result<SignatureAlgorithm, AttestationError> {
         let alg = &self.cert.signature_algorithm;
         // The outer and inner (signed) algorithm identifiers must agree (RFC 5280 4.1.1.2).
@@ -345,7 +375,7 @@ impl Cert {
             (None, o) if rsa && o == OID_RSA_SHA256 => SignatureAlgorithm::Rs256,
             (None, o) if rsa && o == OID_RSA_SHA384 => SignatureAlgorithm::Rs384,
             (None, o) if rsa && o == OID_RSA_SHA512 => SignatureAlgorithm::Rs512,
-            (None, o) if rsa && o == OID_RSA_SHA1 => SignatureAlgorithm::Rs1,
+            (None, o) if rsa && o == OID_RSA_SHA1 && sha1 == Sha1::Tpm => SignatureAlgorithm::Rs1,
             (None, o) if rsa && o == OID_RSA_PSS => {
                 let params = alg.parameters.as_ref().ok_or_else(unsupported)?;
                 let params = params.to_der().map_err(|_| unsupported())?;
@@ -356,6 +386,68 @@ impl Cert {
         };
         Ok(chosen)
     }
+}
+
+/// RFC 5280 §4.2: "A certificate MUST NOT include more than one instance of a
+/// particular extension." Every extension verify reads is also decoded strictly here,
+/// so that a malformed one is a rejection, never "absent".
+fn check_extensions(cert: &Certificate, index: usize) -> Result<(), AttestationError> {
+    let extensions = cert
+        .tbs_certificate
+        .extensions
+        .as_deref()
+        .unwrap_or_default();
+    for (position, ext) in extensions.iter().enumerate() {
+        if extensions
+            .get(..position)
+            .unwrap_or_default()
+            .iter()
+            .any(|earlier| earlier.extn_id == ext.extn_id)
+        {
+            return Err(AttestationError::ExtensionRepeated {
+                index,
+                oid: ext.extn_id.to_string(),
+            });
+        }
+    }
+    use x509_cert::ext::pkix::{ExtendedKeyUsage, SubjectAltName};
+    decode_extension::<ExtendedKeyUsage>(cert, OID_EXT_KEY_USAGE, index)?;
+    decode_extension::<SubjectAltName>(cert, OID_SUBJECT_ALT_NAME, index)?;
+    if let Some(ext) = find_extension(cert, OID_FIDO_AAGUID) {
+        let valid = OctetString::from_der(ext.extn_value.as_bytes())
+            .is_ok_and(|inner| inner.as_bytes().len() == 16);
+        if !valid {
+            return Err(AttestationError::ExtensionInvalid {
+                index,
+                oid: OID_FIDO_AAGUID.to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn find_extension(cert: &Certificate, oid: ObjectIdentifier) -> Option<&Extension> {
+    cert.tbs_certificate
+        .extensions
+        .iter()
+        .flatten()
+        .find(|ext| ext.extn_id == oid)
+}
+
+/// Decodes extension `oid` as `T` (strict DER, no trailing bytes), `None` when absent.
+fn decode_extension<'c, T: Decode<'c>>(
+    cert: &'c Certificate,
+    oid: ObjectIdentifier,
+    index: usize,
+) -> Result<Option<T>, AttestationError> {
+    find_extension(cert, oid)
+        .map(|ext| {
+            T::from_der(ext.extn_value.as_bytes()).map_err(|_| AttestationError::ExtensionInvalid {
+                index,
+                oid: oid.to_string(),
+            })
+        })
+        .transpose()
 }
 
 /// The raw `tbsCertificate` TLV of a certificate, as received.
@@ -488,6 +580,7 @@ pub(crate) fn parse_chain(
 pub(crate) fn check_chain(
     chain: &[Cert],
     now: verify_model::UnixTime,
+    sha1: Sha1,
 ) -> Result<(), AttestationError> {
     for (index, cert) in chain.iter().enumerate() {
         cert.check_validity(now, index)?;
@@ -506,7 +599,7 @@ pub(crate) fn check_chain(
                 index: issuer_index,
             });
         }
-        child.verify_issued_by(issuer, index)?;
+        child.verify_issued_by(issuer, index, sha1)?;
     }
     Ok(())
 }
