@@ -345,8 +345,9 @@ pub struct CreatedFactorJson {
     pub factor: FactorJson,
     /// `binding`.
     pub binding: Option<BindingJson>,
-    /// `options` (passkeys only).
-    #[serde(skip_serializing_if = "Option::is_none", default)]
+    /// `options`: the WebAuthn creation options for passkeys, `null` for the other
+    /// types (served either way: the helper library's factor model reads it).
+    #[serde(default)]
     pub options: Option<serde_json::Value>,
 }
 
