@@ -83,6 +83,37 @@ string_enum!(
     }
 );
 
+string_enum!(
+    @exhaustive
+    /// `allow_credentials` of a passkeys configuration: what a sign-in by identity puts
+    /// in the request options' `allowCredentials`. An extension of this server, not
+    /// in the service's documents.
+    AllowCredentials, Field::AllowCredentials, {
+        /// The user's verified passkeys (the default): the browser offers only those.
+        List => "list",
+        /// An empty list: the browser offers the user's discoverable passkeys for the
+        /// RP, and the server still accepts only a passkey of the identified user. For
+        /// clients that hand `allowCredentials` to the browser without decoding its
+        /// ids (the service's web SDK does), with which a listed sign-in cannot work.
+        Empty => "empty",
+    }
+);
+
+#[expect(clippy::derivable_impls, reason = "the enum is declared by a macro")]
+impl Default for AllowCredentials {
+    fn default() -> Self {
+        Self::List
+    }
+}
+
+impl AllowCredentials {
+    /// Whether this is the default, [`AllowCredentials::List`] (not serialized then).
+    #[must_use]
+    pub const fn is_list(&self) -> bool {
+        matches!(self, Self::List)
+    }
+}
+
 /// TOTP parameters: digits (`code_length` 3..=8, default 6), period (`time_step`
 /// 20..=60 s, default 30) and tolerated drift (`skew` 0..=2 steps, default 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -339,6 +370,10 @@ pub struct PasskeysConfig {
     pub discoverable_credentials: DiscoverableCredentials,
     /// Whether user verification is required.
     pub user_verification: UserVerification,
+    /// What a sign-in by identity lists in `allowCredentials`. Serialized only when
+    /// not the default; absent in older records.
+    #[serde(default, skip_serializing_if = "AllowCredentials::is_list")]
+    pub allow_credentials: AllowCredentials,
     /// The host's policy (not part of the API's JSON: [`PasskeysConfig::public_view`]
     /// drops it). Serialized only when not the default; absent in older records.
     #[serde(default, skip_serializing_if = "PasskeyPolicy::is_default")]
@@ -356,6 +391,7 @@ impl PasskeysConfig {
             authenticator_attachment: AuthenticatorAttachment::Any,
             discoverable_credentials: DiscoverableCredentials::Preferred,
             user_verification: UserVerification::Preferred,
+            allow_credentials: AllowCredentials::List,
             policy: PasskeyPolicy::new(),
         }
     }

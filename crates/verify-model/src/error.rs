@@ -32,6 +32,8 @@ pub enum Field {
     TotpSkew,
     /// The TOTP shared secret (its length in bytes; never its value).
     TotpSecret,
+    /// `passkeys.allow_credentials` (this server's extension).
+    AllowCredentials,
     /// `push.apn_credential_sid`.
     PushApnCredentialSid,
     /// `push.fcm_credential_sid`.
@@ -136,6 +138,7 @@ impl Field {
             Self::TotpTimeStep => "time_step",
             Self::TotpSkew => "skew",
             Self::TotpSecret => "binding.secret",
+            Self::AllowCredentials => "passkeys.allow_credentials",
             Self::PushApnCredentialSid => "push.apn_credential_sid",
             Self::PushFcmCredentialSid => "push.fcm_credential_sid",
             Self::RelyingPartyId => "passkeys.relying_party.id",

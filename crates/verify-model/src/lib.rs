@@ -32,8 +32,9 @@ pub use challenge::{
     RespondedReason,
 };
 pub use config::{
-    AuthenticatorAttachment, DiscoverableCredentials, NotificationPlatform, PasskeyPolicy,
-    PasskeysConfig, RelyingParty, SignCountRegression, TotpAlgorithm, TotpParams, UserVerification,
+    AllowCredentials, AuthenticatorAttachment, DiscoverableCredentials, NotificationPlatform,
+    PasskeyPolicy, PasskeysConfig, RelyingParty, SignCountRegression, TotpAlgorithm, TotpParams,
+    UserVerification,
 };
 pub use error::{Field, ModelError};
 pub use event::{Event, EventType};

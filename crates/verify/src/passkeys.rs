@@ -17,8 +17,8 @@ use verify_model::ceremony::{
     AllowedCredential, PasskeyCeremony, PasskeyRegistration, PasskeyRequestOptions,
 };
 use verify_model::config::{
-    AuthenticatorAttachment, DiscoverableCredentials, PasskeyPolicy, PasskeysConfig,
-    SignCountRegression, UserVerification,
+    AllowCredentials, AuthenticatorAttachment, DiscoverableCredentials, PasskeyPolicy,
+    PasskeysConfig, SignCountRegression, UserVerification,
 };
 use verify_model::factor::{FactorKind, PasskeyCredential};
 use verify_model::limits::DEFAULT_CHALLENGE_TTL;
@@ -126,6 +126,17 @@ fn timeout_until(now: UnixTime, until: UnixTime) -> u32 {
 /// The user handle of an entity: the ASCII of its sid.
 fn user_handle(factor_entity: &verify_model::EntitySid) -> Vec<u8> {
     factor_entity.to_string().into_bytes()
+}
+
+/// What a sign-in by identity lists in `allowCredentials`: the passkeys offered, or
+/// none under [`AllowCredentials::Empty`] (the browser then offers the user's
+/// discoverable passkeys; the approval still accepts only the identified user's,
+/// by its recorded owner, and only the named factor's for a challenge by factor).
+fn listed(config: &PasskeysConfig, offered: &[Factor]) -> Vec<CredentialDescriptor> {
+    match config.allow_credentials {
+        AllowCredentials::List => descriptors(offered),
+        AllowCredentials::Empty => Vec::new(),
+    }
 }
 
 /// The credential record of a verified passkey factor.
@@ -579,7 +590,7 @@ impl<S: Store> Verify<S> {
                     factor.check_usable()?;
                     // Bound to one factor: offer only its credential, so the options
                     // never invite an assertion the approval would refuse.
-                    let allowed = descriptors(std::slice::from_ref(&factor));
+                    let allowed = listed(config, std::slice::from_ref(&factor));
                     let (options, state) = start(Some((&handle, &allowed)))?;
                     let ceremony = ceremony(&rp, options, &state);
                     self.with_rng(|rng| {
@@ -604,7 +615,7 @@ impl<S: Store> Verify<S> {
                     if passkeys.is_empty() {
                         return Err(ModelError::FactorNotVerified.into());
                     }
-                    let allowed = descriptors(&passkeys);
+                    let allowed = listed(config, &passkeys);
                     let (options, state) = start(Some((&handle, &allowed)))?;
                     let ceremony = ceremony(&rp, options, &state);
                     self.with_rng(|rng| {

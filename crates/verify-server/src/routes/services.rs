@@ -63,6 +63,9 @@ fn service_settings(form: &Form) -> Result<ServiceSettings, ApiError> {
         if let Some(v) = form.parsed("Passkeys.UserVerification")? {
             passkeys.user_verification = v;
         }
+        if let Some(v) = form.parsed("Passkeys.AllowCredentials")? {
+            passkeys.allow_credentials = v;
+        }
         settings = settings.with_passkeys(passkeys);
     }
     Ok(settings)

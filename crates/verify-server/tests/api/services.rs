@@ -332,3 +332,42 @@ async fn service_settings_are_taken_field_by_field() {
     assert_eq!(fetched.json["totp"]["time_step"], 60);
     assert!(fetched.json["push"]["apn_credential_sid"].is_null());
 }
+
+/// `Passkeys.AllowCredentials=empty` (this server's extension) is stored, shown in
+/// the passkeys block, and refused when it is not `list` or `empty`.
+#[tokio::test]
+async fn passkeys_allow_credentials_setting() {
+    let h = Harness::new();
+    let created = h
+        .post(
+            "/v2/Services",
+            &[
+                ("FriendlyName", "Owl Bank"),
+                ("Passkeys.RelyingParty.Id", "example.com"),
+                ("Passkeys.AllowCredentials", "empty"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.json);
+    assert_eq!(created.json["passkeys"]["allow_credentials"], "empty");
+    let listed = h
+        .post(
+            "/v2/Services",
+            &[
+                ("FriendlyName", "Owl Bank"),
+                ("Passkeys.RelyingParty.Id", "example.com"),
+            ],
+        )
+        .await;
+    assert!(listed.json["passkeys"].get("allow_credentials").is_none());
+    h.post(
+        "/v2/Services",
+        &[
+            ("FriendlyName", "Owl Bank"),
+            ("Passkeys.RelyingParty.Id", "example.com"),
+            ("Passkeys.AllowCredentials", "none"),
+        ],
+    )
+    .await
+    .assert_error(400, 60200);
+}

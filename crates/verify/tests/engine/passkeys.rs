@@ -1371,3 +1371,104 @@ fn every_emitted_challenge_and_user_id_survives_atob() {
         }
     });
 }
+
+/// `allow_credentials: empty` (for clients such as the service's web SDK, which pass
+/// `allowCredentials` to the browser without decoding its ids): a sign-in by
+/// identity lists no credential, the user's own passkey approves it, and another
+/// user's passkey is still refused, as is another passkey of the user on a
+/// challenge bound to one factor.
+#[test]
+fn an_empty_allow_list_still_admits_only_the_identified_users_passkey() {
+    let h = Harness::new(37);
+    block_on(async {
+        let rp = RelyingParty::new(RP_ID, "Owl Bank", vec![ORIGIN.to_owned()]).unwrap();
+        let mut config = PasskeysConfig::new(rp);
+        config.allow_credentials = verify_model::AllowCredentials::Empty;
+        let service = h
+            .verify
+            .create_service("Owl Bank", &ServiceSettings::new().with_passkeys(config))
+            .await
+            .unwrap()
+            .sid();
+        let alice = Identity::parse("alice-0001").unwrap();
+        let bob = Identity::parse("bob-0000002").unwrap();
+        let (laptop, phone, bobs) = (
+            Authenticator::new(71),
+            Authenticator::new(72),
+            Authenticator::new(73),
+        );
+        let laptop_factor = enroll(&h, service, &alice, &laptop).await;
+        enroll(&h, service, &alice, &phone).await;
+        let bob_factor = enroll(&h, service, &bob, &bobs).await;
+        let alice_handle = laptop_factor.entity_sid().to_string().into_bytes();
+        let bob_handle = bob_factor.entity_sid().to_string().into_bytes();
+
+        let (h, alice) = (&h, &alice);
+        let by_identity = |factor| async move {
+            h.verify
+                .create_passkey_challenge(service, Some(alice), factor, None)
+                .await
+                .unwrap()
+                .challenge
+        };
+        let challenge = by_identity(None).await;
+        let options = request_options(&challenge);
+        assert_eq!(
+            options["publicKey"]["allowCredentials"]
+                .as_array()
+                .map_or(0, Vec::len),
+            0,
+            "{options}"
+        );
+        // Bob's passkey answering Alice's sign-in is refused (and counts an attempt).
+        let refused = h
+            .verify
+            .approve_passkey_challenge(
+                service,
+                challenge.sid(),
+                &bobs.get(&options, ORIGIN, 1, &bob_handle),
+            )
+            .await;
+        assert!(refused.is_err(), "{refused:?}");
+        // Her phone approves it.
+        let approved = h
+            .verify
+            .approve_passkey_challenge(
+                service,
+                challenge.sid(),
+                &phone.get(&options, ORIGIN, 1, &alice_handle),
+            )
+            .await
+            .unwrap();
+        assert_eq!(approved.outcome, ChallengeOutcome::Approved);
+
+        // Bound to the laptop: the phone is refused, the laptop approves.
+        let bound = by_identity(Some(laptop_factor.sid())).await;
+        let options = request_options(&bound);
+        assert!(
+            options["publicKey"]["allowCredentials"]
+                .as_array()
+                .is_none_or(Vec::is_empty)
+        );
+        assert!(
+            h.verify
+                .approve_passkey_challenge(
+                    service,
+                    bound.sid(),
+                    &phone.get(&options, ORIGIN, 2, &alice_handle),
+                )
+                .await
+                .is_err()
+        );
+        let approved = h
+            .verify
+            .approve_passkey_challenge(
+                service,
+                bound.sid(),
+                &laptop.get(&options, ORIGIN, 2, &alice_handle),
+            )
+            .await
+            .unwrap();
+        assert_eq!(approved.outcome, ChallengeOutcome::Approved);
+    });
+}
