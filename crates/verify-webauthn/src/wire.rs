@@ -315,17 +315,7 @@ fn from_json<T: serde::de::DeserializeOwned>(
     json: &str,
     field: &'static str,
 ) -> Result<T, ParseError> {
-    if json.len() > MAX_RESPONSE_JSON_BYTES {
-        return Err(ParseError::TooLarge {
-            field,
-            len: json.len(),
-            max: MAX_RESPONSE_JSON_BYTES,
-        });
-    }
-    serde_json::from_str(json).map_err(|e| ParseError::Json {
-        field,
-        reason: e.to_string(),
-    })
+    from_slice(json.as_bytes(), field)
 }
 
 fn from_slice<T: serde::de::DeserializeOwned>(
