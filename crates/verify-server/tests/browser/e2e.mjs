@@ -229,6 +229,76 @@ try {
     await page.fill('#identity', USER);
   });
 
+  // 0. Every challenge and user.id the server emits reads the same through the
+  // browser's own atob (which refuses '-' and '_': the service's web SDK decodes
+  // them so) as through base64url decoding: 1,000 registrations, 1,000 sign-ins.
+  await step(page, 'challenges-survive-atob', async () => {
+    const result = await page.evaluate(async (rounds) => {
+      const auth = { authorization: `Basic ${btoa('demo-key:demo-secret')}` };
+      const form = (fields) => ({
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(fields),
+      });
+      const json = (body) => ({
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+      const base64url = (text) => {
+        let bits = 0;
+        let value = 0;
+        let out = '';
+        for (const ch of text) {
+          const index = alphabet.indexOf(ch);
+          if (index < 0) throw new Error(`not base64url: ${text}`);
+          value = ((value << 6) | index) & 0xffffff;
+          bits += 6;
+          if (bits >= 8) {
+            out += String.fromCharCode((value >>> (bits - 8)) & 0xff);
+            bits -= 8;
+          }
+        }
+        return out;
+      };
+      const failures = [];
+      const check = (what, text) => {
+        let viaAtob;
+        try {
+          viaAtob = atob(text);
+        } catch (err) {
+          failures.push(`${what} ${text}: atob throws ${err.name}`);
+          return;
+        }
+        if (viaAtob !== base64url(text)) failures.push(`${what} ${text}: atob reads other bytes`);
+      };
+      const created = await fetch('/v2/Services', form({
+        FriendlyName: 'atob check',
+        'Passkeys.RelyingParty.Id': 'localhost',
+        'Passkeys.RelyingParty.Origins': location.origin,
+      }));
+      if (created.status !== 201) return { failures: [`service: ${created.status} ${await created.text()}`], checked: 0 };
+      const service = (await created.json()).sid;
+      let checked = 0;
+      for (let i = 0; i < rounds; i += 1) {
+        const factor = await fetch(`/v2/Services/${service}/Passkeys/Factors`, json({
+          friendly_name: 'key',
+          identity: `atob-${String(i).padStart(6, '0')}`,
+        }));
+        const options = (await factor.json()).options.publicKey;
+        check('registration challenge', options.challenge);
+        check('user.id', options.user.id);
+        const challenge = await fetch(`/v2/Services/${service}/Passkeys/Challenges`, json({}));
+        check('sign-in challenge', (await challenge.json()).options.publicKey.challenge);
+        checked += 3;
+      }
+      return { failures, checked };
+    }, 1000);
+    if (result.failures.length > 0) fail(`${result.failures.length} values fail atob:\n  ${result.failures.slice(0, 10).join('\n  ')}`);
+    if (result.checked !== 3000) fail(`checked ${result.checked} values, expected 3000`);
+  });
+
   // 1. Passkeys.
   await step(page, 'passkey-registered', async () => {
     const text = await clickFor(page, '#passkey-register', '#passkeys-status');

@@ -8,7 +8,8 @@
 # `npm ci` for playwright-core), builds the server binary with cargo (debug profile;
 # CARGO_TARGET_DIR is honoured), and runs e2e.mjs: the server on 127.0.0.1 with a
 # fresh SQLite file, the page opened as http://localhost:<port>, a CDP virtual
-# authenticator; passkey register + sign-in, a server restart on the same SQLite
+# authenticator; 1,000 registration and sign-in challenges read through the
+# browser's own atob; passkey register + sign-in, a server restart on the same SQLite
 # file and sign-in again, TOTP enrollment with codes computed in the test, push
 # enrollment of the device pane and approval of a challenge sent from the relying
 # party pane. One screenshot per step, the server's log and the page's console go
