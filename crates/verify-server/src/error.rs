@@ -119,3 +119,62 @@ impl IntoResponse for ApiError {
         (status, axum::Json(body)).into_response()
     }
 }
+
+/// The longest text of a framework rejection kept as the JSON error's message.
+const MAX_REJECTION_MESSAGE: usize = 200;
+
+/// Gives every error answer the service's JSON shape, also those the framework
+/// writes itself in plain text (a body over the size limit: 413; a method the
+/// route does not take: 405; a path or body extractor's rejection: 400/415/422).
+/// Answers already in JSON pass unchanged.
+pub async fn json_error_shape(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, MAX_REJECTION_MESSAGE * 4)
+        .await
+        .map(|bytes| {
+            String::from_utf8_lossy(&bytes)
+                .chars()
+                .take(MAX_REJECTION_MESSAGE)
+                .collect::<String>()
+        })
+        .unwrap_or_default();
+    let message = if text.trim().is_empty() {
+        status
+            .canonical_reason()
+            .unwrap_or("request refused")
+            .to_owned()
+    } else {
+        text
+    };
+    let code = match status.as_u16() {
+        401 => CODE_UNAUTHORIZED,
+        404 => verify::error::CODE_NOT_FOUND,
+        // The service's "Method not allowed".
+        405 => 20004,
+        409 => verify::error::CODE_CONFLICT,
+        500..=599 => verify::error::CODE_INTERNAL,
+        _ => CODE_INVALID_PARAMETER,
+    };
+    let mut shaped = ApiError {
+        status: status.as_u16(),
+        code,
+        message,
+    }
+    .into_response();
+    // Keep what the framework said beyond the body (`Allow` on a 405, for one).
+    for (name, value) in &parts.headers {
+        if name != axum::http::header::CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
+            shaped.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    shaped
+}

@@ -371,3 +371,25 @@ async fn passkeys_allow_credentials_setting() {
     .await
     .assert_error(400, 60200);
 }
+
+/// The answers the framework writes itself (a body over the limit, a method the
+/// route does not take) come in the service's JSON error shape too.
+#[tokio::test]
+async fn framework_rejections_have_the_json_error_shape() {
+    let h = Harness::new();
+    let big = "x".repeat(verify_server::form::MAX_BODY + 1);
+    let too_large = h.post("/v2/Services", &[("FriendlyName", &big)]).await;
+    too_large.assert_error(413, 60200);
+    assert!(
+        too_large.json["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty())
+    );
+    let wrong_method = h.delete("/v2/Services").await;
+    wrong_method.assert_error(405, 20004);
+    assert!(
+        wrong_method.headers.contains_key("allow"),
+        "{:?}",
+        wrong_method.headers
+    );
+}
