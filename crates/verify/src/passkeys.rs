@@ -272,7 +272,7 @@ impl<S: Store> Verify<S> {
 
     /// [`Verify::create_passkey_factor`], as the `Passkeys/Factors` request has it:
     /// without an identity, the factor's entity gets a fresh one
-    /// ([`generated_identity`]: 32 lower-case hex digits of 16 random bytes,
+    /// (a generated identity: 32 lower-case hex digits of 16 random bytes,
     /// returned in the factor's `identity`); with a `config`, every field it names
     /// must equal the service's passkeys configuration
     /// ([`RequestedPasskeysConfig`]), which the factor takes as always.
