@@ -84,6 +84,24 @@ pub struct Config {
     )]
     pub tls_cert: Option<PathBuf>,
 
+    /// Seal secrets at rest (TOTP seeds, push bindings, webhook signing secrets) in
+    /// the SQLite or PostgreSQL store with AES-256-GCM under the key in this file: 64
+    /// hex digits (32 bytes). Without it they are stored in the clear. Records
+    /// written with a key cannot be read without it: keep the key safe and apart
+    /// from the database.
+    #[arg(long, env = "VERIFY_SECRET_KEY_FILE", value_name = "PATH")]
+    pub secret_key_file: Option<PathBuf>,
+
+    /// With --secret-key-file, still read secrets stored in the clear (a database
+    /// written before the key was set; every write seals). Drop it once every row
+    /// has been rewritten.
+    #[arg(
+        long,
+        env = "VERIFY_ACCEPT_PLAINTEXT_SECRETS",
+        requires = "secret_key_file"
+    )]
+    pub accept_plaintext_secrets: bool,
+
     /// Seconds a client gets to send a request's header block, from its first byte;
     /// then the connection is closed.
     #[arg(long, env = "VERIFY_HEADER_READ_TIMEOUT_SECS", default_value_t = 10,

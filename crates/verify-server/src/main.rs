@@ -27,14 +27,53 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
+/// The sealer of --secret-key-file, if given.
+fn secret_sealer(
+    config: &Config,
+) -> Result<Option<Arc<dyn verify_store_sql::SecretSealer>>, String> {
+    let Some(path) = &config.secret_key_file else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("--secret-key-file {}: {e}", path.display()))?;
+    let sealer = verify_store_sql::AesGcmSealer::from_hex(&text)
+        .map_err(|e| format!("--secret-key-file {}: {e}", path.display()))?;
+    Ok(Some(Arc::new(sealer)))
+}
+
 async fn run(config: Config) -> Result<(), String> {
     let database = Database::parse(&config.database)?;
+    let sealer = secret_sealer(&config)?;
+    let accept_plaintext = config.accept_plaintext_secrets;
+    // Set before migrating: the upgrade of older rows re-seals their secrets.
+    macro_rules! sealed {
+        ($store:expr) => {
+            match sealer {
+                None => {
+                    tracing::warn!(
+                        "secrets are stored in the clear: set --secret-key-file to seal them"
+                    );
+                    $store
+                }
+                Some(sealer) if accept_plaintext => $store.with_sealer_accepting_plaintext(sealer),
+                Some(sealer) => $store.with_sealer(sealer),
+            }
+        };
+    }
     match database {
-        Database::Memory => serve(config, verify::store::MemoryStore::new()).await,
+        Database::Memory => {
+            if sealer.is_some() {
+                tracing::warn!(
+                    "--secret-key-file is unused: the memory store keeps nothing at rest"
+                );
+            }
+            serve(config, verify::store::MemoryStore::new()).await
+        }
         Database::Sqlite(path) => {
             let store = verify_store_sql::SqliteStore::open(&path)
                 .await
                 .map_err(|e| format!("opening {path}: {e}"))?;
+            let store = sealed!(store);
             store
                 .migrate()
                 .await
@@ -50,6 +89,7 @@ async fn run(config: Config) -> Result<(), String> {
             let store = verify_store_sql::PgStore::connect(&url)
                 .await
                 .map_err(|e| format!("connecting to PostgreSQL: {e}"))?;
+            let store = sealed!(store);
             store
                 .migrate()
                 .await
@@ -185,18 +225,60 @@ fn rand_core_os() -> rand_core::OsRng {
     rand_core::OsRng
 }
 
-/// The database URL without a password.
+/// The database URL without a password: neither `user:password@` nor a
+/// `password=` query parameter (`?password=...`, `&password=...`) is shown.
 fn redact(url: &str) -> String {
+    let url = redact_userinfo(url);
+    match url.split_once('?') {
+        None => url,
+        Some((head, query)) => {
+            let query: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
+                    _ => pair.to_owned(),
+                })
+                .collect();
+            format!("{head}?{}", query.join("&"))
+        }
+    }
+}
+
+fn redact_userinfo(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => {
             let (head, tail) = url.split_at(at);
-            let user = head.get(scheme.saturating_add(3)..).unwrap_or_default();
-            let user = user.split(':').next().unwrap_or_default();
+            let userinfo = head.get(scheme.saturating_add(3)..).unwrap_or_default();
+            let Some((user, _password)) = userinfo.split_once(':') else {
+                return url.to_owned();
+            };
             format!(
                 "{}{user}:***{tail}",
                 url.get(..scheme.saturating_add(3)).unwrap_or_default()
             )
         }
         _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn database_passwords_are_never_shown() {
+        assert_eq!(
+            redact("postgres://verify:s3cret@db.internal/verify"),
+            "postgres://verify:***@db.internal/verify"
+        );
+        assert_eq!(
+            redact("postgres://verify@db.internal/verify?sslmode=disable&password=s3cret"),
+            "postgres://verify@db.internal/verify?sslmode=disable&password=***"
+        );
+        assert_eq!(
+            redact("postgres://db.internal/verify?PASSWORD=s3cret"),
+            "postgres://db.internal/verify?PASSWORD=***"
+        );
+        assert_eq!(redact("sqlite://verify.db"), "sqlite://verify.db");
     }
 }

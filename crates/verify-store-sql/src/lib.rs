@@ -15,6 +15,6 @@ pub use error::SqlStoreError;
 pub use migrations::SCHEMA_VERSION;
 #[cfg(feature = "postgres")]
 pub use postgres::PgStore;
-pub use sealer::{SealerError, SecretSealer};
+pub use sealer::{AES_GCM_KEY_LEN, AesGcmSealer, SealerError, SecretSealer};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;

@@ -50,3 +50,147 @@ impl fmt::Debug for SharedSealer {
         f.write_str("SecretSealer(..)")
     }
 }
+
+/// The length of an [`AesGcmSealer`] key: AES-256.
+pub const AES_GCM_KEY_LEN: usize = 32;
+
+/// A [`SecretSealer`] with one AES-256-GCM key (ring), for hosts without a key
+/// service: sealed = a random 96-bit nonce, then the ciphertext and its tag, the
+/// `context` as associated data.
+///
+/// Random nonces bound how much one key may seal: NIST SP 800-38D keeps the chance of
+/// a repeated nonce below 2^-32 for up to 2^32 seals, and every secret is sealed once
+/// per write of its record, far below that for any one deployment. Rotate the key
+/// (rewrite the rows under a new one) long before.
+pub struct AesGcmSealer {
+    key: ring::aead::LessSafeKey,
+    rng: ring::rand::SystemRandom,
+}
+
+impl fmt::Debug for AesGcmSealer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AesGcmSealer(<key>)")
+    }
+}
+
+impl AesGcmSealer {
+    /// A sealer with this key.
+    ///
+    /// # Errors
+    /// Never for a 32-byte key (ring's own check, kept typed).
+    pub fn new(key: &[u8; AES_GCM_KEY_LEN]) -> Result<Self, SealerError> {
+        let key = ring::aead::UnboundKey::new(&ring::aead::AES_256_GCM, key)
+            .map_err(|_| "an AES-256-GCM key is 32 bytes")?;
+        Ok(Self {
+            key: ring::aead::LessSafeKey::new(key),
+            rng: ring::rand::SystemRandom::new(),
+        })
+    }
+
+    /// A sealer whose key is given as 64 hex digits (surrounding whitespace, such as
+    /// a file's final newline, ignored).
+    ///
+    /// # Errors
+    /// Text that is not exactly 64 hex digits.
+    pub fn from_hex(text: &str) -> Result<Self, SealerError> {
+        let text = text.trim();
+        if text.len() != AES_GCM_KEY_LEN * 2 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err("the key must be 64 hex digits (32 bytes)".into());
+        }
+        let mut key = Zeroizing::new([0_u8; AES_GCM_KEY_LEN]);
+        for (byte, pair) in key.iter_mut().zip(text.as_bytes().chunks_exact(2)) {
+            let digits = std::str::from_utf8(pair).map_err(|_| "not hex")?;
+            *byte = u8::from_str_radix(digits, 16).map_err(|_| "not hex")?;
+        }
+        Self::new(&key)
+    }
+}
+
+impl SecretSealer for AesGcmSealer {
+    fn seal(&self, plaintext: &[u8], context: &[u8]) -> Result<Vec<u8>, SealerError> {
+        use ring::rand::SecureRandom as _;
+        let mut nonce = [0_u8; ring::aead::NONCE_LEN];
+        self.rng
+            .fill(&mut nonce)
+            .map_err(|_| "the OS random source failed")?;
+        let mut sealed = plaintext.to_vec();
+        self.key
+            .seal_in_place_append_tag(
+                ring::aead::Nonce::assume_unique_for_key(nonce),
+                ring::aead::Aad::from(context),
+                &mut sealed,
+            )
+            .map_err(|_| "sealing failed")?;
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&sealed);
+        Ok(out)
+    }
+
+    fn open(&self, sealed: &[u8], context: &[u8]) -> Result<Zeroizing<Vec<u8>>, SealerError> {
+        let (nonce, body) = sealed
+            .split_at_checked(ring::aead::NONCE_LEN)
+            .ok_or("sealed value too short")?;
+        let nonce = ring::aead::Nonce::try_assume_unique_for_key(nonce).map_err(|_| "bad nonce")?;
+        let mut body = Zeroizing::new(body.to_vec());
+        let plain_len = self
+            .key
+            .open_in_place(nonce, ring::aead::Aad::from(context), &mut body)
+            .map_err(|_| "wrong key, wrong context or tampered value")?
+            .len();
+        body.truncate(plain_len);
+        Ok(body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seals_and_opens_bound_to_key_and_context() {
+        let sealer = AesGcmSealer::from_hex(&"0f".repeat(32)).unwrap();
+        let sealed = sealer
+            .seal(b"JBSWY3DPEHPK3PXP", b"factor:YF1:kind.secret")
+            .unwrap();
+        assert!(!sealed.windows(16).any(|w| w == b"JBSWY3DPEHPK3PXP"));
+        assert_eq!(
+            &*sealer.open(&sealed, b"factor:YF1:kind.secret").unwrap(),
+            b"JBSWY3DPEHPK3PXP"
+        );
+        // Two seals of one value differ (fresh nonces).
+        assert_ne!(
+            sealed,
+            sealer
+                .seal(b"JBSWY3DPEHPK3PXP", b"factor:YF1:kind.secret")
+                .unwrap()
+        );
+        assert!(sealer.open(&sealed, b"factor:YF2:kind.secret").is_err());
+        let other = AesGcmSealer::new(&[1; 32]).unwrap();
+        assert!(other.open(&sealed, b"factor:YF1:kind.secret").is_err());
+        let mut tampered = sealed.clone();
+        if let Some(last) = tampered.last_mut() {
+            *last ^= 1;
+        }
+        assert!(sealer.open(&tampered, b"factor:YF1:kind.secret").is_err());
+        assert!(
+            sealer
+                .open(&sealed[..5], b"factor:YF1:kind.secret")
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn hex_keys_are_exactly_64_digits() {
+        assert!(AesGcmSealer::from_hex(&format!("{}\n", "ab".repeat(32))).is_ok());
+        for bad in [
+            "",
+            "ab",
+            &"ab".repeat(31),
+            &"ab".repeat(33),
+            &"zz".repeat(32),
+            &format!("+{}", "a".repeat(63)),
+        ] {
+            assert!(AesGcmSealer::from_hex(bad).is_err(), "{bad}");
+        }
+    }
+}

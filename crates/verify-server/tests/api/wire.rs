@@ -213,50 +213,17 @@ async fn a_clean_shutdown_leaves_every_row_in_the_sqlite_file() {
     let dir = std::env::temp_dir().join(format!("verify-wire-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let db = dir.join("verify.db");
-    let port = {
-        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        probe.local_addr().unwrap().port()
-    };
-    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_verify-server"))
-        .args([
-            "--database",
-            &format!("sqlite://{}", db.display()),
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--demo",
-            "off",
-            "--api-key",
-            "key",
-            "--api-secret",
-            "secret",
-        ])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let (mut server, port) = spawn_server(&db, &[]);
     let client = reqwest::Client::new();
-    let mut created = None;
-    for _ in 0..100 {
-        if let Ok(reply) = client
-            .post(format!("http://127.0.0.1:{port}/v2/Services"))
-            .header("authorization", basic("key", "secret"))
-            .form(&[("FriendlyName", "Owl Bank")])
-            .send()
-            .await
-        {
-            created = Some(reply.status());
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let created = post_when_up(
+        &client,
+        &format!("http://127.0.0.1:{port}/v2/Services"),
+        &[("FriendlyName", "Owl Bank")],
+    )
+    .await
+    .map(|reply| reply.status());
     assert_eq!(created, Some(reqwest::StatusCode::CREATED));
-    let interrupted = std::process::Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(interrupted.success());
-    let exit = server.wait().unwrap();
-    assert!(exit.success(), "{exit:?}");
+    terminate(&mut server);
     // Only the main file, copied elsewhere: no -wal or -shm beside it.
     let copy = dir.join("copy.db");
     std::fs::copy(&db, &copy).unwrap();
@@ -269,5 +236,122 @@ async fn a_clean_shutdown_leaves_every_row_in_the_sqlite_file() {
         .unwrap();
     assert_eq!(listing.items.len(), 1);
     store.close().await;
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The server binary on the SQLite file `db` with known API credentials, on a free
+/// port; the child and the port.
+fn spawn_server(db: &std::path::Path, extra: &[&str]) -> (std::process::Child, u16) {
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().port()
+    };
+    let mut args = vec![
+        "--database".to_owned(),
+        format!("sqlite://{}", db.display()),
+        "--listen".to_owned(),
+        format!("127.0.0.1:{port}"),
+        "--demo".to_owned(),
+        "off".to_owned(),
+        "--api-key".to_owned(),
+        "key".to_owned(),
+        "--api-secret".to_owned(),
+        "secret".to_owned(),
+    ];
+    args.extend(extra.iter().map(|a| (*a).to_owned()));
+    let server = std::process::Command::new(env!("CARGO_BIN_EXE_verify-server"))
+        .args(&args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    (server, port)
+}
+
+/// POSTs `form` with the API key once the server answers (within 10 s).
+async fn post_when_up(
+    client: &reqwest::Client,
+    url: &str,
+    form: &[(&str, &str)],
+) -> Option<reqwest::Response> {
+    for _ in 0..100 {
+        if let Ok(reply) = client
+            .post(url)
+            .header("authorization", basic("key", "secret"))
+            .form(form)
+            .send()
+            .await
+        {
+            return Some(reply);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    None
+}
+
+/// Stops the server as a service manager does (SIGTERM) and waits for a clean exit.
+fn terminate(server: &mut std::process::Child) {
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let exit = server.wait().unwrap();
+    assert!(exit.success(), "{exit:?}");
+}
+
+/// With --secret-key-file, a TOTP seed is sealed at rest: the database read without
+/// the key refuses the factor, read with it gives the seed the enrollment showed.
+#[tokio::test]
+async fn secrets_are_sealed_at_rest_with_the_key_file() {
+    use std::sync::Arc;
+    use verify::store::Store as _;
+    let dir = std::env::temp_dir().join(format!("verify-wire-sealed-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (db, key_file) = (dir.join("verify.db"), dir.join("secret.key"));
+    let key = "5a".repeat(32);
+    std::fs::write(&key_file, format!("{key}\n")).unwrap();
+    let (mut server, port) =
+        spawn_server(&db, &["--secret-key-file", &key_file.display().to_string()]);
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}/v2/Services");
+    let service = post_when_up(&client, &base, &[("FriendlyName", "Owl Bank")])
+        .await
+        .unwrap();
+    let service: serde_json::Value =
+        serde_json::from_slice(&service.bytes().await.unwrap()).unwrap();
+    let service_sid = service["sid"].as_str().unwrap().to_owned();
+    let factor = post_when_up(
+        &client,
+        &format!("{base}/{service_sid}/Entities/user-0001/Factors"),
+        &[("FactorType", "totp"), ("FriendlyName", "phone")],
+    )
+    .await
+    .unwrap();
+    let factor: serde_json::Value = serde_json::from_slice(&factor.bytes().await.unwrap()).unwrap();
+    let secret = factor["binding"]["secret"].as_str().unwrap().to_owned();
+    let factor_sid: verify::model::FactorSid = factor["sid"].as_str().unwrap().parse().unwrap();
+    let service_sid: verify::model::ServiceSid = service_sid.parse().unwrap();
+    terminate(&mut server);
+
+    let path = db.display().to_string();
+    let unsealed = verify_store_sql::SqliteStore::open(&path).await.unwrap();
+    assert!(unsealed.get_factor(service_sid, factor_sid).await.is_err());
+    unsealed.close().await;
+    let sealer = verify_store_sql::AesGcmSealer::from_hex(&key).unwrap();
+    let keyed = verify_store_sql::SqliteStore::open(&path)
+        .await
+        .unwrap()
+        .with_sealer(Arc::new(sealer));
+    let stored = keyed
+        .get_factor(service_sid, factor_sid)
+        .await
+        .unwrap()
+        .unwrap();
+    let verify::model::factor::FactorKind::Totp(totp) = stored.kind() else {
+        panic!("not a TOTP factor");
+    };
+    assert_eq!(totp.secret().to_base32().as_str(), secret);
+    keyed.close().await;
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -32,7 +32,9 @@ use verify_model::{
 use verify_store::{ListQuery, Store, StoreError};
 use verify_store_sql::{PgStore, SCHEMA_VERSION, SecretSealer, SqlStoreError, SqliteStore};
 
-use crate::support::{AesGcmSealer, pg_schema, pg_url, sqlite_path};
+use verify_store_sql::AesGcmSealer;
+
+use crate::support::{pg_schema, pg_url, sqlite_path};
 
 /// The fixture's directory.
 fn testdata() -> PathBuf {
@@ -65,7 +67,7 @@ fn sealer(fx: &Value) -> Arc<dyn SecretSealer> {
     let key: [u8; 32] = unhex(fx["sealer"]["key_hex"].as_str().unwrap())
         .try_into()
         .unwrap();
-    Arc::new(AesGcmSealer::new(key))
+    Arc::new(AesGcmSealer::new(&key).unwrap())
 }
 
 /// Opens (without migrating) a copy of the fixture with its sealer.

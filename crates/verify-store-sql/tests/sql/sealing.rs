@@ -7,7 +7,9 @@ use sqlx::Row as _;
 use verify_store::{FactorInsert, Store, StoreError};
 use verify_store_sql::{SecretSealer, SqliteStore};
 
-use crate::support::{AesGcmSealer, Records, sqlite_path};
+use verify_store_sql::AesGcmSealer;
+
+use crate::support::{Records, sqlite_path};
 
 /// The plaintext of a JSON field of a record's serde form.
 fn field(record: &impl serde::Serialize, path: &[&str]) -> String {
@@ -20,7 +22,7 @@ fn field(record: &impl serde::Serialize, path: &[&str]) -> String {
 }
 
 fn sealer(key: u8) -> Arc<dyn SecretSealer> {
-    Arc::new(AesGcmSealer::new([key; 32]))
+    Arc::new(AesGcmSealer::new(&[key; 32]).unwrap())
 }
 
 #[tokio::test]

@@ -8,8 +8,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng as _;
-use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
-use ring::rand::{SecureRandom as _, SystemRandom};
 use sqlx::Connection as _;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use verify_model::factor::{PushBinding, PushConfig};
@@ -18,8 +16,7 @@ use verify_model::{
     FactorKind, Identity, NewChallenge, NewFactor, NotificationPlatform, Service, TotpAlgorithm,
     TotpParams, TotpSecret, UnixTime, VerificationProof, Webhook, WebhookEventType,
 };
-use verify_store_sql::{PgStore, SealerError, SecretSealer, SqliteStore};
-use zeroize::Zeroizing;
+use verify_store_sql::{PgStore, SqliteStore};
 
 /// The environment variable naming the PostgreSQL server the tests use.
 pub(crate) const PG_URL_VAR: &str = "VERIFY_TEST_POSTGRES_URL";
@@ -247,52 +244,5 @@ impl Records {
             &mut self.rng,
         )
         .unwrap()
-    }
-}
-
-/// A sealer for tests: AES-256-GCM (ring) with a random 96-bit nonce per value and
-/// the context as associated data. Output: nonce ‖ ciphertext ‖ tag.
-pub(crate) struct AesGcmSealer {
-    key: LessSafeKey,
-    rng: SystemRandom,
-}
-
-impl AesGcmSealer {
-    pub(crate) fn new(key: [u8; 32]) -> Self {
-        Self {
-            key: LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &key).unwrap()),
-            rng: SystemRandom::new(),
-        }
-    }
-}
-
-impl SecretSealer for AesGcmSealer {
-    fn seal(&self, plaintext: &[u8], context: &[u8]) -> Result<Vec<u8>, SealerError> {
-        let mut nonce = [0_u8; NONCE_LEN];
-        self.rng.fill(&mut nonce).map_err(|_| "no randomness")?;
-        let mut sealed = plaintext.to_vec();
-        self.key
-            .seal_in_place_append_tag(
-                Nonce::assume_unique_for_key(nonce),
-                Aad::from(context),
-                &mut sealed,
-            )
-            .map_err(|_| "seal failed")?;
-        let mut out = nonce.to_vec();
-        out.extend_from_slice(&sealed);
-        Ok(out)
-    }
-
-    fn open(&self, sealed: &[u8], context: &[u8]) -> Result<Zeroizing<Vec<u8>>, SealerError> {
-        let (nonce, body) = sealed.split_at_checked(NONCE_LEN).ok_or("too short")?;
-        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| "bad nonce")?;
-        let mut body = Zeroizing::new(body.to_vec());
-        let plain_len = self
-            .key
-            .open_in_place(nonce, Aad::from(context), &mut body)
-            .map_err(|_| "open failed")?
-            .len();
-        body.truncate(plain_len);
-        Ok(body)
     }
 }
