@@ -108,6 +108,7 @@ fn build<S: Store + 'static>(state: Arc<AppState<S>>, demo: Option<Demo>) -> Rou
     let api = api
         .fallback(|| async { ApiError::no_route() })
         .layer(DefaultBodyLimit::max(form::MAX_BODY))
+        .layer(axum::middleware::from_fn(form::require_form_content_type))
         .layer(axum::middleware::map_response(error::json_error_shape))
         .with_state(Arc::clone(&state));
     match demo {

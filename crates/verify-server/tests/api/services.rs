@@ -393,3 +393,61 @@ async fn framework_rejections_have_the_json_error_shape() {
         wrong_method.headers
     );
 }
+
+/// A form body is a form: one that is not UTF-8 once decoded is refused (not stored
+/// with U+FFFD), and a JSON or multipart Content-Type on a form route is a 415.
+#[tokio::test]
+async fn form_bodies_are_utf8_forms() {
+    use axum::body::Body;
+    use axum::http::{Method, Request};
+    use http_body_util::BodyExt as _;
+    use tower::ServiceExt as _;
+    let h = Harness::new();
+    let send = |content_type: &'static str, body: &'static [u8]| {
+        let app = h.app.clone();
+        async move {
+            let response = app
+                .oneshot(
+                    Request::builder()
+                        .method(Method::POST)
+                        .uri("/v2/Services")
+                        .header("authorization", crate::support::basic("key", "secret"))
+                        .header("content-type", content_type)
+                        .body(Body::from(body))
+                        .unwrap(),
+                )
+                .await
+                .unwrap();
+            let status = response.status();
+            let bytes = response.into_body().collect().await.unwrap().to_bytes();
+            (
+                status.as_u16(),
+                serde_json::from_slice::<serde_json::Value>(&bytes).unwrap(),
+            )
+        }
+    };
+    let form = "application/x-www-form-urlencoded";
+    let (status, body) = send(form, b"FriendlyName=Owl%FFBank").await;
+    assert_eq!(
+        (status, body["code"].as_u64()),
+        (400, Some(60200)),
+        "{body}"
+    );
+    let (status, body) = send(form, b"FriendlyName=Owl+B%C3%A4nk").await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["friendly_name"], "Owl Bänk");
+    let (status, body) = send("application/json", b"{\"FriendlyName\":\"Owl\"}").await;
+    assert_eq!(
+        (status, body["code"].as_u64()),
+        (415, Some(60200)),
+        "{body}"
+    );
+    let (status, _) = send("multipart/form-data; boundary=x", b"--x--").await;
+    assert_eq!(status, 415);
+    let (status, body) = send(
+        "application/x-www-form-urlencoded; charset=utf-8",
+        b"FriendlyName=Owl",
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+}
