@@ -102,8 +102,9 @@ pub struct Config {
     )]
     pub accept_plaintext_secrets: bool,
 
-    /// Seconds a client gets to send a request's header block, from its first byte;
-    /// then the connection is closed.
+    /// Seconds a client gets to send a request's header block, counted from when the
+    /// server starts waiting for it (a new or an idle keep-alive connection); then
+    /// the connection is closed.
     #[arg(long, env = "VERIFY_HEADER_READ_TIMEOUT_SECS", default_value_t = 10,
           value_parser = clap::value_parser!(u64).range(1..=300))]
     pub header_read_timeout_secs: u64,

@@ -27,8 +27,9 @@ use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// The default time a client gets to send a request's whole header block, counted
-/// from its first byte; then the connection is closed (a client dripping a header
-/// must not hold a connection).
+/// from when the server starts waiting for it (a new connection, or a keep-alive
+/// connection after its last answer); then the connection is closed. So a client
+/// dripping a header, and an idle connection, hold a slot at most this long.
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The default number of connections served at once. Past it, new connections wait

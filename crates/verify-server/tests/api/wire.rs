@@ -192,6 +192,13 @@ async fn slow_and_idle_connections_do_not_hold_the_server() {
         String::from_utf8_lossy(&answered)
     );
     assert!(started.elapsed() < Duration::from_secs(5));
+    // An idle connection (nothing sent at all) is closed by the same timeout.
+    let mut idle = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let mut nothing = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(5), idle.read_to_end(&mut nothing)).await;
+    assert!(closed.is_ok(), "an idle connection is still open");
     // The slow ones were closed by the server.
     for mut stream in slow {
         let mut rest = Vec::new();
