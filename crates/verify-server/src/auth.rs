@@ -43,6 +43,10 @@ pub enum Caller {
     /// An enrolled device presenting a request JWT (`Basic base64("token:" + JWT)`),
     /// not yet verified.
     Device(RequestJwt),
+    /// A `token:` credential shaped as a JWT (three segments) that does not parse as
+    /// a request JWT (`alg: none`, a bad segment...): refused with why, not mistaken
+    /// for an enrollment access token.
+    MalformedDevice(String),
 }
 
 impl std::fmt::Debug for Caller {
@@ -51,6 +55,7 @@ impl std::fmt::Debug for Caller {
             Self::ApiKey => f.write_str("ApiKey"),
             Self::Token(_) => f.write_str("Token(<redacted>)"),
             Self::Device(_) => f.write_str("Device(<redacted>)"),
+            Self::MalformedDevice(reason) => write!(f, "MalformedDevice({reason})"),
         }
     }
 }
@@ -74,7 +79,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
 pub fn require_api_key(caller: &Caller) -> Result<(), ApiError> {
     match caller {
         Caller::ApiKey => Ok(()),
-        Caller::Token(_) | Caller::Device(_) => Err(ApiError::unauthorized()),
+        Caller::Token(_) | Caller::Device(_) | Caller::MalformedDevice(_) => {
+            Err(ApiError::unauthorized())
+        }
     }
 }
 
@@ -112,6 +119,11 @@ pub async fn device_access<S: Store + 'static>(
             ));
         }
         Caller::Device(jwt) => jwt,
+        Caller::MalformedDevice(reason) => {
+            return Err(ApiError::unauthorized_device(&format!(
+                "device authentication failed: {reason}"
+            )));
+        }
     };
     let auth = match app
         .engine
@@ -187,12 +199,13 @@ fn basic(request: &Request) -> Option<(String, String)> {
 /// The caller named by the `token` username: a request JWT (three dot-separated
 /// segments) or else an enrollment access token (`{sid}.{token}`).
 fn token_caller(password: String) -> Caller {
-    if password.split('.').count() == 3
-        && let Ok(jwt) = RequestJwt::new(&password)
-    {
-        return Caller::Device(jwt);
+    if password.split('.').count() != 3 {
+        return Caller::Token(password);
     }
-    Caller::Token(password)
+    match RequestJwt::new(&password) {
+        Ok(jwt) => Caller::Device(jwt),
+        Err(error) => Caller::MalformedDevice(error.to_string()),
+    }
 }
 
 /// Adds `Date` (the server clock, IMF-fixdate) to a 401 that has none.

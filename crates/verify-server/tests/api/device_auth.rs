@@ -557,5 +557,11 @@ async fn forged_and_malformed_jwts_are_refused() {
             )
             .await;
         assert_401_with_date(&reply, &h);
+        // Refused as the JWT it is, never as a misused enrollment access token.
+        let message = reply.json["message"].as_str().unwrap_or_default();
+        assert!(
+            message.starts_with("device authentication failed"),
+            "{jwt}: {message}"
+        );
     }
 }
