@@ -623,7 +623,8 @@ impl Challenge {
     }
 
     /// Creates a pending challenge with a fresh sid (or the one of
-    /// [`NewChallenge::with_sid`]).
+    /// [`NewChallenge::with_sid`]). A push challenge's transition carries one
+    /// [`EventType::ChallengeCreated`] event: its notification is due.
     ///
     /// # Errors
     /// - [`ModelError::FactorNotVerified`] (60318) for an unverified factor;
@@ -734,9 +735,16 @@ impl Challenge {
             version: 0,
         };
         challenge.check_invariants()?;
+        // A push challenge's notification is sent from the outbox, after the
+        // challenge is stored: a crash between the two loses nothing.
+        let events = if challenge.factor_type() == FactorType::Push {
+            vec![challenge.event(EventType::ChallengeCreated, now)]
+        } else {
+            Vec::new()
+        };
         Ok(ChallengeTransition {
             challenge,
-            events: Vec::new(),
+            events,
             outcome: ChallengeOutcome::Created,
         })
     }

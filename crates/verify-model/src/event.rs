@@ -25,12 +25,29 @@ string_enum!(
         ChallengeDenied => "challenge.denied",
         /// A pending challenge passed its expiration date.
         ChallengeExpired => "challenge.expired",
+        /// A push challenge was created: its notification to the device is due. Not
+        /// a webhook event type (see [`EventType::is_webhook`]): it stays in the
+        /// outbox for the host's push sender, which sends the notification after
+        /// the challenge is stored.
+        ChallengeCreated => "challenge.created",
     }
 );
 
 impl EventType {
     /// Every event type, in the order above.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
+        Self::FactorCreated,
+        Self::FactorVerified,
+        Self::FactorDeleted,
+        Self::ChallengeApproved,
+        Self::ChallengeDenied,
+        Self::ChallengeExpired,
+        Self::ChallengeCreated,
+    ];
+
+    /// The event types a webhook can subscribe to and is delivered, in the order
+    /// above: every type but [`EventType::ChallengeCreated`].
+    pub const WEBHOOK: [Self; 6] = [
         Self::FactorCreated,
         Self::FactorVerified,
         Self::FactorDeleted,
@@ -38,6 +55,12 @@ impl EventType {
         Self::ChallengeDenied,
         Self::ChallengeExpired,
     ];
+
+    /// Whether webhooks can subscribe to this type (and are delivered its events).
+    #[must_use]
+    pub const fn is_webhook(self) -> bool {
+        !matches!(self, Self::ChallengeCreated)
+    }
 }
 
 /// One state change, returned by the transition that caused it. The engine writes

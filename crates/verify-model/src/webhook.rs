@@ -46,8 +46,8 @@ impl WebhookEventType {
     #[must_use]
     pub fn matches(self, event_type: EventType) -> bool {
         match self {
-            Self::All => true,
-            Self::Only(only) => only == event_type,
+            Self::All => event_type.is_webhook(),
+            Self::Only(only) => only == event_type && event_type.is_webhook(),
         }
     }
 }
@@ -67,9 +67,13 @@ impl<'de> Deserialize<'de> for WebhookEventType {
         if text == "*" {
             return Ok(Self::All);
         }
-        text.parse::<EventType>()
-            .map(Self::Only)
-            .map_err(serde::de::Error::custom)
+        match text.parse::<EventType>() {
+            Ok(event_type) if event_type.is_webhook() => Ok(Self::Only(event_type)),
+            Ok(event_type) => Err(serde::de::Error::custom(format_args!(
+                "{event_type} is not a webhook event type"
+            ))),
+            Err(error) => Err(serde::de::Error::custom(error)),
+        }
     }
 }
 
@@ -279,7 +283,7 @@ fn check_event_types(event_types: &[WebhookEventType]) -> Result<(), ModelError>
             field: Field::WebhookEventTypes,
         });
     }
-    let max = EventType::ALL.len().saturating_add(1);
+    let max = EventType::WEBHOOK.len().saturating_add(1);
     if event_types.len() > max {
         return Err(ModelError::TooManyItems {
             field: Field::WebhookEventTypes,
@@ -404,5 +408,24 @@ mod tests {
             ]
         );
         assert!(serde_json::from_str::<Vec<WebhookEventType>>(r#"["factor.exploded"]"#).is_err());
+    }
+
+    #[test]
+    fn challenge_created_is_not_a_webhook_event() {
+        // The push notification's outbox event stays in the outbox: no webhook
+        // subscribes to it, `*` does not match it.
+        assert!(serde_json::from_str::<Vec<WebhookEventType>>(r#"["challenge.created"]"#).is_err());
+        assert!(!WebhookEventType::All.matches(EventType::ChallengeCreated));
+        assert!(
+            !WebhookEventType::Only(EventType::ChallengeCreated)
+                .matches(EventType::ChallengeCreated)
+        );
+        for event_type in EventType::WEBHOOK {
+            assert!(WebhookEventType::All.matches(event_type), "{event_type}");
+        }
+        assert_eq!(
+            EventType::ALL.iter().filter(|t| t.is_webhook()).count(),
+            EventType::WEBHOOK.len()
+        );
     }
 }

@@ -7,7 +7,7 @@ use verify_model::list::ChallengeFilter;
 use verify_model::{
     AnswerInput, Challenge, ChallengeKind, ChallengeOutcome, ChallengeSid, ChallengeState,
     ChallengeSubject, ChallengeTarget, Details, Factor, FactorSid, FactorType, Identity,
-    ModelError, NewChallenge, ServiceSid, StringMap, UnixTime,
+    ModelError, NewChallenge, NotificationPlatform, ServiceSid, StringMap, UnixTime,
 };
 use verify_push::{
     ChallengeNotification, ChallengeToSign, Decision, DeviceKey, PushError, verify_answer,
@@ -18,6 +18,40 @@ use crate::devices::DeviceAuth;
 use crate::engine::{Round, Verify, conflict, is_conflict};
 use crate::error::VerifyError;
 use crate::factors::{totp_config, totp_secret};
+
+/// What the host's push sender needs for one challenge notification
+/// ([`Verify::push_delivery`]).
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PushDelivery {
+    /// The notification (payload builders for APNs and FCM).
+    pub notification: ChallengeNotification,
+    /// The push factor (device) it goes to.
+    pub factor_sid: FactorSid,
+    /// The factor's `config.notification_platform` (`apn` or `fcm`).
+    pub platform: NotificationPlatform,
+    /// The device token (APNs) or registration token (FCM) to send to.
+    pub device_token: String,
+    /// The service's `push.apn_credential_sid` or `push.fcm_credential_sid` for
+    /// this platform, if it names one.
+    pub credential_sid: Option<String>,
+    /// When the challenge expires: a notification arriving later is useless.
+    pub expires_at: UnixTime,
+}
+
+impl std::fmt::Debug for PushDelivery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The device token addresses one phone: kept out of logs.
+        f.debug_struct("PushDelivery")
+            .field("notification", &self.notification)
+            .field("factor_sid", &self.factor_sid)
+            .field("platform", &self.platform)
+            .field("device_token", &"<redacted>")
+            .field("credential_sid", &self.credential_sid)
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
 
 /// A request to create a challenge.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -338,6 +372,54 @@ impl<S: Store> Verify<S> {
         };
         ChallengeNotification::new(challenge.sid(), factor_sid, details.message())
             .map_err(|error| VerifyError::Push(error.into()))
+    }
+
+    /// Everything a push sender needs to notify the device of the pending push
+    /// challenge `sid`: the notification, the factor's platform and deliverable
+    /// token, the service's credential reference for that platform, and the
+    /// challenge's expiry. `Ok(None)` when there is nothing to send: platform
+    /// `none`, or a token the push service reported unregistered.
+    ///
+    /// # Errors
+    /// The errors of [`Verify::push_notification`] (a challenge no longer pending
+    /// is `ChallengeNotPending` / `ChallengeExpired`: do not send).
+    pub async fn push_delivery(
+        &self,
+        service: ServiceSid,
+        identity: &Identity,
+        sid: ChallengeSid,
+    ) -> Result<Option<PushDelivery>, VerifyError> {
+        let notification = self.push_notification(service, identity, sid).await?;
+        let challenge = self.load_challenge(service, identity, sid).await?;
+        let Some(factor_sid) = challenge.factor_sid() else {
+            return Ok(None);
+        };
+        let factor = self.load_factor(service, identity, factor_sid).await?;
+        let FactorKind::Push(push) = factor.kind() else {
+            return Err(ModelError::FactorTypeMismatch {
+                expected: FactorType::Push,
+                got: factor.factor_type(),
+            }
+            .into());
+        };
+        let Some(device_token) = push.deliverable_token() else {
+            return Ok(None);
+        };
+        let platform = push.config().notification_platform();
+        let settings = self.load_service(service).await?;
+        let credential_sid = match platform {
+            NotificationPlatform::Apn => settings.push().apn_credential_sid.clone(),
+            NotificationPlatform::Fcm => settings.push().fcm_credential_sid.clone(),
+            _ => return Ok(None),
+        };
+        Ok(Some(PushDelivery {
+            notification,
+            factor_sid,
+            platform,
+            device_token: device_token.to_owned(),
+            credential_sid,
+            expires_at: challenge.expiration_date(),
+        }))
     }
 
     /// Answers the challenge `sid` with an `AuthPayload`: a TOTP code, or the push

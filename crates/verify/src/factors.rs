@@ -681,6 +681,38 @@ impl<S: Store> Verify<S> {
         .await
     }
 
+    /// Records that the push service answered that the notification `token` of
+    /// the push factor `sid` is no longer registered (see
+    /// [`verify_model::Factor::invalidate_notification_token`]): notifications
+    /// stop until the device sends a new configuration. `Ok(false)` when nothing
+    /// was recorded (the token changed meanwhile, or is already marked). Retried on
+    /// a concurrent update.
+    ///
+    /// # Errors
+    /// [`VerifyError::NotFound`]; [`VerifyError::Conflict`] when the retries run
+    /// out.
+    pub async fn invalidate_notification_token(
+        &self,
+        service: ServiceSid,
+        identity: &Identity,
+        sid: FactorSid,
+        token: &str,
+    ) -> Result<bool, VerifyError> {
+        let now = self.now()?;
+        self.cas_retry(Resource::Factor, move || async move {
+            let factor = self.load_factor(service, identity, sid).await?;
+            let Some(updated) = factor.invalidate_notification_token(token, now)? else {
+                return Ok(Round::Done(false));
+            };
+            let written = self
+                .store
+                .update_factor(&updated.factor, &updated.events)
+                .await;
+            Round::written(written, true)
+        })
+        .await
+    }
+
     /// Updates a TOTP factor's configuration (the factor update's `Config.Alg`,
     /// `Config.CodeLength` 3..=8, `Config.TimeStep` 20..=60, `Config.Skew` 0..=2):
     /// each `None` keeps the current value; the secret is kept. Replay protection

@@ -15,7 +15,7 @@ mod services;
 mod signed_view;
 mod webhooks;
 
-pub use challenges::{ChallengeUpdate, NewChallengeRequest, ServedChallenge};
+pub use challenges::{ChallengeUpdate, NewChallengeRequest, PushDelivery, ServedChallenge};
 #[cfg(feature = "std-clock")]
 pub use clock::SystemClock;
 pub use clock::{Clock, ClockError, ManualClock};

@@ -196,7 +196,11 @@ impl FactorKind {
     /// A push factor with the device's key and its configuration.
     #[must_use]
     pub const fn push(binding: PushBinding, config: PushConfig) -> Self {
-        Self::Push(PushFactor { binding, config })
+        Self::Push(PushFactor {
+            binding,
+            config,
+            notification_token_invalid: false,
+        })
     }
 
     /// A passkey factor awaiting registration under `config`.
@@ -708,11 +712,45 @@ impl Factor {
             sdk_version,
             push.config.credential_sid,
         )?;
+        // A new configuration is the device's word that its token is current.
+        push.notification_token_invalid = false;
         Ok(FactorTransition {
             factor: next,
             events: Vec::new(),
             outcome: FactorOutcome::Updated,
         })
+    }
+
+    /// Records that the push service answered that `token` is no longer
+    /// registered (APNs 410 or `BadDeviceToken`, FCM `UNREGISTERED`): no
+    /// notification goes to it until the device updates its configuration.
+    /// `Ok(None)` when there is nothing to record: not a push factor, the token
+    /// already changed (the device registered a new one meanwhile), or it is
+    /// already marked.
+    ///
+    /// # Errors
+    /// [`ModelError::VersionExhausted`] only.
+    pub fn invalidate_notification_token(
+        &self,
+        token: &str,
+        now: UnixTime,
+    ) -> Result<Option<FactorTransition>, ModelError> {
+        let FactorKind::Push(current) = &self.kind else {
+            return Ok(None);
+        };
+        if current.notification_token_invalid || current.config.notification_token() != Some(token)
+        {
+            return Ok(None);
+        }
+        let mut next = self.bumped(now)?;
+        if let FactorKind::Push(push) = &mut next.kind {
+            push.notification_token_invalid = true;
+        }
+        Ok(Some(FactorTransition {
+            factor: next,
+            events: Vec::new(),
+            outcome: FactorOutcome::Updated,
+        }))
     }
 
     /// Replaces a TOTP factor's algorithm and parameters (`Config.Alg`,

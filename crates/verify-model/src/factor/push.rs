@@ -224,6 +224,10 @@ impl<'de> Deserialize<'de> for PushConfig {
 pub struct PushFactor {
     pub(super) binding: PushBinding,
     pub(super) config: PushConfig,
+    /// Set when APNs or FCM answered that `config.notification_token` is no
+    /// longer registered; cleared when the device sends a new configuration.
+    #[serde(default, skip_serializing_if = "core::ops::Not::not")]
+    pub(super) notification_token_invalid: bool,
 }
 
 impl PushFactor {
@@ -237,5 +241,24 @@ impl PushFactor {
     #[must_use]
     pub const fn config(&self) -> &PushConfig {
         &self.config
+    }
+
+    /// Whether the push service answered that the notification token is no
+    /// longer registered (no notification goes to it until the device updates
+    /// its configuration).
+    #[must_use]
+    pub const fn notification_token_invalid(&self) -> bool {
+        self.notification_token_invalid
+    }
+
+    /// The token notifications go to: `config.notification_token`, unless the
+    /// push service reported it unregistered. `None` for platform `none`.
+    #[must_use]
+    pub fn deliverable_token(&self) -> Option<&str> {
+        if self.notification_token_invalid {
+            None
+        } else {
+            self.config.notification_token()
+        }
     }
 }

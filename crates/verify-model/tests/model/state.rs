@@ -581,6 +581,96 @@ fn push_config_updates_keep_the_credential_sid() {
 }
 
 #[test]
+fn an_unregistered_token_is_marked_until_the_device_sends_a_new_one() {
+    use verify_model::config::NotificationPlatform;
+    let factor = verified_push();
+    let token = "a".repeat(64);
+    // Another token (the device re-registered meanwhile): nothing to record.
+    assert!(
+        factor
+            .invalidate_notification_token(&"b".repeat(64), at(1))
+            .unwrap()
+            .is_none()
+    );
+    let marked = factor
+        .invalidate_notification_token(&token, at(1))
+        .unwrap()
+        .unwrap();
+    assert!(marked.events.is_empty());
+    assert_eq!(marked.factor.version(), factor.version() + 1);
+    let verify_model::FactorKind::Push(push) = marked.factor.kind() else {
+        unreachable!()
+    };
+    assert!(push.notification_token_invalid());
+    assert_eq!(push.deliverable_token(), None);
+    assert_eq!(push.config().notification_token(), Some(token.as_str()));
+    // Marked once; the stored record keeps the mark.
+    assert!(
+        marked
+            .factor
+            .invalidate_notification_token(&token, at(2))
+            .unwrap()
+            .is_none()
+    );
+    let stored: Factor =
+        serde_json::from_value(serde_json::to_value(&marked.factor).unwrap()).unwrap();
+    assert_eq!(stored, marked.factor);
+    // The device's next configuration clears it.
+    let updated = marked
+        .factor
+        .update_push_config(
+            "com.example.app",
+            NotificationPlatform::Apn,
+            Some(&"c".repeat(64)),
+            None,
+            at(3),
+        )
+        .unwrap()
+        .factor;
+    let verify_model::FactorKind::Push(push) = updated.kind() else {
+        unreachable!()
+    };
+    assert_eq!(push.deliverable_token(), Some("c".repeat(64).as_str()));
+    // Not a push factor: nothing to record.
+    assert!(
+        verified_totp()
+            .invalidate_notification_token(&token, at(1))
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[test]
+fn a_push_challenge_is_created_with_its_notification_event() {
+    let factor = verified_push();
+    let created = Challenge::create(
+        ChallengeTarget::Factor(&factor),
+        NewChallenge::new().with_details(Details::new("Approve?", Vec::new()).unwrap()),
+        at(1),
+        &mut rng(60),
+    )
+    .unwrap();
+    let [event] = created.events.as_slice() else {
+        panic!("one event expected")
+    };
+    assert_eq!(event.event_type, EventType::ChallengeCreated);
+    assert!(!event.event_type.is_webhook());
+    assert_eq!(event.challenge_sid, Some(created.challenge.sid()));
+    assert_eq!(event.factor_sid, Some(factor.sid()));
+    assert_eq!(event.identity.as_ref(), Some(factor.identity()));
+    // A TOTP challenge has no notification.
+    let totp = verified_totp();
+    let created = Challenge::create(
+        ChallengeTarget::Factor(&totp),
+        NewChallenge::new(),
+        at(1),
+        &mut rng(61),
+    )
+    .unwrap();
+    assert!(created.events.is_empty());
+}
+
+#[test]
 fn factor_events_name_the_factor() {
     let created = Factor::create(new_factor("Phone"), totp_kind(1), NOW, &mut rng(50)).unwrap();
     assert_eq!(created.factor.version(), 0);

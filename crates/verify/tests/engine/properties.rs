@@ -133,12 +133,20 @@ proptest! {
                     PushOp::Advance(secs) => h.advance(secs),
                 }
             }
-            // The outbox: at most one terminal event per challenge, and an approval
-            // only before the expiration date.
+            // The outbox: exactly one `challenge.created` (the notification) and
+            // at most one terminal event per challenge, and an approval only
+            // before the expiration date.
             let events = h.verify.drain_events(10_000).await.unwrap();
+            let mut created = HashSet::new();
             let mut ended = HashSet::new();
             for event in events {
                 let Some(sid) = event.event.challenge_sid else { continue };
+                if event.event.event_type == EventType::ChallengeCreated {
+                    assert!(!ended.contains(&sid), "created after it ended");
+                    assert!(created.insert(sid), "two created events for one challenge");
+                    continue;
+                }
+                assert!(created.contains(&sid), "ended without being created");
                 assert!(ended.insert(sid), "two terminal events for one challenge");
                 if event.event.event_type == EventType::ChallengeApproved {
                     let (_, _, _, expires) = challenges.iter().find(|c| c.0 == sid).unwrap();
