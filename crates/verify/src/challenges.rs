@@ -26,6 +26,8 @@ use crate::factors::{totp_config, totp_secret};
 pub struct PushDelivery {
     /// The notification (payload builders for APNs and FCM).
     pub notification: ChallengeNotification,
+    /// The challenge it announces.
+    pub challenge_sid: ChallengeSid,
     /// The push factor (device) it goes to.
     pub factor_sid: FactorSid,
     /// The factor's `config.notification_platform` (`apn` or `fcm`).
@@ -44,6 +46,7 @@ impl std::fmt::Debug for PushDelivery {
         // The device token addresses one phone: kept out of logs.
         f.debug_struct("PushDelivery")
             .field("notification", &self.notification)
+            .field("challenge_sid", &self.challenge_sid)
             .field("factor_sid", &self.factor_sid)
             .field("platform", &self.platform)
             .field("device_token", &"<redacted>")
@@ -414,6 +417,7 @@ impl<S: Store> Verify<S> {
         };
         Ok(Some(PushDelivery {
             notification,
+            challenge_sid: sid,
             factor_sid,
             platform,
             device_token: device_token.to_owned(),
