@@ -53,9 +53,10 @@ pub struct Config {
     #[arg(long, env = "VERIFY_WEBHOOK_POLL_SECS", default_value_t = 2)]
     pub webhook_poll_secs: u64,
 
-    /// Do not run the webhook delivery task in this process. With several
-    /// processes sharing one PostgreSQL database, run delivery in exactly one of
-    /// them (the others would deliver the same events again).
+    /// Do not run the outbox delivery task (webhooks and push notifications) in
+    /// this process. With several processes sharing one PostgreSQL database, run
+    /// delivery in exactly one of them (the others would deliver the same events
+    /// again).
     #[arg(long, env = "VERIFY_DISABLE_WEBHOOK_DELIVERY")]
     pub disable_webhook_delivery: bool,
 
@@ -65,6 +66,14 @@ pub struct Config {
     /// file, or one without a valid certificate, stops the server.
     #[arg(long, env = "VERIFY_WEBHOOK_CA_FILE", value_name = "PEM")]
     pub webhook_ca_file: Option<PathBuf>,
+
+    /// A JSON file of APNs and FCM credentials (docs/push.md): push challenges'
+    /// notifications are sent through the credential the service names in
+    /// `Push.ApnCredentialSid` / `Push.FcmCredentialSid`. Read on start: an
+    /// unreadable file, or an invalid credential, stops the server. Without it
+    /// notifications are logged, not sent (devices poll).
+    #[arg(long, env = "VERIFY_PUSH_CREDENTIALS", value_name = "JSON")]
+    pub push_credentials: Option<PathBuf>,
 
     /// The web page at `/` and its demo backend under `/demo/` (a demo relying
     /// party for a "verify web demo" service). The demo endpoints are

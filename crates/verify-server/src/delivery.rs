@@ -14,21 +14,18 @@
 //! `webhook-id`, then dropped with an error log; the outbox event is acknowledged
 //! once all its requests are settled.
 //!
-//! Push notifications: [`NotificationSender`] is the seam where a host plugs in its
-//! APNs / FCM client. This server has none: the default
-//! [`LoggingNotificationSender`] logs the payload it would send and sends nothing
-//! (devices still find pending challenges by polling). Install a sender with
-//! `router(state).layer(axum::Extension(sender))` where `sender` is an
-//! `Arc<dyn NotificationSender>`.
+//! Push notifications: the same drain sends the notification of each
+//! `challenge.created` event (a push challenge was stored) through the state's
+//! [`crate::push::NotificationSender`] before acknowledging it, with the same
+//! attempts and backoff (honouring the push service's `Retry-After`); see
+//! [`crate::push`].
 
-use std::future::Future;
 use std::path::PathBuf;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use verify::WebhookRequest;
-use verify::model::{ChallengeSid, FactorSid, NotificationPlatform, NotificationSid};
+use verify::model::EventType;
 use verify::store::Store;
 
 use crate::AppState;
@@ -45,7 +42,7 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// [`DeliveryOptions::max_response_body`]); the rest is not read.
 pub const MAX_RESPONSE_BODY: usize = 16 * 1024;
 /// The longest wait between two attempts.
-const MAX_BACKOFF: Duration = Duration::from_secs(60);
+pub(crate) const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
 /// Why one delivery attempt failed.
 #[derive(Debug, thiserror::Error)]
@@ -351,18 +348,23 @@ async fn deliver_with_retries(client: &WebhookClient, request: &WebhookRequest) 
     tracing::error!(webhook_id = %id, url = %request.url, attempts = client.max_attempts, "webhook dropped after retries");
 }
 
-/// Drains the outbox once with `client`: every pending event's requests are
-/// delivered (with retries) and the event is acknowledged. Returns how many
-/// events were handled.
+/// Drains the outbox once with `client`: every pending event's webhook requests
+/// are delivered (with retries), a `challenge.created` event's push notification
+/// is sent (with the same attempts and backoff), and then the event is
+/// acknowledged. Returns how many events were handled.
 ///
 /// # Errors
-/// [`verify::VerifyError`] from the store.
+/// [`verify::VerifyError`] from the store (the event stays in the outbox and is
+/// handled again by the next drain).
 pub async fn drain_once<S: Store + 'static>(
     app: &AppState<S>,
     client: &WebhookClient,
 ) -> Result<usize, verify::VerifyError> {
     let events = app.engine.peek_events(None, 100).await?;
     for event in &events {
+        if event.event.event_type == EventType::ChallengeCreated {
+            crate::push::notify_created(app, &event.event, client).await?;
+        }
         let requests = app.engine.webhook_requests(event).await?;
         tracing::debug!(
             sequence = event.sequence,
@@ -393,113 +395,6 @@ pub async fn run<S: Store + 'static>(
                 tokio::time::sleep(interval).await;
             }
         }
-    }
-}
-
-// ---- push notifications ---------------------------------------------------------
-
-/// A push notification to hand to APNs or FCM (docs/push-protocol.md, section 7): built by the server from
-/// the engine's [`verify::push::ChallengeNotification`] and the factor's
-/// notification configuration.
-#[derive(Clone)]
-#[non_exhaustive]
-pub struct OutgoingNotification {
-    /// The Notification resource's sid (`NT…`).
-    pub sid: NotificationSid,
-    /// The challenge it announces.
-    pub challenge_sid: ChallengeSid,
-    /// The push factor (device) it goes to.
-    pub factor_sid: FactorSid,
-    /// The factor's `config.notification_platform`.
-    pub platform: NotificationPlatform,
-    /// The factor's `config.notification_token` (the APNs device token or FCM
-    /// registration token), when it has one.
-    pub device_token: Option<String>,
-    /// How long APNs / FCM may keep trying to deliver it (0..=300 s).
-    pub ttl: Duration,
-    /// What would be sent: the APNs payload, or the FCM HTTP v1 message (which
-    /// carries `device_token`); `None` for platform `none`.
-    pub payload: Option<serde_json::Value>,
-}
-
-impl std::fmt::Debug for OutgoingNotification {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OutgoingNotification")
-            .field("sid", &self.sid)
-            .field("challenge_sid", &self.challenge_sid)
-            .field("factor_sid", &self.factor_sid)
-            .field("platform", &self.platform)
-            .field(
-                "device_token",
-                &self.device_token.as_ref().map(|_| "<redacted>"),
-            )
-            .field("ttl", &self.ttl)
-            .finish_non_exhaustive()
-    }
-}
-
-impl OutgoingNotification {
-    /// The payload with the FCM device token replaced by `<redacted>`, for logs.
-    #[must_use]
-    pub fn redacted_payload(&self) -> Option<serde_json::Value> {
-        let mut payload = self.payload.clone()?;
-        if let Some(token) = payload
-            .get_mut("message")
-            .and_then(|message| message.get_mut("token"))
-        {
-            *token = serde_json::Value::String("<redacted>".to_owned());
-        }
-        Some(payload)
-    }
-}
-
-/// Why a notification could not be handed over.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum NotificationSendError {
-    /// The push service refused or could not be reached.
-    #[error("push service: {0}")]
-    Service(String),
-}
-
-/// The future a [`NotificationSender`] returns.
-pub type SendFuture<'a> =
-    Pin<Box<dyn Future<Output = Result<(), NotificationSendError>> + Send + 'a>>;
-
-/// Hands push notifications to APNs / FCM: implement it with your push client and
-/// install it as an `axum::Extension<Arc<dyn NotificationSender>>` on the router.
-pub trait NotificationSender: Send + Sync {
-    /// Sends (or queues) `notification`.
-    ///
-    /// # Errors
-    /// [`NotificationSendError`] when the push service refuses it.
-    fn send<'a>(&'a self, notification: &'a OutgoingNotification) -> SendFuture<'a>;
-}
-
-/// The default sender: logs what it would send and sends nothing (this server has
-/// no APNs / FCM credentials).
-#[derive(Debug, Clone, Copy, Default)]
-#[non_exhaustive]
-pub struct LoggingNotificationSender;
-
-impl NotificationSender for LoggingNotificationSender {
-    fn send<'a>(&'a self, notification: &'a OutgoingNotification) -> SendFuture<'a> {
-        Box::pin(async move {
-            let payload = notification
-                .redacted_payload()
-                .map_or_else(String::new, |payload| payload.to_string());
-            tracing::info!(
-                notification_sid = %notification.sid,
-                challenge_sid = %notification.challenge_sid,
-                factor_sid = %notification.factor_sid,
-                platform = %notification.platform,
-                ttl_secs = notification.ttl.as_secs(),
-                %payload,
-                "push notification NOT sent: no APNs/FCM sender is configured; \
-                 this is the payload it would carry (the device can poll instead)"
-            );
-            Ok(())
-        })
     }
 }
 

@@ -8,6 +8,7 @@ pub mod demo;
 pub mod error;
 pub mod form;
 pub mod paging;
+pub mod push;
 mod routes;
 pub mod serve;
 pub mod web;
@@ -24,14 +25,16 @@ pub use auth::{Caller, Credentials};
 pub use demo::Demo;
 pub use error::ApiError;
 
-/// What every handler shares: the engine, its clock, the API credentials and the
-/// public base URL.
+/// What every handler shares: the engine, its clock, the API credentials, the
+/// public base URL, and the push notification sender with its counters.
 pub struct AppState<S> {
     /// The engine.
     pub engine: Verify<S>,
     clock: Arc<dyn Clock>,
     credentials: Credentials,
     base_url: String,
+    push: Arc<dyn push::NotificationSender>,
+    push_metrics: push::PushMetrics,
 }
 
 impl<S> std::fmt::Debug for AppState<S> {
@@ -68,7 +71,24 @@ impl<S: Store + 'static> AppState<S> {
             clock,
             credentials,
             base_url,
+            push: Arc::new(push::LoggingNotificationSender),
+            push_metrics: push::PushMetrics::default(),
         })
+    }
+
+    /// The state sending push notifications through `sender` (by default the
+    /// [`push::LoggingNotificationSender`], which sends nothing; the server
+    /// installs [`push::PushSenders`] from `--push-credentials`).
+    #[must_use]
+    pub fn with_notification_sender(mut self, sender: Arc<dyn push::NotificationSender>) -> Self {
+        self.push = sender;
+        self
+    }
+
+    /// The push notification counters (served at `GET /metrics`).
+    #[must_use]
+    pub const fn push_metrics(&self) -> &push::PushMetrics {
+        &self.push_metrics
     }
 
     /// The current time (for resource views that show status at now).

@@ -121,17 +121,25 @@ async fn serve<S: Store + 'static>(config: Config, store: S) -> Result<(), Strin
     let account_sid = verify::model::AccountSid::parse(&config.account_sid)
         .map_err(|e| format!("--account-sid: {e}"))?;
     let clock: Arc<dyn verify::Clock> = Arc::new(verify::SystemClock::new());
-    let state = Arc::new(
-        AppState::new(
-            store,
-            account_sid,
-            &base_url,
-            Credentials::new(&key, &secret),
-            clock,
-            rand_core_os(),
-        )
-        .map_err(|e| format!("--base-url: {e}"))?,
-    );
+    let mut state = AppState::new(
+        store,
+        account_sid,
+        &base_url,
+        Credentials::new(&key, &secret),
+        clock,
+        rand_core_os(),
+    )
+    .map_err(|e| format!("--base-url: {e}"))?;
+    if let Some(path) = &config.push_credentials {
+        let senders = verify_server::push::PushSenders::from_file(path)
+            .map_err(|e| format!("--push-credentials: {e}"))?;
+        let (apn, fcm) = senders.credential_sids();
+        tracing::info!(file = %path.display(), ?apn, ?fcm, "push credentials loaded");
+        state = state.with_notification_sender(Arc::new(senders));
+    } else {
+        tracing::info!("no --push-credentials: push notifications are logged, not sent");
+    }
+    let state = Arc::new(state);
     if config.disable_webhook_delivery {
         tracing::info!("webhook delivery disabled in this process");
         if config.webhook_ca_file.is_some() {

@@ -116,6 +116,22 @@ pub(crate) fn routes<S: Store + 'static>() -> Router<Arc<AppState<S>>> {
             &format!("{svc}/Passkeys/ApproveChallenge"),
             post(passkeys_approve_challenge::<S>),
         )
+        .route("/metrics", get(metrics::<S>))
+}
+
+/// `GET /metrics` (host only): the push notification counters in the Prometheus
+/// text format ([`crate::push::PushMetrics`]).
+async fn metrics<S: Store + 'static>(State(app): Shared<S>, caller: crate::Caller) -> ApiResult {
+    crate::auth::require_api_key(&caller)?;
+    Ok((
+        StatusCode::OK,
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        app.push_metrics().render(),
+    )
+        .into_response())
 }
 
 fn json<T: Serialize>(status: StatusCode, body: &T) -> ApiResult {

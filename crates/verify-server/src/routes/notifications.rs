@@ -1,19 +1,17 @@
 //! `.../Challenges/{sid}/Notifications`: re-sending a push challenge's notification.
 
-use std::sync::Arc;
-
-use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::IntoResponse as _;
 use serde_json::Value;
-use verify::model::{NotificationPlatform, NotificationSid};
+use verify::model::NotificationSid;
 use verify::store::Store;
 
 use crate::auth::{Caller, require_api_key};
-use crate::delivery::{LoggingNotificationSender, NotificationSender, OutgoingNotification};
 use crate::error::ApiError;
 use crate::form::Form;
+use crate::push::{OutgoingNotification, PushOutcome, send_once};
 
 use super::{ApiResult, Shared, challenge_sid, identity, json, service_sid};
 
@@ -21,17 +19,16 @@ use super::{ApiResult, Shared, challenge_sid, identity, json, service_sid};
 const MAX_NOTIFICATION_TTL: u64 = 300;
 
 /// `POST .../Challenges/{sid}/Notifications` (host only): re-sends the push
-/// notification of a pending push challenge with `Ttl` 0..=300 s (default 300).
-/// The notification is built by the engine and handed to the
-/// [`NotificationSender`] installed on the router, by default the
-/// [`LoggingNotificationSender`], which logs it and sends nothing. A factor with
-/// platform `none` has nothing to send: the resource is still created (the device
-/// polls). Answers the Notification resource (201).
+/// notification of a pending push challenge with `Ttl` 0..=300 s (default 300),
+/// one attempt, through the state's [`crate::push::NotificationSender`]. A
+/// factor with platform `none` (or a token the push service reported
+/// unregistered) has nothing to send: the resource is still created (the device
+/// polls). A push service that refuses answers 502, one that asks to retry 503.
+/// Answers the Notification resource (201).
 pub(super) async fn create_notification<S: Store + 'static>(
     State(app): Shared<S>,
     caller: Caller,
     Path((sid, id, c)): Path<(String, String, String)>,
-    sender: Option<Extension<Arc<dyn NotificationSender>>>,
     body: Bytes,
 ) -> ApiResult {
     require_api_key(&caller)?;
@@ -43,57 +40,48 @@ pub(super) async fn create_notification<S: Store + 'static>(
         )));
     }
     let (service, identity, sid) = (service_sid(&sid)?, identity(&id)?, challenge_sid(&c)?);
-    let notification = app
-        .engine
-        .push_notification(service, &identity, sid)
-        .await?;
+    let delivery = app.engine.push_delivery(service, &identity, sid).await?;
     let challenge = app.engine.fetch_challenge(service, &identity, sid).await?;
-    let (Some(factor_sid), Some(entity_sid)) = (challenge.factor_sid(), challenge.entity_sid())
-    else {
+    let Some(entity_sid) = challenge.entity_sid() else {
         return Err(ApiError::invalid("the challenge has no push factor"));
     };
-    let factor = app
-        .engine
-        .fetch_factor(service, &identity, factor_sid)
-        .await?;
-    let verify::model::factor::FactorKind::Push(push) = factor.kind() else {
-        return Err(ApiError::invalid(
-            "the challenge's factor is not a push factor",
-        ));
-    };
-    let platform = push.config().notification_platform();
-    let device_token = push.config().notification_token().map(str::to_owned);
-    let payload = match (platform, device_token.as_deref()) {
-        (NotificationPlatform::Apn, Some(_)) => Some(notification.apns_payload()),
-        (NotificationPlatform::Fcm, Some(token)) => Some(notification.fcm_message(token)),
-        _ => None,
-    }
-    .transpose()
-    .map_err(|error| verify::VerifyError::Push(error.into()))?;
-    let outgoing = OutgoingNotification {
-        sid: NotificationSid::generate(&mut rand_core::OsRng),
-        challenge_sid: sid,
-        factor_sid,
-        platform,
-        device_token,
-        ttl: std::time::Duration::from_secs(ttl),
-        payload,
-    };
-    let sent = match &sender {
-        Some(Extension(sender)) => sender.send(&outgoing).await,
-        None => LoggingNotificationSender.send(&outgoing).await,
-    };
-    if let Err(error) = sent {
-        tracing::error!(%error, notification_sid = %outgoing.sid, "push notification failed");
-        return Err(ApiError {
-            status: 502,
-            code: verify::error::CODE_INTERNAL,
-            message: format!("the push service refused the notification: {error}"),
-        });
+    let notification_sid = NotificationSid::generate(&mut rand_core::OsRng);
+    let now = app.now()?;
+    if let Some(delivery) = delivery {
+        let outgoing = OutgoingNotification::build(
+            notification_sid,
+            &delivery,
+            std::time::Duration::from_secs(ttl),
+            now,
+        )?;
+        match send_once(&app, service, &identity, &outgoing, 1).await {
+            PushOutcome::Delivered { .. } | PushOutcome::NotSent { .. } => {}
+            PushOutcome::Retry { after, reason } => {
+                let mut response = ApiError {
+                    status: 503,
+                    code: verify::error::CODE_INTERNAL,
+                    message: format!("the push service asks to retry: {reason}"),
+                }
+                .into_response();
+                if let Some(after) = after
+                    && let Ok(value) = after.as_secs().to_string().parse()
+                {
+                    response.headers_mut().insert("retry-after", value);
+                }
+                return Ok(response);
+            }
+            PushOutcome::Unregistered { reason } | PushOutcome::Failed { reason, .. } => {
+                return Err(ApiError {
+                    status: 502,
+                    code: verify::error::CODE_INTERNAL,
+                    message: format!("the push service refused the notification: {reason}"),
+                });
+            }
+        }
     }
     let ctx = app.engine.api_context();
     let mut body = serde_json::json!({
-        "sid": outgoing.sid.to_string(),
+        "sid": notification_sid.to_string(),
         "account_sid": ctx.account_sid.to_string(),
         "service_sid": service.to_string(),
         "entity_sid": entity_sid.to_string(),
@@ -101,14 +89,14 @@ pub(super) async fn create_notification<S: Store + 'static>(
         "challenge_sid": sid.to_string(),
         "priority": "high",
         "ttl": ttl,
-        "date_created": app.now()?.to_string(),
+        "date_created": now.to_string(),
     });
     if let Some(object) = body.as_object_mut() {
         object.insert(
             "url".to_owned(),
             Value::String(format!(
                 "{}/v2/Services/{service}/Entities/{identity}/Challenges/{sid}/Notifications/{}",
-                app.base_url, outgoing.sid
+                app.base_url, notification_sid
             )),
         );
     }

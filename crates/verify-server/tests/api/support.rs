@@ -52,9 +52,18 @@ pub(crate) fn basic(user: &str, password: &str) -> String {
 
 impl Harness {
     pub(crate) fn new() -> Self {
+        Self::with(|state| state)
+    }
+
+    /// A harness whose push notifications go to `sender`.
+    pub(crate) fn with_sender(sender: Arc<dyn verify_server::push::NotificationSender>) -> Self {
+        Self::with(|state| state.with_notification_sender(sender))
+    }
+
+    fn with(configure: impl FnOnce(AppState<MemoryStore>) -> AppState<MemoryStore>) -> Self {
         let clock = Arc::new(ManualClock::new(UnixTime::from_secs(T0)));
         let shared_clock: Arc<dyn verify::Clock> = clock.clone();
-        let state = Arc::new(
+        let state = Arc::new(configure(
             AppState::new(
                 MemoryStore::new(),
                 verify::model::AccountSid::parse("AC0123456789abcdef0123456789abcdef").unwrap(),
@@ -64,7 +73,7 @@ impl Harness {
                 rand_chacha::ChaCha20Rng::seed_from_u64(42),
             )
             .unwrap(),
-        );
+        ));
         Self {
             app: router(Arc::clone(&state)),
             state,
