@@ -1,7 +1,11 @@
 //! verify-store-sql's one integration-test binary: the conformance suite on SQLite
-//! (always) and PostgreSQL (when `VERIFY_TEST_POSTGRES_URL` is set), secret sealing,
-//! restart survival, migrations (release 0.1.0's database upgraded in place), and
-//! cross-process races on PostgreSQL.
+//! (always) and PostgreSQL, secret sealing, restart survival, migrations (release
+//! 0.1.0's database upgraded in place), and cross-process races on PostgreSQL.
+//!
+//! The PostgreSQL tests are `#[ignore = "needs PostgreSQL: ..."]`: a plain `cargo test`
+//! counts them as ignored. `.ci/pg.sh run cargo test -p verify-store-sql --
+//! --include-ignored` runs everything against a throwaway cluster; asked for without
+//! `VERIFY_TEST_POSTGRES_URL`, they fail.
 
 #![allow(
     clippy::unwrap_used,
