@@ -3,10 +3,13 @@
 //! Exit 0 = accepted, 1 = rejected (the output says why), 2 = the envelope itself is
 //! unusable: stdin is not one JSON object, a required field is missing, or a field has
 //! the wrong JSON type or a value outside its enumeration or range. Every defect in
-//! what is being verified is a rejection (exit 1), never a usage error.
+//! what is being verified is a rejection (exit 1), never a usage error. A member the
+//! command does not know is an envelope error too (`unknown_field`): each command's
+//! request is a serde struct with `#[serde(deny_unknown_fields)]`.
 
 use std::ops::RangeInclusive;
 
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
 /// What a command concluded about a usable request.
@@ -59,9 +62,10 @@ pub(crate) enum EnvelopeError {
         /// The allowed values, in words.
         allowed: String,
     },
-    /// The command line names no known command.
+    /// A member the command does not know (serde's `deny_unknown_fields` message,
+    /// which names it and lists the known ones).
     #[error("{0}")]
-    Usage(String),
+    UnknownField(String),
 }
 
 impl EnvelopeError {
@@ -72,142 +76,189 @@ impl EnvelopeError {
             Self::Missing(_) => "missing_field",
             Self::WrongType { .. } => "wrong_type",
             Self::OutOfRange { .. } => "out_of_range",
-            Self::Usage(_) => "usage",
+            Self::UnknownField(_) => "unknown_field",
         }
     }
 }
 
-/// The request: one JSON object read from stdin, with typed field accessors that turn
-/// envelope defects into [`EnvelopeError`].
-#[derive(Debug)]
-pub(crate) struct Envelope {
-    fields: Map<String, Value>,
+/// Parses `input` as exactly one JSON object, then deserializes it as the command's
+/// request `T`: a struct with `#[serde(deny_unknown_fields)]` whose fields are
+/// `Option<Value>` (JSON `null` counts as absent), so the only thing serde can refuse
+/// is a member the command does not know: [`EnvelopeError::UnknownField`], naming it.
+/// The fields' types and ranges are then checked through [`Field`], which names the
+/// field in every error.
+pub(crate) fn parse<T: DeserializeOwned>(input: &str) -> Result<T, EnvelopeError> {
+    let value = match serde_json::from_str::<Value>(input) {
+        Ok(value @ Value::Object(_)) => value,
+        Ok(_) => return Err(EnvelopeError::NotAnObject("not an object".into())),
+        Err(err) => return Err(EnvelopeError::NotAnObject(err.to_string())),
+    };
+    from_object(value, None)
 }
 
-impl Envelope {
-    /// Parses `input` as exactly one JSON object.
-    pub(crate) fn parse(input: &str) -> Result<Self, EnvelopeError> {
-        match serde_json::from_str::<Value>(input) {
-            Ok(Value::Object(fields)) => Ok(Self { fields }),
-            Ok(_) => Err(EnvelopeError::NotAnObject("not an object".into())),
-            Err(err) => Err(EnvelopeError::NotAnObject(err.to_string())),
+/// Deserializes a nested object of the request (`credential_record`) as `T`, with the
+/// same unknown-field rule; `parent` prefixes the error message.
+pub(crate) fn nested<T: DeserializeOwned>(
+    parent: &str,
+    object: &Map<String, Value>,
+) -> Result<T, EnvelopeError> {
+    from_object(Value::Object(object.clone()), Some(parent))
+}
+
+fn from_object<T: DeserializeOwned>(
+    value: Value,
+    parent: Option<&str>,
+) -> Result<T, EnvelopeError> {
+    serde_json::from_value(value).map_err(|err| {
+        EnvelopeError::UnknownField(match parent {
+            Some(parent) => format!("in `{parent}`: {err}"),
+            None => err.to_string(),
+        })
+    })
+}
+
+/// `Field::new(stringify!(name), request.name.as_ref())`: the request member `name`
+/// with its JSON name, checked by [`Field`]'s typed accessors.
+macro_rules! field {
+    ($request:ident . $name:ident) => {
+        $crate::envelope::Field::new(stringify!($name), $request.$name.as_ref())
+    };
+}
+pub(crate) use field;
+
+/// One member of a request: its name (for error messages) and its value, `None` when
+/// absent or `null`. The typed accessors turn envelope defects into [`EnvelopeError`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Field<'a> {
+    name: &'a str,
+    value: Option<&'a Value>,
+}
+
+impl<'a> Field<'a> {
+    /// The member `name` with `value` (`None`, or `Some(null)`, when absent).
+    pub(crate) fn new(name: &'a str, value: Option<&'a Value>) -> Self {
+        Self {
+            name,
+            value: value.filter(|value| !value.is_null()),
         }
     }
 
-    /// The raw value of `name`, treating JSON `null` as absent.
-    pub(crate) fn get(&self, name: &str) -> Option<&Value> {
-        self.fields.get(name).filter(|value| !value.is_null())
+    /// The member's JSON name.
+    pub(crate) const fn name(&self) -> &'a str {
+        self.name
     }
 
-    /// The required value of `name`, of any JSON type.
-    pub(crate) fn required(&self, name: &str) -> Result<&Value, EnvelopeError> {
-        self.get(name)
-            .ok_or_else(|| EnvelopeError::Missing(name.into()))
+    /// The raw value, `None` when absent.
+    pub(crate) const fn get(&self) -> Option<&'a Value> {
+        self.value
+    }
+
+    /// The required value, of any JSON type.
+    pub(crate) fn required(&self) -> Result<&'a Value, EnvelopeError> {
+        self.value
+            .ok_or_else(|| EnvelopeError::Missing(self.name.into()))
     }
 
     /// A required string.
-    pub(crate) fn str(&self, name: &str) -> Result<&str, EnvelopeError> {
-        self.required(name)?
+    pub(crate) fn str(&self) -> Result<&'a str, EnvelopeError> {
+        self.required()?
             .as_str()
-            .ok_or_else(|| wrong_type(name, "a string"))
+            .ok_or_else(|| wrong_type(self.name, "a string"))
     }
 
     /// An optional string.
-    pub(crate) fn opt_str(&self, name: &str) -> Result<Option<&str>, EnvelopeError> {
-        self.get(name)
-            .map(|value| value.as_str().ok_or_else(|| wrong_type(name, "a string")))
+    pub(crate) fn opt_str(&self) -> Result<Option<&'a str>, EnvelopeError> {
+        self.value
+            .map(|value| {
+                value
+                    .as_str()
+                    .ok_or_else(|| wrong_type(self.name, "a string"))
+            })
             .transpose()
     }
 
     /// A required JSON object.
-    pub(crate) fn object(&self, name: &str) -> Result<&Map<String, Value>, EnvelopeError> {
-        self.required(name)?
+    pub(crate) fn object(&self) -> Result<&'a Map<String, Value>, EnvelopeError> {
+        self.required()?
             .as_object()
-            .ok_or_else(|| wrong_type(name, "a JSON object"))
+            .ok_or_else(|| wrong_type(self.name, "a JSON object"))
     }
 
     /// An optional boolean, `default` when absent.
-    pub(crate) fn bool_or(&self, name: &str, default: bool) -> Result<bool, EnvelopeError> {
-        self.get(name).map_or(Ok(default), |value| {
+    pub(crate) fn bool_or(&self, default: bool) -> Result<bool, EnvelopeError> {
+        self.value.map_or(Ok(default), |value| {
             value
                 .as_bool()
-                .ok_or_else(|| wrong_type(name, "true or false"))
+                .ok_or_else(|| wrong_type(self.name, "true or false"))
         })
     }
 
     /// A required non-negative integer.
-    pub(crate) fn u64(&self, name: &str) -> Result<u64, EnvelopeError> {
-        as_u64(name, self.required(name)?)
+    pub(crate) fn u64(&self) -> Result<u64, EnvelopeError> {
+        as_u64(self.name, self.required()?)
     }
 
     /// An optional non-negative integer.
-    pub(crate) fn opt_u64(&self, name: &str) -> Result<Option<u64>, EnvelopeError> {
-        self.get(name).map(|value| as_u64(name, value)).transpose()
+    pub(crate) fn opt_u64(&self) -> Result<Option<u64>, EnvelopeError> {
+        self.value.map(|value| as_u64(self.name, value)).transpose()
     }
 
     /// An optional integer within `range`, `default` when absent.
     pub(crate) fn u64_in(
         &self,
-        name: &str,
         range: RangeInclusive<u64>,
         default: u64,
     ) -> Result<u64, EnvelopeError> {
-        let value = self.opt_u64(name)?.unwrap_or(default);
+        let value = self.opt_u64()?.unwrap_or(default);
         if range.contains(&value) {
             Ok(value)
         } else {
             Err(EnvelopeError::OutOfRange {
-                field: name.into(),
+                field: self.name.into(),
                 allowed: format!("an integer from {} to {}", range.start(), range.end()),
             })
         }
     }
 
     /// A required string that must be one of `allowed`.
-    pub(crate) fn choice<'a>(
-        &self,
-        name: &str,
-        allowed: &[&'a str],
-    ) -> Result<&'a str, EnvelopeError> {
-        let text = self.str(name)?;
-        pick(name, text, allowed)
+    pub(crate) fn choice<'b>(&self, allowed: &[&'b str]) -> Result<&'b str, EnvelopeError> {
+        pick(self.name, self.str()?, allowed)
     }
 
     /// An optional string that must be one of `allowed`; `default` when absent.
-    pub(crate) fn choice_or<'a>(
+    pub(crate) fn choice_or<'b>(
         &self,
-        name: &str,
-        allowed: &[&'a str],
-        default: &'a str,
-    ) -> Result<&'a str, EnvelopeError> {
-        match self.opt_str(name)? {
-            Some(text) => pick(name, text, allowed),
+        allowed: &[&'b str],
+        default: &'b str,
+    ) -> Result<&'b str, EnvelopeError> {
+        match self.opt_str()? {
+            Some(text) => pick(self.name, text, allowed),
             None => Ok(default),
         }
     }
 
     /// An optional array of strings.
-    pub(crate) fn opt_str_array(&self, name: &str) -> Result<Option<Vec<&str>>, EnvelopeError> {
-        let Some(value) = self.get(name) else {
+    pub(crate) fn opt_str_array(&self) -> Result<Option<Vec<&'a str>>, EnvelopeError> {
+        let Some(value) = self.value else {
             return Ok(None);
         };
         let items = value
             .as_array()
-            .ok_or_else(|| wrong_type(name, "an array of strings"))?;
+            .ok_or_else(|| wrong_type(self.name, "an array of strings"))?;
         items
             .iter()
             .map(|item| {
                 item.as_str()
-                    .ok_or_else(|| wrong_type(name, "an array of strings"))
+                    .ok_or_else(|| wrong_type(self.name, "an array of strings"))
             })
             .collect::<Result<Vec<_>, _>>()
             .map(Some)
     }
 
     /// A required array of strings.
-    pub(crate) fn str_array(&self, name: &str) -> Result<Vec<&str>, EnvelopeError> {
-        self.opt_str_array(name)?
-            .ok_or_else(|| EnvelopeError::Missing(name.into()))
+    pub(crate) fn str_array(&self) -> Result<Vec<&'a str>, EnvelopeError> {
+        self.opt_str_array()?
+            .ok_or_else(|| EnvelopeError::Missing(self.name.into()))
     }
 }
 
@@ -246,59 +297,89 @@ pub(crate) fn error_json(code: &str, message: &str) -> Value {
 
 #[cfg(test)]
 mod tests {
+    use serde::Deserialize;
+
     use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Request {
+        s: Option<Value>,
+        n: Option<Value>,
+        neg: Option<Value>,
+        b: Option<Value>,
+        arr: Option<Value>,
+        nul: Option<Value>,
+        missing: Option<Value>,
+    }
 
     #[test]
     fn only_one_object_is_an_envelope() {
         for bad in ["", "[]", "1", "\"x\"", "{} {}", "{"] {
-            assert!(Envelope::parse(bad).is_err(), "{bad:?}");
+            assert!(
+                matches!(parse::<Request>(bad), Err(EnvelopeError::NotAnObject(_))),
+                "{bad:?}"
+            );
         }
-        assert!(Envelope::parse(" {\"a\": 1}\n").is_ok());
+        assert!(parse::<Request>(" {\"s\": 1}\n").is_ok());
+    }
+
+    #[test]
+    fn an_unknown_member_is_refused_by_name() {
+        let err = parse::<Request>(r#"{"s": "x", "digit": 8}"#).unwrap_err();
+        assert_eq!(err.code(), "unknown_field");
+        assert!(err.to_string().contains("`digit`"), "{err}");
+        let err =
+            nested::<Request>("outer", &json!({"x": 1}).as_object().unwrap().clone()).unwrap_err();
+        assert!(
+            err.to_string().starts_with("in `outer`: unknown field `x`"),
+            "{err}"
+        );
     }
 
     #[test]
     fn accessors_classify_defects() {
-        let envelope = Envelope::parse(
-            r#"{"s": "x", "n": 5, "neg": -1, "b": true, "arr": ["a", 1], "nul": null}"#,
-        )
-        .unwrap();
+        let request: Request =
+            parse(r#"{"s": "x", "n": 5, "neg": -1, "b": true, "arr": ["a", 1], "nul": null}"#)
+                .unwrap();
         assert!(matches!(
-            envelope.str("missing"),
+            field!(request.missing).str(),
             Err(EnvelopeError::Missing(_))
         ));
         assert!(matches!(
-            envelope.str("nul"),
+            field!(request.nul).str(),
             Err(EnvelopeError::Missing(_))
         ));
         assert!(matches!(
-            envelope.str("n"),
+            field!(request.n).str(),
             Err(EnvelopeError::WrongType { .. })
         ));
         assert!(matches!(
-            envelope.u64("s"),
+            field!(request.s).u64(),
             Err(EnvelopeError::WrongType { .. })
         ));
         assert!(matches!(
-            envelope.u64("neg"),
+            field!(request.neg).u64(),
             Err(EnvelopeError::OutOfRange { .. })
         ));
         assert!(matches!(
-            envelope.u64_in("n", 6..=8, 6),
+            field!(request.n).u64_in(6..=8, 6),
             Err(EnvelopeError::OutOfRange { .. })
         ));
-        assert_eq!(envelope.u64_in("absent", 6..=8, 6).unwrap(), 6);
+        assert_eq!(field!(request.missing).u64_in(6..=8, 6).unwrap(), 6);
         assert!(matches!(
-            envelope.choice("s", &["a", "b"]),
+            field!(request.s).choice(&["a", "b"]),
             Err(EnvelopeError::OutOfRange { .. })
         ));
         assert!(matches!(
-            envelope.str_array("arr"),
+            field!(request.arr).str_array(),
             Err(EnvelopeError::WrongType { .. })
         ));
-        assert!(envelope.bool_or("b", false).unwrap());
+        assert!(field!(request.b).bool_or(false).unwrap());
         assert!(matches!(
-            envelope.bool_or("s", false),
+            field!(request.s).bool_or(false),
             Err(EnvelopeError::WrongType { .. })
         ));
+        assert_eq!(field!(request.s).name(), "s");
     }
 }

@@ -4,23 +4,48 @@
 //! the device sends them. Any defect in them, or in the approval `auth_payload`, is a
 //! rejection (exit 1). An unusable `signature_fields` list, or a `challenge` that
 //! lacks a listed field or has an invalid `sid` / `factor_sid`, makes the envelope
-//! unusable (exit 2): the request cannot describe a challenge a device could sign.
+//! unusable (exit 2): the request cannot describe a challenge a device could sign. So
+//! is a member of the request the command does not know (the served `challenge`'s own
+//! members are the challenge's and are not listed).
 
-use serde_json::json;
+use serde::Deserialize;
+use serde_json::{Value, json};
 use verify_model::{FactorSid, UnixTime};
 use verify_push::{
     ApprovalError, BindingError, ChallengeToSign, DeviceKey, Encoded, FactorError, FactorStatus,
     FactorToVerify, PushError, SignatureFields, verify_answer, verify_factor as check,
 };
 
-use crate::envelope::{Envelope, EnvelopeError, Outcome};
+use crate::envelope::{EnvelopeError, Outcome, field, parse};
+
+/// The request of `verify push verify-factor`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FactorRequest {
+    public_key: Option<Value>,
+    factor_sid: Option<Value>,
+    auth_payload: Option<Value>,
+}
+
+/// The request of `verify push verify-approval`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ApprovalRequest {
+    public_key: Option<Value>,
+    signature_fields: Option<Value>,
+    /// The challenge JSON as served: its members are the challenge's, not checked
+    /// against a list here.
+    challenge: Option<Value>,
+    auth_payload: Option<Value>,
+}
 
 /// `verify push verify-factor`: `{"public_key", "factor_sid", "auth_payload"}` →
 /// `{"ok": true}`.
-pub(crate) fn verify_factor(envelope: &Envelope) -> Result<Outcome, EnvelopeError> {
-    let public_key = envelope.str("public_key")?;
-    let factor_sid = envelope.str("factor_sid")?;
-    let auth_payload = envelope.str("auth_payload")?;
+pub(crate) fn verify_factor(input: &str) -> Result<Outcome, EnvelopeError> {
+    let request: FactorRequest = parse(input)?;
+    let public_key = field!(request.public_key).str()?;
+    let factor_sid = field!(request.factor_sid).str()?;
+    let auth_payload = field!(request.auth_payload).str()?;
     let key = match DeviceKey::from_binding(public_key, "ES256") {
         Ok(key) => key,
         Err(err) => return Ok(rejection(&err)),
@@ -40,11 +65,12 @@ pub(crate) fn verify_factor(envelope: &Envelope) -> Result<Outcome, EnvelopeErro
 /// `verify push verify-approval`: `{"public_key", "signature_fields", "challenge",
 /// "auth_payload"}` → `{"ok": true, "status"}` for a correctly signed answer, approved
 /// or denied alike.
-pub(crate) fn verify_approval(envelope: &Envelope) -> Result<Outcome, EnvelopeError> {
-    let public_key = envelope.str("public_key")?;
-    let fields = envelope.str_array("signature_fields")?;
-    let served = envelope.object("challenge")?;
-    let auth_payload = envelope.str("auth_payload")?;
+pub(crate) fn verify_approval(input: &str) -> Result<Outcome, EnvelopeError> {
+    let request: ApprovalRequest = parse(input)?;
+    let public_key = field!(request.public_key).str()?;
+    let fields = field!(request.signature_fields).str_array()?;
+    let served = field!(request.challenge).object()?;
+    let auth_payload = field!(request.auth_payload).str()?;
     let fields = SignatureFields::new(&fields).map_err(|err| EnvelopeError::OutOfRange {
         field: "signature_fields".into(),
         allowed: format!("a valid signature field list ({err})"),

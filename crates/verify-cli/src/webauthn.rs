@@ -6,8 +6,11 @@
 //! challenge that is not base64url, an origin that is not one, an unparsable trust
 //! anchor or stored credential record) are [`EnvelopeError`]s: exit 2. Every defect in
 //! the `credential` being verified (its members, base64url, CBOR, COSE, flags,
-//! signature) is a rejection with verify-webauthn's machine code: exit 1.
+//! signature) is a rejection with verify-webauthn's machine code: exit 1. A request
+//! member the command does not know (at the top level or in `credential_record`) is an
+//! envelope error; the members of `credential` itself are verify-webauthn's to judge.
 
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use verify_model::UnixTime;
 use verify_webauthn::WebauthnError;
@@ -24,7 +27,87 @@ use verify_webauthn::policy::{
 use verify_webauthn::registration::{self, AttestationObject, RegistrationInput};
 use verify_webauthn::wire::{AuthenticationResponseJson, RegistrationResponseJson};
 
-use crate::envelope::{Envelope, EnvelopeError, Outcome};
+use crate::envelope::{EnvelopeError, Field, Outcome, field, nested, parse};
+
+/// The request of `verify webauthn verify-registration`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegistrationRequest {
+    rp_id: Option<Value>,
+    origins: Option<Value>,
+    challenge: Option<Value>,
+    user_verification: Option<Value>,
+    algorithms: Option<Value>,
+    allow_cross_origin: Option<Value>,
+    top_origins: Option<Value>,
+    trust_anchors_pem: Option<Value>,
+    require_trusted_attestation: Option<Value>,
+    now: Option<Value>,
+    /// The `RegistrationResponseJSON`: its members are checked by verify-webauthn
+    /// (defects there are rejections).
+    credential: Option<Value>,
+}
+
+/// The request of `verify webauthn verify-authentication`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuthenticationRequest {
+    rp_id: Option<Value>,
+    origins: Option<Value>,
+    challenge: Option<Value>,
+    user_verification: Option<Value>,
+    allow_cross_origin: Option<Value>,
+    top_origins: Option<Value>,
+    now: Option<Value>,
+    credential_record: Option<Value>,
+    counter_policy: Option<Value>,
+    /// The `AuthenticationResponseJSON`, checked by verify-webauthn.
+    credential: Option<Value>,
+}
+
+/// `credential_record` of `verify webauthn verify-authentication`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecordRequest {
+    id: Option<Value>,
+    public_key_cose: Option<Value>,
+    sign_count: Option<Value>,
+    backup_eligible: Option<Value>,
+}
+
+/// The request of `verify inspect`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InspectRequest {
+    kind: Option<Value>,
+    data: Option<Value>,
+}
+
+/// The members both ceremony requests share.
+struct CeremonyFields<'a> {
+    rp_id: Field<'a>,
+    origins: Field<'a>,
+    challenge: Field<'a>,
+    user_verification: Field<'a>,
+    allow_cross_origin: Field<'a>,
+    top_origins: Field<'a>,
+    now: Field<'a>,
+}
+
+/// The [`CeremonyFields`] of a ceremony request.
+macro_rules! ceremony_fields {
+    ($request:ident) => {
+        CeremonyFields {
+            rp_id: field!($request.rp_id),
+            origins: field!($request.origins),
+            challenge: field!($request.challenge),
+            user_verification: field!($request.user_verification),
+            allow_cross_origin: field!($request.allow_cross_origin),
+            top_origins: field!($request.top_origins),
+            now: field!($request.now),
+        }
+    };
+}
 
 /// The members every ceremony request shares.
 struct Ceremony {
@@ -36,33 +119,34 @@ struct Ceremony {
 }
 
 impl Ceremony {
-    fn parse(envelope: &Envelope) -> Result<Self, EnvelopeError> {
-        let rp_id = envelope.str("rp_id")?;
+    fn parse(fields: &CeremonyFields<'_>) -> Result<Self, EnvelopeError> {
+        let rp_id = fields.rp_id.str()?;
         if rp_id.is_empty() || rp_id.chars().any(|c| c.is_whitespace() || c == '/') {
             return Err(out_of_range("rp_id", "a domain name"));
         }
-        let origins = envelope.str_array("origins")?;
+        let origins = fields.origins.str_array()?;
         if origins.is_empty() {
             return Err(out_of_range("origins", "a non-empty array of origins"));
         }
         check_origins("origins", &origins)?;
-        let challenge = base64url::decode(envelope.str("challenge")?, "challenge")
+        let challenge = base64url::decode(fields.challenge.str()?, "challenge")
             .map_err(|_| out_of_range("challenge", "base64url"))?;
         if challenge.is_empty() {
             return Err(out_of_range("challenge", "non-empty base64url"));
         }
-        let user_verification = match envelope.choice(
-            "user_verification",
-            &["required", "preferred", "discouraged"],
-        )? {
-            "required" => UserVerification::Required,
-            "preferred" => UserVerification::Preferred,
-            _ => UserVerification::Discouraged,
-        };
-        let allow_cross_origin = envelope.bool_or("allow_cross_origin", false)?;
-        let top_origins = envelope.opt_str_array("top_origins")?.unwrap_or_default();
+        let user_verification =
+            match fields
+                .user_verification
+                .choice(&["required", "preferred", "discouraged"])?
+            {
+                "required" => UserVerification::Required,
+                "preferred" => UserVerification::Preferred,
+                _ => UserVerification::Discouraged,
+            };
+        let allow_cross_origin = fields.allow_cross_origin.bool_or(false)?;
+        let top_origins = fields.top_origins.opt_str_array()?.unwrap_or_default();
         check_origins("top_origins", &top_origins)?;
-        let now = match envelope.opt_u64("now")? {
+        let now = match fields.now.opt_u64()? {
             Some(seconds) => UnixTime::from_secs(seconds),
             None => system_now(),
         };
@@ -120,9 +204,9 @@ fn system_now() -> UnixTime {
 }
 
 /// `algorithms`: COSE identifiers of credential algorithms, default `[-8, -7, -257]`.
-fn algorithms(envelope: &Envelope) -> Result<Option<Vec<SignatureAlgorithm>>, EnvelopeError> {
+fn algorithms(field: Field<'_>) -> Result<Option<Vec<SignatureAlgorithm>>, EnvelopeError> {
     const FIELD: &str = "algorithms";
-    let Some(value) = envelope.get(FIELD) else {
+    let Some(value) = field.get() else {
         return Ok(None);
     };
     let items = value
@@ -152,10 +236,10 @@ fn algorithms(envelope: &Envelope) -> Result<Option<Vec<SignatureAlgorithm>>, En
 }
 
 /// `trust_anchors_pem`: PEM texts, each with one or more certificates.
-fn trust_anchors(envelope: &Envelope) -> Result<TrustAnchors, EnvelopeError> {
+fn trust_anchors(field: Field<'_>) -> Result<TrustAnchors, EnvelopeError> {
     let mut anchors = TrustAnchors::new();
-    for (index, pem) in envelope
-        .opt_str_array("trust_anchors_pem")?
+    for (index, pem) in field
+        .opt_str_array()?
         .unwrap_or_default()
         .iter()
         .enumerate()
@@ -178,24 +262,27 @@ struct Record {
 }
 
 impl Record {
-    fn parse(envelope: &Envelope) -> Result<Self, EnvelopeError> {
-        let record = envelope.object("credential_record")?;
+    fn parse(field: Field<'_>) -> Result<Self, EnvelopeError> {
+        let members: RecordRequest = nested(field.name(), field.object()?)?;
         let field = |name: &str| format!("credential_record.{name}");
-        let string = |name: &str| -> Result<&str, EnvelopeError> {
-            match record.get(name) {
+        let string = |name: &str, value: Option<&'_ Value>| -> Result<String, EnvelopeError> {
+            match value {
                 None | Some(Value::Null) => Err(EnvelopeError::Missing(field(name))),
-                Some(Value::String(text)) => Ok(text),
+                Some(Value::String(text)) => Ok(text.clone()),
                 Some(_) => Err(wrong_type(&field(name), "a string")),
             }
         };
-        let id = base64url::decode(string("id")?, "credential_record.id")
+        let id = base64url::decode(&string("id", members.id.as_ref())?, "credential_record.id")
             .map_err(|_| out_of_range(&field("id"), "base64url"))?;
         if id.is_empty() {
             return Err(out_of_range(&field("id"), "a non-empty credential id"));
         }
-        let key_bytes = base64url::decode(string("public_key_cose")?, "public_key_cose")
-            .map_err(|_| out_of_range(&field("public_key_cose"), "base64url"))?;
-        let sign_count = match record.get("sign_count") {
+        let key_bytes = base64url::decode(
+            &string("public_key_cose", members.public_key_cose.as_ref())?,
+            "public_key_cose",
+        )
+        .map_err(|_| out_of_range(&field("public_key_cose"), "base64url"))?;
+        let sign_count = match &members.sign_count {
             None | Some(Value::Null) => return Err(EnvelopeError::Missing(field("sign_count"))),
             Some(Value::Number(number)) => number
                 .as_u64()
@@ -205,7 +292,7 @@ impl Record {
                 })?,
             Some(_) => return Err(wrong_type(&field("sign_count"), "a non-negative integer")),
         };
-        let backup_eligible = match record.get("backup_eligible") {
+        let backup_eligible = match &members.backup_eligible {
             None | Some(Value::Null) => None,
             Some(Value::Bool(flag)) => Some(*flag),
             Some(_) => return Err(wrong_type(&field("backup_eligible"), "true or false")),
@@ -222,8 +309,8 @@ impl Record {
 }
 
 /// The response JSON being verified: an object (else the envelope is unusable).
-fn credential(envelope: &Envelope) -> Result<&Map<String, Value>, EnvelopeError> {
-    envelope.object("credential")
+fn credential<'a>(field: Field<'a>) -> Result<&'a Map<String, Value>, EnvelopeError> {
+    field.object()
 }
 
 fn rejected(err: &WebauthnError) -> Outcome {
@@ -231,16 +318,17 @@ fn rejected(err: &WebauthnError) -> Outcome {
 }
 
 /// `verify webauthn verify-registration`.
-pub(crate) fn verify_registration(envelope: &Envelope) -> Result<Outcome, EnvelopeError> {
-    let mut ceremony = Ceremony::parse(envelope)?;
-    if let Some(algorithms) = algorithms(envelope)? {
+pub(crate) fn verify_registration(input: &str) -> Result<Outcome, EnvelopeError> {
+    let request: RegistrationRequest = parse(input)?;
+    let mut ceremony = Ceremony::parse(&ceremony_fields!(request))?;
+    if let Some(algorithms) = algorithms(field!(request.algorithms))? {
         ceremony.policy.algorithms = algorithms;
     }
-    let anchors = trust_anchors(envelope)?;
-    if envelope.bool_or("require_trusted_attestation", false)? {
+    let anchors = trust_anchors(field!(request.trust_anchors_pem))?;
+    if field!(request.require_trusted_attestation).bool_or(false)? {
         ceremony.policy.attestation_trust = AttestationTrust::RequireTrusted;
     }
-    let credential = credential(envelope)?;
+    let credential = credential(field!(request.credential))?;
     let response =
         match RegistrationResponseJson::from_json(&Value::Object(credential.clone()).to_string()) {
             Ok(response) => response,
@@ -280,15 +368,16 @@ pub(crate) fn verify_registration(envelope: &Envelope) -> Result<Outcome, Envelo
 }
 
 /// `verify webauthn verify-authentication`.
-pub(crate) fn verify_authentication(envelope: &Envelope) -> Result<Outcome, EnvelopeError> {
-    let mut ceremony = Ceremony::parse(envelope)?;
-    let record = Record::parse(envelope)?;
+pub(crate) fn verify_authentication(input: &str) -> Result<Outcome, EnvelopeError> {
+    let request: AuthenticationRequest = parse(input)?;
+    let mut ceremony = Ceremony::parse(&ceremony_fields!(request))?;
+    let record = Record::parse(field!(request.credential_record))?;
     ceremony.policy.counter =
-        match envelope.choice_or("counter_policy", &["reject", "warn"], "reject")? {
+        match field!(request.counter_policy).choice_or(&["reject", "warn"], "reject")? {
             "warn" => CounterPolicy::Warn,
             _ => CounterPolicy::Reject,
         };
-    let credential = credential(envelope)?;
+    let credential = credential(field!(request.credential))?;
     let response =
         match AuthenticationResponseJson::from_json(&Value::Object(credential.clone()).to_string())
         {
@@ -326,8 +415,9 @@ const KINDS: [&str; 6] = [
 ];
 
 /// `verify inspect`.
-pub(crate) fn inspect(envelope: &Envelope) -> Result<Outcome, EnvelopeError> {
-    let kind = match envelope.opt_str("kind")? {
+pub(crate) fn inspect(input: &str) -> Result<Outcome, EnvelopeError> {
+    let request: InspectRequest = parse(input)?;
+    let kind = match field!(request.kind).opt_str()? {
         Some(text) => Some(
             KINDS
                 .iter()
@@ -337,7 +427,7 @@ pub(crate) fn inspect(envelope: &Envelope) -> Result<Outcome, EnvelopeError> {
         ),
         None => None,
     };
-    let data = envelope.required("data")?;
+    let data = field!(request.data).required()?;
     if !data.is_string() && !data.is_object() {
         return Err(wrong_type("data", "a string or a JSON object"));
     }

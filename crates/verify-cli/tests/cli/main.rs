@@ -10,6 +10,7 @@
     clippy::indexing_slicing
 )]
 
+mod command_line;
 mod push;
 mod support;
 mod totp;
@@ -23,6 +24,21 @@ fn unknown_command_is_a_usage_error() {
     assert_eq!(status, 2);
     assert_eq!(out["ok"], false);
     assert_eq!(out["error"]["code"], "usage");
+}
+
+#[test]
+fn an_unknown_member_is_refused_by_name() {
+    let (status, out) = run(
+        &["totp", "code"],
+        r#"{"secret": "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", "time": 59, "digit": 8}"#,
+    );
+    assert_eq!(status, 2, "{out}");
+    assert_eq!(out["ok"], false);
+    assert_eq!(out["error"]["code"], "unknown_field");
+    let message = out["error"]["message"].as_str().unwrap();
+    assert!(message.contains("`digit`"), "{message}");
+    // serde's message lists the members the command knows.
+    assert!(message.contains("`digits`"), "{message}");
 }
 
 #[test]

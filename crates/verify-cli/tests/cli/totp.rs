@@ -203,31 +203,38 @@ fn malformed_codes_and_secrets_are_rejections() {
         ("GEZDGNBV", "secret_too_short"),
         ("", "secret_too_short"),
     ] {
-        for command in ["code", "check", "uri"] {
-            assert_rejected(
-                &["totp", command],
-                &json!({"secret": secret, "time": 59, "code": "287082",
-                        "issuer": "Acme", "account": "alice"}),
-                expected,
-            );
+        // Each command gets only its own members: an unknown one is an envelope error.
+        for (command, request) in [
+            ("code", json!({"secret": secret, "time": 59})),
+            (
+                "check",
+                json!({"secret": secret, "time": 59, "code": "287082"}),
+            ),
+            (
+                "uri",
+                json!({"secret": secret, "issuer": "Acme", "account": "alice"}),
+            ),
+        ] {
+            assert_rejected(&["totp", command], &request, expected);
         }
     }
 }
 
 #[test]
 fn envelope_defects_exit_2() {
-    let base = json!({"secret": RFC_SHA1, "time": 59, "code": "287082"});
-    let with = |key: &str, value: Value| {
-        let mut request = base.clone();
-        request[key] = value;
-        request
-    };
-    let without = |key: &str| {
-        let mut request = base.clone();
-        request.as_object_mut().unwrap().remove(key);
-        request
-    };
-    for command in ["code", "check"] {
+    let check = json!({"secret": RFC_SHA1, "time": 59, "code": "287082"});
+    let code = json!({"secret": RFC_SHA1, "time": 59});
+    for (command, base) in [("code", &code), ("check", &check)] {
+        let with = |key: &str, value: Value| {
+            let mut request = base.clone();
+            request[key] = value;
+            request
+        };
+        let without = |key: &str| {
+            let mut request = base.clone();
+            request.as_object_mut().unwrap().remove(key);
+            request
+        };
         let args = ["totp", command];
         assert_unusable(&args, &without("time"), "missing_field");
         assert_unusable(&args, &without("secret"), "missing_field");
@@ -241,7 +248,30 @@ fn envelope_defects_exit_2() {
         assert_unusable(&args, &with("digits", json!(9)), "out_of_range");
         assert_unusable(&args, &with("period", json!(19)), "out_of_range");
         assert_unusable(&args, &with("period", json!(61)), "out_of_range");
+        // A member the command does not know, named in the message.
+        let (status, out) = run_json(&args, &with("digit", json!(8)));
+        assert_eq!(status, 2, "{out}");
+        assert_eq!(out["error"]["code"], "unknown_field", "{out}");
+        assert!(
+            out["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("unknown field `digit`"),
+            "{out}"
+        );
     }
+    let base = check;
+    let with = |key: &str, value: Value| {
+        let mut request = base.clone();
+        request[key] = value;
+        request
+    };
+    let without = |key: &str| {
+        let mut request = base.clone();
+        request.as_object_mut().unwrap().remove(key);
+        request
+    };
+    assert_unusable(&["totp", "code"], &base, "unknown_field");
     let args = ["totp", "check"];
     assert_unusable(&args, &without("code"), "missing_field");
     assert_unusable(&args, &with("code", json!(287_082)), "wrong_type");
