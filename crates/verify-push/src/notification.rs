@@ -90,6 +90,27 @@ impl ChallengeNotification {
             FCM_MAX_BYTES,
         )
     }
+
+    /// [`Self::fcm_message`] plus FCM v1 `AndroidConfig`
+    /// `"android": {"priority": "HIGH", "ttl": "<ttl_seconds>s"}`, so the data message
+    /// wakes the device at once and is dropped once the challenge would have expired.
+    ///
+    /// # Errors
+    /// As [`Self::fcm_message`].
+    pub fn fcm_message_high_priority(
+        &self,
+        token: &str,
+        ttl_seconds: u32,
+    ) -> Result<Value, NotificationError> {
+        let mut message = self.fcm_message(token)?;
+        if let Some(Value::Object(inner)) = message.get_mut("message") {
+            inner.insert(
+                "android".into(),
+                json!({"priority": "HIGH", "ttl": format!("{ttl_seconds}s")}),
+            );
+        }
+        bounded(message, FCM_MAX_BYTES)
+    }
 }
 
 fn bounded(payload: Value, max: usize) -> Result<Value, NotificationError> {
@@ -146,6 +167,25 @@ mod tests {
         assert!(message["message"].get("notification").is_none());
         assert_eq!(
             notification("x").unwrap().fcm_message("short"),
+            Err(NotificationError::TokenLength { length: 5 })
+        );
+    }
+
+    #[test]
+    fn fcm_high_priority_adds_android_config() {
+        let token = "t".repeat(64);
+        let notification = notification("Approve?").unwrap();
+        let message = notification.fcm_message_high_priority(&token, 300).unwrap();
+        assert_eq!(
+            message["message"]["android"],
+            json!({"priority": "HIGH", "ttl": "300s"})
+        );
+        assert_eq!(
+            message["message"]["data"],
+            notification.fcm_message(&token).unwrap()["message"]["data"]
+        );
+        assert_eq!(
+            notification.fcm_message_high_priority("short", 300),
             Err(NotificationError::TokenLength { length: 5 })
         );
     }
