@@ -417,6 +417,36 @@ mod tests {
         )
     }
 
+    #[tokio::test]
+    async fn provider_jwt_is_es256_and_cached() {
+        use base64::Engine as _;
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        use p256::ecdsa::signature::Verifier as _;
+        use p256::pkcs8::EncodePrivateKey as _;
+        let key = p256::ecdsa::SigningKey::from_slice(&[7; 32]).unwrap();
+        let pem = key.to_pkcs8_pem(p256::pkcs8::LineEnding::LF).unwrap();
+        let sender = ApnsSender::new(
+            token(pem.as_bytes(), "KEY1234567"),
+            &SenderOptions::default(),
+        )
+        .unwrap();
+        let signer = sender.signer.as_ref().unwrap();
+        let first = signer.bearer(false).await;
+        assert_eq!(signer.bearer(false).await, first);
+        let parts: Vec<&str> = first.split('.').collect();
+        let header: Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[0]).unwrap()).unwrap();
+        let claims: Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+        assert_eq!(header, json!({"alg": "ES256", "kid": "KEY1234567"}));
+        assert_eq!(claims["iss"], json!("TEAM123456"));
+        let signature =
+            p256::ecdsa::Signature::from_slice(&URL_SAFE_NO_PAD.decode(parts[2]).unwrap()).unwrap();
+        key.verifying_key()
+            .verify(format!("{}.{}", parts[0], parts[1]).as_bytes(), &signature)
+            .unwrap();
+    }
+
     #[test]
     fn bad_p8_and_ids_are_refused_without_leaking() {
         let options = SenderOptions::default();
