@@ -160,6 +160,16 @@ impl FcmSender {
         })
     }
 
+    /// The RS256 JWT bearer assertion for the token endpoint.
+    fn assertion(&self, iat: u64) -> String {
+        jwt::rs256(
+            &self.signer,
+            &json!({"alg": "RS256", "typ": "JWT"}),
+            &json!({"iss": self.client_email, "scope": SCOPE, "aud": self.token_url,
+                    "iat": iat, "exp": iat + 3600}),
+        )
+    }
+
     async fn access_token(&self, force: bool) -> Result<zeroize::Zeroizing<String>, TokenError> {
         let mut cached = self.token.lock().await;
         if let Some((token, expires)) = cached.as_ref()
@@ -168,13 +178,7 @@ impl FcmSender {
         {
             return Ok(token.clone());
         }
-        let iat = crate::unix_now();
-        let assertion = jwt::rs256(
-            &self.signer,
-            &json!({"alg": "RS256", "typ": "JWT"}),
-            &json!({"iss": self.client_email, "scope": SCOPE, "aud": self.token_url,
-                    "iat": iat, "exp": iat + 3600}),
-        );
+        let assertion = self.assertion(crate::unix_now());
         let form = format!(
             "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion={assertion}"
         );
@@ -353,6 +357,46 @@ mod tests {
         let error = parse(json.to_string().as_bytes()).unwrap_err();
         assert_eq!(error, CredentialError::InvalidRsaKey);
         assert!(!error.to_string().contains("MIGH"));
+    }
+
+    #[test]
+    fn assertion_is_rs256_with_the_google_claims() {
+        use base64::Engine as _;
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        use rand_core::SeedableRng as _;
+        use rsa::pkcs8::EncodePrivateKey as _;
+        use rsa::signature::Verifier as _;
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(1);
+        let key = rsa::RsaPrivateKey::new(&mut rng, 2048).unwrap();
+        let pem = key.to_pkcs8_pem(rsa::pkcs8::LineEnding::LF).unwrap();
+        let json = json!({"type": "service_account", "project_id": "demo",
+            "client_email": "a@demo.iam.gserviceaccount.com", "private_key": pem.as_str()});
+        let credential =
+            FcmCredential::from_service_account_json(json.to_string().as_bytes()).unwrap();
+        assert_eq!(credential.project_id(), "demo");
+        assert!(!format!("{credential:?}").contains("PRIVATE"));
+        let sender = FcmSender::new(credential, &SenderOptions::default()).unwrap();
+        assert_eq!(sender.token_url, DEFAULT_TOKEN_URI);
+        assert_eq!(
+            sender.send_url,
+            "https://fcm.googleapis.com/v1/projects/demo/messages:send"
+        );
+        let assertion = sender.assertion(1_000);
+        let parts: Vec<&str> = assertion.split('.').collect();
+        let claims: Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+        assert_eq!(
+            claims,
+            json!({"iss": "a@demo.iam.gserviceaccount.com", "scope": SCOPE,
+            "aud": DEFAULT_TOKEN_URI, "iat": 1_000, "exp": 4_600})
+        );
+        let signature = rsa::pkcs1v15::Signature::try_from(
+            URL_SAFE_NO_PAD.decode(parts[2]).unwrap().as_slice(),
+        )
+        .unwrap();
+        rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(key.to_public_key())
+            .verify(format!("{}.{}", parts[0], parts[1]).as_bytes(), &signature)
+            .unwrap();
     }
 
     #[test]
