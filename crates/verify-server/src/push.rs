@@ -33,14 +33,10 @@ use verify::model::{
     UnixTime,
 };
 use verify::store::Store;
-
-mod apns;
-mod fcm;
-mod jwt;
-
-pub use apns::APNS_MAX_PAYLOAD;
-use apns::{ApnsConfig, ApnsSender};
-use fcm::FcmSender;
+use verify_notify::{
+    ApnsAuth, ApnsCredential, ApnsEnvironment, ApnsNotification, ApnsSender, FcmCredential,
+    FcmSender, SendOutcome, SenderOptions,
+};
 
 use crate::AppState;
 use crate::delivery::WebhookClient;
@@ -99,21 +95,15 @@ impl OutgoingNotification {
         ttl: Duration,
         now: UnixTime,
     ) -> Result<Self, verify::VerifyError> {
-        let mut payload = match delivery.platform {
-            NotificationPlatform::Fcm => delivery.notification.fcm_message(&delivery.device_token),
+        let payload = match delivery.platform {
+            // Delivered at once (wakes the device), never after the challenge is useless.
+            NotificationPlatform::Fcm => delivery.notification.fcm_message_high_priority(
+                &delivery.device_token,
+                u32::try_from(ttl.as_secs()).unwrap_or(u32::MAX),
+            ),
             _ => delivery.notification.apns_payload(),
         }
         .map_err(|error| verify::VerifyError::Push(error.into()))?;
-        if delivery.platform == NotificationPlatform::Fcm
-            && let Some(message) = payload.get_mut("message").and_then(|m| m.as_object_mut())
-        {
-            // FCM v1 AndroidConfig: deliver at once (wake the device), and not
-            // after the challenge is useless.
-            message.insert(
-                "android".to_owned(),
-                serde_json::json!({"priority": "HIGH", "ttl": format!("{}s", ttl.as_secs())}),
-            );
-        }
         let apns_expiration = if ttl.is_zero() {
             0
         } else {
@@ -182,6 +172,22 @@ pub enum PushOutcome {
         /// Why.
         reason: String,
     },
+}
+
+impl From<SendOutcome> for PushOutcome {
+    fn from(outcome: SendOutcome) -> Self {
+        match outcome {
+            SendOutcome::Delivered { id } => Self::Delivered { id },
+            SendOutcome::Unregistered { reason } => Self::Unregistered { reason },
+            SendOutcome::Retry { after, reason } => Self::Retry { after, reason },
+            SendOutcome::Failed { status, reason } => Self::Failed { status, reason },
+            // A future outcome is not retried on a guess.
+            other => Self::Failed {
+                status: None,
+                reason: format!("{other:?}"),
+            },
+        }
+    }
 }
 
 impl PushOutcome {
@@ -394,58 +400,6 @@ pub(crate) async fn send_once<S: Store + 'static>(
     outcome
 }
 
-/// The HTTP client builder both push services use: rustls with the Mozilla roots
-/// plus `extra_roots_pem`, no redirects, no proxy, bounded time.
-fn http_client(extra_roots_pem: Option<&[u8]>) -> Result<reqwest::ClientBuilder, String> {
-    let mut builder = reqwest::Client::builder()
-        .use_rustls_tls()
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .connect_timeout(Duration::from_secs(5))
-        .timeout(Duration::from_secs(15))
-        .user_agent(concat!("verify-server/", env!("CARGO_PKG_VERSION")));
-    if let Some(pem) = extra_roots_pem {
-        let roots = reqwest::Certificate::from_pem_bundle(pem)
-            .map_err(|_| "ca_file is not a PEM certificate bundle".to_owned())?;
-        if roots.is_empty() {
-            return Err("ca_file holds no certificate".to_owned());
-        }
-        for root in roots {
-            builder = builder.add_root_certificate(root);
-        }
-    }
-    Ok(builder)
-}
-
-/// The longest push service answer read, in bytes.
-const MAX_ANSWER: usize = 16 * 1024;
-
-async fn bounded_body(mut response: reqwest::Response) -> Option<Vec<u8>> {
-    let mut body = Vec::new();
-    while let Ok(Some(chunk)) = response.chunk().await {
-        body.extend_from_slice(&chunk);
-        if body.len() > MAX_ANSWER {
-            body.truncate(MAX_ANSWER);
-            break;
-        }
-    }
-    Some(body)
-}
-
-fn transport_error(error: &reqwest::Error) -> String {
-    if error.is_timeout() {
-        return "timed out".to_owned();
-    }
-    let mut detail = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        detail.push_str(": ");
-        detail.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    detail
-}
-
 // ---- credentials ----------------------------------------------------------------
 
 /// Why `--push-credentials` could not be loaded.
@@ -624,11 +578,13 @@ impl PushSenders {
         if self.apns.contains_key(&sid) || self.fcm.contains_key(&sid) {
             return Err(invalid("listed twice".into()));
         }
-        let extra_roots = match &endpoint.ca_file {
-            Some(ca) => Some(read(&base.join(ca))?),
-            None => None,
-        };
-        let base_url = endpoint.base_url.clone();
+        let mut options = SenderOptions::new();
+        if let Some(url) = &endpoint.base_url {
+            options = options.with_base_url(url.clone());
+        }
+        if let Some(ca) = &endpoint.ca_file {
+            options = options.with_extra_root_certificates_pem(read(&base.join(ca))?);
+        }
         match entry {
             CredentialEntry::Apn {
                 topic,
@@ -640,20 +596,22 @@ impl PushSenders {
                 team_id,
                 ..
             } => {
-                let (certificate, token_key) = match (
+                let auth = match (
                     certificate_file,
                     private_key_file,
                     token_key_file,
                     key_id,
                     team_id,
                 ) {
-                    (Some(certificate), Some(key), None, None, None) => (
-                        Some((read(&base.join(certificate))?, read(&base.join(key))?)),
-                        None,
-                    ),
-                    (None, None, Some(key), Some(key_id), Some(team_id)) => {
-                        (None, Some((read(&base.join(key))?, key_id, team_id)))
-                    }
+                    (Some(certificate), Some(key), None, None, None) => ApnsAuth::Certificate {
+                        certificate_pem: read(&base.join(certificate))?,
+                        private_key_pem: read(&base.join(key))?,
+                    },
+                    (None, None, Some(key), Some(key_id), Some(team_id)) => ApnsAuth::Token {
+                        key_p8_pem: read(&base.join(key))?,
+                        key_id,
+                        team_id,
+                    },
                     _ => {
                         return Err(invalid(
                             "an apn credential has either certificate_file and \
@@ -662,15 +620,13 @@ impl PushSenders {
                         ));
                     }
                 };
-                let sender = ApnsSender::new(ApnsConfig {
-                    sandbox: matches!(environment, Environment::Sandbox),
-                    topic,
-                    base_url,
-                    extra_roots_pem: extra_roots.as_deref(),
-                    certificate,
-                    token_key,
-                })
-                .map_err(invalid)?;
+                let environment = match environment {
+                    Environment::Production => ApnsEnvironment::Production,
+                    Environment::Sandbox => ApnsEnvironment::Sandbox,
+                };
+                let sender =
+                    ApnsSender::new(ApnsCredential::new(auth, topic, environment), &options)
+                        .map_err(|error| invalid(error.to_string()))?;
                 self.apns.insert(sid, sender);
             }
             CredentialEntry::Fcm {
@@ -678,9 +634,14 @@ impl PushSenders {
                 token_url,
                 ..
             } => {
+                if let Some(url) = token_url {
+                    options = options.with_token_url(url);
+                }
                 let json = read(&base.join(service_account_file))?;
-                let sender = FcmSender::new(&json, base_url, token_url, extra_roots.as_deref())
-                    .map_err(invalid)?;
+                let credential = FcmCredential::from_service_account_json(&json)
+                    .map_err(|error| invalid(error.to_string()))?;
+                let sender = FcmSender::new(credential, &options)
+                    .map_err(|error| invalid(error.to_string()))?;
                 self.fcm.insert(sid, sender);
             }
         }
@@ -707,20 +668,19 @@ impl NotificationSender for PushSenders {
             match notification.platform {
                 NotificationPlatform::Apn => match self.apns.get(sid) {
                     Some(sender) => {
+                        let request = ApnsNotification::new(&notification.payload)
+                            .with_expiration(notification.apns_expiration);
                         sender
-                            .send(
-                                &notification.device_token,
-                                &notification.payload,
-                                notification.apns_expiration,
-                            )
+                            .send(&notification.device_token, &request)
                             .await
+                            .into()
                     }
                     None => PushOutcome::NotSent {
                         reason: format!("no apn credential {sid} in --push-credentials"),
                     },
                 },
                 NotificationPlatform::Fcm => match self.fcm.get(sid) {
-                    Some(sender) => sender.send(&notification.payload).await,
+                    Some(sender) => sender.send(&notification.payload).await.into(),
                     None => PushOutcome::NotSent {
                         reason: format!("no fcm credential {sid} in --push-credentials"),
                     },
