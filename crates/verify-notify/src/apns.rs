@@ -359,12 +359,11 @@ impl ApnsSender {
             .get("apns-id")
             .and_then(|value| value.to_str().ok())
             .map(str::to_owned);
-        let reason = response
-            .bytes()
+        let reason = crate::json_answer(response)
             .await
-            .ok()
-            .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
-            .and_then(|body| body.get("reason")?.as_str().map(str::to_owned))
+            .get("reason")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
             .unwrap_or_default();
         Attempt::Done(match (status, reason.as_str()) {
             (200, _) => SendOutcome::Delivered { id },

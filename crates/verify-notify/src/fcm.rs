@@ -195,12 +195,7 @@ impl FcmSender {
             .map_err(|error| TokenError::Retry(None, format!("token endpoint: {error}")))?;
         let status = response.status().as_u16();
         let after = crate::retry_after(response.headers());
-        let body: Value = response
-            .bytes()
-            .await
-            .ok()
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-            .unwrap_or(Value::Null);
+        let body = crate::json_answer(response).await;
         if status == 429 || status >= 500 {
             return Err(TokenError::Retry(
                 after,
@@ -268,27 +263,21 @@ impl FcmSender {
             return Err(());
         }
         let after = crate::retry_after(response.headers());
-        let body: Value = response
-            .bytes()
-            .await
-            .ok()
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-            .unwrap_or(Value::Null);
+        let body = crate::json_answer(response).await;
         Ok(outcome(status, after, &body))
     }
 }
 
+/// RFC 3986 unreserved characters stay; everything else in a path segment is
+/// percent-encoded.
+const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
 fn percent_encode_segment(value: &str) -> String {
-    value
-        .bytes()
-        .map(|byte| {
-            if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
-                char::from(byte).to_string()
-            } else {
-                format!("%{byte:02X}")
-            }
-        })
-        .collect()
+    percent_encoding::utf8_percent_encode(value, PATH_SEGMENT).to_string()
 }
 
 /// Maps an FCM v1 response to an outcome.

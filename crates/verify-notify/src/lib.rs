@@ -256,6 +256,26 @@ fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     parse_retry_after(value, SystemTime::now())
 }
 
+/// The most of a push service's answer that is read, in bytes: their JSON
+/// answers are a few hundred bytes; a longer one is not parsed.
+const MAX_ANSWER: usize = 16 * 1024;
+
+/// The JSON body of a push service's answer (`Null` when it is not JSON, is
+/// longer than [`MAX_ANSWER`], or cannot be read).
+async fn json_answer(mut response: reqwest::Response) -> serde_json::Value {
+    let mut body = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) if body.len().saturating_add(chunk.len()) <= MAX_ANSWER => {
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => break,
+            Ok(Some(_)) | Err(_) => return serde_json::Value::Null,
+        }
+    }
+    serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null)
+}
+
 fn transport_outcome(error: &reqwest::Error) -> SendOutcome {
     if error.is_builder() {
         SendOutcome::Failed {

@@ -516,10 +516,7 @@ pub struct PushSenders {
 
 impl std::fmt::Debug for PushSenders {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut apns: Vec<_> = self.apns.keys().collect();
-        let mut fcm: Vec<_> = self.fcm.keys().collect();
-        apns.sort();
-        fcm.sort();
+        let (apns, fcm) = self.credential_sids();
         f.debug_struct("PushSenders")
             .field("apns", &apns)
             .field("fcm", &fcm)
@@ -721,17 +718,19 @@ pub struct PushMetrics {
 }
 
 impl PushMetrics {
-    /// Counts one `outcome` (one of the labels above) for `platform`.
-    pub(crate) fn count(&self, platform: NotificationPlatform, outcome: &str) {
+    fn counter(&self, platform: NotificationPlatform, outcome: &str) -> Option<&AtomicU64> {
         let row = match platform {
             NotificationPlatform::Apn => 0,
             NotificationPlatform::Fcm => 1,
-            _ => return,
+            _ => return None,
         };
-        let Some(column) = OUTCOMES.iter().position(|label| *label == outcome) else {
-            return;
-        };
-        if let Some(counter) = self.counts.get(row).and_then(|row| row.get(column)) {
+        let column = OUTCOMES.iter().position(|label| *label == outcome)?;
+        self.counts.get(row)?.get(column)
+    }
+
+    /// Counts one `outcome` (one of the labels above) for `platform`.
+    pub(crate) fn count(&self, platform: NotificationPlatform, outcome: &str) {
+        if let Some(counter) = self.counter(platform, outcome) {
             counter.fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -739,15 +738,7 @@ impl PushMetrics {
     /// The count of `outcome` for `platform` (0 for an unknown label).
     #[must_use]
     pub fn get(&self, platform: NotificationPlatform, outcome: &str) -> u64 {
-        let row = match platform {
-            NotificationPlatform::Apn => 0,
-            NotificationPlatform::Fcm => 1,
-            _ => return 0,
-        };
-        OUTCOMES
-            .iter()
-            .position(|label| *label == outcome)
-            .and_then(|column| self.counts.get(row).and_then(|row| row.get(column)))
+        self.counter(platform, outcome)
             .map_or(0, |counter| counter.load(Ordering::Relaxed))
     }
 

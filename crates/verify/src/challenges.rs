@@ -352,29 +352,7 @@ impl<S: Store> Verify<S> {
     ) -> Result<ChallengeNotification, VerifyError> {
         let now = self.now()?;
         let challenge = self.load_challenge(service, identity, sid).await?;
-        if let Some(error) = terminal_error(&challenge, now) {
-            return Err(error.into());
-        }
-        if challenge.status_at(now) != verify_model::ChallengeStatus::Pending {
-            return Err(ModelError::ChallengeExpired {
-                expired_at: challenge.expiration_date(),
-                now,
-            }
-            .into());
-        }
-        let (FactorType::Push, Some(factor_sid), Some(details)) = (
-            challenge.factor_type(),
-            challenge.factor_sid(),
-            challenge.details(),
-        ) else {
-            return Err(ModelError::FactorTypeMismatch {
-                expected: FactorType::Push,
-                got: challenge.factor_type(),
-            }
-            .into());
-        };
-        ChallengeNotification::new(challenge.sid(), factor_sid, details.message())
-            .map_err(|error| VerifyError::Push(error.into()))
+        notification_of(&challenge, now)
     }
 
     /// Everything a push sender needs to notify the device of the pending push
@@ -392,8 +370,9 @@ impl<S: Store> Verify<S> {
         identity: &Identity,
         sid: ChallengeSid,
     ) -> Result<Option<PushDelivery>, VerifyError> {
-        let notification = self.push_notification(service, identity, sid).await?;
+        let now = self.now()?;
         let challenge = self.load_challenge(service, identity, sid).await?;
+        let notification = notification_of(&challenge, now)?;
         let Some(factor_sid) = challenge.factor_sid() else {
             return Ok(None);
         };
@@ -753,4 +732,34 @@ fn check_totp_payload_len(code: &str) -> Result<(), ModelError> {
             length,
         })
     }
+}
+
+/// The notification of the pending push challenge `challenge` at `now`.
+fn notification_of(
+    challenge: &Challenge,
+    now: UnixTime,
+) -> Result<ChallengeNotification, VerifyError> {
+    if let Some(error) = terminal_error(challenge, now) {
+        return Err(error.into());
+    }
+    if challenge.status_at(now) != verify_model::ChallengeStatus::Pending {
+        return Err(ModelError::ChallengeExpired {
+            expired_at: challenge.expiration_date(),
+            now,
+        }
+        .into());
+    }
+    let (FactorType::Push, Some(factor_sid), Some(details)) = (
+        challenge.factor_type(),
+        challenge.factor_sid(),
+        challenge.details(),
+    ) else {
+        return Err(ModelError::FactorTypeMismatch {
+            expected: FactorType::Push,
+            got: challenge.factor_type(),
+        }
+        .into());
+    };
+    ChallengeNotification::new(challenge.sid(), factor_sid, details.message())
+        .map_err(|error| VerifyError::Push(error.into()))
 }
