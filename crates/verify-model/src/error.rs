@@ -121,6 +121,11 @@ pub enum Field {
     /// The user handle of a passkey sign-in's ceremony (present exactly when the
     /// user is identified).
     PasskeyUserHandle,
+    /// The guessing policy's consecutive failures before a lock (engine
+    /// configuration).
+    CodeLockAfter,
+    /// The guessing policy's lock duration (engine configuration).
+    CodeLockDuration,
 }
 
 impl Field {
@@ -180,6 +185,8 @@ impl Field {
             Self::EventType => "type",
             Self::WebhookMethod => "webhook_method",
             Self::Order => "order",
+            Self::CodeLockAfter => "code_lock_after",
+            Self::CodeLockDuration => "code_lock_duration",
         }
     }
 }
@@ -382,6 +389,27 @@ pub enum ModelError {
         /// [`MAX_FACTOR_VERIFICATION_ATTEMPTS`](crate::limits::MAX_FACTOR_VERIFICATION_ATTEMPTS).
         limit: u32,
     },
+    /// The factor is locked after too many consecutive wrong codes (60202, "Max
+    /// check attempts reached"): no code is checked before `until`, and every
+    /// wrong code after the lock ends locks it again. A correct code after the
+    /// lock, or the host ([`Factor::unlock_code_checks`](crate::Factor::unlock_code_checks)),
+    /// clears it.
+    #[error("factor locked after too many wrong codes: retry after {retry_after_secs} s")]
+    FactorLocked {
+        /// When the lock ends.
+        until: UnixTime,
+        /// Seconds from the attempt to `until` (at least 1), for `Retry-After`.
+        retry_after_secs: u64,
+    },
+    /// Wrong codes in a row slowed this factor's checks down (20429, "Too Many
+    /// Requests"): no code is checked before `until`.
+    #[error("too many wrong codes in a row: retry after {retry_after_secs} s")]
+    CodeChecksThrottled {
+        /// When the next check may run.
+        until: UnixTime,
+        /// Seconds from the attempt to `until` (at least 1), for `Retry-After`.
+        retry_after_secs: u64,
+    },
     /// The entity already holds the most factors of this type (60315).
     #[error("too many {factor_type} factors for this entity (limit {limit}, have {count})")]
     TooManyFactors {
@@ -444,12 +472,30 @@ pub enum ModelError {
 }
 
 impl ModelError {
+    /// Seconds until the refused operation may succeed, for the two refusals of the
+    /// guessing budget ([`ModelError::FactorLocked`],
+    /// [`ModelError::CodeChecksThrottled`]); `None` for every other error.
+    #[must_use]
+    pub const fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            Self::FactorLocked {
+                retry_after_secs, ..
+            }
+            | Self::CodeChecksThrottled {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            _ => None,
+        }
+    }
+
     /// The service's machine code for this error (docs/api.md, "Errors"), where it documents one.
     ///
     /// | code | variant |
     /// |---|---|
     /// | 60308 | [`ChallengeAttemptsExhausted`](Self::ChallengeAttemptsExhausted) |
     /// | 60310 | [`FactorVerificationAttemptsExhausted`](Self::FactorVerificationAttemptsExhausted) |
+    /// | 60202 | [`FactorLocked`](Self::FactorLocked) |
+    /// | 20429 | [`CodeChecksThrottled`](Self::CodeChecksThrottled) |
     /// | 60315 | [`TooManyFactors`](Self::TooManyFactors) |
     /// | 60318 | [`FactorNotVerified`](Self::FactorNotVerified) |
     /// | 60323 | [`ChallengeExpired`](Self::ChallengeExpired) |
@@ -460,11 +506,16 @@ impl ModelError {
     ///
     /// Every other variant is a request validation error (the engine answers 400)
     /// or a state the engine reports in its own terms, and returns `None`.
+    ///
+    /// [`ModelError::retry_after_secs`] gives the `Retry-After` of the two 429s
+    /// that carry one.
     #[must_use]
     pub const fn code(&self) -> Option<u32> {
         match self {
             Self::ChallengeAttemptsExhausted { .. } => Some(60308),
             Self::FactorVerificationAttemptsExhausted { .. } => Some(60310),
+            Self::FactorLocked { .. } => Some(60202),
+            Self::CodeChecksThrottled { .. } => Some(20429),
             Self::TooManyFactors { .. } => Some(60315),
             Self::FactorNotVerified => Some(60318),
             Self::ChallengeExpired { .. } => Some(60323),

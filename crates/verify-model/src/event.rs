@@ -30,12 +30,16 @@ string_enum!(
         /// outbox for the host's push sender, which sends the notification after
         /// the challenge is stored.
         ChallengeCreated => "challenge.created",
+        /// A TOTP factor was locked after too many consecutive wrong codes (this
+        /// server's extension; see [`GuessPolicy`](crate::guessing::GuessPolicy)).
+        /// Written with the failed attempt that started the lock.
+        FactorLocked => "factor.locked",
     }
 );
 
 impl EventType {
     /// Every event type, in the order above.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::FactorCreated,
         Self::FactorVerified,
         Self::FactorDeleted,
@@ -43,17 +47,19 @@ impl EventType {
         Self::ChallengeDenied,
         Self::ChallengeExpired,
         Self::ChallengeCreated,
+        Self::FactorLocked,
     ];
 
     /// The event types a webhook can subscribe to and is delivered, in the order
     /// above: every type but [`EventType::ChallengeCreated`].
-    pub const WEBHOOK: [Self; 6] = [
+    pub const WEBHOOK: [Self; 7] = [
         Self::FactorCreated,
         Self::FactorVerified,
         Self::FactorDeleted,
         Self::ChallengeApproved,
         Self::ChallengeDenied,
         Self::ChallengeExpired,
+        Self::FactorLocked,
     ];
 
     /// Whether webhooks can subscribe to this type (and are delivered its events).

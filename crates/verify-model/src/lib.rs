@@ -10,6 +10,7 @@ pub mod config;
 pub mod error;
 pub mod event;
 pub mod factor;
+pub mod guessing;
 pub mod id;
 pub mod identity;
 pub mod limits;
@@ -39,9 +40,10 @@ pub use config::{
 pub use error::{Field, ModelError};
 pub use event::{Event, EventType};
 pub use factor::{
-    Factor, FactorKind, FactorOutcome, FactorStatus, FactorTransition, FactorType, NewFactor,
-    VerificationProof,
+    CodeCheck, Factor, FactorKind, FactorOutcome, FactorStatus, FactorTransition, FactorType,
+    NewFactor, VerificationProof,
 };
+pub use guessing::{GuessPolicy, GuessState};
 pub use id::{
     AccessTokenSid, AccountSid, ChallengeSid, CredentialSid, EntitySid, FactorSid, NotificationSid,
     ServiceSid, WebhookSid,

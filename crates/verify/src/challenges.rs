@@ -182,7 +182,9 @@ impl<S: Store> Verify<S> {
     ///
     /// # Errors
     /// [`VerifyError::NotFound`]; [`VerifyError::Model`]: `FactorNotVerified`
-    /// (60318), `ExpirationOutOfRange`, `MissingField` (push without details),
+    /// (60318), `FactorLocked` (60202) / `CodeChecksThrottled` (20429) for a TOTP
+    /// factor whose guessing budget makes checks wait, `ExpirationOutOfRange`,
+    /// `MissingField` (push without details),
     /// `UnexpectedField` (an `auth_payload` for push or passkeys); for passkeys the
     /// errors of [`Verify::create_passkey_challenge`].
     pub async fn create_challenge(
@@ -227,6 +229,9 @@ impl<S: Store> Verify<S> {
             }
             _ => {}
         }
+        // No TOTP challenge is created while the factor's guessing budget makes code
+        // checks wait: creating challenges is the way around a per-challenge limit.
+        factor.check_code_checks_allowed(now)?;
         let mut input = NewChallenge::new();
         if let Some(date) = request.expiration_date {
             input = input.with_expiration_date(date);
@@ -424,6 +429,9 @@ impl<S: Store> Verify<S> {
     /// [`VerifyError::AuthPayloadInvalid`] (60324); [`VerifyError::Model`] for a
     /// terminal challenge (`ChallengeNotPending`, `ChallengeExpired` 60323,
     /// `ChallengeAttemptsExhausted` 60308) or a payload out of its length;
+    /// for a TOTP challenge `FactorLocked` (60202) or `CodeChecksThrottled` (20429)
+    /// while the factor's guessing budget makes checks wait (the code was not
+    /// compared; [`VerifyError::retry_after_secs`] says for how long);
     /// [`VerifyError::NotFound`]; [`VerifyError::Conflict`].
     pub async fn update_challenge(
         &self,
@@ -583,6 +591,12 @@ impl<S: Store> Verify<S> {
         )))
     }
 
+    /// Checks a TOTP code for `challenge` under the factor's guessing budget: the
+    /// check is counted on the factor first (a compare-and-set write, so
+    /// concurrent guesses are serialized there and each sees the others'
+    /// failures), then the code is compared; a correct code clears the count in
+    /// the approval's paired write, a wrong one is the challenge's failed attempt
+    /// (with `factor.locked` when it starts a lock).
     async fn answer_totp(
         &self,
         challenge: Challenge,
@@ -590,6 +604,7 @@ impl<S: Store> Verify<S> {
         code: &str,
         now: UnixTime,
     ) -> Result<ChallengeUpdate, VerifyError> {
+        let (factor, lock_event) = self.reserve_code_check(factor, now).await?;
         let FactorKind::Totp(totp) = factor.kind() else {
             return Err(ModelError::FactorTypeMismatch {
                 expected: FactorType::Totp,
@@ -607,40 +622,100 @@ impl<S: Store> Verify<S> {
         );
         match checked {
             Ok(found) => {
-                let paired = challenge.approve_totp(&factor, found.step(), now)?;
-                let written = self.write_paired(&paired).await;
-                if is_conflict(&written) {
-                    // Never re-checked: the step (or the challenge) was used by a
-                    // concurrent request.
-                    return Err(conflict(Resource::Challenge));
-                }
-                written?;
-                Ok(ChallengeUpdate::written(
-                    paired.challenge.challenge,
-                    paired.challenge.outcome,
-                ))
+                self.approve_totp_step(challenge, factor, found.step(), now)
+                    .await
             }
             Err(error) if error.counts_as_attempt() => {
-                self.record_challenge_failure(challenge, now).await
+                self.record_challenge_failure(challenge, lock_event, now)
+                    .await
             }
             Err(error) => Err(error.into()),
         }
     }
 
-    /// Writes a failed attempt, reloading and re-recording on a conflict (recording
-    /// a failure is safe to re-run).
+    /// Counts one code check on `factor` before the code is compared, reloading
+    /// and re-deciding on a conflict (every round re-reads the budget, so a lock
+    /// another request started is seen). Returns the stored factor and the
+    /// `factor.locked` event to write if the code turns out wrong.
+    async fn reserve_code_check(
+        &self,
+        factor: Factor,
+        now: UnixTime,
+    ) -> Result<(Factor, Option<verify_model::Event>), VerifyError> {
+        let (service, sid) = (factor.service_sid(), factor.sid());
+        let policy = self.config.code_guess_policy;
+        self.cas_retry_from(Resource::Factor, factor, move |loaded| async move {
+            let factor = match loaded {
+                Some(factor) => factor,
+                None => self.reload_factor(service, sid).await?,
+            };
+            let check = factor.reserve_code_check(&policy, now)?;
+            let written = self
+                .store
+                .update_factor(&check.transition.factor, &check.transition.events)
+                .await;
+            Round::written(written, (check.transition.factor, check.lock_event))
+        })
+        .await
+    }
+
+    /// Approves `challenge` with the accepted TOTP `step` and clears the factor's
+    /// run of wrong codes, in one paired write. On a conflict (a concurrent check
+    /// counted on the factor, or the challenge changed) both are reloaded and the
+    /// decision is taken again on them: the code is not compared again, but the
+    /// step must still be unused and the challenge still pending.
+    async fn approve_totp_step(
+        &self,
+        challenge: Challenge,
+        factor: Factor,
+        step: u64,
+        now: UnixTime,
+    ) -> Result<ChallengeUpdate, VerifyError> {
+        let (service, challenge_sid, factor_sid) =
+            (challenge.service_sid(), challenge.sid(), factor.sid());
+        self.cas_retry_from(
+            Resource::Challenge,
+            (challenge, factor),
+            move |loaded| async move {
+                let (challenge, factor) = match loaded {
+                    Some(both) => both,
+                    None => (
+                        self.reload_challenge(service, challenge_sid).await?,
+                        self.reload_factor(service, factor_sid).await?,
+                    ),
+                };
+                if let Some(error) = terminal_error(&challenge, now) {
+                    return Err(error.into());
+                }
+                let paired = challenge.approve_totp(&factor, step, now)?;
+                let written = self.write_paired(&paired).await;
+                Round::written(
+                    written,
+                    ChallengeUpdate::written(paired.challenge.challenge, paired.challenge.outcome),
+                )
+            },
+        )
+        .await
+    }
+
+    /// Writes a failed attempt (with `extra_event`, the `factor.locked` of the
+    /// check that failed, if any), reloading and re-recording on a conflict
+    /// (recording a failure is safe to re-run).
     async fn record_challenge_failure(
         &self,
         challenge: Challenge,
+        extra_event: Option<verify_model::Event>,
         now: UnixTime,
     ) -> Result<ChallengeUpdate, VerifyError> {
         let (service, sid) = (challenge.service_sid(), challenge.sid());
+        let extra_event = &extra_event;
         self.cas_retry_from(Resource::Challenge, challenge, move |loaded| async move {
             let challenge = match loaded {
                 Some(challenge) => challenge,
                 None => self.reload_challenge(service, sid).await?,
             };
-            let failed = challenge.record_failed_attempt(now)?;
+            let mut failed = challenge.record_failed_attempt(now)?;
+            failed.events.extend(extra_event.iter().cloned());
             let written = self
                 .store
                 .update_challenge(&failed.challenge, &failed.events)

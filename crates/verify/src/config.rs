@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use verify_model::{AccountSid, ApiContext, BaseUrl, ServiceSid};
+use verify_model::{AccountSid, ApiContext, BaseUrl, GuessPolicy, ServiceSid};
 use verify_push::SignatureFields;
 use verify_webauthn::attestation::TrustAnchors;
 
@@ -19,6 +19,9 @@ pub const DEFAULT_CONFLICT_RETRIES: u8 = 3;
 ///   `Twilio-Verify-Signature-Fields` header; fixed for a challenge's lifetime);
 /// - `conflict_retries`: bounded retries of re-runnable decisions after a
 ///   compare-and-set conflict;
+/// - `code_guess_policy`: how consecutive wrong TOTP codes slow down and then
+///   lock a factor's checks, across challenges ([`verify_model::guessing`]; the
+///   default allows at most 34 checks a day);
 /// - trust anchors for passkey attestation ([`EngineConfig::with_trust_anchors`]
 ///   for every service, [`EngineConfig::with_service_trust_anchors`] to replace
 ///   them for one service): roots are host decisions made in Rust, never stored.
@@ -39,6 +42,8 @@ pub struct EngineConfig {
     pub push_signature_fields: SignatureFields,
     /// Retries after a compare-and-set conflict where re-running is safe.
     pub conflict_retries: u8,
+    /// The guessing budget of TOTP factors.
+    pub code_guess_policy: GuessPolicy,
     /// Attestation trust anchors for every service without its own.
     trust_anchors: Arc<TrustAnchors>,
     /// Per-service attestation trust anchors (replacing `trust_anchors`).
@@ -55,9 +60,18 @@ impl EngineConfig {
             base_url: None,
             push_signature_fields: SignatureFields::recommended(),
             conflict_retries: DEFAULT_CONFLICT_RETRIES,
+            code_guess_policy: GuessPolicy::default(),
             trust_anchors: Arc::new(TrustAnchors::new()),
             service_trust_anchors: BTreeMap::new(),
         }
+    }
+
+    /// With a guessing budget for TOTP factors other than the default
+    /// ([`GuessPolicy::default`]).
+    #[must_use]
+    pub const fn with_code_guess_policy(mut self, policy: GuessPolicy) -> Self {
+        self.code_guess_policy = policy;
+        self
     }
 
     /// With attestation trust anchors for every service (those given

@@ -233,6 +233,20 @@ impl<S: Store> Verify<S> {
         }
     }
 
+    /// The factor `sid` of `service` as stored now (a retry's reload).
+    pub(crate) async fn reload_factor(
+        &self,
+        service: ServiceSid,
+        sid: FactorSid,
+    ) -> Result<Factor, VerifyError> {
+        self.store
+            .get_factor(service, sid)
+            .await?
+            .ok_or(VerifyError::NotFound {
+                resource: Resource::Factor,
+            })
+    }
+
     /// The challenge `sid` of `service` as stored now (a retry's reload).
     pub(crate) async fn reload_challenge(
         &self,

@@ -193,6 +193,17 @@ impl VerifyError {
         }
     }
 
+    /// Seconds a caller should wait before retrying (`Retry-After`), for the
+    /// guessing budget's refusals (60202 locked, 20429 slowed down); `None` for
+    /// every other error.
+    #[must_use]
+    pub const fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            Self::Model(error) => error.retry_after_secs(),
+            _ => None,
+        }
+    }
+
     /// The HTTP status a server answers with.
     #[must_use]
     pub fn http_status(&self) -> u16 {
@@ -204,7 +215,7 @@ impl VerifyError {
 #[must_use]
 pub const fn status_of_code(code: u32) -> u16 {
     match code {
-        60308 | 60310 | 60326 => 429,
+        60308 | 60310 | 60326 | 60202 | 20429 => 429,
         60311 | 60318 | 60323 | 60324 => 403,
         60391 | CODE_NOT_FOUND => 404,
         CODE_UNAUTHORIZED => 401,

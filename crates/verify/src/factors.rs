@@ -639,6 +639,33 @@ impl<S: Store> Verify<S> {
         .await
     }
 
+    /// Clears a TOTP factor's run of wrong codes and its lock
+    /// ([`verify_model::guessing`]): the host's decision, after it has
+    /// re-established who the user is some other way. Retried on a concurrent
+    /// update.
+    ///
+    /// # Errors
+    /// [`VerifyError::NotFound`]; [`VerifyError::Model`] (`FactorTypeMismatch` for a
+    /// factor that is not TOTP); [`VerifyError::Conflict`] when the retries run out.
+    pub async fn unlock_factor(
+        &self,
+        service: ServiceSid,
+        identity: &Identity,
+        sid: FactorSid,
+    ) -> Result<Factor, VerifyError> {
+        let now = self.now()?;
+        self.cas_retry(Resource::Factor, move || async move {
+            let factor = self.load_factor(service, identity, sid).await?;
+            let unlocked = factor.unlock_code_checks(now)?;
+            let written = self
+                .store
+                .update_factor(&unlocked.factor, &unlocked.events)
+                .await;
+            Round::written(written, unlocked.factor)
+        })
+        .await
+    }
+
     /// Replaces a push factor's configuration (the SDK's factor update: app id,
     /// notification platform and token, SDK version), keeping its credential sid.
     /// Retried on a concurrent update: the new configuration does not depend on

@@ -26,6 +26,7 @@ use crate::ceremony::PasskeyRegistration;
 use crate::config::{NotificationPlatform, PasskeysConfig, TotpAlgorithm, TotpParams, string_enum};
 use crate::error::{Field, ModelError, check_len};
 use crate::event::{Event, EventType};
+use crate::guessing::{GuessPolicy, GuessState};
 use crate::id::{EntitySid, FactorSid, ServiceSid};
 use crate::identity::Identity;
 use crate::limits::{
@@ -190,6 +191,7 @@ impl FactorKind {
             alg,
             params,
             last_used_step: None,
+            guesses: GuessState::CLEAR,
         })
     }
 
@@ -359,6 +361,18 @@ pub struct FactorTransition {
     pub events: Vec<Event>,
     /// What happened.
     pub outcome: FactorOutcome,
+}
+
+/// A reserved TOTP code check ([`Factor::reserve_code_check`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use = "store the reservation before comparing the code"]
+#[non_exhaustive]
+pub struct CodeCheck {
+    /// The factor with the check counted as failed (`version` + 1): store it first.
+    pub transition: FactorTransition,
+    /// `factor.locked`, when this check, if wrong, starts a lock: write it with the
+    /// failed attempt (it is not written when the code is correct).
+    pub lock_event: Option<Event>,
 }
 
 /// A factor: a passkey, an authenticator app or a push device of one entity.
@@ -643,6 +657,72 @@ impl Factor {
             return Err(self.mismatch(FactorType::Totp));
         };
         totp.advance(step)?;
+        // A correct code ends the run of wrong ones.
+        totp.guesses = GuessState::CLEAR;
+        Ok(FactorTransition {
+            factor: next,
+            events: Vec::new(),
+            outcome: FactorOutcome::Updated,
+        })
+    }
+
+    /// Counts one code check of a verified TOTP factor as failed *before* the code
+    /// is compared (see [`crate::guessing`]): store the returned factor
+    /// (compare-and-set) first, then compare. A correct code clears the count
+    /// ([`Factor::record_totp_step`]); for a wrong one, write
+    /// [`CodeCheck::lock_event`] with the failed attempt.
+    ///
+    /// # Errors
+    /// [`ModelError::FactorLocked`] (60202) or [`ModelError::CodeChecksThrottled`]
+    /// (20429) while a lock or backoff delay runs; [`ModelError::FactorNotVerified`];
+    /// [`ModelError::FactorTypeMismatch`] for a factor that is not TOTP.
+    pub fn reserve_code_check(
+        &self,
+        policy: &GuessPolicy,
+        now: UnixTime,
+    ) -> Result<CodeCheck, ModelError> {
+        self.check_usable()?;
+        self.check_code_checks_allowed(now)?;
+        let mut next = self.bumped(now)?;
+        let FactorKind::Totp(totp) = &mut next.kind else {
+            return Err(self.mismatch(FactorType::Totp));
+        };
+        let (guesses, starts_lock) = totp.guesses.after_failure(policy, now);
+        totp.guesses = guesses;
+        let lock_event = starts_lock.then(|| next.event(EventType::FactorLocked, now));
+        Ok(CodeCheck {
+            transition: FactorTransition {
+                factor: next,
+                events: Vec::new(),
+                outcome: FactorOutcome::Updated,
+            },
+            lock_event,
+        })
+    }
+
+    /// Refuses while the factor's guessing budget makes code checks wait (a lock or
+    /// a backoff delay); `Ok` for factors that are not TOTP.
+    ///
+    /// # Errors
+    /// [`ModelError::FactorLocked`] (60202), [`ModelError::CodeChecksThrottled`] (20429).
+    pub fn check_code_checks_allowed(&self, now: UnixTime) -> Result<(), ModelError> {
+        match &self.kind {
+            FactorKind::Totp(totp) => totp.guesses.check_allowed(now),
+            _ => Ok(()),
+        }
+    }
+
+    /// Clears a TOTP factor's run of wrong codes and any lock (the host's decision,
+    /// after it has re-established who the user is).
+    ///
+    /// # Errors
+    /// [`ModelError::FactorTypeMismatch`] for a factor that is not TOTP.
+    pub fn unlock_code_checks(&self, now: UnixTime) -> Result<FactorTransition, ModelError> {
+        let mut next = self.bumped(now)?;
+        let FactorKind::Totp(totp) = &mut next.kind else {
+            return Err(self.mismatch(FactorType::Totp));
+        };
+        totp.guesses = GuessState::CLEAR;
         Ok(FactorTransition {
             factor: next,
             events: Vec::new(),

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{TotpAlgorithm, TotpParams};
 use crate::error::ModelError;
+use crate::guessing::GuessState;
 use crate::secret::TotpSecret;
 
 /// A TOTP factor's data: its secret (never in public JSON), algorithm, parameters and
@@ -17,6 +18,10 @@ pub struct TotpFactor {
     #[serde(flatten)]
     pub(super) params: TotpParams,
     pub(super) last_used_step: Option<u64>,
+    /// Consecutive wrong codes across challenges (absent from records that never
+    /// had one, as release 0.1.0 wrote them).
+    #[serde(default, skip_serializing_if = "GuessState::is_clear")]
+    pub(super) guesses: GuessState,
 }
 
 impl TotpFactor {
@@ -42,6 +47,12 @@ impl TotpFactor {
     #[must_use]
     pub const fn last_used_step(&self) -> Option<u64> {
         self.last_used_step
+    }
+
+    /// Consecutive wrong codes and when the next check may run.
+    #[must_use]
+    pub const fn guesses(&self) -> &GuessState {
+        &self.guesses
     }
 
     pub(super) fn advance(&mut self, step: u64) -> Result<(), ModelError> {

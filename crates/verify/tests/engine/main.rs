@@ -12,6 +12,7 @@ mod concurrency;
 mod configurations;
 mod devices;
 mod errors;
+mod guessing;
 mod passkeys;
 mod properties;
 mod push;

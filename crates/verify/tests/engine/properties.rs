@@ -169,8 +169,18 @@ proptest! {
                 let now = h.now().as_secs();
                 let (index, code) = match op {
                     TotpOp::Create => {
-                        let c = h.verify.create_challenge(e.service, &e.identity, e.factor.sid(), NewChallengeRequest::new()).await.unwrap().challenge;
-                        challenges.push((c.sid(), c.expiration_date().as_secs()));
+                        match h.verify.create_challenge(e.service, &e.identity, e.factor.sid(), NewChallengeRequest::new()).await {
+                            Ok(created) => {
+                                let c = created.challenge;
+                                challenges.push((c.sid(), c.expiration_date().as_secs()));
+                            }
+                            // Only the guessing budget may refuse a creation, and only
+                            // while it makes checks wait.
+                            Err(error) => {
+                                assert!(matches!(error.code(), 60202 | 20429), "{error}");
+                                assert!(error.retry_after_secs().is_some_and(|s| s >= 1));
+                            }
+                        }
                         continue;
                     }
                     TotpOp::Advance(secs) => { h.advance(secs); continue; }
