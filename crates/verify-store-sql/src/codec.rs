@@ -241,9 +241,10 @@ pub(crate) const fn invalid(resource: Resource, rule: &'static str) -> StoreErro
     StoreError::InvalidWrite { resource, rule }
 }
 
-/// A backend failure.
+/// A failed database call: [`StoreError::Unavailable`] when the fault passes
+/// (the database unreachable or busy), else [`StoreError::Backend`].
 pub(crate) fn backend(error: sqlx::Error) -> StoreError {
-    StoreError::Backend(Box::new(error))
+    crate::error::store_error(error)
 }
 
 /// What a failed write's database error means.
@@ -267,7 +268,7 @@ impl OnWrite {
     }
 
     /// Maps unique and foreign-key violations to [`StoreError::Duplicate`] and
-    /// [`StoreError::NotFound`]; everything else is a backend failure.
+    /// [`StoreError::NotFound`]; everything else as [`backend`] does.
     pub(crate) fn map(self, error: sqlx::Error) -> StoreError {
         let sqlx::Error::Database(db) = &error else {
             return backend(error);

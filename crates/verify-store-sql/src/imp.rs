@@ -1,7 +1,8 @@
 //! The [`Store`](verify_store::Store) implementation, written once as SQL and
-//! expanded for each backend by `store_impl!` (the backends differ only in their row
-//! locks: `FOR UPDATE` on PostgreSQL; nothing on SQLite, whose single-writer pool
-//! already runs one transaction at a time).
+//! expanded for each backend by `store_impl!` (the backends differ only in how a
+//! write transaction begins and in their row locks: `BEGIN` and `FOR UPDATE` on
+//! PostgreSQL; `BEGIN IMMEDIATE` and no row locks on SQLite, whose database-wide
+//! write lock, taken when the transaction begins, already serializes writers).
 //!
 //! Every compare-and-set is one statement, `UPDATE … WHERE sid = $n AND version =
 //! $m AND <immutable columns unchanged>`; when it matches no row, a second read
@@ -9,7 +10,7 @@
 //! "conflict". Events are appended in the same transaction as the change.
 
 macro_rules! store_impl {
-    ($store:ident, $db:ty, for_update = $for_update:literal, for_no_key_update = $for_nk:literal, skip_locked = $skip:literal) => {
+    ($store:ident, $db:ty, begin = $begin:literal, for_update = $for_update:literal, for_no_key_update = $for_nk:literal, skip_locked = $skip:literal) => {
         use std::collections::{BTreeMap, HashMap};
 
         use sqlx::Row as _;
@@ -69,8 +70,10 @@ macro_rules! store_impl {
         }
 
         impl $store {
+            /// Begins a write transaction (every transaction of the store writes)
+            /// with the backend's `BEGIN` statement.
             async fn begin(&self) -> Result<Tx, StoreError> {
-                self.pool.begin().await.map_err(backend)
+                self.pool.begin_with($begin).await.map_err(backend)
             }
 
             /// One record by a query whose binds are all sids.

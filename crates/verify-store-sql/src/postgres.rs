@@ -6,6 +6,14 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 use crate::codec::Codec;
 use crate::error::SqlStoreError;
+use crate::options::StoreOptions;
+
+/// The pool `options` describe.
+fn pool_options(options: &StoreOptions) -> PgPoolOptions {
+    PgPoolOptions::new()
+        .max_connections(options.max_connections().max(1))
+        .acquire_timeout(options.acquire_timeout())
+}
 
 /// A [`Store`](verify_store::Store) in PostgreSQL (11 or later).
 ///
@@ -28,18 +36,55 @@ pub struct PgStore {
 }
 
 impl PgStore {
-    /// Connects to `url` (`postgres://user@host:port/db`) with a pool of up to 16
-    /// connections. Call [`PgStore::migrate`] before first use.
+    /// Connects to `url` (`postgres://user@host:port/db`) with the default
+    /// [`StoreOptions`] (a pool of up to 16 connections, a 5 s acquire timeout).
+    /// Call [`PgStore::migrate`] before first use.
     ///
     /// # Errors
     /// [`SqlStoreError::InvalidOptions`] for a malformed URL,
     /// [`SqlStoreError::Connect`] when the server cannot be reached.
     pub async fn connect(url: &str) -> Result<Self, SqlStoreError> {
-        let options = PgConnectOptions::from_str(url).map_err(SqlStoreError::InvalidOptions)?;
-        Self::connect_with(options, 16).await
+        Self::connect_with_options(url, &StoreOptions::new()).await
     }
 
-    /// Connects with the host's own options and pool size.
+    /// Connects to `url` with the pool `options` describe (its size and acquire
+    /// timeout; the busy timeout is SQLite's). Call [`PgStore::migrate`] before
+    /// first use.
+    ///
+    /// # Errors
+    /// [`SqlStoreError::InvalidOptions`] for a malformed URL,
+    /// [`SqlStoreError::Connect`] when the server cannot be reached within the
+    /// acquire timeout.
+    pub async fn connect_with_options(
+        url: &str,
+        options: &StoreOptions,
+    ) -> Result<Self, SqlStoreError> {
+        let connect = PgConnectOptions::from_str(url).map_err(SqlStoreError::InvalidOptions)?;
+        let pool = pool_options(options)
+            .connect_with(connect)
+            .await
+            .map_err(SqlStoreError::Connect)?;
+        Ok(Self::from_pool(pool))
+    }
+
+    /// A store for `url` whose pool connects when an operation first needs a
+    /// connection: a host can start while the database is down, and each
+    /// operation then fails with
+    /// [`StoreError::Unavailable`](verify_store::StoreError::Unavailable) after the
+    /// acquire timeout until the database is back. Nothing is checked until then:
+    /// call [`PgStore::migrate`] once it is reachable.
+    ///
+    /// # Errors
+    /// [`SqlStoreError::InvalidOptions`] for a malformed URL.
+    pub fn connect_lazy(url: &str, options: &StoreOptions) -> Result<Self, SqlStoreError> {
+        let connect = PgConnectOptions::from_str(url).map_err(SqlStoreError::InvalidOptions)?;
+        Ok(Self::from_pool(
+            pool_options(options).connect_lazy_with(connect),
+        ))
+    }
+
+    /// Connects with the host's own options and pool size, and the default acquire
+    /// timeout ([`DEFAULT_ACQUIRE_TIMEOUT`](crate::DEFAULT_ACQUIRE_TIMEOUT)).
     ///
     /// # Errors
     /// [`SqlStoreError::Connect`] when the server cannot be reached.
@@ -47,15 +92,15 @@ impl PgStore {
         options: PgConnectOptions,
         max_connections: u32,
     ) -> Result<Self, SqlStoreError> {
-        let pool = PgPoolOptions::new()
-            .max_connections(max_connections.max(1))
+        let pool = pool_options(&StoreOptions::new().with_max_connections(max_connections))
             .connect_with(options)
             .await
             .map_err(SqlStoreError::Connect)?;
         Ok(Self::from_pool(pool))
     }
 
-    /// A store over an existing pool.
+    /// A store over an existing pool (its acquire timeout is the pool's own: sqlx's
+    /// default is 30 s, see [`StoreOptions`]).
     #[must_use]
     pub fn from_pool(pool: PgPool) -> Self {
         Self {
@@ -101,6 +146,7 @@ impl PgStore {
 crate::imp::store_impl!(
     PgStore,
     sqlx::Postgres,
+    begin = "BEGIN",
     for_update = "FOR UPDATE",
     for_no_key_update = "FOR NO KEY UPDATE",
     skip_locked = "FOR UPDATE SKIP LOCKED"

@@ -1,7 +1,6 @@
 //! [`SqliteStore`]: the embedded store for one process that must survive restarts.
 
 use std::path::Path;
-use std::time::Duration;
 
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -9,15 +8,26 @@ use sqlx::sqlite::{
 
 use crate::codec::Codec;
 use crate::error::SqlStoreError;
+use crate::options::StoreOptions;
 
 /// A [`Store`](verify_store::Store) in one SQLite database file.
 ///
-/// Opened in WAL mode with foreign keys on, `synchronous = NORMAL` and a 5 s busy
-/// timeout, through a pool of **one** connection: every operation (and so every
-/// transaction) runs after the previous one, which makes each compare-and-set
-/// trivially atomic within the process. Another process opening the same file waits
-/// on SQLite's lock (busy timeout) rather than corrupting anything, but the intended
-/// use is one process; many processes share [`PgStore`](crate::PgStore).
+/// Opened in WAL mode with foreign keys on, `synchronous = NORMAL` and a busy
+/// timeout ([`StoreOptions::busy_timeout`], 5 s by default), through a pool of
+/// **one** connection: every operation (and so every transaction) runs after the
+/// previous one, which makes each compare-and-set trivially atomic within the
+/// process.
+///
+/// Several processes (or several stores) may open one file: every write
+/// transaction begins with `BEGIN IMMEDIATE`, taking SQLite's write lock before it
+/// reads, so writers queue on the lock (for up to the busy timeout) instead of
+/// failing when a snapshot they read turns stale (`SQLITE_BUSY_SNAPSHOT`, which no
+/// busy timeout waits out); readers never wait for writers (WAL). A write that
+/// still cannot take the lock in time, or an operation that finds no free
+/// connection within [`StoreOptions::acquire_timeout`], fails with
+/// [`StoreError::Unavailable`](verify_store::StoreError::Unavailable). Writes of all
+/// processes then run one at a time: many processes with much to write share
+/// [`PgStore`](crate::PgStore).
 ///
 /// Clones share the pool.
 #[derive(Debug, Clone)]
@@ -27,34 +37,58 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
-    /// Opens (creating if missing) the database file at `path`. Call
-    /// [`SqliteStore::migrate`] before first use.
+    /// Opens (creating if missing) the database file at `path` with the default
+    /// [`StoreOptions`]. Call [`SqliteStore::migrate`] before first use.
     ///
     /// # Errors
     /// [`SqlStoreError::Connect`] when the file cannot be opened or created.
     pub async fn open(path: impl AsRef<Path>) -> Result<Self, SqlStoreError> {
-        let options = SqliteConnectOptions::new()
+        Self::open_with_options(path, &StoreOptions::new()).await
+    }
+
+    /// Opens (creating if missing) the database file at `path`, waiting for the
+    /// database as `options` say (its acquire and busy timeouts; its
+    /// `max_connections` is for PostgreSQL: this pool has one connection). Call
+    /// [`SqliteStore::migrate`] before first use.
+    ///
+    /// # Errors
+    /// [`SqlStoreError::Connect`] when the file cannot be opened or created.
+    pub async fn open_with_options(
+        path: impl AsRef<Path>,
+        options: &StoreOptions,
+    ) -> Result<Self, SqlStoreError> {
+        let connect = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
-        Self::open_with(options).await
+            .busy_timeout(options.busy_timeout());
+        Self::open_with_pool(connect, options).await
     }
 
-    /// Opens with the host's own options; foreign keys are switched on whatever
-    /// they say (the cascades depend on them).
+    /// Opens with the host's own connect options (their busy timeout, sqlx's
+    /// default 5 s unless set) and the default acquire timeout; foreign keys are
+    /// switched on whatever they say (the cascades depend on them). Keep WAL mode
+    /// if several processes open the file: in another journal mode readers wait for
+    /// writers.
     ///
     /// # Errors
     /// [`SqlStoreError::Connect`] when the database cannot be opened.
     pub async fn open_with(options: SqliteConnectOptions) -> Result<Self, SqlStoreError> {
+        Self::open_with_pool(options, &StoreOptions::new()).await
+    }
+
+    async fn open_with_pool(
+        connect: SqliteConnectOptions,
+        options: &StoreOptions,
+    ) -> Result<Self, SqlStoreError> {
         let pool = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
+            .acquire_timeout(options.acquire_timeout())
             .idle_timeout(None)
             .max_lifetime(None)
-            .connect_with(options.foreign_keys(true))
+            .connect_with(connect.foreign_keys(true))
             .await
             .map_err(SqlStoreError::Connect)?;
         Ok(Self {
@@ -97,6 +131,9 @@ impl SqliteStore {
 crate::imp::store_impl!(
     SqliteStore,
     sqlx::Sqlite,
+    // Takes the write lock up front: a deferred transaction that reads, then writes
+    // after another connection committed fails at once with SQLITE_BUSY_SNAPSHOT.
+    begin = "BEGIN IMMEDIATE",
     for_update = "",
     for_no_key_update = "",
     skip_locked = ""

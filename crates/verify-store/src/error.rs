@@ -150,10 +150,21 @@ pub enum StoreError {
         /// What is wrong with it.
         rule: String,
     },
-    /// The backend failed (connection, I/O, serialization failure): the write may be
-    /// retried as a whole. The in-memory store never returns it.
+    /// The backend failed (I/O, a statement the database refused, a record that
+    /// does not serialize): nothing was written, and the write may be retried as a
+    /// whole. A fault known to pass (the database unreachable or busy) is
+    /// [`StoreError::Unavailable`] instead. The in-memory store never returns it.
     #[error("store backend failed")]
     Backend(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
+    /// The backend could not be reached in time, a fault that passes: no pooled
+    /// connection came free within the acquire timeout, the connection was refused
+    /// or reset, the database server is shutting down or starting up, or another
+    /// process held SQLite's write lock past the busy timeout. Nothing was written;
+    /// retrying the operation later can succeed (a server answers 503 with
+    /// `Retry-After`). The message names no cause (the source does, for logs, and
+    /// never holds the connection password). The in-memory store never returns it.
+    #[error("store temporarily unavailable")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
 }
 
 fn describe_expected(expected: Option<u64>) -> String {
@@ -165,6 +176,12 @@ impl StoreError {
     #[must_use]
     pub const fn is_conflict(&self) -> bool {
         matches!(self, Self::Conflict { .. })
+    }
+
+    /// Whether this is a [`StoreError::Unavailable`] (a passing fault: retry later).
+    #[must_use]
+    pub const fn is_unavailable(&self) -> bool {
+        matches!(self, Self::Unavailable(_))
     }
 
     /// A machine-readable name of the variant (`conflict`, `not_found`, ...), stable
@@ -180,6 +197,7 @@ impl StoreError {
             Self::InvalidPageToken => "invalid_page_token",
             Self::Corrupt { .. } => "corrupt",
             Self::Backend(_) => "backend",
+            Self::Unavailable(_) => "unavailable",
         }
     }
 }
@@ -230,5 +248,20 @@ mod tests {
         let error = StoreError::Backend(Box::new(std::io::Error::other("password=hunter2")));
         assert_eq!(error.to_string(), "store backend failed");
         assert!(std::error::Error::source(&error).is_some());
+    }
+
+    #[test]
+    fn an_unavailable_error_is_typed_and_keeps_its_cause_out_of_the_message() {
+        let error = StoreError::Unavailable(Box::new(std::io::Error::new(
+            std::io::ErrorKind::ConnectionRefused,
+            "postgres://verify:hunter2@db refused",
+        )));
+        assert_eq!(error.to_string(), "store temporarily unavailable");
+        assert_eq!(error.kind(), "unavailable");
+        assert!(error.is_unavailable());
+        assert!(!error.is_conflict());
+        assert!(std::error::Error::source(&error).is_some());
+        let backend = StoreError::Backend(Box::new(std::io::Error::other("disk")));
+        assert!(!backend.is_unavailable());
     }
 }

@@ -150,6 +150,10 @@ pub const CODE_CONFLICT: u32 = 20409;
 pub const CODE_INTERNAL: u32 = 20500;
 /// `code` for an operation this build does not provide (501).
 pub const CODE_NOT_IMPLEMENTED: u32 = 20501;
+/// `code` for a store that is unavailable for now (503: no database connection
+/// within the acquire timeout, the database unreachable, restarting or locked by
+/// another process); nothing was written and the request may be retried.
+pub const CODE_UNAVAILABLE: u32 = 20503;
 
 impl VerifyError {
     /// The stable machine code: the service's documented code where it has
@@ -222,6 +226,7 @@ pub const fn status_of_code(code: u32) -> u16 {
         CODE_CONFLICT => 409,
         CODE_INTERNAL => 500,
         CODE_NOT_IMPLEMENTED => 501,
+        CODE_UNAVAILABLE => 503,
         _ => 400,
     }
 }
@@ -262,6 +267,25 @@ fn store_code(error: &StoreError) -> u32 {
         } => 60315,
         StoreError::QuotaExceeded { .. } => 60326,
         StoreError::InvalidPageToken => CODE_INVALID_PARAMETER,
+        StoreError::Unavailable(_) => CODE_UNAVAILABLE,
         _ => CODE_INTERNAL,
+    }
+}
+
+#[cfg(test)]
+mod store_unavailable_tests {
+    use super::*;
+
+    #[test]
+    fn an_unavailable_store_is_503_with_its_own_code_and_no_cause_in_the_message() {
+        let cause = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        let error = VerifyError::from(StoreError::Unavailable(Box::new(cause)));
+        assert_eq!((error.code(), error.http_status()), (CODE_UNAVAILABLE, 503));
+        assert_eq!(error.to_string(), "store temporarily unavailable");
+        let backend = VerifyError::from(StoreError::Backend(Box::new(std::io::Error::other("x"))));
+        assert_eq!(
+            (backend.code(), backend.http_status()),
+            (CODE_INTERNAL, 500)
+        );
     }
 }

@@ -1,6 +1,9 @@
 //! verify-store-sql's one integration-test binary: the conformance suite on SQLite
 //! (always) and PostgreSQL, secret sealing, restart survival, migrations (release
-//! 0.1.0's database upgraded in place), and cross-process races on PostgreSQL.
+//! 0.1.0's database upgraded in place), cross-process races on PostgreSQL, and
+//! database faults answered promptly as `StoreError::Unavailable` (several SQLite
+//! stores on one file, a held lock, a pool with no free connection, an unreachable
+//! PostgreSQL).
 //!
 //! The PostgreSQL tests are `#[ignore = "needs PostgreSQL: ..."]`: a plain `cargo test`
 //! counts them as ignored. `.ci/pg.sh run cargo test -p verify-store-sql --
@@ -27,3 +30,4 @@ mod legacy;
 mod pg_conformance;
 mod restart;
 mod sealing;
+mod unavailable;
