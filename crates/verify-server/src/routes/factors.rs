@@ -385,3 +385,21 @@ pub(super) async fn delete_factor<S: Store + 'static>(
     app.engine.delete_factor(service, &identity, factor).await?;
     no_content()
 }
+
+/// `POST .../Factors/{factor}/Unlock` (this server's extension, host only): clears
+/// a TOTP factor's run of wrong codes and its lock (docs/security-model.md,
+/// "TOTP guessing budget"). Answers the factor.
+pub(super) async fn unlock_factor<S: Store + 'static>(
+    State(app): Shared<S>,
+    caller: Caller,
+    Path((sid, id, f)): Path<(String, String, String)>,
+) -> ApiResult {
+    // A device must not lift the lock that protects its own factor.
+    require_api_key(&caller)?;
+    let (service, identity, factor) = (service_sid(&sid)?, identity(&id)?, factor_sid(&f)?);
+    let factor = app.engine.unlock_factor(service, &identity, factor).await?;
+    json(
+        StatusCode::OK,
+        &FactorJson::new(&factor, &app.engine.api_context()),
+    )
+}

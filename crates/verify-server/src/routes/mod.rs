@@ -28,7 +28,9 @@ mod webhooks;
 use access_tokens::{create_access_token, fetch_access_token};
 use challenges::{create_challenge, fetch_challenge, list_challenges, update_challenge};
 use entities::{create_entity, delete_entity, fetch_entity, list_entities};
-use factors::{create_factor, delete_factor, fetch_factor, list_factors, update_factor};
+use factors::{
+    create_factor, delete_factor, fetch_factor, list_factors, unlock_factor, update_factor,
+};
 use notifications::create_notification;
 use passkeys::{
     passkeys_approve_challenge, passkeys_create_challenge, passkeys_create_factor,
@@ -69,6 +71,10 @@ pub(crate) fn routes<S: Store + 'static>() -> Router<Arc<AppState<S>>> {
             get(fetch_factor::<S>)
                 .post(update_factor::<S>)
                 .delete(delete_factor::<S>),
+        )
+        .route(
+            &format!("{ent}/Factors/{{factor}}/Unlock"),
+            post(unlock_factor::<S>),
         )
         .route(
             &format!("{ent}/Challenges"),
