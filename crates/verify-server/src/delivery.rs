@@ -6,7 +6,8 @@
 //! Mozilla roots (webpki-roots) plus, optionally, the extra roots of a PEM file
 //! ([`DeliveryOptions::ca_file`], the server's `--webhook-ca-file`) for private
 //! receivers. Redirects are never followed (a 3xx answer is a failed attempt), no
-//! proxy is used (the `HTTP(S)_PROXY` variables are ignored), an attempt has a
+//! proxy is used (the `HTTP(S)_PROXY` variables are ignored, so a proxy cannot
+//! reach a destination the guard refuses), an attempt has a
 //! connect timeout and a total timeout, and at most
 //! [`DeliveryOptions::max_response_body`] bytes of the answer are read (and
 //! discarded). A 2xx status is success. Each request is retried with exponential
@@ -14,21 +15,35 @@
 //! `webhook-id`, then dropped with an error log; the outbox event is acknowledged
 //! once all its requests are settled.
 //!
+//! Destinations (SSRF guard, see [`crate::ssrf`]): [`WebhookDestinations`]
+//! checks a webhook URL when it is created or changed (the URL's host, then
+//! every address its name resolves to, within [`CREATION_LOOKUP_TIMEOUT`]),
+//! and the client checks again when it connects: an IP-literal host before the
+//! request, a host name in the client's DNS resolver, which drops refused
+//! addresses and fails when none is left. So a name whose DNS answer changes
+//! after creation (DNS rebinding) still cannot reach loopback, a private
+//! network or a metadata service. A refused destination is not retried. The
+//! operator's exceptions are [`DeliveryOptions::allow_destinations`] (the
+//! server's `--webhook-allow-destination`).
+//!
 //! Push notifications: the same drain sends the notification of each
 //! `challenge.created` event (a push challenge was stored) through the state's
 //! [`crate::push::NotificationSender`] before acknowledging it, with the same
 //! attempts and backoff (honouring the push service's `Retry-After`); see
 //! [`crate::push`].
 
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use verify::WebhookRequest;
 use verify::model::EventType;
 use verify::store::Store;
 
 use crate::AppState;
+use crate::ssrf::{AllowList, Destination, Refused};
 
 /// Delivery attempts per request (the default of [`DeliveryOptions::max_attempts`]).
 pub const MAX_ATTEMPTS: u32 = 5;
@@ -43,6 +58,10 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const MAX_RESPONSE_BODY: usize = 16 * 1024;
 /// The longest wait between two attempts.
 pub(crate) const MAX_BACKOFF: Duration = Duration::from_secs(60);
+/// How long the check of a new or changed webhook URL waits for DNS; a name
+/// that does not resolve within it is accepted (see
+/// [`WebhookDestinations::check_url`]).
+pub const CREATION_LOOKUP_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Why one delivery attempt failed.
 #[derive(Debug, thiserror::Error)]
@@ -80,10 +99,18 @@ pub enum DeliveryError {
         /// The status code.
         status: u16,
     },
+    /// The destination is refused (see [`crate::ssrf`]): the URL's host, or
+    /// every address its name resolved to. No connection was made.
+    #[error("destination refused: {0}")]
+    Refused(Refused),
 }
 
 impl DeliveryError {
     fn from_transport(error: reqwest::Error) -> Self {
+        // The guarded resolver's refusal travels inside the connect error.
+        if let Some(refused) = refusal_in(&error) {
+            return Self::Refused(refused);
+        }
         if error.is_timeout() {
             return Self::Timeout;
         }
@@ -96,6 +123,18 @@ impl DeliveryError {
             Self::Request { detail }
         }
     }
+}
+
+/// The [`Refused`] somewhere in `error`'s source chain.
+fn refusal_in(error: &(dyn std::error::Error + 'static)) -> Option<Refused> {
+    let mut current = Some(error);
+    while let Some(error) = current {
+        if let Some(refused) = error.downcast_ref::<Refused>() {
+            return Some(refused.clone());
+        }
+        current = error.source();
+    }
+    None
 }
 
 /// Why a [`WebhookClient`] could not be built.
@@ -154,6 +193,9 @@ pub struct DeliveryOptions {
     /// The wait after the first failed attempt; it doubles after each further
     /// failure, capped at 60 s.
     pub first_backoff: Duration,
+    /// Destinations allowed although they are not public (see
+    /// [`crate::ssrf::AllowList`]); empty by default: only public destinations.
+    pub allow_destinations: AllowList,
 }
 
 impl Default for DeliveryOptions {
@@ -165,7 +207,163 @@ impl Default for DeliveryOptions {
             max_response_body: MAX_RESPONSE_BODY,
             max_attempts: MAX_ATTEMPTS,
             first_backoff: Duration::from_secs(1),
+            allow_destinations: AllowList::default(),
         }
+    }
+}
+
+/// Where webhooks may be sent: the operator's [`AllowList`] and the DNS
+/// resolver, shared by the check of a URL at creation
+/// ([`WebhookDestinations::check_url`]) and the delivery client's connect-time
+/// check.
+#[derive(Clone)]
+pub struct WebhookDestinations {
+    allow: AllowList,
+    resolver: Arc<dyn Resolve>,
+}
+
+impl std::fmt::Debug for WebhookDestinations {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookDestinations")
+            .field("allow", &self.allow)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for WebhookDestinations {
+    /// Only public destinations, with the system's DNS.
+    fn default() -> Self {
+        Self::new(AllowList::default())
+    }
+}
+
+impl WebhookDestinations {
+    /// Public destinations plus `allow`, resolving names with the system's
+    /// resolver (`getaddrinfo`, as reqwest does by default).
+    #[must_use]
+    pub fn new(allow: AllowList) -> Self {
+        Self::with_resolver(allow, Arc::new(SystemResolver))
+    }
+
+    /// Public destinations plus `allow`, resolving names with `resolver` (a
+    /// custom DNS, or a fixed answer in tests).
+    #[must_use]
+    pub fn with_resolver(allow: AllowList, resolver: Arc<dyn Resolve>) -> Self {
+        Self { allow, resolver }
+    }
+
+    /// The operator's exceptions.
+    #[must_use]
+    pub const fn allow_list(&self) -> &AllowList {
+        &self.allow
+    }
+
+    /// Checks a webhook URL being created or changed: its host (an IP literal,
+    /// or a loopback or metadata name) and, for a name, every address it
+    /// resolves to; any refused address refuses the URL (a name with such an
+    /// address among its answers is a misconfiguration or an attack).
+    ///
+    /// A name that does not resolve (or not within
+    /// [`CREATION_LOOKUP_TIMEOUT`]) is accepted: its DNS may not exist yet,
+    /// and the delivery client checks the addresses again when it connects. A
+    /// URL that is not an `http(s)://` URL with a host is left to the engine's
+    /// validation (and could not be delivered anyway).
+    ///
+    /// # Errors
+    /// [`Refused`] naming the host and the rule.
+    pub async fn check_url(&self, url: &str) -> Result<(), Refused> {
+        let Ok(url) = reqwest::Url::parse(url) else {
+            return Ok(());
+        };
+        let host = match url.host_str() {
+            Some(host) if matches!(url.scheme(), "http" | "https") => host,
+            _ => return Ok(()),
+        };
+        let Destination::Name(name) = self.allow.check_host(host)? else {
+            return Ok(());
+        };
+        let addresses = match tokio::time::timeout(CREATION_LOOKUP_TIMEOUT, self.lookup(&name))
+            .await
+        {
+            Ok(Ok(addresses)) => addresses,
+            Ok(Err(error)) => {
+                tracing::debug!(host = %name, %error, "webhook host does not resolve; accepted, checked again at delivery");
+                return Ok(());
+            }
+            Err(_) => {
+                tracing::debug!(host = %name, "webhook host lookup timed out; accepted, checked again at delivery");
+                return Ok(());
+            }
+        };
+        for address in addresses {
+            self.allow.check_resolved(&name, address)?;
+        }
+        Ok(())
+    }
+
+    async fn lookup(&self, name: &str) -> Result<Vec<IpAddr>, BoxError> {
+        let parsed: Name = name.parse()?;
+        let addresses = self.resolver.resolve(parsed).await?;
+        Ok(addresses.map(|address| address.ip()).collect())
+    }
+
+    /// The connect-time resolution of `name`: its addresses without the refused
+    /// ones.
+    async fn resolve_allowed(&self, name: &str) -> Result<Vec<SocketAddr>, BoxError> {
+        // The client checks the URL's host before sending; checked here too in
+        // case a name reaches the resolver another way.
+        self.allow.check_host(name)?;
+        let parsed: Name = name.parse()?;
+        let mut allowed = Vec::new();
+        let mut refused = None;
+        for address in self.resolver.resolve(parsed).await? {
+            match self.allow.check_resolved(name, address.ip()) {
+                Ok(()) => allowed.push(address),
+                Err(refusal) => {
+                    tracing::warn!(host = name, address = %address.ip(), rule = %refusal.rule, "webhook host resolved to a refused address; skipped");
+                    refused.get_or_insert(refusal);
+                }
+            }
+        }
+        match refused {
+            Some(refusal) if allowed.is_empty() => Err(Box::new(refusal)),
+            _ => Ok(allowed),
+        }
+    }
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The system resolver (`getaddrinfo` on a blocking thread, through tokio).
+#[derive(Debug, Clone, Copy)]
+struct SystemResolver;
+
+impl Resolve for SystemResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            // Port 0: reqwest puts the URL's port in.
+            let addresses: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let addresses: Addrs = Box::new(addresses.into_iter());
+            Ok(addresses)
+        })
+    }
+}
+
+/// The delivery client's resolver: [`WebhookDestinations`]' resolver with the
+/// refused addresses dropped, so the check holds for the addresses actually
+/// connected to.
+struct GuardedResolver(Arc<WebhookDestinations>);
+
+impl Resolve for GuardedResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let destinations = Arc::clone(&self.0);
+        Box::pin(async move {
+            let addresses = destinations.resolve_allowed(name.as_str()).await?;
+            let addresses: Addrs = Box::new(addresses.into_iter());
+            Ok(addresses)
+        })
     }
 }
 
@@ -173,21 +371,42 @@ impl Default for DeliveryOptions {
 #[derive(Debug, Clone)]
 pub struct WebhookClient {
     http: reqwest::Client,
+    destinations: Arc<WebhookDestinations>,
     max_response_body: usize,
     max_attempts: u32,
     first_backoff: Duration,
 }
 
 impl WebhookClient {
-    /// A client with `options`, reading [`DeliveryOptions::ca_file`] if set.
+    /// A client with `options`, reading [`DeliveryOptions::ca_file`] if set,
+    /// resolving names with the system's resolver.
     ///
     /// # Errors
     /// [`WebhookClientError`] when the CA file cannot be read, holds no
     /// certificate or a malformed one, or the client cannot be built.
     pub fn new(options: &DeliveryOptions) -> Result<Self, WebhookClientError> {
+        Self::with_resolver(options, Arc::new(SystemResolver))
+    }
+
+    /// [`WebhookClient::new`] resolving names with `resolver` (whose answers
+    /// still pass the destination check).
+    ///
+    /// # Errors
+    /// As [`WebhookClient::new`].
+    pub fn with_resolver(
+        options: &DeliveryOptions,
+        resolver: Arc<dyn Resolve>,
+    ) -> Result<Self, WebhookClientError> {
+        let destinations = Arc::new(WebhookDestinations::with_resolver(
+            options.allow_destinations.clone(),
+            resolver,
+        ));
         let mut builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            // No proxy: a proxy would resolve and connect on its own, past the
+            // guarded resolver.
             .no_proxy()
+            .dns_resolver(Arc::new(GuardedResolver(Arc::clone(&destinations))))
             .connect_timeout(options.connect_timeout)
             .timeout(options.attempt_timeout)
             .user_agent(concat!("verify-server/", env!("CARGO_PKG_VERSION")));
@@ -222,6 +441,7 @@ impl WebhookClient {
         })?;
         Ok(Self {
             http,
+            destinations,
             max_response_body: options.max_response_body,
             max_attempts: options.max_attempts.max(1),
             first_backoff: options.first_backoff,
@@ -236,6 +456,12 @@ impl WebhookClient {
         body: &[u8],
     ) -> Result<u16, DeliveryError> {
         let url = parse_url(url)?;
+        // reqwest calls the (guarded) resolver for names only: an IP literal,
+        // and a refused name, are checked here.
+        self.destinations
+            .allow
+            .check_host(url.host_str().unwrap_or_default())
+            .map_err(DeliveryError::Refused)?;
         let method = reqwest::Method::from_bytes(method.as_bytes())
             .map_err(|_| DeliveryError::UnsupportedUrl)?;
         let mut request = self.http.request(method, url).body(body.to_vec());
@@ -337,6 +563,11 @@ async fn deliver_with_retries(client: &WebhookClient, request: &WebhookRequest) 
                 tracing::info!(webhook_id = %id, url = %request.url, status, attempt, "webhook delivered");
                 return;
             }
+            Err(error @ DeliveryError::Refused(_)) => {
+                // Not retried: the same check would refuse it again.
+                tracing::error!(webhook_id = %id, url = %request.url, attempt, %error, "webhook dropped: destination refused");
+                return;
+            }
             Err(error) => {
                 tracing::warn!(webhook_id = %id, url = %request.url, attempt, %error, "webhook delivery failed");
                 if let Some(wait) = client.backoff(attempt) {
@@ -404,12 +635,55 @@ mod tests {
 
     use super::*;
 
+    /// Quick timeouts; loopback allowed, as the receivers here listen on it.
     fn quick() -> DeliveryOptions {
         DeliveryOptions {
             connect_timeout: Duration::from_secs(5),
             attempt_timeout: Duration::from_secs(5),
+            allow_destinations: allow(&["127.0.0.0/8"]),
             ..DeliveryOptions::default()
         }
+    }
+
+    fn allow(entries: &[&str]) -> AllowList {
+        AllowList::new(entries.iter().map(|entry| entry.parse().unwrap()))
+    }
+
+    /// A resolver answering every name with `addresses` (port 0).
+    struct Fixed(Vec<IpAddr>);
+
+    impl Resolve for Fixed {
+        fn resolve(&self, _: Name) -> Resolving {
+            let addresses: Vec<SocketAddr> =
+                self.0.iter().map(|ip| SocketAddr::new(*ip, 0)).collect();
+            Box::pin(async move {
+                let addresses: Addrs = Box::new(addresses.into_iter());
+                Ok(addresses)
+            })
+        }
+    }
+
+    fn fixed(addresses: &[&str]) -> Arc<Fixed> {
+        Arc::new(Fixed(
+            addresses.iter().map(|ip| ip.parse().unwrap()).collect(),
+        ))
+    }
+
+    /// A loopback listener that must see no connection.
+    fn untouched_listener() -> (std::net::TcpListener, u16) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        (listener, port)
+    }
+
+    #[track_caller]
+    fn assert_untouched(listener: &std::net::TcpListener) {
+        assert_eq!(
+            listener.accept().map_err(|error| error.kind()).err(),
+            Some(std::io::ErrorKind::WouldBlock),
+            "a connection reached the listener"
+        );
     }
 
     /// A one-shot receiver on loopback: reads the request head, writes `answer`
@@ -561,6 +835,134 @@ mod tests {
             .await;
         assert!(matches!(sent, Err(DeliveryError::Timeout)), "{sent:?}");
         held.abort();
+    }
+
+    #[tokio::test]
+    async fn forbidden_literal_hosts_are_refused_before_connecting() {
+        let (listener, port) = untouched_listener();
+        let strict = WebhookClient::new(&DeliveryOptions::default()).unwrap();
+        for host in [
+            "127.0.0.1".to_owned(),
+            "2130706433".to_owned(),
+            "0x7f.1".to_owned(),
+            "[::ffff:127.0.0.1]".to_owned(),
+            "[::1]".to_owned(),
+            "0.0.0.0".to_owned(),
+            "169.254.169.254".to_owned(),
+            "localhost".to_owned(),
+            "metadata.google.internal".to_owned(),
+        ] {
+            let sent = strict
+                .send(&format!("http://{host}:{port}/hook"), "POST", &[], b"{}")
+                .await;
+            assert!(
+                matches!(sent, Err(DeliveryError::Refused(_))),
+                "{host}: {sent:?}"
+            );
+        }
+        assert_untouched(&listener);
+        // The same URL with loopback allowed is delivered (to a live receiver).
+        let port = receiver(b"HTTP/1.1 204 No Content\r\n\r\n", false).await;
+        let allowed = WebhookClient::new(&quick()).unwrap();
+        let sent = allowed
+            .send(
+                &format!("http://2130706433:{port}/hook"),
+                "POST",
+                &[],
+                b"{}",
+            )
+            .await;
+        assert!(matches!(sent, Ok(204)), "{sent:?}");
+    }
+
+    #[tokio::test]
+    async fn a_name_resolving_to_a_refused_address_is_not_connected_to() {
+        // DNS rebinding: whatever the name resolved to when the webhook was
+        // created, at connect time it answers loopback.
+        let (listener, port) = untouched_listener();
+        let client =
+            WebhookClient::with_resolver(&DeliveryOptions::default(), fixed(&["127.0.0.1", "::1"]))
+                .unwrap();
+        let sent = client
+            .send(
+                &format!("http://rebind.test:{port}/hook"),
+                "POST",
+                &[],
+                b"{}",
+            )
+            .await;
+        let Err(DeliveryError::Refused(refused)) = sent else {
+            panic!("{sent:?}");
+        };
+        assert_eq!(refused.rule, crate::ssrf::Rule::Loopback);
+        assert_eq!(refused.judged, crate::ssrf::Judged::Resolved);
+        assert_untouched(&listener);
+        // Metadata, even for a name the operator trusts.
+        let options = DeliveryOptions {
+            allow_destinations: allow(&["rebind.test"]),
+            ..DeliveryOptions::default()
+        };
+        let client = WebhookClient::with_resolver(&options, fixed(&["169.254.169.254"])).unwrap();
+        let sent = client
+            .send("http://rebind.test/latest/meta-data/", "POST", &[], b"{}")
+            .await;
+        assert!(matches!(sent, Err(DeliveryError::Refused(_))), "{sent:?}");
+    }
+
+    #[tokio::test]
+    async fn refused_addresses_are_dropped_and_the_allowed_ones_used() {
+        let port = receiver(b"HTTP/1.1 204 No Content\r\n\r\n", false).await;
+        // 10.0.0.1 (refused) first: only 127.0.0.1 (allowed) is tried.
+        let client =
+            WebhookClient::with_resolver(&quick(), fixed(&["10.0.0.1", "127.0.0.1"])).unwrap();
+        let sent = client
+            .send(
+                &format!("http://mixed.test:{port}/hook"),
+                "POST",
+                &[],
+                b"{}",
+            )
+            .await;
+        assert!(matches!(sent, Ok(204)), "{sent:?}");
+    }
+
+    #[tokio::test]
+    async fn an_allow_listed_name_is_resolved_by_the_system() {
+        let port = receiver(b"HTTP/1.1 204 No Content\r\n\r\n", false).await;
+        let mut options = quick();
+        options.allow_destinations = allow(&["localhost"]);
+        let client = WebhookClient::new(&options).unwrap();
+        let sent = client
+            .send(&format!("http://localhost:{port}/hook"), "POST", &[], b"{}")
+            .await;
+        assert!(matches!(sent, Ok(204)), "{sent:?}");
+    }
+
+    #[tokio::test]
+    async fn the_creation_check_resolves_names() {
+        let public = WebhookDestinations::with_resolver(
+            AllowList::default(),
+            fixed(&["93.184.216.34", "2606:4700::1111"]),
+        );
+        assert_eq!(public.check_url("https://hooks.test/verify").await, Ok(()));
+        // Any refused address among the answers refuses the URL.
+        let mixed = WebhookDestinations::with_resolver(
+            AllowList::default(),
+            fixed(&["93.184.216.34", "10.0.0.1"]),
+        );
+        let refused = mixed
+            .check_url("https://hooks.test/verify")
+            .await
+            .unwrap_err();
+        assert_eq!(refused.rule, crate::ssrf::Rule::Private);
+        // A name that does not resolve is accepted (checked again at delivery).
+        let nothing = WebhookDestinations::with_resolver(AllowList::default(), fixed(&[]));
+        assert_eq!(nothing.check_url("https://later.test/").await, Ok(()));
+        // Literals and names need no DNS; other URLs are the engine's to judge.
+        assert!(nothing.check_url("http://10.0.0.1/").await.is_err());
+        assert!(nothing.check_url("http://metadata/").await.is_err());
+        assert_eq!(nothing.check_url("ftp://10.0.0.1/").await, Ok(()));
+        assert_eq!(nothing.check_url("not a url").await, Ok(()));
     }
 
     #[test]

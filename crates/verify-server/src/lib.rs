@@ -11,6 +11,7 @@ pub mod paging;
 pub mod push;
 mod routes;
 pub mod serve;
+pub mod ssrf;
 pub mod web;
 
 use std::sync::Arc;
@@ -35,6 +36,7 @@ pub struct AppState<S> {
     base_url: String,
     push: Arc<dyn push::NotificationSender>,
     push_metrics: push::PushMetrics,
+    webhook_destinations: Arc<delivery::WebhookDestinations>,
 }
 
 impl<S> std::fmt::Debug for AppState<S> {
@@ -73,7 +75,27 @@ impl<S: Store + 'static> AppState<S> {
             base_url,
             push: Arc::new(push::LoggingNotificationSender),
             push_metrics: push::PushMetrics::default(),
+            webhook_destinations: Arc::new(delivery::WebhookDestinations::default()),
         })
+    }
+
+    /// The state checking new and changed webhook URLs against `destinations`
+    /// (by default only public destinations are accepted, with the system's
+    /// DNS; see [`ssrf`]). The server passes its `--webhook-allow-destination`.
+    #[must_use]
+    pub fn with_webhook_destinations(
+        mut self,
+        destinations: delivery::WebhookDestinations,
+    ) -> Self {
+        self.webhook_destinations = Arc::new(destinations);
+        self
+    }
+
+    /// Where webhooks may be sent: the check of a webhook URL at creation and
+    /// update.
+    #[must_use]
+    pub fn webhook_destinations(&self) -> &delivery::WebhookDestinations {
+        &self.webhook_destinations
     }
 
     /// The state sending push notifications through `sender` (by default the

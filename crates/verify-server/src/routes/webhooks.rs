@@ -39,6 +39,24 @@ fn check_version(form: &Form) -> Result<bool, ApiError> {
     }
 }
 
+/// Refuses a `WebhookUrl` whose destination is not public (see
+/// [`crate::ssrf`]): the message names the host and the rule, never the rest
+/// of the URL (its path or query may carry a token).
+async fn check_destination<S: Store + 'static>(
+    app: &crate::AppState<S>,
+    url: &str,
+) -> Result<(), ApiError> {
+    app.webhook_destinations()
+        .check_url(url)
+        .await
+        .map_err(|refused| {
+            ApiError::invalid(format!(
+                "WebhookUrl: {refused}; webhooks are delivered only to public addresses \
+                 (the server's operator can allow a destination with --webhook-allow-destination)"
+            ))
+        })
+}
+
 pub(super) async fn create_webhook<S: Store + 'static>(
     State(app): Shared<S>,
     caller: Caller,
@@ -49,14 +67,15 @@ pub(super) async fn create_webhook<S: Store + 'static>(
     let form = Form::parse(&body)?;
     check_version(&form)?;
     let status = form.parsed::<WebhookStatus>("Status")?;
+    let service = service_sid(&sid)?;
+    let friendly_name = form.required("FriendlyName")?;
+    let event_types = event_types(&form)?;
+    let webhook_url = form.required("WebhookUrl")?;
+    // Last, as it may wait for DNS.
+    check_destination(&app, webhook_url).await?;
     let created = app
         .engine
-        .create_webhook(
-            service_sid(&sid)?,
-            form.required("FriendlyName")?,
-            event_types(&form)?,
-            form.required("WebhookUrl")?,
-        )
+        .create_webhook(service, friendly_name, event_types, webhook_url)
         .await?;
     let mut webhook = created.webhook;
     if status == Some(WebhookStatus::Disabled) {
@@ -134,6 +153,9 @@ pub(super) async fn update_webhook<S: Store + 'static>(
     let webhook_url = form.get("WebhookUrl");
     let status = form.parsed::<WebhookStatus>("Status")?;
     let version = check_version(&form)?;
+    if let Some(url) = webhook_url {
+        check_destination(&app, url).await?;
+    }
     let webhook = if friendly_name.is_none()
         && event_types.is_none()
         && webhook_url.is_none()

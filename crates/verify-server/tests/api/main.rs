@@ -20,6 +20,7 @@ mod notifications;
 mod passkeys;
 mod push;
 mod services;
+mod webhook_ssrf;
 mod webhooks;
 mod webhooks_https;
 mod wire;

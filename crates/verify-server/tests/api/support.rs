@@ -13,6 +13,8 @@ use tower::ServiceExt as _;
 use verify::ManualClock;
 use verify::model::UnixTime;
 use verify::store::MemoryStore;
+use verify_server::delivery::{DeliveryOptions, WebhookDestinations};
+use verify_server::ssrf::AllowList;
 use verify_server::{AppState, Credentials, router};
 
 /// 2026-01-01T00:00:00Z.
@@ -50,9 +52,58 @@ pub(crate) fn basic(user: &str, password: &str) -> String {
     format!("Basic {}", STANDARD.encode(format!("{user}:{password}")))
 }
 
+/// What the delivery tests' receivers need: loopback, allowed explicitly (the
+/// destination guard refuses it by default; tests/api/webhook_ssrf.rs tests
+/// the guard itself).
+pub(crate) fn loopback_allowed() -> AllowList {
+    AllowList::new(
+        ["localhost", "127.0.0.0/8", "::1"]
+            .iter()
+            .map(|entry| entry.parse().unwrap()),
+    )
+}
+
+/// Delivery options allowing [`loopback_allowed`].
+pub(crate) fn loopback_delivery() -> DeliveryOptions {
+    let mut options = DeliveryOptions::default();
+    options.allow_destinations = loopback_allowed();
+    options
+}
+
+/// A DNS for tests (no network): each name answers its addresses, `localhost`
+/// answers loopback, any other name does not resolve.
+#[derive(Debug, Default)]
+pub(crate) struct TestDns(pub(crate) Vec<(&'static str, Vec<std::net::IpAddr>)>);
+
+impl reqwest::dns::Resolve for TestDns {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let found = match name.as_str() {
+            "localhost" => Some(vec!["127.0.0.1".parse().unwrap(), "::1".parse().unwrap()]),
+            other => self
+                .0
+                .iter()
+                .find(|(known, _)| *known == other)
+                .map(|(_, addresses)| addresses.clone()),
+        };
+        Box::pin(async move {
+            let found = found.ok_or("no such host")?;
+            let addresses: reqwest::dns::Addrs =
+                Box::new(found.into_iter().map(|ip| std::net::SocketAddr::new(ip, 0)));
+            Ok(addresses)
+        })
+    }
+}
+
 impl Harness {
+    /// A harness whose webhooks may point at loopback ([`loopback_allowed`]),
+    /// resolving names with a [`TestDns`] that knows only `localhost`.
     pub(crate) fn new() -> Self {
         Self::with(|state| state)
+    }
+
+    /// A harness checking webhook URLs against `destinations`.
+    pub(crate) fn with_destinations(destinations: WebhookDestinations) -> Self {
+        Self::with(|state| state.with_webhook_destinations(destinations))
     }
 
     /// A harness whose push notifications go to `sender`.
@@ -72,7 +123,11 @@ impl Harness {
                 shared_clock,
                 rand_chacha::ChaCha20Rng::seed_from_u64(42),
             )
-            .unwrap(),
+            .unwrap()
+            .with_webhook_destinations(WebhookDestinations::with_resolver(
+                loopback_allowed(),
+                Arc::new(TestDns::default()),
+            )),
         ));
         Self {
             app: router(Arc::clone(&state)),

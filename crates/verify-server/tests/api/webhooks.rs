@@ -329,10 +329,8 @@ async fn outbox_events_are_delivered_signed() {
     let secret = verify::WebhookSecret::parse(&created.str("secret")).unwrap();
     let (factor, _secret) = h.verified_totp(&sid, "user-0001").await;
 
-    let client = verify_server::delivery::WebhookClient::new(
-        &verify_server::delivery::DeliveryOptions::default(),
-    )
-    .unwrap();
+    let client =
+        verify_server::delivery::WebhookClient::new(&crate::support::loopback_delivery()).unwrap();
     let handled = verify_server::delivery::drain_once(&h.state, &client)
         .await
         .unwrap();

@@ -13,9 +13,9 @@ use tokio::sync::mpsc;
 use tokio_rustls::rustls;
 use tokio_rustls::rustls::pki_types::pem::PemObject as _;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use verify_server::delivery::{DeliveryOptions, WebhookClient, drain_once};
+use verify_server::delivery::{WebhookClient, drain_once};
 
-use crate::support::Harness;
+use crate::support::{Harness, loopback_delivery};
 
 const CERT: &[u8] = include_bytes!("../testdata/localhost-test-only.cert.pem");
 const KEY: &[u8] = include_bytes!("../testdata/localhost-test-only.key.pem");
@@ -145,7 +145,7 @@ async fn https_delivery_succeeds_with_the_extra_root() {
     let (port, seen, mut requests, task) = https_receiver().await;
     let (secret, factor) = one_pending_webhook(&h, port).await;
 
-    let mut options = DeliveryOptions::default();
+    let mut options = loopback_delivery();
     options.ca_file = Some(ca_file());
     let client = WebhookClient::new(&options).unwrap();
     let handled = drain_once(&h.state, &client).await.unwrap();
@@ -196,8 +196,9 @@ async fn https_delivery_fails_without_the_extra_root() {
     let (port, seen, mut requests, task) = https_receiver().await;
     let _ = one_pending_webhook(&h, port).await;
 
-    // Built-in roots only: the self-signed certificate is not trusted.
-    let mut options = DeliveryOptions::default();
+    // Built-in roots only: the self-signed certificate is not trusted (loopback
+    // is allowed, so the failure is the certificate's).
+    let mut options = loopback_delivery();
     options.max_attempts = 3;
     options.first_backoff = Duration::from_millis(10);
     let client = WebhookClient::new(&options).unwrap();
