@@ -67,6 +67,20 @@ pub struct Config {
     #[arg(long, env = "VERIFY_WEBHOOK_CA_FILE", value_name = "PEM")]
     pub webhook_ca_file: Option<PathBuf>,
 
+    /// Webhook destinations allowed although they are not public, for development
+    /// or a receiver on a private network: exact host names (`localhost`) and IP
+    /// addresses or CIDR ranges (`127.0.0.1`, `::1`, `10.1.0.0/16`), repeated or
+    /// comma separated, every port. Without it, webhook URLs whose host is or
+    /// resolves to a loopback, private, link-local, carrier-grade NAT, multicast,
+    /// reserved or cloud metadata address are refused (400) and never connected to.
+    #[arg(
+        long,
+        env = "VERIFY_WEBHOOK_ALLOW_DESTINATIONS",
+        value_name = "HOST|CIDR",
+        value_delimiter = ','
+    )]
+    pub webhook_allow_destination: Vec<crate::ssrf::AllowEntry>,
+
     /// A JSON file of APNs and FCM credentials (docs/push.md): push challenges'
     /// notifications are sent through the credential the service names in
     /// `Push.ApnCredentialSid` / `Push.FcmCredentialSid`. Read on start: an
@@ -253,6 +267,33 @@ mod tests {
             config.webhook_ca_file,
             Some(PathBuf::from("/etc/receiver-ca.pem"))
         );
+    }
+
+    #[test]
+    fn webhook_allow_destinations_parse() {
+        let config = Config::try_parse_from(["verify-server"]).unwrap();
+        assert!(config.webhook_allow_destination.is_empty());
+        let config = Config::try_parse_from([
+            "verify-server",
+            "--webhook-allow-destination",
+            "localhost,127.0.0.0/8",
+            "--webhook-allow-destination",
+            "::1",
+        ])
+        .unwrap();
+        let shown: Vec<String> = config
+            .webhook_allow_destination
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(shown, ["localhost", "127.0.0.0/8", "::1/128"]);
+        for bad in ["10.1.2.3/8", "localhost:8080", "no such host"] {
+            assert!(
+                Config::try_parse_from(["verify-server", "--webhook-allow-destination", bad])
+                    .is_err(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -139,6 +139,14 @@ async fn serve<S: Store + 'static>(config: Config, store: S) -> Result<(), Strin
     } else {
         tracing::info!("no --push-credentials: push notifications are logged, not sent");
     }
+    let allow_destinations =
+        verify_server::ssrf::AllowList::new(config.webhook_allow_destination.clone());
+    if !allow_destinations.is_empty() {
+        tracing::warn!(allowed = %allow_destinations, "webhook destinations allowed although not public (--webhook-allow-destination)");
+    }
+    state = state.with_webhook_destinations(delivery::WebhookDestinations::new(
+        allow_destinations.clone(),
+    ));
     let state = Arc::new(state);
     if config.disable_webhook_delivery {
         tracing::info!("webhook delivery disabled in this process");
@@ -148,6 +156,7 @@ async fn serve<S: Store + 'static>(config: Config, store: S) -> Result<(), Strin
     } else {
         let mut options = delivery::DeliveryOptions::default();
         options.ca_file = config.webhook_ca_file.clone();
+        options.allow_destinations = allow_destinations;
         let client =
             delivery::WebhookClient::new(&options).map_err(|e| format!("webhook delivery: {e}"))?;
         if let Some(path) = &options.ca_file {
