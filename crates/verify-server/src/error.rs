@@ -4,11 +4,20 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use verify::VerifyError;
-use verify::error::{CODE_INVALID_PARAMETER, CODE_NOT_IMPLEMENTED, CODE_UNAUTHORIZED};
+use verify::error::{
+    CODE_INVALID_PARAMETER, CODE_NOT_IMPLEMENTED, CODE_UNAUTHORIZED, CODE_UNAVAILABLE,
+};
 
 /// `code` for an authenticated caller acting outside its credential's scope (a
 /// device on another factor of its entity).
 pub const CODE_FORBIDDEN: u32 = 20403;
+
+/// The `Retry-After` seconds of a 503 for an unavailable store (20503). Short: the
+/// faults behind it (a busy pool, a database restarting or failing over, another
+/// process's SQLite write lock) typically pass in seconds, and a client retrying
+/// sooner would only add to the queue; each attempt already waits up to the
+/// acquire timeout (`--db-acquire-timeout-ms`) before it is answered.
+pub const RETRY_AFTER_UNAVAILABLE_SECS: u64 = 2;
 
 /// An API error: a machine code, a message and the HTTP status.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -76,6 +85,32 @@ impl ApiError {
         }
     }
 
+    /// The store is unavailable for now (503, [`CODE_UNAVAILABLE`]), with
+    /// `Retry-After: `[`RETRY_AFTER_UNAVAILABLE_SECS`]. The message names no cause.
+    #[must_use]
+    pub fn unavailable() -> Self {
+        Self {
+            status: 503,
+            code: CODE_UNAVAILABLE,
+            message: "the service is temporarily unavailable: retry later".to_owned(),
+        }
+    }
+
+    /// The seconds this error's answer tells the client to wait before retrying
+    /// (`Retry-After`): [`RETRY_AFTER_UNAVAILABLE_SECS`] for an unavailable store
+    /// (503, [`CODE_UNAVAILABLE`]), else none. Derived from the status and code
+    /// rather than stored, because the error is also written as a struct literal
+    /// elsewhere in the crate; a `Retry-After` that varies per error (a lockout's
+    /// remaining time) would need a field, and then those literals made
+    /// constructors.
+    #[must_use]
+    pub const fn retry_after(&self) -> Option<u64> {
+        match (self.status, self.code) {
+            (503, CODE_UNAVAILABLE) => Some(RETRY_AFTER_UNAVAILABLE_SECS),
+            _ => None,
+        }
+    }
+
     /// No route (404, 20404).
     #[must_use]
     pub fn no_route() -> Self {
@@ -88,17 +123,119 @@ impl ApiError {
 }
 
 impl From<VerifyError> for ApiError {
+    /// The answer to an engine error. A 5xx is logged with the error's whole
+    /// source chain (the store's message alone, "store backend failed", hides the
+    /// database's), passwords masked; the answer itself names no cause.
     fn from(error: VerifyError) -> Self {
         let status = error.http_status();
+        let code = error.code();
         if status >= 500 {
-            tracing::error!(%error, "operation failed");
+            let cause = redact_secrets(&source_chain(&error));
+            if code == CODE_UNAVAILABLE {
+                tracing::warn!(
+                    %cause,
+                    retry_after = RETRY_AFTER_UNAVAILABLE_SECS,
+                    "store unavailable: answered 503"
+                );
+            } else {
+                tracing::error!(%cause, code, "operation failed");
+            }
+        }
+        if code == CODE_UNAVAILABLE {
+            return Self::unavailable();
         }
         Self {
             status,
-            code: error.code(),
+            code,
             message: error.to_string(),
         }
     }
+}
+
+/// The most sources of an error [`source_chain`] follows: a bound against a cycle,
+/// far above any real chain (an engine error, a store error, a sqlx error, an I/O
+/// error).
+const MAX_SOURCE_CHAIN: usize = 16;
+
+/// `error` and its sources, each `Display`ed, joined with `: `.
+fn source_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    for _ in 0..MAX_SOURCE_CHAIN {
+        let Some(cause) = source else { break };
+        let shown = cause.to_string();
+        // `#[error(transparent)]` layers repeat their inner error's message.
+        if !text.ends_with(&shown) {
+            text.push_str(": ");
+            text.push_str(&shown);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// What precedes a password in a connection string's key/value form.
+const PASSWORD_KEY: &str = "password=";
+
+/// `text` with the password of any URL (`scheme://user:PASSWORD@host`) and any
+/// `password=VALUE` masked as `***`. Database errors do not carry the connection
+/// URL, but a log line is no place to find out that one does.
+fn redact_secrets(text: &str) -> String {
+    let text = redact_url_passwords(text);
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(at) = find_ignore_ascii_case(rest, PASSWORD_KEY) {
+        let Some((head, tail)) = rest.split_at_checked(at.saturating_add(PASSWORD_KEY.len()))
+        else {
+            break;
+        };
+        out.push_str(head);
+        let end = tail
+            .find(|c: char| c.is_whitespace() || matches!(c, '&' | ';' | '"' | '\'' | ',' | ')'))
+            .unwrap_or(tail.len());
+        out.push_str("***");
+        rest = tail.get(end..).unwrap_or_default();
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `text` with `://user:PASSWORD@` masked to `://user:***@`.
+fn redact_url_passwords(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(scheme) = rest.find("://") {
+        let Some((head, tail)) = rest.split_at_checked(scheme.saturating_add("://".len())) else {
+            break;
+        };
+        out.push_str(head);
+        // The authority ends at the first `/`, `?`, `#` or space.
+        let authority_end = tail
+            .find(|c: char| c.is_whitespace() || matches!(c, '/' | '?' | '#'))
+            .unwrap_or(tail.len());
+        let authority = tail.get(..authority_end).unwrap_or_default();
+        match (authority.rfind('@'), authority.find(':')) {
+            (Some(at), Some(colon)) if colon < at => {
+                out.push_str(tail.get(..=colon).unwrap_or_default());
+                out.push_str("***");
+                rest = tail.get(at..).unwrap_or_default();
+            }
+            _ => rest = tail,
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The byte offset of `needle` (ASCII) in `haystack`, ignoring ASCII case.
+fn find_ignore_ascii_case(haystack: &str, needle: &str) -> Option<usize> {
+    if needle.is_empty() {
+        return Some(0);
+    }
+    haystack
+        .as_bytes()
+        .windows(needle.len())
+        .position(|window| window.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
 impl From<verify::model::ModelError> for ApiError {
@@ -110,13 +247,21 @@ impl From<verify::model::ModelError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let retry_after = self.retry_after();
         let body = serde_json::json!({
             "code": self.code,
             "message": self.message,
             "more_info": format!("https://example.invalid/verify/errors/{}", self.code),
             "status": self.status,
         });
-        (status, axum::Json(body)).into_response()
+        let mut response = (status, axum::Json(body)).into_response();
+        if let Some(secs) = retry_after {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(secs),
+            );
+        }
+        response
     }
 }
 
@@ -177,4 +322,86 @@ pub async fn json_error_shape(response: Response) -> Response {
         }
     }
     shaped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use verify::store::StoreError;
+
+    #[tokio::test]
+    async fn an_unavailable_store_is_503_with_retry_after_and_no_cause() {
+        let cause = std::io::Error::new(
+            std::io::ErrorKind::ConnectionRefused,
+            "connecting to postgres://verify:hunter2@db.internal/verify refused",
+        );
+        let error = ApiError::from(VerifyError::from(StoreError::Unavailable(Box::new(cause))));
+        assert_eq!((error.status, error.code), (503, CODE_UNAVAILABLE));
+        assert_eq!(error.retry_after(), Some(RETRY_AFTER_UNAVAILABLE_SECS));
+        let response = error.into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            response.headers().get(axum::http::header::RETRY_AFTER),
+            Some(&axum::http::HeaderValue::from(RETRY_AFTER_UNAVAILABLE_SECS))
+        );
+        let body = axum::body::to_bytes(response.into_body(), 4096).await.ok();
+        let json: serde_json::Value =
+            serde_json::from_slice(&body.unwrap_or_default()).unwrap_or_default();
+        assert_eq!(json["code"], 20503);
+        assert_eq!(json["status"], 503);
+        let message = json["message"].as_str().unwrap_or_default();
+        assert!(message.contains("unavailable"), "{message}");
+        assert!(
+            !message.contains("refused") && !message.contains("hunter2"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn other_errors_carry_no_retry_after() {
+        let backend = ApiError::from(VerifyError::from(StoreError::Backend(Box::new(
+            std::io::Error::other("disk"),
+        ))));
+        assert_eq!((backend.status, backend.retry_after()), (500, None));
+        assert_eq!(backend.message, "store backend failed");
+        assert_eq!(ApiError::invalid("x").retry_after(), None);
+        assert!(
+            ApiError::invalid("x")
+                .into_response()
+                .headers()
+                .get(axum::http::header::RETRY_AFTER)
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn the_logged_chain_names_every_cause() {
+        let inner = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "connection reset");
+        let error = VerifyError::from(StoreError::Backend(Box::new(inner)));
+        assert_eq!(
+            source_chain(&error),
+            "store backend failed: connection reset"
+        );
+    }
+
+    #[test]
+    fn passwords_are_masked_in_logged_text() {
+        assert_eq!(
+            redact_secrets("connecting to postgres://verify:s3cret@db:5432/verify: refused"),
+            "connecting to postgres://verify:***@db:5432/verify: refused"
+        );
+        assert_eq!(
+            redact_secrets("host=db user=verify password=s3cret dbname=verify"),
+            "host=db user=verify password=*** dbname=verify"
+        );
+        assert_eq!(
+            redact_secrets("postgres://db/verify?sslmode=disable&PASSWORD=s3cret&x=1"),
+            "postgres://db/verify?sslmode=disable&PASSWORD=***&x=1"
+        );
+        assert_eq!(
+            redact_secrets("postgres://verify@db/verify and sqlite://verify.db"),
+            "postgres://verify@db/verify and sqlite://verify.db"
+        );
+        assert_eq!(redact_secrets("no url: ü://"), "no url: ü://");
+    }
 }

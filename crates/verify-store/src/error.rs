@@ -159,9 +159,11 @@ pub enum StoreError {
     /// The backend could not be reached in time, a fault that passes: no pooled
     /// connection came free within the acquire timeout, the connection was refused
     /// or reset, the database server is shutting down or starting up, or another
-    /// process held SQLite's write lock past the busy timeout. Nothing was written;
-    /// retrying the operation later can succeed (a server answers 503 with
-    /// `Retry-After`). The message names no cause (the source does, for logs, and
+    /// process held SQLite's write lock past the busy timeout. Nothing was written
+    /// (short of a connection lost while its `COMMIT` was under way, as with
+    /// [`StoreError::Backend`]: a compare-and-set retried then reports a conflict,
+    /// never a second write); retrying the operation later can succeed (a server
+    /// answers 503 with `Retry-After`). The message names no cause (the source does, for logs, and
     /// never holds the connection password). The in-memory store never returns it.
     #[error("store temporarily unavailable")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),

@@ -12,6 +12,7 @@ mod support;
 
 mod auth;
 mod challenges;
+mod database;
 mod device_auth;
 mod entities;
 mod every_operation;
