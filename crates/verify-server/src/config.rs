@@ -146,7 +146,26 @@ pub struct Config {
         requires = "tls_cert"
     )]
     pub tls_key: Option<PathBuf>,
+
+    /// Milliseconds a request waits for a database connection (SQLite or
+    /// PostgreSQL; connecting included, and on SQLite also the wait for another
+    /// process's write lock) before it is answered 503 with `Retry-After` (code
+    /// 20503). The default, 5000, rides out a moment of contention or a failover
+    /// yet answers well before HTTP clients and load balancers give up (sqlx's own
+    /// default would hold every request for 30 s during an outage).
+    #[arg(long, env = "VERIFY_DB_ACQUIRE_TIMEOUT_MS", value_name = "MS",
+          default_value_t = DEFAULT_DB_ACQUIRE_TIMEOUT_MS,
+          value_parser = clap::value_parser!(u64).range(1..=MAX_DB_ACQUIRE_TIMEOUT_MS))]
+    pub db_acquire_timeout_ms: u64,
 }
+
+/// `--db-acquire-timeout-ms` by default: verify-store-sql's
+/// [`DEFAULT_ACQUIRE_TIMEOUT`](verify_store_sql::DEFAULT_ACQUIRE_TIMEOUT), 5 s.
+pub const DEFAULT_DB_ACQUIRE_TIMEOUT_MS: u64 = 5_000;
+
+/// The largest `--db-acquire-timeout-ms`: five minutes. Past that a request has
+/// long been given up by its client; a longer wait only holds connections open.
+pub const MAX_DB_ACQUIRE_TIMEOUT_MS: u64 = 300_000;
 
 /// When the web page and its demo backend are served.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -180,6 +199,16 @@ impl Config {
         } else {
             format!("{scheme}://{}", self.listen)
         }
+    }
+
+    /// How the SQL stores wait for the database: `--db-acquire-timeout-ms` as the
+    /// pool's acquire timeout and SQLite's busy timeout.
+    #[must_use]
+    pub fn store_options(&self) -> verify_store_sql::StoreOptions {
+        let wait = std::time::Duration::from_millis(self.db_acquire_timeout_ms);
+        verify_store_sql::StoreOptions::new()
+            .with_acquire_timeout(wait)
+            .with_busy_timeout(wait)
     }
 
     /// Whether the demo is served, given whether the demo API credentials are in use.
@@ -307,6 +336,32 @@ mod tests {
             Config::try_parse_from(["verify-server", "--base-url", "https://verify.example.com"])
                 .unwrap();
         assert_eq!(config.base_url(), "https://verify.example.com");
+    }
+
+    #[test]
+    fn db_acquire_timeout_defaults_to_the_stores_and_is_bounded() {
+        let config = Config::try_parse_from(["verify-server"]).unwrap();
+        assert_eq!(
+            config.store_options().acquire_timeout(),
+            verify_store_sql::DEFAULT_ACQUIRE_TIMEOUT
+        );
+        let config =
+            Config::try_parse_from(["verify-server", "--db-acquire-timeout-ms", "250"]).unwrap();
+        let options = config.store_options();
+        assert_eq!(
+            options.acquire_timeout(),
+            std::time::Duration::from_millis(250)
+        );
+        assert_eq!(
+            options.busy_timeout(),
+            std::time::Duration::from_millis(250)
+        );
+        for bad in ["0", "300001", "soon"] {
+            assert!(
+                Config::try_parse_from(["verify-server", "--db-acquire-timeout-ms", bad]).is_err(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

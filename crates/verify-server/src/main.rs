@@ -45,6 +45,7 @@ async fn run(config: Config) -> Result<(), String> {
     let database = Database::parse(&config.database)?;
     let sealer = secret_sealer(&config)?;
     let accept_plaintext = config.accept_plaintext_secrets;
+    let store_options = config.store_options();
     // Set before migrating: the upgrade of older rows re-seals their secrets.
     macro_rules! sealed {
         ($store:expr) => {
@@ -70,7 +71,7 @@ async fn run(config: Config) -> Result<(), String> {
             serve(config, verify::store::MemoryStore::new()).await
         }
         Database::Sqlite(path) => {
-            let store = verify_store_sql::SqliteStore::open(&path)
+            let store = verify_store_sql::SqliteStore::open_with_options(&path, &store_options)
                 .await
                 .map_err(|e| format!("opening {path}: {e}"))?;
             let store = sealed!(store);
@@ -86,7 +87,7 @@ async fn run(config: Config) -> Result<(), String> {
             served
         }
         Database::Postgres(url) => {
-            let store = verify_store_sql::PgStore::connect(&url)
+            let store = verify_store_sql::PgStore::connect_with_options(&url, &store_options)
                 .await
                 .map_err(|e| format!("connecting to PostgreSQL: {e}"))?;
             let store = sealed!(store);
