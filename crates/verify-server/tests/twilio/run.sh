@@ -15,7 +15,8 @@
 # Creates a virtualenv, installs requirements.txt with pip (PyPI is the only network
 # use), builds the server with cargo (debug profile; CARGO_TARGET_DIR is honoured),
 # starts it on a free 127.0.0.1 port with a fresh SQLite file and known API
-# credentials, runs flows.py against it, and stops the server by its pid (also on
+# credentials (and webhook URLs to 127.0.0.1 allowed: the webhooks flow creates one,
+# delivery is off), runs flows.py against it, and stops the server by its pid (also on
 # failure). Exits non-zero if any flow disagrees. The server's log is printed when
 # the run fails.
 set -euo pipefail
@@ -54,6 +55,7 @@ export TWILIO_FLOWS_SECRET="twilio-flows-secret-$RANDOM$RANDOM"
 "$VERIFY_SERVER_BIN" --listen "127.0.0.1:$port" --database "sqlite://$tmp/verify.db" \
     --api-key "$TWILIO_FLOWS_KEY" --api-secret "$TWILIO_FLOWS_SECRET" \
     --base-url "$TWILIO_FLOWS_URL" --demo off --disable-webhook-delivery \
+    --webhook-allow-destination 127.0.0.1 \
     >"$tmp/server.log" 2>&1 &
 server_pid=$!
 
