@@ -12,7 +12,7 @@ use verify_model::{AnswerInput, ServiceSid, VerificationProof};
 use verify_store::{FactorInsert, Store, StoreError};
 use verify_store_sql::{PgStore, SqliteStore, StoreOptions};
 
-use crate::support::{PG_IGNORE_REASON, Records, at, pg_url, sqlite_path};
+use crate::support::{Records, at, pg_url, sqlite_path};
 
 /// The timeouts of the tests that wait for a fault on purpose: short, so the
 /// tests are quick, and far below sqlx's default 30 s acquire timeout.
@@ -259,7 +259,6 @@ fn chain(error: &(dyn std::error::Error + 'static)) -> String {
 #[tokio::test]
 #[ignore = "needs PostgreSQL: set VERIFY_TEST_POSTGRES_URL (see README)"]
 async fn an_exhausted_postgres_pool_is_unavailable_after_the_acquire_timeout() {
-    let _ = PG_IGNORE_REASON;
     let url = pg_url("an_exhausted_postgres_pool_is_unavailable_after_the_acquire_timeout");
     let options = StoreOptions::new()
         .with_max_connections(1)
