@@ -157,6 +157,22 @@ pub struct Config {
           default_value_t = DEFAULT_DB_ACQUIRE_TIMEOUT_MS,
           value_parser = clap::value_parser!(u64).range(1..=MAX_DB_ACQUIRE_TIMEOUT_MS))]
     pub db_acquire_timeout_ms: u64,
+
+    /// Consecutive wrong TOTP codes (across a factor's challenges) that lock the
+    /// factor (docs/security-model.md, "TOTP guessing budget"). With the default,
+    /// 10, and --totp-lock-secs 3600, at most 34 codes are compared a day.
+    #[arg(long, env = "VERIFY_TOTP_LOCK_AFTER", value_name = "N",
+          default_value_t = verify::model::guessing::DEFAULT_LOCK_AFTER_FAILURES,
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(verify::model::guessing::MAX_LOCK_AFTER_FAILURES)))]
+    pub totp_lock_after: u32,
+
+    /// Seconds a TOTP factor stays locked after --totp-lock-after wrong codes (and
+    /// after each wrong code once a lock has ended), 60..=2592000.
+    #[arg(long, env = "VERIFY_TOTP_LOCK_SECS", value_name = "SECS",
+          default_value_t = verify::model::guessing::DEFAULT_LOCK_DURATION.as_secs(),
+          value_parser = clap::value_parser!(u64).range(
+              verify::model::guessing::MIN_LOCK_DURATION.as_secs()..=verify::model::guessing::MAX_LOCK_DURATION.as_secs()))]
+    pub totp_lock_secs: u64,
 }
 
 /// `--db-acquire-timeout-ms` by default: verify-store-sql's
@@ -209,6 +225,18 @@ impl Config {
         verify_store_sql::StoreOptions::new()
             .with_acquire_timeout(wait)
             .with_busy_timeout(wait)
+    }
+
+    /// The TOTP guessing policy of --totp-lock-after and --totp-lock-secs.
+    ///
+    /// # Errors
+    /// A message naming the flag whose value is out of range.
+    pub fn guess_policy(&self) -> Result<verify::model::GuessPolicy, String> {
+        verify::model::GuessPolicy::new(
+            self.totp_lock_after,
+            std::time::Duration::from_secs(self.totp_lock_secs),
+        )
+        .map_err(|e| format!("--totp-lock-after / --totp-lock-secs: {e}"))
     }
 
     /// Whether the demo is served, given whether the demo API credentials are in use.
@@ -321,6 +349,39 @@ mod tests {
                 Config::try_parse_from(["verify-server", "--webhook-allow-destination", bad])
                     .is_err(),
                 "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn totp_lock_flags_default_to_the_policy_and_are_bounded() {
+        let config = Config::try_parse_from(["verify-server"]).unwrap();
+        assert_eq!(
+            config.guess_policy().unwrap(),
+            verify::model::GuessPolicy::default()
+        );
+        let config = Config::try_parse_from([
+            "verify-server",
+            "--totp-lock-after",
+            "5",
+            "--totp-lock-secs",
+            "86400",
+        ])
+        .unwrap();
+        let policy = config.guess_policy().unwrap();
+        assert_eq!(
+            (policy.lock_after(), policy.lock_for().as_secs()),
+            (5, 86400)
+        );
+        assert_eq!(policy.max_checks_per_day(), 6);
+        for bad in [
+            ["--totp-lock-after", "0"],
+            ["--totp-lock-after", "101"],
+            ["--totp-lock-secs", "59"],
+        ] {
+            assert!(
+                Config::try_parse_from(["verify-server", bad[0], bad[1]]).is_err(),
+                "{bad:?}"
             );
         }
     }

@@ -248,6 +248,7 @@ fn challenge_sid(text: &str) -> Result<ChallengeSid, ApiError> {
 fn to_value<T: serde::Serialize>(value: &T) -> Result<Value, ApiError> {
     serde_json::to_value(value).map_err(|_| ApiError {
         status: 500,
+        retry_after: None,
         code: verify::error::CODE_INTERNAL,
         message: "a resource failed to serialize".to_owned(),
     })
@@ -282,6 +283,7 @@ async fn newest_verified<S: Store + 'static>(
         .find(|f| f.factor_type() == factor_type && f.status() == FactorStatus::Verified)
         .ok_or_else(|| ApiError {
             status: 404,
+            retry_after: None,
             code: verify::error::CODE_NOT_FOUND,
             message: format!("{identity} has no verified {factor_type} factor: enroll one first"),
         })
@@ -476,6 +478,7 @@ fn answered<S: Store + 'static>(
         };
         return Err(ApiError {
             status: verify::error::status_of_code(code),
+            retry_after: None,
             code,
             message: format!("sign-in refused: {reason} ({})", update.challenge.sid()),
         });
@@ -495,6 +498,7 @@ fn answered<S: Store + 'static>(
         };
         return Err(ApiError {
             status: 403,
+            retry_after: None,
             code: 60324,
             message,
         });

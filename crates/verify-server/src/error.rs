@@ -30,6 +30,10 @@ pub struct ApiError {
     pub code: u32,
     /// What failed (never a secret value).
     pub message: String,
+    /// Seconds the client should wait before retrying, sent as `Retry-After`: an
+    /// unavailable store ([`RETRY_AFTER_UNAVAILABLE_SECS`]), or the time left of a
+    /// TOTP factor's backoff or lock (60202 / 20429).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -38,6 +42,7 @@ impl ApiError {
     pub fn invalid(message: impl Into<String>) -> Self {
         Self {
             status: 400,
+            retry_after: None,
             code: CODE_INVALID_PARAMETER,
             message: message.into(),
         }
@@ -48,6 +53,7 @@ impl ApiError {
     pub fn unauthorized() -> Self {
         Self {
             status: 401,
+            retry_after: None,
             code: CODE_UNAUTHORIZED,
             message: "authenticate with HTTP Basic auth: the API key and secret".to_owned(),
         }
@@ -59,6 +65,7 @@ impl ApiError {
     pub fn unauthorized_device(message: &str) -> Self {
         Self {
             status: 401,
+            retry_after: None,
             code: CODE_UNAUTHORIZED,
             message: message.to_owned(),
         }
@@ -70,6 +77,7 @@ impl ApiError {
     pub fn forbidden(message: &str) -> Self {
         Self {
             status: 403,
+            retry_after: None,
             code: CODE_FORBIDDEN,
             message: message.to_owned(),
         }
@@ -80,6 +88,7 @@ impl ApiError {
     pub fn not_built(what: &str) -> Self {
         Self {
             status: 501,
+            retry_after: None,
             code: CODE_NOT_IMPLEMENTED,
             message: format!("not built: {what}"),
         }
@@ -91,24 +100,17 @@ impl ApiError {
     pub fn unavailable() -> Self {
         Self {
             status: 503,
+            retry_after: Some(RETRY_AFTER_UNAVAILABLE_SECS),
             code: CODE_UNAVAILABLE,
             message: "the service is temporarily unavailable: retry later".to_owned(),
         }
     }
 
     /// The seconds this error's answer tells the client to wait before retrying
-    /// (`Retry-After`): [`RETRY_AFTER_UNAVAILABLE_SECS`] for an unavailable store
-    /// (503, [`CODE_UNAVAILABLE`]), else none. Derived from the status and code
-    /// rather than stored, because the error is also written as a struct literal
-    /// elsewhere in the crate; a `Retry-After` that varies per error (a lockout's
-    /// remaining time) would need a field, and then those literals made
-    /// constructors.
+    /// (`Retry-After`), if any.
     #[must_use]
     pub const fn retry_after(&self) -> Option<u64> {
-        match (self.status, self.code) {
-            (503, CODE_UNAVAILABLE) => Some(RETRY_AFTER_UNAVAILABLE_SECS),
-            _ => None,
-        }
+        self.retry_after
     }
 
     /// No route (404, 20404).
@@ -116,6 +118,7 @@ impl ApiError {
     pub fn no_route() -> Self {
         Self {
             status: 404,
+            retry_after: None,
             code: verify::error::CODE_NOT_FOUND,
             message: "the requested resource was not found".to_owned(),
         }
@@ -148,6 +151,7 @@ impl From<VerifyError> for ApiError {
             status,
             code,
             message: error.to_string(),
+            retry_after: error.retry_after_secs(),
         }
     }
 }
@@ -311,6 +315,7 @@ pub async fn json_error_shape(response: Response) -> Response {
     };
     let mut shaped = ApiError {
         status: status.as_u16(),
+        retry_after: None,
         code,
         message,
     }

@@ -64,9 +64,33 @@ impl<S: Store + 'static> AppState<S> {
         clock: Arc<dyn Clock>,
         rng: R,
     ) -> Result<Self, ApiError> {
+        Self::with_engine_config(
+            store,
+            verify::EngineConfig::new(account_sid),
+            base_url,
+            credentials,
+            clock,
+            rng,
+        )
+    }
+
+    /// [`AppState::new`] with the engine's configuration given (its account sid,
+    /// the TOTP guessing policy, trust anchors); its base URL is set from
+    /// `base_url`.
+    ///
+    /// # Errors
+    /// [`ApiError`] when `base_url` is not an absolute http(s) URL.
+    pub fn with_engine_config<R: verify::EngineRng + 'static>(
+        store: S,
+        config: verify::EngineConfig,
+        base_url: &str,
+        credentials: Credentials,
+        clock: Arc<dyn Clock>,
+        rng: R,
+    ) -> Result<Self, ApiError> {
         let base_url = base_url.trim_end_matches('/').to_owned();
         let api_base = verify::model::BaseUrl::parse(&format!("{base_url}/v2"))?;
-        let config = verify::EngineConfig::new(account_sid).with_base_url(api_base);
+        let config = config.with_base_url(api_base);
         let engine = Verify::new(store, config, Arc::clone(&clock), rng);
         Ok(Self {
             engine,

@@ -122,9 +122,11 @@ async fn serve<S: Store + 'static>(config: Config, store: S) -> Result<(), Strin
     let account_sid = verify::model::AccountSid::parse(&config.account_sid)
         .map_err(|e| format!("--account-sid: {e}"))?;
     let clock: Arc<dyn verify::Clock> = Arc::new(verify::SystemClock::new());
-    let mut state = AppState::new(
+    let engine_config =
+        verify::EngineConfig::new(account_sid).with_code_guess_policy(config.guess_policy()?);
+    let mut state = AppState::with_engine_config(
         store,
-        account_sid,
+        engine_config,
         &base_url,
         Credentials::new(&key, &secret),
         clock,

@@ -26,12 +26,14 @@ pub(super) async fn create_access_token<S: Store + 'static>(
     let identity = identity(form.required("Identity")?)?;
     let factor_type: FactorType = form.required("FactorType")?.parse().map_err(|_| ApiError {
         status: 400,
+        retry_after: None,
         code: 60369,
         message: "FactorType must be push".to_owned(),
     })?;
     if factor_type != FactorType::Push {
         return Err(ApiError {
             status: 400,
+            retry_after: None,
             code: 60369,
             message: "access tokens enroll push factors only".to_owned(),
         });

@@ -74,6 +74,7 @@ pub(super) fn challenge_response<S: Store + 'static>(
     if let Some(code) = update.code() {
         return Err(ApiError {
             status: verify::error::status_of_code(code),
+            retry_after: None,
             code,
             message: format!(
                 "challenge {} was not approved: {:?}",

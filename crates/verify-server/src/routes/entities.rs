@@ -35,6 +35,7 @@ pub(super) async fn create_entity<S: Store + 'static>(
         })) => {
             return Err(ApiError {
                 status: 409,
+                retry_after: None,
                 code: CODE_ENTITY_EXISTS,
                 message: "an entity with this Identity already exists in the service".to_owned(),
             });

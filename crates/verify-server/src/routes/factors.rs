@@ -35,6 +35,7 @@ pub(super) async fn create_factor<S: Store + 'static>(
     let ctx = app.engine.api_context();
     let factor_type: FactorType = form.required("FactorType")?.parse().map_err(|_| ApiError {
         status: 400,
+        retry_after: None,
         code: 60369,
         message: "FactorType must be push or totp".to_owned(),
     })?;
@@ -92,6 +93,7 @@ pub(super) async fn create_factor<S: Store + 'static>(
         }
         _ => Err(ApiError {
             status: 400,
+            retry_after: None,
             code: 60369,
             message: "create passkey factors with POST .../Passkeys/Factors".to_owned(),
         }),

@@ -143,6 +143,7 @@ async fn metrics<S: Store + 'static>(State(app): Shared<S>, caller: crate::Calle
 fn json<T: Serialize>(status: StatusCode, body: &T) -> ApiResult {
     let value = serde_json::to_value(body).map_err(|_| ApiError {
         status: 500,
+        retry_after: None,
         code: verify::error::CODE_INTERNAL,
         message: "a resource failed to serialize".to_owned(),
     })?;
@@ -183,6 +184,7 @@ fn factor_sid(text: &str) -> Result<FactorSid, ApiError> {
 fn challenge_sid(text: &str) -> Result<ChallengeSid, ApiError> {
     ChallengeSid::parse(text).map_err(|_| ApiError {
         status: 400,
+        retry_after: None,
         code: 60364,
         message: "ChallengeSid is malformed".to_owned(),
     })

@@ -3,7 +3,6 @@
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::IntoResponse as _;
 use serde_json::Value;
 use verify::model::NotificationSid;
 use verify::store::Store;
@@ -57,22 +56,17 @@ pub(super) async fn create_notification<S: Store + 'static>(
         match send_once(&app, service, &identity, &outgoing, 1).await {
             PushOutcome::Delivered { .. } | PushOutcome::NotSent { .. } => {}
             PushOutcome::Retry { after, reason } => {
-                let mut response = ApiError {
+                return Err(ApiError {
                     status: 503,
+                    retry_after: after.map(|after| after.as_secs()),
                     code: verify::error::CODE_INTERNAL,
                     message: format!("the push service asks to retry: {reason}"),
-                }
-                .into_response();
-                if let Some(after) = after
-                    && let Ok(value) = after.as_secs().to_string().parse()
-                {
-                    response.headers_mut().insert("retry-after", value);
-                }
-                return Ok(response);
+                });
             }
             PushOutcome::Unregistered { reason } | PushOutcome::Failed { reason, .. } => {
                 return Err(ApiError {
                     status: 502,
+                    retry_after: None,
                     code: verify::error::CODE_INTERNAL,
                     message: format!("the push service refused the notification: {reason}"),
                 });

@@ -17,6 +17,7 @@ mod device_auth;
 mod entities;
 mod every_operation;
 mod factors;
+mod guessing;
 mod notifications;
 mod passkeys;
 mod push;
