@@ -29,6 +29,7 @@ use verify::store::Store;
 
 use crate::AppState;
 use crate::error::ApiError;
+use crate::rate_limit::ClientAddr;
 
 /// Who is calling, as established by the authentication middleware (the device
 /// JWT's signature is checked later, by [`device_access`], once the route names the
@@ -227,8 +228,21 @@ pub(crate) async fn authenticate<S: Store + 'static>(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let caller = match basic(&request) {
-        Some((user, password)) if app.credentials.check(&user, &password) => Caller::ApiKey,
+    let credentials = basic(&request);
+    let is_host =
+        matches!(&credentials, Some((user, password)) if app.credentials.check(user, password));
+    // Everyone but the host is limited per client address, failed attempts included
+    // (so a script guessing enrollment tokens or the API secret is slowed down too).
+    if !is_host
+        && let Some(limit) = app.client_rate_limit()
+        && let Some(ClientAddr(client)) = request.extensions().get::<ClientAddr>().copied()
+        && let Err(wait) = limit.check(client)
+    {
+        tracing::info!(%client, path = %request.uri().path(), "client rate limit: answered 429");
+        return ApiError::client_rate_limited(wait).into_response();
+    }
+    let caller = match credentials {
+        Some(_) if is_host => Caller::ApiKey,
         Some((user, password)) if user == "token" && !password.is_empty() => token_caller(password),
         _ => {
             tracing::info!(path = %request.uri().path(), "unauthenticated request refused");

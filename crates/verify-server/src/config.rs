@@ -132,6 +132,28 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(1..=300))]
     pub header_read_timeout_secs: u64,
 
+    /// Seconds a client gets to send a request's whole body once its header block
+    /// is read; then it is answered 408 (code 20408) and the connection closed.
+    #[arg(long, env = "VERIFY_BODY_READ_TIMEOUT_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub body_read_timeout_secs: u64,
+
+    /// Requests per minute per client IP address for every request that does not
+    /// carry the API key (push devices, enrollment, failed authentication); past
+    /// it, 429 with `Retry-After` (code 20429). 0 turns the limit off. Loopback
+    /// clients are exempt while the web demo is served. Behind a reverse proxy
+    /// every client is the proxy: limit at the proxy instead.
+    #[arg(long, env = "VERIFY_CLIENT_RATE_LIMIT_PER_MIN", value_name = "N",
+          default_value_t = crate::rate_limit::DEFAULT_REQUESTS_PER_MINUTE)]
+    pub client_rate_limit_per_min: u32,
+
+    /// Requests a client may send at once before --client-rate-limit-per-min
+    /// applies.
+    #[arg(long, env = "VERIFY_CLIENT_RATE_LIMIT_BURST", value_name = "N",
+          default_value_t = crate::rate_limit::DEFAULT_BURST,
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub client_rate_limit_burst: u32,
+
     /// Connections served at once; past it new connections wait (and a warning is
     /// logged) until one closes.
     #[arg(long, env = "VERIFY_MAX_CONNECTIONS", default_value_t = 1024,
@@ -225,6 +247,19 @@ impl Config {
         verify_store_sql::StoreOptions::new()
             .with_acquire_timeout(wait)
             .with_busy_timeout(wait)
+    }
+
+    /// The per-client-IP limit of --client-rate-limit-per-min and
+    /// --client-rate-limit-burst (`None` when turned off), loopback exempt when
+    /// `demo` is served.
+    #[must_use]
+    pub fn client_rate_limit(&self, demo: bool) -> Option<crate::rate_limit::RateLimitOptions> {
+        let per_minute = std::num::NonZeroU32::new(self.client_rate_limit_per_min)?;
+        let burst = std::num::NonZeroU32::new(self.client_rate_limit_burst)
+            .unwrap_or(std::num::NonZeroU32::MIN);
+        Some(crate::rate_limit::RateLimitOptions::new(
+            per_minute, burst, demo,
+        ))
     }
 
     /// The TOTP guessing policy of --totp-lock-after and --totp-lock-secs.
@@ -384,6 +419,29 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    #[test]
+    fn client_rate_limit_flags() {
+        let config = Config::try_parse_from(["verify-server"]).unwrap();
+        let limit = config.client_rate_limit(false).unwrap();
+        assert_eq!(
+            (
+                limit.per_minute.get(),
+                limit.burst.get(),
+                limit.exempt_loopback
+            ),
+            (600, 60, false)
+        );
+        assert!(config.client_rate_limit(true).unwrap().exempt_loopback);
+        let off =
+            Config::try_parse_from(["verify-server", "--client-rate-limit-per-min", "0"]).unwrap();
+        assert!(off.client_rate_limit(false).is_none());
+        assert!(
+            Config::try_parse_from(["verify-server", "--client-rate-limit-burst", "0"]).is_err()
+        );
+        let config = Config::try_parse_from(["verify-server"]).unwrap();
+        assert_eq!(config.body_read_timeout_secs, 10);
     }
 
     #[test]

@@ -12,6 +12,10 @@ use verify::error::{
 /// device on another factor of its entity).
 pub const CODE_FORBIDDEN: u32 = 20403;
 
+/// `code` for a client over the per-client-IP request rate (429; the service's
+/// "Too Many Requests"; also the code of a TOTP factor's backoff, 20429).
+pub const CODE_TOO_MANY_REQUESTS: u32 = 20429;
+
 /// The `Retry-After` seconds of a 503 for an unavailable store (20503). Short: the
 /// faults behind it (a busy pool, a database restarting or failing over, another
 /// process's SQLite write lock) typically pass in seconds, and a client retrying
@@ -111,6 +115,19 @@ impl ApiError {
     #[must_use]
     pub const fn retry_after(&self) -> Option<u64> {
         self.retry_after
+    }
+
+    /// A client over the per-client-IP request rate ([`crate::rate_limit`]): 429,
+    /// [`CODE_TOO_MANY_REQUESTS`], `Retry-After` the wait rounded up (at least 1 s).
+    #[must_use]
+    pub fn client_rate_limited(wait: std::time::Duration) -> Self {
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        Self {
+            status: 429,
+            code: CODE_TOO_MANY_REQUESTS,
+            message: "too many requests from this client: retry later".to_owned(),
+            retry_after: Some(secs.max(1)),
+        }
     }
 
     /// No route (404, 20404).

@@ -9,6 +9,7 @@ pub mod error;
 pub mod form;
 pub mod paging;
 pub mod push;
+pub mod rate_limit;
 mod routes;
 pub mod serve;
 pub mod ssrf;
@@ -37,6 +38,7 @@ pub struct AppState<S> {
     push: Arc<dyn push::NotificationSender>,
     push_metrics: push::PushMetrics,
     webhook_destinations: Arc<delivery::WebhookDestinations>,
+    client_rate_limit: Option<rate_limit::ClientRateLimit>,
 }
 
 impl<S> std::fmt::Debug for AppState<S> {
@@ -100,6 +102,7 @@ impl<S: Store + 'static> AppState<S> {
             push: Arc::new(push::LoggingNotificationSender),
             push_metrics: push::PushMetrics::default(),
             webhook_destinations: Arc::new(delivery::WebhookDestinations::default()),
+            client_rate_limit: None,
         })
     }
 
@@ -129,6 +132,21 @@ impl<S: Store + 'static> AppState<S> {
     pub fn with_notification_sender(mut self, sender: Arc<dyn push::NotificationSender>) -> Self {
         self.push = sender;
         self
+    }
+
+    /// The state limiting the requests that do not carry the API key (devices,
+    /// failed authentication) per client IP ([`rate_limit`]); without it nothing is
+    /// limited. The server sets it from `--client-rate-limit-per-min`.
+    #[must_use]
+    pub fn with_client_rate_limit(mut self, limit: rate_limit::ClientRateLimit) -> Self {
+        self.client_rate_limit = Some(limit);
+        self
+    }
+
+    /// The per-client-IP limit, if any.
+    #[must_use]
+    pub const fn client_rate_limit(&self) -> Option<&rate_limit::ClientRateLimit> {
+        self.client_rate_limit.as_ref()
     }
 
     /// The push notification counters (served at `GET /metrics`).

@@ -150,6 +150,19 @@ async fn serve<S: Store + 'static>(config: Config, store: S) -> Result<(), Strin
     state = state.with_webhook_destinations(delivery::WebhookDestinations::new(
         allow_destinations.clone(),
     ));
+    match config.client_rate_limit(config.demo_enabled(demo_credentials)) {
+        Some(limit) => {
+            tracing::info!(
+                per_minute = limit.per_minute,
+                burst = limit.burst,
+                loopback_exempt = limit.exempt_loopback,
+                "per-client rate limit on requests without the API key"
+            );
+            state = state
+                .with_client_rate_limit(verify_server::rate_limit::ClientRateLimit::new(limit));
+        }
+        None => tracing::warn!("per-client rate limit off (--client-rate-limit-per-min 0)"),
+    }
     let state = Arc::new(state);
     if config.disable_webhook_delivery {
         tracing::info!("webhook delivery disabled in this process");
@@ -208,6 +221,7 @@ async fn serve<S: Store + 'static>(config: Config, store: S) -> Result<(), Strin
     let mut options = verify_server::serve::ServeOptions::default();
     options.header_read_timeout = Duration::from_secs(config.header_read_timeout_secs);
     options.max_connections = usize::try_from(config.max_connections).unwrap_or(usize::MAX);
+    options.body_read_timeout = Duration::from_secs(config.body_read_timeout_secs);
     verify_server::serve::serve(listener, app, tls, options, async {
         shutdown_signal().await;
         tracing::info!("shutting down");

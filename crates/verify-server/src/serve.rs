@@ -22,6 +22,9 @@ use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls;
 use tokio_rustls::rustls::pki_types::pem::PemObject as _;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use tower::ServiceExt as _;
+
+use crate::rate_limit::ClientAddr;
 
 /// How long open connections get to finish their requests after shutdown begins.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -31,6 +34,16 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// connection after its last answer); then the connection is closed. So a client
 /// dripping a header, and an idle connection, hold a slot at most this long.
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The default time a client gets to send a request's whole body, counted from
+/// when its header block was read. A body dripped slower than that is answered
+/// 408 and its connection closed, so it holds a slot at most this long (the
+/// header timeout does not cover the body).
+pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// `code` of the 408 for a body not received within the body read timeout (the
+/// service's `20xxx` pattern of HTTP statuses: 20404, 20429, 20500).
+pub const CODE_REQUEST_TIMEOUT: u32 = 20408;
 
 /// The default number of connections served at once. Past it, new connections wait
 /// in the kernel's accept queue (and a warning is logged) until one closes.
@@ -44,6 +57,8 @@ pub struct ServeOptions {
     pub header_read_timeout: Duration,
     /// See [`DEFAULT_MAX_CONNECTIONS`]; at least 1.
     pub max_connections: usize,
+    /// See [`DEFAULT_BODY_READ_TIMEOUT`].
+    pub body_read_timeout: Duration,
 }
 
 impl Default for ServeOptions {
@@ -51,6 +66,7 @@ impl Default for ServeOptions {
         Self {
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
         }
     }
 }
@@ -98,6 +114,10 @@ pub async fn serve(
     options: ServeOptions,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
+    let app = app.layer(axum::middleware::from_fn_with_state(
+        options.body_read_timeout,
+        read_body_in_time,
+    ));
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     let slots = Arc::new(Semaphore::new(options.max_connections.max(1)));
@@ -140,7 +160,15 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let service = TowerToHyperService::new(app.clone());
+        // The peer's address goes with each request: the per-client rate limit
+        // (crate::rate_limit) keys on it.
+        let client = ClientAddr(peer.ip());
+        let service = TowerToHyperService::new(app.clone().map_request(
+            move |mut request: axum::http::Request<hyper::body::Incoming>| {
+                request.extensions_mut().insert(client);
+                request
+            },
+        ));
         let mut http = hyper::server::conn::http1::Builder::new();
         http.title_case_headers(true)
             .timer(TokioTimer::new())
@@ -190,6 +218,56 @@ pub async fn serve(
         tracing::warn!("connections still open after the shutdown grace period: closing them");
     }
     Ok(())
+}
+
+/// Reads the whole request body (at most [`crate::form::MAX_BODY`] bytes, the
+/// bound every route has) within `timeout` before the request goes on: 408 (and
+/// the connection closed) when it does not arrive in time, 413 when it is larger.
+async fn read_body_in_time(
+    axum::extract::State(timeout): axum::extract::State<Duration>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let (parts, body) = request.into_parts();
+    match tokio::time::timeout(timeout, axum::body::to_bytes(body, crate::form::MAX_BODY)).await {
+        Ok(Ok(bytes)) => {
+            next.run(axum::extract::Request::from_parts(
+                parts,
+                axum::body::Body::from(bytes),
+            ))
+            .await
+        }
+        Ok(Err(_)) => crate::ApiError {
+            status: 413,
+            code: verify::error::CODE_INVALID_PARAMETER,
+            message: format!(
+                "request body larger than {} bytes (or cut off)",
+                crate::form::MAX_BODY
+            ),
+            retry_after: None,
+        }
+        .into_response(),
+        Err(_) => {
+            tracing::info!(
+                path = %parts.uri.path(),
+                timeout_secs = timeout.as_secs(),
+                "request body not received in time: answered 408, connection closed"
+            );
+            let mut response = crate::ApiError {
+                status: 408,
+                code: CODE_REQUEST_TIMEOUT,
+                message: format!("request body not received within {} s", timeout.as_secs()),
+                retry_after: None,
+            }
+            .into_response();
+            response.headers_mut().insert(
+                axum::http::header::CONNECTION,
+                axum::http::HeaderValue::from_static("close"),
+            );
+            response
+        }
+    }
 }
 
 /// Accept errors that concern one connection or a passing resource shortage, after

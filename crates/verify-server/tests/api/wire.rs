@@ -41,7 +41,18 @@ async fn start_with(
     oneshot::Sender<()>,
     tokio::task::JoinHandle<std::io::Result<()>>,
 ) {
-    let h = Harness::new();
+    start_harness(Harness::new(), tls, options).await
+}
+
+async fn start_harness(
+    h: Harness,
+    tls: bool,
+    options: serve::ServeOptions,
+) -> (
+    u16,
+    oneshot::Sender<()>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
     let acceptor = tls.then(|| {
         serve::tls_acceptor(
             &testdata("localhost-test-only.cert.pem"),
@@ -361,4 +372,89 @@ async fn secrets_are_sealed_at_rest_with_the_key_file() {
     assert_eq!(totp.secret().to_base32().as_str(), secret);
     keyed.close().await;
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A body dripped slower than the body read timeout is answered 408 (JSON, code
+/// 20408) and its connection closed, while a normal request is answered at once.
+#[tokio::test]
+async fn a_dripped_body_is_cut_off_and_others_are_answered() {
+    let mut options = serve::ServeOptions::default();
+    options.body_read_timeout = Duration::from_secs(1);
+    let (port, stop, task) = start_with(false, options).await;
+    let mut dripping = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let auth = basic("key", "secret");
+    dripping
+        .write_all(
+            format!(
+                "POST /v2/Services HTTP/1.1\r\nHost: localhost\r\nAuthorization: {auth}\r\n\
+                 Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\n\
+                 FriendlyName=Dr"
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    let answered = raw_exchange(
+        port,
+        "GET /api HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(
+        answered.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&answered)
+    );
+    let mut received = Vec::new();
+    let closed =
+        tokio::time::timeout(Duration::from_secs(5), dripping.read_to_end(&mut received)).await;
+    assert!(closed.is_ok(), "the dripping connection is still open");
+    let text = String::from_utf8_lossy(&received);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(text.contains("\"code\":20408"), "{text}");
+    stop.send(()).unwrap();
+    task.await.unwrap().unwrap();
+}
+
+/// Requests without the API key are limited per client address (429 with
+/// `Retry-After`, code 20429), failed authentication included; the host is not.
+#[tokio::test]
+async fn requests_without_the_api_key_are_limited_per_client() {
+    use verify_server::rate_limit::{ClientRateLimit, RateLimitOptions};
+    let limit = RateLimitOptions::new(
+        std::num::NonZeroU32::new(6).unwrap(),
+        std::num::NonZeroU32::new(3).unwrap(),
+        false,
+    );
+    let h = Harness::with(|state| state.with_client_rate_limit(ClientRateLimit::new(limit)));
+    let (port, stop, task) = start_harness(h, false, serve::ServeOptions::default()).await;
+    let anonymous = "GET /v2/Services HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+    for _ in 0..3 {
+        let answer = raw_exchange(port, anonymous).await;
+        assert!(
+            answer.starts_with(b"HTTP/1.1 401"),
+            "{}",
+            String::from_utf8_lossy(&answer)
+        );
+    }
+    let limited = String::from_utf8_lossy(&raw_exchange(port, anonymous).await).into_owned();
+    assert!(limited.starts_with("HTTP/1.1 429"), "{limited}");
+    assert!(limited.contains("Retry-After: "), "{limited}");
+    assert!(limited.contains("\"code\":20429"), "{limited}");
+    // The host's requests are never limited here.
+    let host = format!(
+        "GET /v2/Services HTTP/1.1\r\nHost: localhost\r\nAuthorization: {}\r\nConnection: close\r\n\r\n",
+        basic("key", "secret")
+    );
+    for _ in 0..10 {
+        let answer = raw_exchange(port, &host).await;
+        assert!(
+            answer.starts_with(b"HTTP/1.1 200"),
+            "{}",
+            String::from_utf8_lossy(&answer)
+        );
+    }
+    stop.send(()).unwrap();
+    task.await.unwrap().unwrap();
 }
