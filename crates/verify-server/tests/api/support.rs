@@ -111,7 +111,9 @@ impl Harness {
         Self::with(|state| state.with_notification_sender(sender))
     }
 
-    pub(crate) fn with(configure: impl FnOnce(AppState<MemoryStore>) -> AppState<MemoryStore>) -> Self {
+    pub(crate) fn with(
+        configure: impl FnOnce(AppState<MemoryStore>) -> AppState<MemoryStore>,
+    ) -> Self {
         let clock = Arc::new(ManualClock::new(UnixTime::from_secs(T0)));
         let shared_clock: Arc<dyn verify::Clock> = clock.clone();
         let state = Arc::new(configure(
