@@ -998,6 +998,11 @@ macro_rules! store_impl {
                 if factor_bytes.is_some() {
                     sql.push_str(" AND factor_sid = $3");
                 }
+                // In list order, as migration 0004's indexes hold the rows: the planner
+                // then walks `verify_challenges_entity_list` (or `_factor_list`) for
+                // this entity alone instead of every challenge of the service (the
+                // keys are paged below either way, so the answer is unchanged).
+                sql.push_str(" ORDER BY date_created, sid");
                 let mut scan = sqlx::query(&sql)
                     .bind(entity.as_bytes().as_slice())
                     .bind(service.as_bytes().as_slice());

@@ -29,6 +29,11 @@ const POSTGRES: &[Source] = &[
         "entities list",
         include_str!("../migrations/postgres/0003_entities_list.sql"),
     ),
+    (
+        4,
+        "request indexes",
+        include_str!("../migrations/postgres/0004_request_indexes.sql"),
+    ),
 ];
 
 #[cfg(feature = "sqlite")]
@@ -47,6 +52,11 @@ const SQLITE: &[Source] = &[
         3,
         "entities list",
         include_str!("../migrations/sqlite/0003_entities_list.sql"),
+    ),
+    (
+        4,
+        "request indexes",
+        include_str!("../migrations/sqlite/0004_request_indexes.sql"),
     ),
 ];
 
@@ -85,5 +95,7 @@ pub(crate) fn sqlite() -> Migrator {
 ///
 /// 1 is release 0.1.0's schema; 2 adds `record_format` to factors and challenges,
 /// after which `migrate` rewrites the rows 0.1.0 wrote in today's record shape; 3
-/// indexes a service's entities for listing.
-pub const SCHEMA_VERSION: i64 = 3;
+/// indexes a service's entities for listing; 4 indexes an entity's challenges and
+/// factors by `(service_sid, entity_sid, ...)` in list order, so every request's
+/// lookup reads only its answer.
+pub const SCHEMA_VERSION: i64 = 4;

@@ -28,6 +28,7 @@ mod cross_process;
 mod engine_restart;
 mod legacy;
 mod pg_conformance;
+mod query_plans;
 mod restart;
 mod sealing;
 mod unavailable;
