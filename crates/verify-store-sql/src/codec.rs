@@ -92,6 +92,11 @@ impl Codec {
         }
     }
 
+    /// Whether secrets are sealed.
+    pub(crate) const fn has_sealer(&self) -> bool {
+        self.sealer.is_some()
+    }
+
     /// The stored text of `record`, with its secret fields sealed when a sealer is set.
     pub(crate) fn encode<T: Serialize>(
         &self,

@@ -1459,6 +1459,121 @@ macro_rules! store_impl {
             }
         }
 
+        // Re-sealing every secret under the current key (a key rotation).
+        impl $store {
+            /// Rewrites every factor and webhook row through the store's sealer, so
+            /// that each secret is sealed under its current key (after a rotation
+            /// with [`RotatingSealer`](crate::RotatingSealer), which still opens the
+            /// old ones), or sealed at all (a database written before a sealer was
+            /// set, opened `with_sealer_accepting_plaintext`). Rows go in sid order,
+            /// in batches of [`UPGRADE_BATCH`], each batch one transaction; a row a
+            /// request changes meanwhile keeps its newer version (written, and so
+            /// sealed, under the current key already). Returns the rows rewritten.
+            ///
+            /// Run it after [`migrate`](Self::migrate). Without a sealer it rewrites
+            /// nothing and returns 0.
+            ///
+            /// # Errors
+            /// [`StoreError::Corrupt`] for a row that does not open (a key that is not
+            /// given); [`StoreError::Backend`] / [`StoreError::Unavailable`].
+            pub async fn reseal_secrets(&self) -> Result<u64, StoreError> {
+                if !self.codec.has_sealer() {
+                    return Ok(0);
+                }
+                let factors = self
+                    .reseal_table::<Factor>(
+                        "verify_factors",
+                        Resource::Factor,
+                        Secrets::Factor,
+                        true,
+                        |factor| (*factor.sid().as_bytes(), factor.sid().to_string()),
+                    )
+                    .await?;
+                let webhooks = self
+                    .reseal_table::<Webhook>(
+                        "verify_webhooks",
+                        Resource::Webhook,
+                        Secrets::Webhook,
+                        false,
+                        |webhook| (*webhook.sid().as_bytes(), webhook.sid().to_string()),
+                    )
+                    .await?;
+                Ok(factors + webhooks)
+            }
+
+            async fn reseal_table<T: serde::Serialize + serde::de::DeserializeOwned>(
+                &self,
+                table: &str,
+                resource: Resource,
+                secrets: Secrets,
+                has_record_format: bool,
+                sid_of: fn(&T) -> ([u8; 16], String),
+            ) -> Result<u64, StoreError> {
+                let select = format!(
+                    "SELECT sid, version, record FROM {table} WHERE sid > $1 \
+                     ORDER BY sid LIMIT $2 {}",
+                    $for_update
+                );
+                // The record is written in today's shape: say so where the table
+                // records the shape.
+                let update = if has_record_format {
+                    format!(
+                        "UPDATE {table} SET record = $1, record_format = {RECORD_FORMAT} \
+                         WHERE sid = $2 AND version = $3"
+                    )
+                } else {
+                    format!("UPDATE {table} SET record = $1 WHERE sid = $2 AND version = $3")
+                };
+                let mut rewritten = 0_u64;
+                let mut after: Vec<u8> = Vec::new();
+                loop {
+                    let mut tx = self.begin().await?;
+                    let rows = sqlx::query(&select)
+                        .bind(after.as_slice())
+                        .bind(UPGRADE_BATCH)
+                        .fetch_all(&mut *tx)
+                        .await
+                        .map_err(backend)?;
+                    for row in &rows {
+                        let sid: Vec<u8> = row.try_get(0).map_err(backend)?;
+                        let stored: i64 = row.try_get(1).map_err(backend)?;
+                        let text: String = row.try_get(2).map_err(backend)?;
+                        let sid = sid_bytes(resource, &sid)?;
+                        let at_row = |rule: String| StoreError::Corrupt {
+                            resource,
+                            rule: format!("{rule} (row sid {})", hex_bytes(&sid)),
+                        };
+                        let record: T = self
+                            .codec
+                            .decode(resource, secrets, &text)
+                            .map_err(|error| match error {
+                                StoreError::Corrupt { rule, .. } => at_row(rule),
+                                other => other,
+                            })?;
+                        let (record_sid, display) = sid_of(&record);
+                        if record_sid != sid {
+                            return Err(at_row("the record names another sid".to_owned()));
+                        }
+                        let resealed = self.codec.encode(resource, &display, secrets, &record)?;
+                        // The version stays: the row's resource did not change.
+                        let done = sqlx::query(&update)
+                            .bind(resealed.as_str())
+                            .bind(sid.as_slice())
+                            .bind(stored)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(backend)?;
+                        rewritten += done.rows_affected();
+                        after = sid.to_vec();
+                    }
+                    tx.commit().await.map_err(backend)?;
+                    if usize_count(UPGRADE_BATCH) > rows.len() {
+                        return Ok(rewritten);
+                    }
+                }
+            }
+        }
+
         fn hex_bytes(bytes: &[u8]) -> String {
             bytes.iter().map(|b| format!("{b:02x}")).collect()
         }

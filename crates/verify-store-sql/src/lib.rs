@@ -19,7 +19,9 @@ pub use options::{
 };
 #[cfg(feature = "postgres")]
 pub use postgres::PgStore;
-pub use sealer::{AES_GCM_KEY_LEN, AesGcmSealer, SealerError, SecretSealer};
+pub use sealer::{
+    AES_GCM_KEY_LEN, AesGcmSealer, MAX_PREVIOUS_KEYS, RotatingSealer, SealerError, SecretSealer,
+};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 /// The sqlx this crate is built on: the connect options `SqliteStore::open_with`

@@ -142,6 +142,62 @@ impl SecretSealer for AesGcmSealer {
     }
 }
 
+/// The most previous keys a [`RotatingSealer`] tries: each one is a failed AEAD
+/// open on every read of a row still sealed under an older key.
+pub const MAX_PREVIOUS_KEYS: usize = 8;
+
+/// An [`AesGcmSealer`] key rotation: seals with the current key, opens with the
+/// current key or, failing that, each previous key in turn (AES-GCM's tag tells a
+/// wrong key from the right one). Run the store's `reseal_secrets` to rewrite every
+/// row under the current key; then the previous keys can be dropped.
+pub struct RotatingSealer {
+    current: AesGcmSealer,
+    previous: Vec<AesGcmSealer>,
+}
+
+impl fmt::Debug for RotatingSealer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "RotatingSealer(<key>, {} previous <key>s)",
+            self.previous.len()
+        )
+    }
+}
+
+impl RotatingSealer {
+    /// Seals with `current`; opens with `current` or any of `previous`.
+    ///
+    /// # Errors
+    /// More than [`MAX_PREVIOUS_KEYS`] previous keys.
+    pub fn new(current: AesGcmSealer, previous: Vec<AesGcmSealer>) -> Result<Self, SealerError> {
+        if previous.len() > MAX_PREVIOUS_KEYS {
+            return Err(format!("at most {MAX_PREVIOUS_KEYS} previous keys").into());
+        }
+        Ok(Self { current, previous })
+    }
+}
+
+impl SecretSealer for RotatingSealer {
+    fn seal(&self, plaintext: &[u8], context: &[u8]) -> Result<Vec<u8>, SealerError> {
+        self.current.seal(plaintext, context)
+    }
+
+    fn open(&self, sealed: &[u8], context: &[u8]) -> Result<Zeroizing<Vec<u8>>, SealerError> {
+        let mut last = match self.current.open(sealed, context) {
+            Ok(plain) => return Ok(plain),
+            Err(error) => error,
+        };
+        for key in &self.previous {
+            match key.open(sealed, context) {
+                Ok(plain) => return Ok(plain),
+                Err(error) => last = error,
+            }
+        }
+        Err(last)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,6 +233,32 @@ mod tests {
                 .open(&sealed[..5], b"factor:YF1:kind.secret")
                 .is_err()
         );
+    }
+
+    #[test]
+    fn a_rotating_sealer_seals_with_the_current_key_and_opens_with_any() {
+        let old = AesGcmSealer::new(&[1; 32]).unwrap();
+        let sealed_old = old.seal(b"secret", b"ctx").unwrap();
+        let rotating = RotatingSealer::new(
+            AesGcmSealer::new(&[2; 32]).unwrap(),
+            vec![AesGcmSealer::new(&[1; 32]).unwrap()],
+        )
+        .unwrap();
+        assert_eq!(&*rotating.open(&sealed_old, b"ctx").unwrap(), b"secret");
+        let sealed_new = rotating.seal(b"secret", b"ctx").unwrap();
+        assert!(old.open(&sealed_new, b"ctx").is_err());
+        let current = AesGcmSealer::new(&[2; 32]).unwrap();
+        assert_eq!(&*current.open(&sealed_new, b"ctx").unwrap(), b"secret");
+        assert!(rotating.open(&sealed_old, b"other").is_err());
+        let unknown = AesGcmSealer::new(&[3; 32])
+            .unwrap()
+            .seal(b"x", b"ctx")
+            .unwrap();
+        assert!(rotating.open(&unknown, b"ctx").is_err());
+        let too_many = (0..=MAX_PREVIOUS_KEYS)
+            .map(|_| AesGcmSealer::new(&[4; 32]).unwrap())
+            .collect();
+        assert!(RotatingSealer::new(AesGcmSealer::new(&[5; 32]).unwrap(), too_many).is_err());
     }
 
     #[test]

@@ -255,3 +255,111 @@ async fn sealed_rows_on_postgres_hold_no_plaintext_secret() {
         Some(totp)
     );
 }
+
+/// A key rotation: rows sealed under key A are read through a `RotatingSealer`
+/// (B current, A previous), `reseal_secrets` rewrites every row under B, and then B
+/// alone reads them all while A reads none. A database written without a key is
+/// sealed the same way (opened accepting plaintext, then resealed).
+#[tokio::test]
+async fn a_key_rotation_reseals_every_row_under_the_new_key() {
+    use verify_store_sql::RotatingSealer;
+    let path = sqlite_path("rotation");
+    let plain = SqliteStore::open(&path).await.unwrap();
+    plain.migrate().await.unwrap();
+    let mut records = Records::new(3);
+    let service = records.service();
+    plain.insert_service(&service).await.unwrap();
+    let entity = records.entity(&service, "user-0001");
+    plain.insert_entity(&entity).await.unwrap();
+    let (written_plain, events) = records.totp_factor(&entity);
+    plain
+        .insert_factor(FactorInsert::new(&written_plain, &events))
+        .await
+        .unwrap();
+    plain.close().await;
+
+    // Key A: the plaintext row is sealed by a reseal that accepts plaintext.
+    let under_a = SqliteStore::open(&path)
+        .await
+        .unwrap()
+        .with_sealer_accepting_plaintext(sealer(0xa));
+    assert_eq!(under_a.reseal_secrets().await.unwrap(), 1);
+    let (sealed_a, events) = records.totp_factor(&entity);
+    under_a
+        .insert_factor(FactorInsert::new(&sealed_a, &events))
+        .await
+        .unwrap();
+    let webhook = records.webhook(&service);
+    under_a.insert_webhook(&webhook).await.unwrap();
+    under_a.close().await;
+    let only_a = SqliteStore::open(&path)
+        .await
+        .unwrap()
+        .with_sealer(sealer(0xa));
+    assert_eq!(
+        only_a
+            .get_factor(service.sid(), written_plain.sid())
+            .await
+            .unwrap(),
+        Some(written_plain.clone()),
+        "the plaintext row was sealed under A"
+    );
+    only_a.close().await;
+
+    // Rotate to B with A as the previous key: everything still reads.
+    let rotating: Arc<dyn SecretSealer> = Arc::new(
+        RotatingSealer::new(
+            AesGcmSealer::new(&[0xb; 32]).unwrap(),
+            vec![AesGcmSealer::new(&[0xa; 32]).unwrap()],
+        )
+        .unwrap(),
+    );
+    let both = SqliteStore::open(&path)
+        .await
+        .unwrap()
+        .with_sealer(rotating);
+    assert_eq!(
+        both.get_factor(service.sid(), sealed_a.sid())
+            .await
+            .unwrap(),
+        Some(sealed_a.clone())
+    );
+    assert_eq!(both.reseal_secrets().await.unwrap(), 3);
+    both.close().await;
+
+    // B alone reads every row; A reads none.
+    let only_b = SqliteStore::open(&path)
+        .await
+        .unwrap()
+        .with_sealer(sealer(0xb));
+    for factor in [&written_plain, &sealed_a] {
+        assert_eq!(
+            only_b
+                .get_factor(service.sid(), factor.sid())
+                .await
+                .unwrap(),
+            Some(factor.clone())
+        );
+    }
+    assert_eq!(
+        only_b
+            .get_webhook(service.sid(), webhook.sid())
+            .await
+            .unwrap(),
+        Some(webhook.clone())
+    );
+    only_b.close().await;
+    let stale = SqliteStore::open(&path)
+        .await
+        .unwrap()
+        .with_sealer(sealer(0xa));
+    assert!(matches!(
+        stale.get_factor(service.sid(), sealed_a.sid()).await,
+        Err(StoreError::Corrupt { .. })
+    ));
+    assert!(matches!(
+        stale.get_webhook(service.sid(), webhook.sid()).await,
+        Err(StoreError::Corrupt { .. })
+    ));
+    stale.close().await;
+}
