@@ -125,6 +125,30 @@ pub struct Config {
     )]
     pub accept_plaintext_secrets: bool,
 
+    /// An older --secret-key-file key, still accepted for reading after a key
+    /// rotation (repeated, at most 8). With it the server rewrites every sealed
+    /// row under --secret-key-file in the background after start, and logs when it
+    /// is done: then drop this flag.
+    #[arg(
+        long,
+        env = "VERIFY_PREVIOUS_SECRET_KEY_FILES",
+        value_name = "PATH",
+        value_delimiter = ',',
+        requires = "secret_key_file"
+    )]
+    pub previous_secret_key_file: Vec<PathBuf>,
+
+    /// Store secrets in the clear in a SQLite or PostgreSQL database although the
+    /// server runs on its own API key. Without a --secret-key-file such a server
+    /// refuses to start; the demo (no --api-key) on SQLite generates a key next to
+    /// the database file instead.
+    #[arg(
+        long,
+        env = "VERIFY_ALLOW_PLAINTEXT_SECRETS",
+        conflicts_with = "secret_key_file"
+    )]
+    pub allow_plaintext_secrets: bool,
+
     /// Seconds a client gets to send a request's header block, counted from when the
     /// server starts waiting for it (a new or an idle keep-alive connection); then
     /// the connection is closed.

@@ -27,37 +27,164 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
-/// The sealer of --secret-key-file, if given.
-fn secret_sealer(
-    config: &Config,
-) -> Result<Option<Arc<dyn verify_store_sql::SecretSealer>>, String> {
-    let Some(path) = &config.secret_key_file else {
-        return Ok(None);
+/// How the SQL store seals secrets: the sealer, whether it still reads secrets in
+/// the clear, and whether every row is to be resealed after start.
+struct Sealing {
+    sealer: Option<Arc<dyn verify_store_sql::SecretSealer>>,
+    accept_plaintext: bool,
+    reseal: bool,
+}
+
+/// The key of a `--secret-key-file`-style file (64 hex digits).
+fn read_key(flag: &str, path: &std::path::Path) -> Result<verify_store_sql::AesGcmSealer, String> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| format!("{flag} {}: {e}", path.display()))?;
+    verify_store_sql::AesGcmSealer::from_hex(&text)
+        .map_err(|e| format!("{flag} {}: {e}", path.display()))
+}
+
+/// The demo's generated key file, next to its SQLite file: read when it exists,
+/// else made from the OS RNG and written readable by its owner only.
+fn demo_key_file(db_path: &str) -> Result<std::path::PathBuf, String> {
+    use rand_core::RngCore as _;
+    let path = std::path::PathBuf::from(format!("{db_path}.secret-key"));
+    if path.exists() {
+        return Ok(path);
+    }
+    let mut key = zeroize::Zeroizing::new([0_u8; verify_store_sql::AES_GCM_KEY_LEN]);
+    rand_core_os().fill_bytes(key.as_mut_slice());
+    let hex: zeroize::Zeroizing<String> =
+        zeroize::Zeroizing::new(key.iter().map(|b| format!("{b:02x}")).collect());
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(&path)
+        .map_err(|e| format!("creating the demo's secret key {}: {e}", path.display()))?;
+    std::io::Write::write_all(&mut file, format!("{}\n", hex.as_str()).as_bytes())
+        .map_err(|e| format!("writing the demo's secret key {}: {e}", path.display()))?;
+    Ok(path)
+}
+
+/// The sealing of `database`: --secret-key-file (with --previous-secret-key-file
+/// keys for reading older rows); for the demo on SQLite without a key, one
+/// generated next to the database file; a server on its own API key without a key
+/// refuses to start unless --allow-plaintext-secrets.
+fn sealing(config: &Config, database: &Database) -> Result<Sealing, String> {
+    if let Some(path) = &config.secret_key_file {
+        let current = read_key("--secret-key-file", path)?;
+        let sealer: Arc<dyn verify_store_sql::SecretSealer> =
+            if config.previous_secret_key_file.is_empty() {
+                Arc::new(current)
+            } else {
+                let previous = config
+                    .previous_secret_key_file
+                    .iter()
+                    .map(|p| read_key("--previous-secret-key-file", p))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Arc::new(
+                    verify_store_sql::RotatingSealer::new(current, previous)
+                        .map_err(|e| format!("--previous-secret-key-file: {e}"))?,
+                )
+            };
+        return Ok(Sealing {
+            sealer: Some(sealer),
+            accept_plaintext: config.accept_plaintext_secrets,
+            reseal: !config.previous_secret_key_file.is_empty() || config.accept_plaintext_secrets,
+        });
+    }
+    let clear = Sealing {
+        sealer: None,
+        accept_plaintext: false,
+        reseal: false,
     };
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("--secret-key-file {}: {e}", path.display()))?;
-    let sealer = verify_store_sql::AesGcmSealer::from_hex(&text)
-        .map_err(|e| format!("--secret-key-file {}: {e}", path.display()))?;
-    Ok(Some(Arc::new(sealer)))
+    let demo = config.api_key.is_none();
+    match database {
+        Database::Memory => Ok(clear),
+        Database::Sqlite(path) if demo => {
+            let key_path = demo_key_file(path)?;
+            tracing::warn!(
+                key = %key_path.display(),
+                "demo: secrets sealed with a key generated next to the database; \
+                 in production pass your own --secret-key-file"
+            );
+            Ok(Sealing {
+                sealer: Some(Arc::new(read_key("the demo's secret key", &key_path)?)),
+                // A demo database written before the key existed still opens, and
+                // its rows are sealed after start.
+                accept_plaintext: true,
+                reseal: true,
+            })
+        }
+        _ if demo || config.allow_plaintext_secrets => {
+            tracing::warn!("secrets are stored in the clear: set --secret-key-file to seal them");
+            Ok(clear)
+        }
+        _ => Err(
+            "a server on its own API key seals secrets at rest: pass --secret-key-file \
+             (64 hex digits, e.g. `openssl rand -hex 32`), or --allow-plaintext-secrets to \
+             store them in the clear"
+                .to_owned(),
+        ),
+    }
+}
+
+/// `verify-server api-keys create|list|revoke`: a new key's sid and secret come
+/// from the OS random number generator, its date from the system clock.
+fn api_keys_command(command: &ApiKeysCommand) -> std::process::ExitCode {
+    let now = match verify::Clock::now(&verify::SystemClock::new()) {
+        Ok(now) => now,
+        Err(error) => {
+            eprintln!("verify-server api-keys: the system clock failed: {error}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    match verify_server::api_keys::run_command(command, now, &mut rand_core::OsRng, &mut out) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("verify-server api-keys: {message}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }
 
 async fn run(config: Config) -> Result<(), String> {
     let database = Database::parse(&config.database)?;
-    let sealer = secret_sealer(&config)?;
-    let accept_plaintext = config.accept_plaintext_secrets;
+    let Sealing {
+        sealer,
+        accept_plaintext,
+        reseal,
+    } = sealing(&config, &database)?;
     let store_options = config.store_options();
     // Set before migrating: the upgrade of older rows re-seals their secrets.
     macro_rules! sealed {
         ($store:expr) => {
             match sealer {
-                None => {
-                    tracing::warn!(
-                        "secrets are stored in the clear: set --secret-key-file to seal them"
-                    );
-                    $store
-                }
+                None => $store,
                 Some(sealer) if accept_plaintext => $store.with_sealer_accepting_plaintext(sealer),
                 Some(sealer) => $store.with_sealer(sealer),
+            }
+        };
+    }
+    // After a key rotation (or with plaintext rows accepted), every row is rewritten
+    // under the current key in the background while the server serves.
+    macro_rules! resealed {
+        ($store:expr) => {
+            if reseal {
+                let store = $store.clone();
+                tokio::spawn(async move {
+                    match store.reseal_secrets().await {
+                        Ok(rows) => tracing::info!(
+                            rows,
+                            "every secret is now sealed under --secret-key-file: \
+                             --previous-secret-key-file and --accept-plaintext-secrets \
+                             can be dropped"
+                        ),
+                        Err(error) => tracing::error!(%error, "resealing secrets failed"),
+                    }
+                });
             }
         };
     }
@@ -79,6 +206,7 @@ async fn run(config: Config) -> Result<(), String> {
                 .migrate()
                 .await
                 .map_err(|e| format!("migrating {path}: {e}"))?;
+            resealed!(store);
             let served = serve(config, store.clone()).await;
             // Closing the pool checkpoints the write-ahead log into the database
             // file: after a clean shutdown the file alone holds every row.
@@ -95,6 +223,7 @@ async fn run(config: Config) -> Result<(), String> {
                 .migrate()
                 .await
                 .map_err(|e| format!("migrating PostgreSQL: {e}"))?;
+            resealed!(store);
             let served = serve(config, store.clone()).await;
             store.close().await;
             tracing::info!("store closed");

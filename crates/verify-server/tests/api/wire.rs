@@ -276,6 +276,10 @@ fn spawn_server(db: &std::path::Path, extra: &[&str]) -> (std::process::Child, u
         "--api-secret".to_owned(),
         "secret".to_owned(),
     ];
+    // A server on its own API key refuses to store secrets in the clear unless told.
+    if !extra.contains(&"--secret-key-file") {
+        args.push("--allow-plaintext-secrets".to_owned());
+    }
     args.extend(extra.iter().map(|a| (*a).to_owned()));
     let server = std::process::Command::new(env!("CARGO_BIN_EXE_verify-server"))
         .args(&args)
@@ -457,4 +461,190 @@ async fn requests_without_the_api_key_are_limited_per_client() {
     }
     stop.send(()).unwrap();
     task.await.unwrap().unwrap();
+}
+
+/// A server on its own API key with a SQL store and no --secret-key-file does not
+/// start (unless told to store secrets in the clear), and says what to pass.
+#[test]
+fn a_server_on_its_own_key_refuses_to_store_secrets_in_the_clear() {
+    let dir = std::env::temp_dir().join(format!("verify-wire-clear-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_verify-server"))
+        .args([
+            "--database",
+            &format!("sqlite://{}", dir.join("verify.db").display()),
+            "--listen",
+            "127.0.0.1:0",
+            "--api-key",
+            "key",
+            "--api-secret",
+            "secret",
+        ])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    // The log (where the reason is) goes to stdout.
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(said.contains("--secret-key-file"), "{said}");
+    assert!(said.contains("--allow-plaintext-secrets"), "{said}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The demo (no --api-key) on SQLite seals with a key it generates next to the
+/// database file, readable by its owner only: the raw rows hold no TOTP seed.
+#[tokio::test]
+async fn the_demo_seals_with_a_key_generated_next_to_its_database() {
+    let dir = std::env::temp_dir().join(format!("verify-wire-demo-key-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("verify.db");
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().port()
+    };
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_verify-server"))
+        .args([
+            "--database",
+            &format!("sqlite://{}", db.display()),
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--demo",
+            "off",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}/v2/Services");
+    let demo = basic("demo-key", "demo-secret");
+    let mut service = None;
+    for _ in 0..100 {
+        if let Ok(reply) = client
+            .post(&base)
+            .header("authorization", &demo)
+            .form(&[("FriendlyName", "Owl Bank")])
+            .send()
+            .await
+        {
+            service = Some(reply);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let service: serde_json::Value =
+        serde_json::from_slice(&service.unwrap().bytes().await.unwrap()).unwrap();
+    let service_sid = service["sid"].as_str().unwrap();
+    let factor = client
+        .post(format!("{base}/{service_sid}/Entities/user-0001/Factors"))
+        .header("authorization", &demo)
+        .form(&[("FactorType", "totp"), ("FriendlyName", "phone")])
+        .send()
+        .await
+        .unwrap();
+    let factor: serde_json::Value = serde_json::from_slice(&factor.bytes().await.unwrap()).unwrap();
+    let secret = factor["binding"]["secret"].as_str().unwrap().to_owned();
+    terminate(&mut server);
+
+    let key_file = dir.join("verify.db.secret-key");
+    let key = std::fs::read_to_string(&key_file).unwrap();
+    assert_eq!(key.trim().len(), 64);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    }
+    let raw = std::fs::read(&db).unwrap();
+    assert!(
+        !raw.windows(secret.len()).any(|w| w == secret.as_bytes()),
+        "the TOTP seed is in the database file in the clear"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A key rotation at start: rows sealed under key A are read with
+/// --previous-secret-key-file A and rewritten under --secret-key-file B in the
+/// background; afterwards B alone reads the factor and A does not.
+#[tokio::test]
+async fn a_key_rotation_reseals_every_row_after_start() {
+    use std::sync::Arc;
+    use verify::store::Store as _;
+    let dir = std::env::temp_dir().join(format!("verify-wire-rotate-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("verify.db");
+    let (key_a, key_b) = ("a1".repeat(32), "b2".repeat(32));
+    let (file_a, file_b) = (dir.join("a.key"), dir.join("b.key"));
+    std::fs::write(&file_a, &key_a).unwrap();
+    std::fs::write(&file_b, &key_b).unwrap();
+    let (mut server, port) =
+        spawn_server(&db, &["--secret-key-file", &file_a.display().to_string()]);
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}/v2/Services");
+    let service = post_when_up(&client, &base, &[("FriendlyName", "Owl Bank")])
+        .await
+        .unwrap();
+    let service: serde_json::Value =
+        serde_json::from_slice(&service.bytes().await.unwrap()).unwrap();
+    let service_sid = service["sid"].as_str().unwrap().to_owned();
+    let factor = post_when_up(
+        &client,
+        &format!("{base}/{service_sid}/Entities/user-0001/Factors"),
+        &[("FactorType", "totp"), ("FriendlyName", "phone")],
+    )
+    .await
+    .unwrap();
+    let factor: serde_json::Value = serde_json::from_slice(&factor.bytes().await.unwrap()).unwrap();
+    let factor_sid: verify::model::FactorSid = factor["sid"].as_str().unwrap().parse().unwrap();
+    let service_sid: verify::model::ServiceSid = service_sid.parse().unwrap();
+    terminate(&mut server);
+
+    let (mut server, port) = spawn_server(
+        &db,
+        &[
+            "--secret-key-file",
+            &file_b.display().to_string(),
+            "--previous-secret-key-file",
+            &file_a.display().to_string(),
+        ],
+    );
+    // The server reads the old row while it reseals.
+    let fetched = post_when_up(
+        &client,
+        &format!("http://127.0.0.1:{port}/v2/Services"),
+        &[("FriendlyName", "Second")],
+    )
+    .await
+    .unwrap();
+    assert_eq!(fetched.status(), 201);
+    let path = db.display().to_string();
+    let only_b = verify_store_sql::SqliteStore::open(&path)
+        .await
+        .unwrap()
+        .with_sealer(Arc::new(
+            verify_store_sql::AesGcmSealer::from_hex(&key_b).unwrap(),
+        ));
+    let mut resealed = false;
+    for _ in 0..100 {
+        if only_b.get_factor(service_sid, factor_sid).await.is_ok() {
+            resealed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(resealed, "the factor was not resealed under the new key");
+    only_b.close().await;
+    terminate(&mut server);
+    let only_a = verify_store_sql::SqliteStore::open(&path)
+        .await
+        .unwrap()
+        .with_sealer(Arc::new(
+            verify_store_sql::AesGcmSealer::from_hex(&key_a).unwrap(),
+        ));
+    assert!(only_a.get_factor(service_sid, factor_sid).await.is_err());
+    only_a.close().await;
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -76,6 +76,8 @@ impl Server {
                 "off",
                 "--webhook-poll-secs",
                 "1",
+                // Sealing is tested on its own (tests/api/wire.rs).
+                "--allow-plaintext-secrets",
             ])
             .args(extra)
             .env("RUST_LOG", "info")

@@ -55,7 +55,7 @@ export TWILIO_FLOWS_SECRET="twilio-flows-secret-$RANDOM$RANDOM"
 "$VERIFY_SERVER_BIN" --listen "127.0.0.1:$port" --database "sqlite://$tmp/verify.db" \
     --api-key "$TWILIO_FLOWS_KEY" --api-secret "$TWILIO_FLOWS_SECRET" \
     --base-url "$TWILIO_FLOWS_URL" --demo off --disable-webhook-delivery \
-    --webhook-allow-destination 127.0.0.1 \
+    --webhook-allow-destination 127.0.0.1 --allow-plaintext-secrets \
     >"$tmp/server.log" 2>&1 &
 server_pid=$!
 
