@@ -266,6 +266,35 @@ impl Indexes {
     }
 }
 
+/// Every field of a factor some index is keyed on.
+fn factor_index_keys(factor: &Factor) -> (ServiceSid, EntitySid, UnixTime, Option<&[u8]>) {
+    (
+        factor.service_sid(),
+        factor.entity_sid(),
+        factor.date_created(),
+        credential_id(factor),
+    )
+}
+
+/// Every field of a challenge some index is keyed on.
+fn challenge_index_keys(
+    challenge: &Challenge,
+) -> (
+    ServiceSid,
+    Option<EntitySid>,
+    Option<FactorSid>,
+    UnixTime,
+    UnixTime,
+) {
+    (
+        challenge.service_sid(),
+        challenge.entity_sid(),
+        challenge.factor_sid(),
+        challenge.date_created(),
+        challenge.expiration_date(),
+    )
+}
+
 /// Removes `value` from the set `key` maps to, and the set once it is empty.
 fn remove_from<K: Ord, V: Ord>(map: &mut BTreeMap<K, BTreeSet<V>>, key: K, value: &V) {
     if let Some(set) = map.get_mut(&key) {
@@ -489,6 +518,14 @@ impl State {
     }
 
     fn put_factor(&mut self, factor: Factor) {
+        // Most updates (a TOTP step, a sign count, a rename) change no indexed
+        // field: replace the row in place and leave the indexes alone.
+        if let Some(stored) = self.factors.get_mut(&factor.sid())
+            && factor_index_keys(stored) == factor_index_keys(&factor)
+        {
+            *stored = factor;
+            return;
+        }
         if let Some(old) = self.factors.remove(&factor.sid()) {
             self.index.unindex_factor(&old);
         }
@@ -503,6 +540,14 @@ impl State {
     }
 
     fn put_challenge(&mut self, challenge: Challenge) {
+        // A status change (the usual update) changes no indexed field: replace the
+        // row in place and leave the indexes alone.
+        if let Some(stored) = self.challenges.get_mut(&challenge.sid())
+            && challenge_index_keys(stored) == challenge_index_keys(&challenge)
+        {
+            *stored = challenge;
+            return;
+        }
         if let Some(old) = self.challenges.remove(&challenge.sid()) {
             self.index.unindex_challenge(&old);
         }

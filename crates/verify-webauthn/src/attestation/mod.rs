@@ -141,20 +141,6 @@ impl AttestationFormat {
     }
 }
 
-impl serde::Serialize for AttestationFormat {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.name())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for AttestationFormat {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let name = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Self::from_name(&name)
-            .ok_or_else(|| serde::de::Error::custom("not an attestation format verify knows"))
-    }
-}
-
 /// The attestation type a verified statement conveys (WebAuthn L3 §6.5.4).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
