@@ -34,6 +34,20 @@ pub struct Config {
     #[arg(long, env = "VERIFY_API_SECRET", hide_env_values = true)]
     pub api_secret: Option<String>,
 
+    /// A JSON file of scoped API keys (`verify-server api-keys create|list|revoke`
+    /// writes it): each key acts on every service or on one, and clients send its
+    /// sid (SK...) and secret as the HTTP Basic username and password. It holds
+    /// the secrets' SHA-256 only. Read on start (a bad file stops the server), then
+    /// again within a second of each change, so keys rotate without a restart (a
+    /// file that then fails to parse keeps the keys read before, with an error
+    /// logged). With it and no --api-key, the demo key is not used.
+    #[arg(long, env = "VERIFY_API_KEYS_FILE", value_name = "PATH")]
+    pub api_keys_file: Option<PathBuf>,
+
+    /// A command to run instead of the server.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// The public origin used in `url`, `links` and paging URLs, and by the demo
     /// page as its WebAuthn origin (RP ID = its host). Default:
     /// `http://localhost:<port>` when listening on a loopback address, else
@@ -228,6 +242,59 @@ pub const DEFAULT_DB_ACQUIRE_TIMEOUT_MS: u64 = 5_000;
 /// The largest `--db-acquire-timeout-ms`: five minutes. Past that a request has
 /// long been given up by its client; a longer wait only holds connections open.
 pub const MAX_DB_ACQUIRE_TIMEOUT_MS: u64 = 300_000;
+
+/// The commands of the server binary (without one it serves).
+#[derive(Debug, Clone, clap::Subcommand)]
+#[non_exhaustive]
+pub enum Command {
+    /// Create, list and revoke the scoped API keys of an API keys file
+    /// (--api-keys-file). A running server picks the change up within a second.
+    #[command(subcommand)]
+    ApiKeys(ApiKeysCommand),
+}
+
+/// `verify-server api-keys ...`.
+#[derive(Debug, Clone, clap::Subcommand)]
+#[non_exhaustive]
+pub enum ApiKeysCommand {
+    /// Create a key (the file too, if missing) and print its sid and secret: the
+    /// secret is shown this once, the file keeps its SHA-256 only.
+    Create {
+        /// The API keys file.
+        #[arg(long, env = "VERIFY_API_KEYS_FILE", value_name = "PATH")]
+        file: PathBuf,
+        /// The one service the key may act on; without it, every service.
+        #[arg(long, value_name = "VA...", value_parser = parse_service_sid)]
+        service: Option<verify::model::ServiceSid>,
+        /// A name for the key, shown by `list` (at most 64 characters).
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+    /// List the keys: sid, scope, creation date, name (never a secret).
+    List {
+        /// The API keys file.
+        #[arg(long, env = "VERIFY_API_KEYS_FILE", value_name = "PATH")]
+        file: PathBuf,
+    },
+    /// Revoke a key: remove it from the file.
+    Revoke {
+        /// The API keys file.
+        #[arg(long, env = "VERIFY_API_KEYS_FILE", value_name = "PATH")]
+        file: PathBuf,
+        /// The key's sid.
+        #[arg(value_name = "SK...", value_parser = parse_key_sid)]
+        sid: crate::api_keys::ApiKeySid,
+    },
+}
+
+fn parse_service_sid(text: &str) -> Result<verify::model::ServiceSid, String> {
+    verify::model::ServiceSid::parse(text)
+        .map_err(|_| "not a service sid (VA + 32 hex digits)".to_owned())
+}
+
+fn parse_key_sid(text: &str) -> Result<crate::api_keys::ApiKeySid, String> {
+    crate::api_keys::ApiKeySid::parse(text).map_err(|e| e.to_string())
+}
 
 /// When the web page and its demo backend are served.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -517,5 +584,78 @@ mod tests {
         let off = Config::try_parse_from(["verify-server", "--demo", "off"]).unwrap();
         assert!(!off.demo_enabled(true));
         assert!(Config::try_parse_from(["verify-server", "--demo", "maybe"]).is_err());
+    }
+
+    #[test]
+    fn api_keys_subcommands_parse_beside_the_server_flags() {
+        let config = Config::try_parse_from(["verify-server", "--database", "memory"]).unwrap();
+        assert!(config.command.is_none());
+        assert_eq!(config.api_keys_file, None);
+        let config =
+            Config::try_parse_from(["verify-server", "--api-keys-file", "/etc/verify/keys.json"])
+                .unwrap();
+        assert_eq!(
+            config.api_keys_file,
+            Some(PathBuf::from("/etc/verify/keys.json"))
+        );
+        let service = "VA0123456789abcdef0123456789abcdef";
+        let config = Config::try_parse_from([
+            "verify-server",
+            "api-keys",
+            "create",
+            "--file",
+            "keys.json",
+            "--service",
+            service,
+            "--name",
+            "billing",
+        ])
+        .unwrap();
+        let Some(Command::ApiKeys(ApiKeysCommand::Create {
+            file,
+            service: Some(sid),
+            name,
+        })) = config.command
+        else {
+            panic!("{:?}", config.command);
+        };
+        assert_eq!(
+            (file, sid.to_string(), name.as_str()),
+            (PathBuf::from("keys.json"), service.to_owned(), "billing")
+        );
+        let config = Config::try_parse_from([
+            "verify-server",
+            "api-keys",
+            "revoke",
+            "--file",
+            "keys.json",
+            "SK0123456789abcdef0123456789abcdef",
+        ])
+        .unwrap();
+        assert!(matches!(
+            config.command,
+            Some(Command::ApiKeys(ApiKeysCommand::Revoke { .. }))
+        ));
+        for bad in [
+            &[
+                "verify-server",
+                "api-keys",
+                "create",
+                "--file",
+                "k",
+                "--service",
+                "AC0123456789abcdef0123456789abcdef",
+            ][..],
+            &[
+                "verify-server",
+                "api-keys",
+                "revoke",
+                "--file",
+                "k",
+                "SK0123",
+            ],
+        ] {
+            assert!(Config::try_parse_from(bad).is_err(), "{bad:?}");
+        }
     }
 }

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+pub mod api_keys;
 pub mod auth;
 pub mod config;
 pub mod delivery;
@@ -39,6 +40,7 @@ pub struct AppState<S> {
     push_metrics: push::PushMetrics,
     webhook_destinations: Arc<delivery::WebhookDestinations>,
     client_rate_limit: Option<rate_limit::ClientRateLimit>,
+    api_keys: Option<Arc<api_keys::WatchedApiKeys>>,
 }
 
 impl<S> std::fmt::Debug for AppState<S> {
@@ -46,6 +48,7 @@ impl<S> std::fmt::Debug for AppState<S> {
         f.debug_struct("AppState")
             .field("engine", &self.engine)
             .field("credentials", &self.credentials)
+            .field("api_keys", &self.api_keys)
             .field("base_url", &self.base_url)
             .finish_non_exhaustive()
     }
@@ -103,6 +106,7 @@ impl<S: Store + 'static> AppState<S> {
             push_metrics: push::PushMetrics::default(),
             webhook_destinations: Arc::new(delivery::WebhookDestinations::default()),
             client_rate_limit: None,
+            api_keys: None,
         })
     }
 
@@ -141,6 +145,21 @@ impl<S: Store + 'static> AppState<S> {
     pub fn with_client_rate_limit(mut self, limit: rate_limit::ClientRateLimit) -> Self {
         self.client_rate_limit = Some(limit);
         self
+    }
+
+    /// The state also accepting the scoped keys of an API keys file
+    /// ([`api_keys`]), re-read when it changes; without it only the operator's
+    /// credentials authenticate the host. The server passes `--api-keys-file`.
+    #[must_use]
+    pub fn with_api_keys(mut self, keys: Arc<api_keys::WatchedApiKeys>) -> Self {
+        self.api_keys = Some(keys);
+        self
+    }
+
+    /// The API keys file, if any.
+    #[must_use]
+    pub fn api_keys(&self) -> Option<&api_keys::WatchedApiKeys> {
+        self.api_keys.as_deref()
     }
 
     /// The per-client-IP limit, if any.

@@ -6,18 +6,29 @@ use std::time::Duration;
 
 use clap::Parser as _;
 use verify::store::Store;
-use verify_server::config::{Config, DEMO_API_KEY, DEMO_API_SECRET, Database, DemoMode};
+use verify_server::config::{
+    ApiKeysCommand, Command, Config, DEMO_API_KEY, DEMO_API_SECRET, Database, DemoMode,
+};
 use verify_server::{AppState, Credentials, Demo, delivery, router, router_with_demo};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    let config = Config::parse();
+    // A command prints to stdout for the operator: no log lines in between.
+    match &config.command {
+        None => {}
+        Some(Command::ApiKeys(command)) => return api_keys_command(command),
+        Some(other) => {
+            eprintln!("verify-server: unsupported command {other:?}");
+            return std::process::ExitCode::FAILURE;
+        }
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .init();
-    let config = Config::parse();
     match run(config).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(message) => {
@@ -234,8 +245,26 @@ async fn run(config: Config) -> Result<(), String> {
 }
 
 async fn serve<S: Store + 'static>(config: Config, store: S) -> Result<(), String> {
-    let (key, secret, demo_credentials) = match (&config.api_key, &config.api_secret) {
-        (Some(key), Some(secret)) => (key.clone(), secret.clone(), false),
+    let api_keys = match &config.api_keys_file {
+        Some(path) => {
+            let keys = verify_server::api_keys::WatchedApiKeys::open(path)
+                .map_err(|e| format!("--api-keys-file: {e}"))?;
+            tracing::info!(
+                file = %path.display(),
+                keys = keys.current().len(),
+                "API keys file read (re-read within a second of a change)"
+            );
+            Some(Arc::new(keys))
+        }
+        None => None,
+    };
+    let (credentials, demo_credentials) = match (&config.api_key, &config.api_secret) {
+        (Some(key), Some(secret)) => (Credentials::new(key, secret), false),
+        // Scoped keys configured: the public demo key would undo them.
+        (None, None) if api_keys.is_some() => {
+            tracing::info!("no --api-key: only the keys of --api-keys-file authenticate");
+            (Credentials::none(), false)
+        }
         (None, None) => {
             tracing::warn!(
                 api_key = DEMO_API_KEY,
@@ -243,7 +272,7 @@ async fn serve<S: Store + 'static>(config: Config, store: S) -> Result<(), Strin
                 "NO API CREDENTIALS CONFIGURED: using the public demo key and secret. \
                  Anyone can call this server. Set --api-key and --api-secret."
             );
-            (DEMO_API_KEY.to_owned(), DEMO_API_SECRET.to_owned(), true)
+            (Credentials::new(DEMO_API_KEY, DEMO_API_SECRET), true)
         }
         _ => return Err("--api-key and --api-secret go together".to_owned()),
     };
@@ -257,11 +286,14 @@ async fn serve<S: Store + 'static>(config: Config, store: S) -> Result<(), Strin
         store,
         engine_config,
         &base_url,
-        Credentials::new(&key, &secret),
+        credentials,
         clock,
         rand_core_os(),
     )
     .map_err(|e| format!("--base-url: {e}"))?;
+    if let Some(keys) = api_keys {
+        state = state.with_api_keys(keys);
+    }
     if let Some(path) = &config.push_credentials {
         let senders = verify_server::push::PushSenders::from_file(path)
             .map_err(|e| format!("--push-credentials: {e}"))?;

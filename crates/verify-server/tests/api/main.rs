@@ -10,6 +10,7 @@
 
 mod support;
 
+mod api_keys;
 mod auth;
 mod challenges;
 mod database;
