@@ -121,6 +121,8 @@ pub enum Field {
     /// The user handle of a passkey sign-in's ceremony (present exactly when the
     /// user is identified).
     PasskeyUserHandle,
+    /// How long a rotated-out webhook secret keeps signing.
+    WebhookSecretOverlap,
     /// The guessing policy's consecutive failures before a lock (engine
     /// configuration).
     CodeLockAfter,
@@ -186,6 +188,7 @@ impl Field {
             Self::WebhookMethod => "webhook_method",
             Self::Order => "order",
             Self::CodeLockAfter => "code_lock_after",
+            Self::WebhookSecretOverlap => "secret_overlap",
             Self::CodeLockDuration => "code_lock_duration",
         }
     }

@@ -175,3 +175,8 @@ pub const MAX_PAGE_TOKEN_LEN: usize = 256;
 pub const MAX_URL_LEN: usize = 2048;
 /// Random bytes in a webhook signing secret (Standard Webhooks: 24 to 64).
 pub const WEBHOOK_SECRET_BYTES: usize = 32;
+/// Longest a rotated-out webhook secret keeps signing beside the new one.
+pub const MAX_WEBHOOK_SECRET_OVERLAP: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+/// How long a rotated-out webhook secret keeps signing by default: a day to switch
+/// the receivers over.
+pub const DEFAULT_WEBHOOK_SECRET_OVERLAP: Duration = Duration::from_secs(24 * 60 * 60);

@@ -7,7 +7,9 @@ use crate::error::{Field, ModelError};
 use crate::event::EventType;
 use crate::factor::next_version;
 use crate::id::{ServiceSid, WebhookSid};
-use crate::limits::{MAX_URL_LEN, MAX_WEBHOOK_FRIENDLY_NAME_LEN, WEBHOOK_SECRET_BYTES};
+use crate::limits::{
+    MAX_URL_LEN, MAX_WEBHOOK_FRIENDLY_NAME_LEN, MAX_WEBHOOK_SECRET_OVERLAP, WEBHOOK_SECRET_BYTES,
+};
 use crate::secret::SecretBytes;
 use crate::text::FriendlyName;
 use crate::time::UnixTime;
@@ -93,9 +95,35 @@ pub struct Webhook {
     webhook_method: WebhookMethod,
     status: WebhookStatus,
     secret: SecretBytes,
+    /// The secret a rotation replaced, still signing until it expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    previous_secret: Option<PreviousSecret>,
     date_created: UnixTime,
     date_updated: UnixTime,
     version: u64,
+}
+
+/// A signing secret replaced by [`Webhook::rotate_secret`]: deliveries carry a
+/// signature under it too (Standard Webhooks lists several, space separated) until
+/// `expires_at`, so a receiver can switch to the new secret without missing one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreviousSecret {
+    secret: SecretBytes,
+    expires_at: UnixTime,
+}
+
+impl PreviousSecret {
+    /// The replaced secret.
+    #[must_use]
+    pub const fn secret(&self) -> &SecretBytes {
+        &self.secret
+    }
+
+    /// When deliveries stop being signed with it.
+    #[must_use]
+    pub const fn expires_at(&self) -> UnixTime {
+        self.expires_at
+    }
 }
 
 impl Webhook {
@@ -133,6 +161,7 @@ impl Webhook {
             webhook_method: WebhookMethod::Post,
             status: WebhookStatus::Enabled,
             secret: SecretBytes::generate(rng, WEBHOOK_SECRET_BYTES),
+            previous_secret: None,
             date_created: now,
             date_updated: now,
             version: 0,
@@ -187,6 +216,57 @@ impl Webhook {
         next.version = next_version(self.version)?;
         next.date_updated = now.max(self.date_updated);
         Ok(next)
+    }
+
+    /// The same webhook with a fresh signing secret, one version later; the old
+    /// secret keeps signing deliveries (beside the new one) for `overlap`, so that
+    /// receivers can be switched to the new one first. A rotation during an overlap
+    /// drops the older secret: at most two sign at once.
+    ///
+    /// # Errors
+    /// [`ModelError::ValueOutOfRange`] for an overlap above
+    /// [`MAX_WEBHOOK_SECRET_OVERLAP`] (whole seconds); [`ModelError::VersionExhausted`].
+    pub fn rotate_secret<R: rand_core::RngCore + rand_core::CryptoRng + ?Sized>(
+        &self,
+        overlap: std::time::Duration,
+        now: UnixTime,
+        rng: &mut R,
+    ) -> Result<Self, ModelError> {
+        let max = MAX_WEBHOOK_SECRET_OVERLAP.as_secs();
+        if overlap.as_secs() > max {
+            return Err(ModelError::ValueOutOfRange {
+                field: Field::WebhookSecretOverlap,
+                min: 0,
+                max,
+                value: overlap.as_secs(),
+            });
+        }
+        let mut next = self.clone();
+        next.previous_secret = (!overlap.is_zero()).then(|| PreviousSecret {
+            secret: self.secret.clone(),
+            expires_at: now.saturating_add(overlap),
+        });
+        next.secret = SecretBytes::generate(rng, WEBHOOK_SECRET_BYTES);
+        next.version = next_version(self.version)?;
+        next.date_updated = now.max(self.date_updated);
+        Ok(next)
+    }
+
+    /// The secrets a delivery made at `now` is signed with: the current one, then
+    /// the previous one while its overlap lasts.
+    pub fn signing_secrets(&self, now: UnixTime) -> impl Iterator<Item = &SecretBytes> {
+        std::iter::once(&self.secret).chain(
+            self.previous_secret
+                .as_ref()
+                .filter(|previous| now < previous.expires_at)
+                .map(|previous| &previous.secret),
+        )
+    }
+
+    /// The secret a rotation replaced, if it has not been dropped since.
+    #[must_use]
+    pub const fn previous_secret(&self) -> Option<&PreviousSecret> {
+        self.previous_secret.as_ref()
     }
 
     /// Whether an event of `event_type` should be delivered here.
@@ -299,6 +379,51 @@ mod tests {
     use super::*;
     use rand_chacha::ChaCha20Rng;
     use rand_core::SeedableRng;
+
+    #[test]
+    fn a_rotation_signs_with_both_secrets_for_the_overlap_only() {
+        let mut rng = ChaCha20Rng::seed_from_u64(9);
+        let t0 = UnixTime::from_secs(1_700_000_000);
+        let hook = Webhook::create(
+            ServiceSid::generate(&mut rng),
+            "hook",
+            vec![WebhookEventType::All],
+            "https://example.com/hook",
+            t0,
+            &mut rng,
+        )
+        .unwrap();
+        assert_eq!(hook.signing_secrets(t0).count(), 1);
+        let day = std::time::Duration::from_secs(86_400);
+        let rotated = hook.rotate_secret(day, t0, &mut rng).unwrap();
+        assert_ne!(rotated.secret(), hook.secret());
+        assert_eq!(rotated.version(), hook.version() + 1);
+        let during: Vec<_> = rotated.signing_secrets(t0).collect();
+        assert_eq!(during, [rotated.secret(), hook.secret()]);
+        let after: Vec<_> = rotated.signing_secrets(t0.saturating_add(day)).collect();
+        assert_eq!(after, [rotated.secret()]);
+        // A second rotation keeps only the secret it replaced.
+        let again = rotated.rotate_secret(day, t0, &mut rng).unwrap();
+        let both: Vec<_> = again.signing_secrets(t0).collect();
+        assert_eq!(both, [again.secret(), rotated.secret()]);
+        // No overlap: the old secret stops at once.
+        let hard = again
+            .rotate_secret(std::time::Duration::ZERO, t0, &mut rng)
+            .unwrap();
+        assert_eq!(hard.signing_secrets(t0).count(), 1);
+        assert!(matches!(
+            hook.rotate_secret(MAX_WEBHOOK_SECRET_OVERLAP + day, t0, &mut rng),
+            Err(ModelError::ValueOutOfRange { .. })
+        ));
+        // The record round-trips, and one without a previous secret has no field.
+        let json = serde_json::to_string(&rotated).unwrap();
+        assert_eq!(serde_json::from_str::<Webhook>(&json).unwrap(), rotated);
+        assert!(
+            !serde_json::to_string(&hook)
+                .unwrap()
+                .contains("previous_secret")
+        );
+    }
 
     #[test]
     fn changes_are_checked_and_keep_the_secret() {

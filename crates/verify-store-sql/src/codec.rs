@@ -54,7 +54,7 @@ pub(crate) enum Secrets {
     None,
     /// `kind.secret` (TOTP) and `kind.binding` (push).
     Factor,
-    /// `secret`.
+    /// `secret` and, after a rotation, `previous_secret.secret`.
     Webhook,
 }
 
@@ -63,7 +63,7 @@ impl Secrets {
         match self {
             Self::None => &[],
             Self::Factor => &[&["kind", "secret"], &["kind", "binding"]],
-            Self::Webhook => &[&["secret"]],
+            Self::Webhook => &[&["secret"], &["previous_secret", "secret"]],
         }
     }
 }

@@ -152,9 +152,16 @@ impl WebhookRequest {
         payload.append(&mut body);
         let body = serde_json::to_vec(&Value::Object(payload))
             .map_err(|_| WebhookError::BodyUnserializable)?;
-        let secret = WebhookSecret::from_bytes(webhook.secret().expose_secret());
         let msg_id = id.msg_id();
-        let signature = secret.sign(&msg_id, now, &body);
+        // One signature per signing secret, space separated (Standard Webhooks): the
+        // new one and, during a rotation's overlap, the old one.
+        let signature = webhook
+            .signing_secrets(now)
+            .map(|secret| {
+                WebhookSecret::from_bytes(secret.expose_secret()).sign(&msg_id, now, &body)
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
         Ok(Some(Self {
             url: webhook.webhook_url().to_owned(),
             method: "POST",

@@ -137,6 +137,37 @@ impl<S: Store> Verify<S> {
         .await
     }
 
+    /// Gives the webhook `sid` a fresh signing secret, returned once like at
+    /// creation. Deliveries are signed with the new secret and, for `overlap`
+    /// (at most [`verify_model::limits::MAX_WEBHOOK_SECRET_OVERLAP`]), also with
+    /// the old one, so receivers can switch without refusing a delivery.
+    ///
+    /// # Errors
+    /// [`VerifyError::NotFound`]; [`VerifyError::Model`] for an overlap out of
+    /// range; [`VerifyError::Conflict`] when the retries run out.
+    pub async fn rotate_webhook_secret(
+        &self,
+        service: ServiceSid,
+        sid: WebhookSid,
+        overlap: std::time::Duration,
+    ) -> Result<CreatedWebhook, VerifyError> {
+        let now = self.now()?;
+        self.cas_retry(Resource::Webhook, move || async move {
+            let webhook = self.fetch_webhook(service, sid).await?;
+            let rotated = self.with_rng(|rng| webhook.rotate_secret(overlap, now, rng))??;
+            let written = self.store.update_webhook(&rotated).await;
+            let secret = WebhookSecret::from_bytes(rotated.secret().expose_secret());
+            Round::written(
+                written,
+                CreatedWebhook {
+                    webhook: rotated,
+                    secret,
+                },
+            )
+        })
+        .await
+    }
+
     /// Deletes the webhook `sid`.
     ///
     /// # Errors

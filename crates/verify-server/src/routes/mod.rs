@@ -37,7 +37,10 @@ use passkeys::{
     passkeys_verify_factor,
 };
 use services::{create_service, delete_service, fetch_service, list_services, update_service};
-use webhooks::{create_webhook, delete_webhook, fetch_webhook, list_webhooks, update_webhook};
+use webhooks::{
+    create_webhook, delete_webhook, fetch_webhook, list_webhooks, rotate_webhook_secret,
+    update_webhook,
+};
 
 type Shared<S> = State<Arc<AppState<S>>>;
 type ApiResult = Result<Response, ApiError>;
@@ -105,6 +108,10 @@ pub(crate) fn routes<S: Store + 'static>() -> Router<Arc<AppState<S>>> {
             get(fetch_webhook::<S>)
                 .post(update_webhook::<S>)
                 .delete(delete_webhook::<S>),
+        )
+        .route(
+            &format!("{svc}/Webhooks/{{webhook}}/RotateSecret"),
+            post(rotate_webhook_secret::<S>),
         )
         .route(
             &format!("{svc}/Passkeys/Factors"),

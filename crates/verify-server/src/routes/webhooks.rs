@@ -5,6 +5,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use serde_json::Value;
 use verify::model::api::WebhookJson;
+use verify::model::limits::DEFAULT_WEBHOOK_SECRET_OVERLAP;
 use verify::model::{Webhook, WebhookEventType, WebhookStatus};
 use verify::store::Store;
 
@@ -184,6 +185,47 @@ pub(super) async fn update_webhook<S: Store + 'static>(
         StatusCode::OK,
         &WebhookJson::new(&webhook, &app.engine.api_context()),
     )
+}
+
+/// `POST .../Webhooks/{sid}/RotateSecret` (this server's extension, host only): a
+/// fresh signing secret, shown once in `secret` as at creation. The old one keeps
+/// signing deliveries beside it for `OverlapSecs` (default a day, at most 7 days;
+/// `0` stops it at once) so receivers can switch; `previous_secret_expires` says
+/// until when.
+pub(super) async fn rotate_webhook_secret<S: Store + 'static>(
+    State(app): Shared<S>,
+    caller: Caller,
+    Path((sid, w)): Path<(String, String)>,
+    body: Bytes,
+) -> ApiResult {
+    require_api_key(&caller)?;
+    let form = Form::parse(&body)?;
+    let overlap = form.parsed::<u64>("OverlapSecs")?.map_or(
+        DEFAULT_WEBHOOK_SECRET_OVERLAP,
+        std::time::Duration::from_secs,
+    );
+    let rotated = app
+        .engine
+        .rotate_webhook_secret(service_sid(&sid)?, webhook_sid(&w)?, overlap)
+        .await?;
+    let mut body = value(&WebhookJson::new(
+        &rotated.webhook,
+        &app.engine.api_context(),
+    ));
+    if let Some(object) = body.as_object_mut() {
+        object.insert(
+            "secret".to_owned(),
+            Value::String(rotated.secret.to_whsec().to_string()),
+        );
+        object.insert(
+            "previous_secret_expires".to_owned(),
+            rotated
+                .webhook
+                .previous_secret()
+                .map_or(Value::Null, |previous| value(&previous.expires_at())),
+        );
+    }
+    json(StatusCode::OK, &body)
 }
 
 pub(super) async fn delete_webhook<S: Store + 'static>(

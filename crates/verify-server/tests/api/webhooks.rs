@@ -366,3 +366,52 @@ async fn outbox_events_are_delivered_signed() {
     );
     let _ = code;
 }
+
+#[tokio::test]
+async fn rotate_secret_shows_the_new_secret_once_and_the_overlap() {
+    let h = Harness::new();
+    let service = h.service("Owl Bank").await;
+    let created = h
+        .post(
+            &format!("/v2/Services/{service}/Webhooks"),
+            &[
+                ("FriendlyName", "hook"),
+                ("EventTypes", "*"),
+                ("WebhookUrl", "https://hooks.example.com/verify"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.json);
+    let (sid, old) = (created.str("sid"), created.str("secret"));
+    let url = format!("/v2/Services/{service}/Webhooks/{sid}/RotateSecret");
+    let rotated = h.post(&url, &[]).await;
+    assert_eq!(rotated.status, StatusCode::OK, "{}", rotated.json);
+    let new = rotated.str("secret");
+    assert!(new.starts_with("whsec_") && new != old);
+    assert_eq!(
+        rotated.json["previous_secret_expires"],
+        "2026-01-02T00:00:00Z"
+    );
+    // The secret is shown by the rotation only.
+    let fetched = h
+        .get(&format!("/v2/Services/{service}/Webhooks/{sid}"))
+        .await;
+    assert!(fetched.json.get("secret").is_none(), "{}", fetched.json);
+    let hard = h.post(&url, &[("OverlapSecs", "0")]).await;
+    assert_eq!(
+        hard.json["previous_secret_expires"],
+        serde_json::Value::Null
+    );
+    h.post(&url, &[("OverlapSecs", "604801")])
+        .await
+        .assert_error(400, 60200);
+    h.post(&url, &[("OverlapSecs", "soon")])
+        .await
+        .assert_error(400, 60200);
+    h.post(
+        &format!("/v2/Services/{service}/Webhooks/YW00000000000000000000000000000000/RotateSecret"),
+        &[],
+    )
+    .await
+    .assert_error(404, 20404);
+}

@@ -363,3 +363,44 @@ async fn a_key_rotation_reseals_every_row_under_the_new_key() {
     ));
     stale.close().await;
 }
+
+/// A webhook's rotated-out secret (`previous_secret.secret`) is sealed like the
+/// current one, and reads back equal.
+#[tokio::test]
+async fn a_rotated_out_webhook_secret_is_sealed_too() {
+    let store = SqliteStore::open(sqlite_path("rotated-webhook"))
+        .await
+        .unwrap()
+        .with_sealer(sealer(0xc));
+    store.migrate().await.unwrap();
+    let mut records = Records::new(4);
+    let service = records.service();
+    store.insert_service(&service).await.unwrap();
+    let webhook = records.webhook(&service);
+    store.insert_webhook(&webhook).await.unwrap();
+    let now = webhook.date_created();
+    let rotated = webhook
+        .rotate_secret(std::time::Duration::from_secs(3600), now, &mut records.rng)
+        .unwrap();
+    store.update_webhook(&rotated).await.unwrap();
+    let previous = field(&rotated, &["previous_secret", "secret"]);
+    assert_eq!(previous, field(&webhook, &["secret"]));
+    let row: String = sqlx::query("SELECT record FROM verify_webhooks")
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+        .get(0);
+    assert!(
+        !row.contains(previous.as_str()),
+        "the old secret is in the clear"
+    );
+    assert!(!row.contains(field(&rotated, &["secret"]).as_str()));
+    assert_eq!(
+        store
+            .get_webhook(service.sid(), rotated.sid())
+            .await
+            .unwrap(),
+        Some(rotated)
+    );
+    store.close().await;
+}

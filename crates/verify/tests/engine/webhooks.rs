@@ -276,3 +276,72 @@ fn webhook_update_changes_fields_and_keeps_the_secret() {
         );
     });
 }
+
+/// A secret rotation: for the overlap every delivery carries a signature under
+/// the new secret and one under the old, each checked by the independent
+/// verifier with its secret alone, with the same `webhook-id`; after the overlap
+/// the old secret no longer verifies.
+#[test]
+fn a_rotated_secret_signs_beside_the_new_one_for_the_overlap() {
+    let h = Harness::new(21);
+    let e = enrolled(&h);
+    block_on(async {
+        let created = h
+            .verify
+            .create_webhook(
+                e.service,
+                "All",
+                vec![WebhookEventType::All],
+                "https://hooks.example/all",
+            )
+            .await
+            .unwrap();
+        let old = created.secret.to_whsec().to_string();
+        let events = h.verify.drain_events(100).await.unwrap();
+        let event = events.last().unwrap();
+        let before = h.verify.webhook_requests(event).await.unwrap();
+
+        let rotated = h
+            .verify
+            .rotate_webhook_secret(
+                e.service,
+                created.webhook.sid(),
+                std::time::Duration::from_secs(3600),
+            )
+            .await
+            .unwrap();
+        let new = rotated.secret.to_whsec().to_string();
+        assert_ne!(new, old);
+        let during = h.verify.webhook_requests(event).await.unwrap();
+        let request = &during[0];
+        let now = h.now().as_secs();
+        verify_standard_webhook(&new, &request.headers, &request.body, now).unwrap();
+        verify_standard_webhook(&old, &request.headers, &request.body, now).unwrap();
+        assert_eq!(
+            request
+                .header("webhook-signature")
+                .unwrap()
+                .split(' ')
+                .count(),
+            2
+        );
+        assert_eq!(request.header("webhook-id"), before[0].header("webhook-id"));
+
+        h.advance(3600);
+        let after = h.verify.webhook_requests(event).await.unwrap();
+        let request = &after[0];
+        let now = h.now().as_secs();
+        verify_standard_webhook(&new, &request.headers, &request.body, now).unwrap();
+        assert_eq!(
+            verify_standard_webhook(&old, &request.headers, &request.body, now),
+            Err("no matching signature")
+        );
+        // The fetched webhook keeps the new secret and says nothing of it.
+        let fetched = h
+            .verify
+            .fetch_webhook(e.service, created.webhook.sid())
+            .await
+            .unwrap();
+        assert_eq!(fetched.version(), created.webhook.version() + 1);
+    });
+}
