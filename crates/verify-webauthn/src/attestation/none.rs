@@ -19,6 +19,5 @@ pub(crate) fn verify(input: &StatementInput<'_>) -> Result<VerifiedStatement, At
         attestation_type: AttestationType::None,
         trust_path: Vec::new(),
         trusted: false,
-        inner: Vec::new(),
     })
 }

@@ -59,7 +59,6 @@ pub(crate) fn verify(input: &StatementInput<'_>) -> Result<VerifiedStatement, At
                 attestation_type: AttestationType::SelfAttestation,
                 trust_path: Vec::new(),
                 trusted: false,
-                inner: Vec::new(),
             })
         }
     }
