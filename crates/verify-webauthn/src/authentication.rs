@@ -10,11 +10,17 @@ use crate::challenge::CeremonyChallenge;
 use crate::client_data::{CeremonyType, CollectedClientData};
 use crate::cose::CoseKey;
 use crate::error::{ParseError, WebauthnError};
+use crate::extensions::{
+    AuthenticationExtensionOutputs, AuthenticationExtensions, appid_claimed,
+    check_authentication_outputs,
+};
 use crate::limits::{
     MAX_CLIENT_DATA_JSON_BYTES, MAX_CREDENTIAL_DESCRIPTORS, MAX_SIGNATURE_BYTES,
     MAX_USER_HANDLE_BYTES,
 };
-use crate::policy::{BackupEligibilityPolicy, CeremonyPolicy, CounterPolicy, UserVerification};
+use crate::policy::{
+    BackupEligibilityPolicy, CeremonyPolicy, CounterPolicy, Hint, UserVerification, hint_strings,
+};
 use crate::registration::{CredentialRecord, check_expiry, expiry, random_challenge, sha256};
 use crate::relying_party::RelyingParty;
 use crate::wire::{AuthenticationResponseJson, CredentialDescriptor, RequestOptionsJson};
@@ -96,9 +102,23 @@ pub struct AuthenticationInput<'a> {
     pub challenge: &'a [u8],
     /// The policies.
     pub policy: &'a CeremonyPolicy,
+    /// The extensions the ceremony requested (default: none): `appid` decides which
+    /// `rpIdHash` is accepted; outputs are reported in
+    /// [`VerifiedAuthentication::extensions`].
+    pub extensions: &'a AuthenticationExtensions,
 }
 
+/// What `AuthenticationInput::new` requests: nothing.
+static NO_EXTENSIONS: AuthenticationExtensions = AuthenticationExtensions::NONE;
+
 impl<'a> AuthenticationInput<'a> {
+    /// The same inputs for a ceremony that requested `extensions`.
+    #[must_use]
+    pub const fn with_extensions(mut self, extensions: &'a AuthenticationExtensions) -> Self {
+        self.extensions = extensions;
+        self
+    }
+
     /// Bundles the inputs.
     #[must_use]
     pub const fn new(
@@ -112,6 +132,7 @@ impl<'a> AuthenticationInput<'a> {
             origins,
             challenge,
             policy,
+            extensions: &NO_EXTENSIONS,
         }
     }
 }
@@ -134,6 +155,9 @@ pub struct VerifiedAuthentication {
     pub counter_warning: bool,
     /// The `userHandle` the authenticator returned, if any.
     pub user_handle: Option<Vec<u8>>,
+    /// The requested extensions' outputs (client outputs, not signed: see
+    /// [`AuthenticationExtensionOutputs`]).
+    pub extensions: AuthenticationExtensionOutputs,
 }
 
 /// Verifies an assertion against explicit expectations and a stored credential
@@ -230,9 +254,13 @@ fn verify_assertion(
     if auth_data.attested_credential_data.is_some() {
         return Err(WebauthnError::UnexpectedAttestedCredentialData);
     }
-    if auth_data.rp_id_hash != sha256(input.rp_id.as_bytes()) {
+    // L3 §10.1.1: the AppID's hash replaces the RP ID's only when the ceremony asked
+    // for `appid` and the client says it used it; either way exactly one is accepted.
+    let appid = appid_claimed(input.extensions, &response.client_extension_results)?;
+    let expected_rp_id = appid.unwrap_or(input.rp_id);
+    if auth_data.rp_id_hash != sha256(expected_rp_id.as_bytes()) {
         return Err(WebauthnError::RpIdHashMismatch {
-            rp_id: input.rp_id.to_owned(),
+            rp_id: expected_rp_id.to_owned(),
         });
     }
     let flags = auth_data.flags;
@@ -269,6 +297,12 @@ fn verify_assertion(
             return Err(WebauthnError::SignCountRegressed { stored, got });
         }
     };
+    let extensions = check_authentication_outputs(
+        input.extensions,
+        &response.client_extension_results,
+        &credential.id,
+        appid.is_some(),
+    )?;
     Ok(VerifiedAuthentication {
         credential_id: credential.id.clone(),
         sign_count: got,
@@ -277,6 +311,7 @@ fn verify_assertion(
         backup_state: flags.backup_state(),
         counter_warning,
         user_handle: assertion.user_handle.as_ref().map(|h| h.0.clone()),
+        extensions,
     })
 }
 
@@ -288,6 +323,9 @@ pub struct AuthenticationState {
     allowed: Vec<Base64UrlBytes>,
     user_handle: Option<Base64UrlBytes>,
     expires_at: UnixTime,
+    /// Absent in states stored before extensions existed: nothing requested.
+    #[serde(default, skip_serializing_if = "AuthenticationExtensions::is_empty")]
+    extensions: AuthenticationExtensions,
 }
 
 impl AuthenticationState {
@@ -306,7 +344,22 @@ impl AuthenticationState {
             allowed: allowed.into_iter().map(Base64UrlBytes).collect(),
             user_handle: user_handle.map(Base64UrlBytes),
             expires_at,
+            extensions: AuthenticationExtensions::default(),
         }
+    }
+
+    /// The same state for a ceremony that requested `extensions` (a host that
+    /// stores the parts also stores [`extensions`](Self::extensions)).
+    #[must_use]
+    pub fn with_extensions(mut self, extensions: AuthenticationExtensions) -> Self {
+        self.extensions = extensions;
+        self
+    }
+
+    /// The extensions the ceremony requested.
+    #[must_use]
+    pub const fn extensions(&self) -> &AuthenticationExtensions {
+        &self.extensions
     }
 
     /// The challenge.
@@ -397,6 +450,72 @@ pub fn start_authentication_with_challenge(
     start_with_challenge(rp, user, challenge.into_bytes(), now)
 }
 
+/// Per-ceremony request options beyond the [`RelyingParty`]'s configuration: a plain
+/// serde value. The default adds nothing.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct AuthenticationOptions {
+    /// The extensions requested; their outputs are checked by
+    /// [`finish_authentication`] (the state remembers them).
+    pub extensions: AuthenticationExtensions,
+    /// `hints`, most preferred first (repeats dropped).
+    pub hints: Vec<Hint>,
+}
+
+impl AuthenticationOptions {
+    /// The default: nothing beyond the relying party's configuration.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Requests `extensions`.
+    #[must_use]
+    pub fn with_extensions(mut self, extensions: AuthenticationExtensions) -> Self {
+        self.extensions = extensions;
+        self
+    }
+
+    /// Sets `hints`.
+    #[must_use]
+    pub fn with_hints(mut self, hints: Vec<Hint>) -> Self {
+        self.hints = hints;
+        self
+    }
+}
+
+/// Starts an authentication as [`start_authentication_with_challenge`] does, with
+/// per-ceremony [`AuthenticationOptions`] (extension inputs, `hints`). The returned
+/// state remembers the requested extensions for [`finish_authentication`].
+///
+/// # Errors
+/// [`WebauthnError::InvalidConfig`] for extension inputs no client would take (see
+/// [`AuthenticationExtensions::to_json`]).
+pub fn start_authentication_with_options(
+    rp: &RelyingParty,
+    user: Option<(&[u8], &[CredentialDescriptor])>,
+    challenge: CeremonyChallenge,
+    options: &AuthenticationOptions,
+    now: UnixTime,
+) -> Result<(RequestOptionsJson, AuthenticationState), WebauthnError> {
+    let allowed: Vec<Vec<u8>> = user
+        .map(|(_, creds)| {
+            creds
+                .iter()
+                .take(MAX_CREDENTIAL_DESCRIPTORS)
+                .map(|d| d.id.0.clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    let extensions = options.extensions.to_json(&allowed)?;
+    let (mut request, mut state) = start_with_challenge(rp, user, challenge.into_bytes(), now);
+    request.hints = hint_strings(&options.hints);
+    request.extensions = extensions;
+    state.extensions = options.extensions.clone();
+    Ok((request, state))
+}
+
 fn start_with_challenge(
     rp: &RelyingParty,
     user: Option<(&[u8], &[CredentialDescriptor])>,
@@ -426,6 +545,7 @@ fn start_with_challenge(
         allowed: allow.into_iter().map(|d| d.id).collect(),
         user_handle: user.map(|(handle, _)| Base64UrlBytes(handle.to_vec())),
         expires_at: expiry(now, rp.timeout_ms),
+        extensions: AuthenticationExtensions::default(),
     };
     (options, state)
 }
@@ -489,6 +609,7 @@ fn ceremony_input<'a>(
         state.challenge.as_slice(),
         &rp.policy,
     )
+    .with_extensions(&state.extensions)
 }
 
 /// The ceremony's own checks before the assertion's: expiry, the allowed

@@ -3,6 +3,7 @@
 
 use crate::cose::CoseKey;
 use crate::error::{ParseError, WebauthnError};
+use crate::extensions::AuthenticatorExtensionOutputs;
 use crate::limits::{MAX_AUTHENTICATOR_DATA_BYTES, MAX_CBOR_DEPTH, MAX_CREDENTIAL_ID_BYTES};
 
 /// The flags byte of authenticator data.
@@ -89,6 +90,9 @@ pub struct AuthenticatorData<'a> {
     pub attested_credential_data: Option<AttestedCredentialData>,
     /// Extension outputs (a CBOR map), present iff ED is set.
     pub extensions: Option<ciborium::Value>,
+    /// The outputs of [`extensions`](Self::extensions) this crate knows
+    /// (`credProtect`, `minPinLength`), read strictly; default when ED is clear.
+    pub extension_outputs: AuthenticatorExtensionOutputs,
 }
 
 const FIELD: &str = "authenticatorData";
@@ -182,6 +186,13 @@ impl<'a> AuthenticatorData<'a> {
         } else {
             None
         };
+        // Parsed here, not on demand, so every reader of authenticator data (and the
+        // authenticator-data fuzz target) goes through the strict reading.
+        let extension_outputs = extensions
+            .as_ref()
+            .map(AuthenticatorExtensionOutputs::parse)
+            .transpose()?
+            .unwrap_or_default();
         if !rest.is_empty() {
             let reason = if flags.attested_credential_data() || flags.extension_data() {
                 None
@@ -204,6 +215,7 @@ impl<'a> AuthenticatorData<'a> {
             sign_count: u32::from_be_bytes(*count),
             attested_credential_data,
             extensions,
+            extension_outputs,
         })
     }
 }

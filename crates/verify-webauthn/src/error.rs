@@ -149,6 +149,24 @@ pub enum WebauthnError {
         /// [`MAX_CHALLENGE_PREFIX_BYTES`](crate::registration::MAX_CHALLENGE_PREFIX_BYTES).
         max: usize,
     },
+    /// A requested extension's client output (`clientExtensionResults`) has the
+    /// wrong JSON type or does not answer the request.
+    #[error("extension {extension}: malformed client output: {reason}")]
+    ExtensionOutputMalformed {
+        /// The extension identifier (`"prf"`, `"largeBlob"`, ...).
+        extension: &'static str,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// A requested extension's outputs do not meet what the ceremony required (an
+    /// enforced `credProtect` level, `largeBlob` support `required`).
+    #[error("extension {extension}: requirement not met: {reason}")]
+    ExtensionRequirementNotMet {
+        /// The extension identifier.
+        extension: &'static str,
+        /// What is missing.
+        reason: &'static str,
+    },
     /// The ceremony state expired before the response arrived.
     #[error("ceremony expired at {expires_at} (now {now})")]
     CeremonyExpired {
@@ -200,6 +218,8 @@ impl WebauthnError {
             Self::CredentialOwnerUnknown => "credential_owner_unknown",
             Self::AttestationNotTrusted { .. } => "attestation_not_trusted",
             Self::ChallengePrefixTooLong { .. } => "challenge_prefix_too_long",
+            Self::ExtensionOutputMalformed { .. } => "extension_output_malformed",
+            Self::ExtensionRequirementNotMet { .. } => "extension_requirement_not_met",
             Self::CeremonyExpired { .. } => "ceremony_expired",
         }
     }

@@ -9,6 +9,7 @@ pub mod client_data;
 pub mod cose;
 pub mod crypto;
 pub mod error;
+pub mod extensions;
 pub mod limits;
 pub mod policy;
 

@@ -40,3 +40,16 @@ const _: () = assert!(
     MAX_TRANSPORTS >= crate::wire::KNOWN_TRANSPORTS.len()
         && MAX_TRANSPORTS <= verify_model::limits::MAX_TRANSPORTS
 );
+/// Largest PRF output (`prf.results.first` / `second`) accepted from a client, in
+/// bytes: CTAP `hmac-secret` outputs are 32 bytes; the margin covers other
+/// authenticator implementations without letting a client hand the host arbitrary
+/// data.
+pub const MAX_PRF_OUTPUT_BYTES: usize = 64;
+/// Most `prf.evalByCredential` entries in one request: one per allowed credential.
+pub const MAX_PRF_EVAL_BY_CREDENTIAL: usize = MAX_CREDENTIAL_DESCRIPTORS;
+/// Largest `largeBlob.blob` accepted from a client, in bytes (CTAP 2.1 authenticators
+/// store a few KiB; the whole response is bounded by [`MAX_RESPONSE_JSON_BYTES`]).
+pub const MAX_LARGE_BLOB_BYTES: usize = 64 * 1024;
+/// Most inner statements in a `compound` attestation statement (WebAuthn L3 §8.9:
+/// at least two): one per format a device could plausibly combine.
+pub const MAX_COMPOUND_STATEMENTS: usize = 8;

@@ -132,6 +132,45 @@ impl AttestationConveyance {
     }
 }
 
+/// A `PublicKeyCredentialHint` (WebAuthn L3 §5.8.7): which kind of authenticator the
+/// relying party believes the user will use, most preferred first in `hints`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Hint {
+    /// `"security-key"`: a roaming security key.
+    SecurityKey,
+    /// `"client-device"`: the platform authenticator of the device in use.
+    ClientDevice,
+    /// `"hybrid"`: a phone, over the hybrid transport.
+    Hybrid,
+}
+
+impl Hint {
+    /// The WebAuthn string.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::SecurityKey => "security-key",
+            Self::ClientDevice => "client-device",
+            Self::Hybrid => "hybrid",
+        }
+    }
+}
+
+/// The `hints` strings of `hints`, in order, each once (a repeated hint adds
+/// nothing and L3 orders them by preference: the first occurrence wins).
+#[must_use]
+pub fn hint_strings(hints: &[Hint]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for hint in hints {
+        if !out.iter().any(|h| h == hint.as_str()) {
+            out.push(hint.as_str().to_owned());
+        }
+    }
+    out
+}
+
 /// The algorithms offered and accepted by default: EdDSA, ES256, RS256 (docs/api.md, "Passkeys").
 pub const DEFAULT_ALGORITHMS: [SignatureAlgorithm; 3] = [
     SignatureAlgorithm::EdDsa,

@@ -13,11 +13,16 @@ use crate::challenge::CeremonyChallenge;
 use crate::client_data::{CeremonyType, CollectedClientData};
 use crate::crypto::HashAlgorithm;
 use crate::error::{ParseError, WebauthnError};
+use crate::extensions::{
+    RegistrationExtensionOutputs, RegistrationExtensions, check_registration_outputs,
+};
 use crate::limits::{
     MAX_ATTESTATION_OBJECT_BYTES, MAX_CBOR_DEPTH, MAX_CLIENT_DATA_JSON_BYTES,
     MAX_CREDENTIAL_DESCRIPTORS, MAX_USER_HANDLE_BYTES,
 };
-use crate::policy::{AttestationTrust, CeremonyPolicy, UserVerification};
+use crate::policy::{
+    AttestationConveyance, AttestationTrust, CeremonyPolicy, Hint, UserVerification, hint_strings,
+};
 use crate::relying_party::{AuthenticatorAttachment, DiscoverableCredentials, RelyingParty};
 use crate::wire::{
     AuthenticatorSelection, CreationOptionsJson, CredentialDescriptor, PubKeyCredParam,
@@ -32,15 +37,16 @@ pub use crate::challenge::{CHALLENGE_BYTES, MAX_CHALLENGE_PREFIX_BYTES};
 pub struct AttestationObject {
     /// `fmt`.
     pub format: String,
-    /// `attStmt` (a CBOR map).
+    /// `attStmt`: a CBOR map; for `fmt` `compound` (WebAuthn L3 §8.9), an array.
     pub statement: ciborium::Value,
     /// `authData`, raw.
     pub auth_data: Vec<u8>,
 }
 
 impl AttestationObject {
-    /// Decodes an attestation object: a CBOR map with `fmt` (text), `attStmt` (map)
-    /// and `authData` (bytes), each exactly once, and nothing after it.
+    /// Decodes an attestation object: a CBOR map with `fmt` (text), `attStmt` (map;
+    /// array only when `fmt` is `compound`) and `authData` (bytes), each exactly
+    /// once, and nothing after it.
     ///
     /// # Errors
     /// [`ParseError`] naming what is malformed.
@@ -86,7 +92,9 @@ impl AttestationObject {
         for (key, value) in entries {
             match (key.as_text(), value) {
                 (Some("fmt"), ciborium::Value::Text(t)) => set_once(&mut format, t)?,
-                (Some("attStmt"), v @ ciborium::Value::Map(_)) => set_once(&mut statement, v)?,
+                (Some("attStmt"), v @ (ciborium::Value::Map(_) | ciborium::Value::Array(_))) => {
+                    set_once(&mut statement, v)?;
+                }
                 (Some("authData"), ciborium::Value::Bytes(b)) => set_once(&mut auth_data, b)?,
                 (Some("fmt" | "attStmt" | "authData"), _) => {
                     return Err(ParseError::Cbor {
@@ -96,6 +104,15 @@ impl AttestationObject {
                 }
                 _ => {}
             }
+        }
+        // Checked after the loop: `fmt` may come after `attStmt` in the map.
+        if statement.as_ref().is_some_and(ciborium::Value::is_array)
+            && format.as_deref() != Some(AttestationFormat::Compound.name())
+        {
+            return Err(ParseError::Cbor {
+                field: FIELD,
+                reason: "fmt, attStmt or authData has the wrong type",
+            });
         }
         match (format, statement, auth_data) {
             (Some(format), Some(statement), Some(auth_data)) => Ok(Self {
@@ -127,9 +144,22 @@ pub struct RegistrationInput<'a> {
     pub trust: &'a TrustAnchors,
     /// The current time (certificate validity).
     pub now: UnixTime,
+    /// The extensions the ceremony requested (default: none): their outputs are
+    /// checked and reported in [`VerifiedRegistration::extensions`].
+    pub extensions: &'a RegistrationExtensions,
 }
 
+/// What `RegistrationInput::new` requests: nothing.
+static NO_EXTENSIONS: RegistrationExtensions = RegistrationExtensions::NONE;
+
 impl<'a> RegistrationInput<'a> {
+    /// The same inputs for a ceremony that requested `extensions`.
+    #[must_use]
+    pub const fn with_extensions(mut self, extensions: &'a RegistrationExtensions) -> Self {
+        self.extensions = extensions;
+        self
+    }
+
     /// Bundles the inputs.
     #[must_use]
     pub const fn new(
@@ -147,6 +177,7 @@ impl<'a> RegistrationInput<'a> {
             policy,
             trust,
             now,
+            extensions: &NO_EXTENSIONS,
         }
     }
 }
@@ -197,8 +228,15 @@ pub struct VerifiedRegistration {
     pub attestation_format: AttestationFormat,
     /// The attestation type.
     pub attestation_type: AttestationType,
-    /// The attestation certificates, leaf first (empty for none and self).
+    /// The attestation certificates, leaf first (empty for none, self and
+    /// compound).
     pub trust_path: Vec<Vec<u8>>,
+    /// For a `compound` attestation, each inner statement's result (format, type,
+    /// trust path, trusted), in `attStmt` order; empty otherwise.
+    pub inner_statements: Vec<crate::attestation::VerifiedStatement>,
+    /// The requested extensions' outputs (client outputs are not signed: see
+    /// [`RegistrationExtensionOutputs`]).
+    pub extensions: RegistrationExtensionOutputs,
 }
 
 /// Formats an AAGUID as a lower-case 8-4-4-4-12 UUID.
@@ -311,6 +349,12 @@ pub fn verify_registration(
             attestation_type: statement.attestation_type.name(),
         });
     }
+    let extensions = check_registration_outputs(
+        input.extensions,
+        &response.client_extension_results,
+        &auth_data.extension_outputs,
+        &attested.credential_id,
+    )?;
     Ok(VerifiedRegistration {
         credential: CredentialRecord {
             id: Base64UrlBytes(attested.credential_id.clone()),
@@ -330,6 +374,8 @@ pub fn verify_registration(
         attestation_format: statement.format,
         attestation_type: statement.attestation_type,
         trust_path: statement.trust_path,
+        inner_statements: statement.inner,
+        extensions,
     })
 }
 
@@ -371,6 +417,9 @@ pub struct RegistrationState {
     user_id: Base64UrlBytes,
     exclude: Vec<Base64UrlBytes>,
     expires_at: UnixTime,
+    /// Absent in states stored before extensions existed: nothing requested.
+    #[serde(default, skip_serializing_if = "RegistrationExtensions::is_empty")]
+    extensions: RegistrationExtensions,
 }
 
 impl RegistrationState {
@@ -389,7 +438,23 @@ impl RegistrationState {
             user_id: Base64UrlBytes(user_id),
             exclude: exclude.into_iter().map(Base64UrlBytes).collect(),
             expires_at,
+            extensions: RegistrationExtensions::default(),
         }
+    }
+
+    /// The same state for a ceremony that requested `extensions` (a host that
+    /// stores the parts also stores [`extensions`](Self::extensions), which
+    /// [`into_parts`](Self::into_parts) leaves out).
+    #[must_use]
+    pub fn with_extensions(mut self, extensions: RegistrationExtensions) -> Self {
+        self.extensions = extensions;
+        self
+    }
+
+    /// The extensions the ceremony requested.
+    #[must_use]
+    pub const fn extensions(&self) -> &RegistrationExtensions {
+        &self.extensions
     }
 
     /// The parts [`RegistrationState::from_parts`] takes, in its order.
@@ -465,6 +530,95 @@ pub fn start_registration_with_challenge(
     challenge: CeremonyChallenge,
     now: UnixTime,
 ) -> Result<(CreationOptionsJson, RegistrationState), WebauthnError> {
+    start_registration_with_options(
+        rp,
+        user,
+        existing,
+        challenge,
+        &RegistrationOptions::default(),
+        now,
+    )
+}
+
+/// Per-ceremony creation options beyond the [`RelyingParty`]'s configuration: a
+/// plain serde value, so a host can keep it in its configuration and thread it
+/// through. The default adds nothing (the options are those of
+/// [`start_registration`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct RegistrationOptions {
+    /// The extensions requested; their outputs are checked by
+    /// [`finish_registration`] (the state remembers them).
+    pub extensions: RegistrationExtensions,
+    /// `hints`, most preferred first (repeats dropped).
+    pub hints: Vec<Hint>,
+    /// `attestation`: overrides [`RelyingParty::attestation`] when set.
+    pub attestation: Option<AttestationConveyance>,
+    /// `attestationFormats`, most preferred first (repeats dropped). A client may
+    /// ignore it; what [`finish_registration`] accepts is not narrowed by it.
+    pub attestation_formats: Vec<AttestationFormat>,
+}
+
+impl RegistrationOptions {
+    /// The default: nothing beyond the relying party's configuration.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Requests `extensions`.
+    #[must_use]
+    pub fn with_extensions(mut self, extensions: RegistrationExtensions) -> Self {
+        self.extensions = extensions;
+        self
+    }
+
+    /// Sets `hints`.
+    #[must_use]
+    pub fn with_hints(mut self, hints: Vec<Hint>) -> Self {
+        self.hints = hints;
+        self
+    }
+
+    /// Sets the attestation conveyance for this ceremony.
+    #[must_use]
+    pub const fn with_attestation(mut self, attestation: AttestationConveyance) -> Self {
+        self.attestation = Some(attestation);
+        self
+    }
+
+    /// Sets `attestationFormats`.
+    #[must_use]
+    pub fn with_attestation_formats(mut self, formats: Vec<AttestationFormat>) -> Self {
+        self.attestation_formats = formats;
+        self
+    }
+}
+
+/// Starts a registration as [`start_registration_with_challenge`] does, with
+/// per-ceremony [`RegistrationOptions`]: extension inputs, `hints`,
+/// `attestationFormats` and the attestation conveyance. The returned state
+/// remembers the requested extensions for [`finish_registration`].
+///
+/// # Errors
+/// As [`start_registration`]; [`WebauthnError::InvalidConfig`] for extension
+/// inputs no client would take (see [`RegistrationExtensions::to_json`]).
+pub fn start_registration_with_options(
+    rp: &RelyingParty,
+    user: &UserEntity,
+    existing: &[CredentialDescriptor],
+    challenge: CeremonyChallenge,
+    options: &RegistrationOptions,
+    now: UnixTime,
+) -> Result<(CreationOptionsJson, RegistrationState), WebauthnError> {
+    let extensions = options.extensions.to_json()?;
+    let mut attestation_formats: Vec<String> = Vec::new();
+    for format in &options.attestation_formats {
+        if !attestation_formats.iter().any(|f| f == format.name()) {
+            attestation_formats.push(format.name().to_owned());
+        }
+    }
     let user_id = user.id.as_slice();
     if user_id.is_empty() || user_id.len() > MAX_USER_HANDLE_BYTES {
         return Err(WebauthnError::InvalidConfig {
@@ -492,7 +646,7 @@ pub fn start_registration_with_challenge(
         .take(MAX_CREDENTIAL_DESCRIPTORS)
         .cloned()
         .collect();
-    let options = CreationOptionsJson {
+    let creation = CreationOptionsJson {
         rp: RpEntity {
             id: Some(rp.id().to_owned()),
             name: rp.name().to_owned(),
@@ -512,18 +666,25 @@ pub fn start_registration_with_challenge(
             require_resident_key: rp.discoverable_credentials == DiscoverableCredentials::Required,
             user_verification: Some(rp.policy.user_verification.as_str().to_owned()),
         }),
-        hints: Vec::new(),
-        attestation: Some(rp.attestation.as_str().to_owned()),
-        attestation_formats: Vec::new(),
-        extensions: None,
+        hints: hint_strings(&options.hints),
+        attestation: Some(
+            options
+                .attestation
+                .unwrap_or(rp.attestation)
+                .as_str()
+                .to_owned(),
+        ),
+        attestation_formats,
+        extensions,
     };
     let state = RegistrationState {
         challenge: Base64UrlBytes(challenge),
         user_id: user.id.clone(),
         exclude: exclude.into_iter().map(|d| d.id).collect(),
         expires_at: expiry(now, rp.timeout_ms),
+        extensions: options.extensions.clone(),
     };
-    Ok((options, state))
+    Ok((creation, state))
 }
 
 /// Finishes a registration started with [`start_registration`].
@@ -546,7 +707,8 @@ pub fn finish_registration(
         &rp.policy,
         trust,
         now,
-    );
+    )
+    .with_extensions(&state.extensions);
     let mut verified = verify_registration(&input, response)?;
     if state.exclude.contains(&verified.credential.id) {
         return Err(WebauthnError::CredentialExcluded);

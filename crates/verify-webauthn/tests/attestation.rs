@@ -2367,3 +2367,96 @@ fn sha1_certificate_signatures_only_in_tpm_chains() {
         }
     }
 }
+
+/// The fido-u2f vector (its unsigned fields set: `basic`, trusted) and a packed
+/// statement over the **same** authData and clientDataHash, signed with the packed
+/// vector's attestation key and certified by its leaf re-issued without the AAGUID
+/// extension (the u2f authData's AAGUID is zero): a `compound` of two trusted
+/// statements is trusted; drop the anchor and neither, so it is not.
+#[test]
+fn compound_of_two_trusted_statements_is_trusted() {
+    use p256::ecdsa::signature::Signer as _;
+    let regs = registrations();
+    let u2f = &regs[find(&regs, "fido-u2f-es256")];
+    let packed = &regs[find(&regs, "packed-es256")];
+    let leaf = reissued_leaf(packed, |tbs| {
+        if let Some(extensions) = tbs.extensions.as_mut() {
+            extensions.retain(|e| e.extn_id.to_string() != "1.3.6.1.4.1.45724.1.1.4");
+        }
+    });
+    let doc: serde_json::Value = serde_json::from_str(VECTORS).unwrap();
+    let attestation_key = hex::decode(
+        doc["packed_es256_attestation_private_key_hex"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    let attestation_key = p256::ecdsa::SigningKey::from_slice(&attestation_key).unwrap();
+    let mut message = u2f.auth_data.clone();
+    message.extend_from_slice(&u2f.client_data_hash);
+    let signature: p256::ecdsa::Signature = attestation_key.sign(&message);
+    let packed_statement = Value::Map(vec![
+        (text("alg"), int(-7)),
+        (
+            text("sig"),
+            Value::Bytes(signature.to_der().as_bytes().to_vec()),
+        ),
+        (text("x5c"), Value::Array(vec![Value::Bytes(leaf)])),
+    ]);
+    let inner = |fmt: &str, statement: &Value| {
+        Value::Map(vec![
+            (text("fmt"), text(fmt)),
+            (text("attStmt"), statement.clone()),
+        ])
+    };
+    let compound = Value::Array(vec![
+        inner("fido-u2f", &u2f.statement),
+        inner("packed", &packed_statement),
+    ]);
+    let (alg, key) = u2f.key().unwrap();
+    let verify = |trust: &TrustAnchors| {
+        let policy = AttestationPolicy::default();
+        let input = StatementInput::new(
+            &u2f.auth_data,
+            &u2f.client_data_hash,
+            u2f.aaguid,
+            &u2f.credential_id,
+            key,
+            alg,
+            &compound,
+            NOW,
+            trust,
+            &policy,
+        );
+        verify_statement(AttestationFormat::Compound, &input)
+    };
+    let verified = verify(&root_anchor()).unwrap();
+    assert_eq!(verified.format, AttestationFormat::Compound);
+    assert!(verified.trusted);
+    assert_eq!(verified.attestation_type, AttestationType::Basic);
+    assert_eq!(
+        verified
+            .inner
+            .iter()
+            .map(|s| (s.format, s.attestation_type, s.trusted))
+            .collect::<Vec<_>>(),
+        [
+            (AttestationFormat::FidoU2f, AttestationType::Basic, true),
+            (AttestationFormat::Packed, AttestationType::Basic, true),
+        ]
+    );
+    let untrusted = verify(&TrustAnchors::new()).unwrap();
+    assert!(!untrusted.trusted);
+    assert!(untrusted.inner.iter().all(|s| !s.trusted));
+    // Scoped to fido-u2f only: one inner statement untrusted, so the compound is.
+    let mut scoped = TrustAnchors::new();
+    scoped
+        .add_der(AnchorScope::Format(AttestationFormat::FidoU2f), &root_der())
+        .unwrap();
+    let partial = verify(&scoped).unwrap();
+    assert!(!partial.trusted);
+    assert_eq!(
+        partial.inner.iter().map(|s| s.trusted).collect::<Vec<_>>(),
+        [true, false]
+    );
+}

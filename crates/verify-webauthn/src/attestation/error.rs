@@ -296,6 +296,23 @@ pub enum AttestationError {
         /// The rule.
         check: &'static str,
     },
+    /// A `compound` statement (WebAuthn L3 §8.9) breaks one of its rules: not an
+    /// array, fewer than two statements, a nested `compound`, an unknown or repeated
+    /// inner format, an inner statement that is not `{fmt, attStmt}`.
+    #[error("compound: {reason}")]
+    Compound {
+        /// The rule.
+        reason: &'static str,
+    },
+    /// A `compound` statement holds more inner statements than
+    /// [`MAX_COMPOUND_STATEMENTS`](crate::limits::MAX_COMPOUND_STATEMENTS).
+    #[error("compound: {count} statements exceed the limit of {max}")]
+    TooManyCompoundStatements {
+        /// How many it holds.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
     /// A trust anchor could not be parsed.
     #[error("trust anchor {index} is not a valid certificate")]
     AnchorMalformed {

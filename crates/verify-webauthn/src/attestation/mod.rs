@@ -21,6 +21,7 @@
 //! | `tpm` | `ver` 2.0, `pubArea` = credential key, `certInfo` magic/type/extraData/name (SHA-1/256/384/512), signature by the AIK, §8.3.1 AIK rules | `attca` |
 //! | `android-key` | signature by the leaf, leaf key = credential key, KeyDescription challenge, no allApplications, origin/purpose in teeEnforced (or also softwareEnforced by policy) | `basic` |
 //! | `android-safetynet` | JWS signature by the leaf, leaf issued to attest.android.com, nonce, ctsProfileMatch, timestampMs window around `now` | `basic` |
+//! | `compound` | 2 to [`MAX_COMPOUND_STATEMENTS`](crate::limits::MAX_COMPOUND_STATEMENTS) `{fmt, attStmt}` of distinct other formats, each verified by its format over the same data | the weakest inner type; trusted iff every inner statement is |
 //!
 //! In every format with `x5c`, each certificate must be within its validity at `now`,
 //! each must be issued (name and signature) by the next, and each issuer must be a CA.
@@ -76,6 +77,7 @@ pub use error::AttestationError;
 mod android_key;
 mod android_safetynet;
 mod apple;
+mod compound;
 mod der_tlv;
 mod fido_u2f;
 mod jws;
@@ -108,6 +110,8 @@ pub enum AttestationFormat {
     AndroidKey,
     /// `android-safetynet` (§8.5).
     AndroidSafetynet,
+    /// `compound` (§8.9): several statements of other formats over the same data.
+    Compound,
 }
 
 impl AttestationFormat {
@@ -122,6 +126,7 @@ impl AttestationFormat {
             "tpm" => Self::Tpm,
             "android-key" => Self::AndroidKey,
             "android-safetynet" => Self::AndroidSafetynet,
+            "compound" => Self::Compound,
             _ => return None,
         })
     }
@@ -137,7 +142,22 @@ impl AttestationFormat {
             Self::Tpm => "tpm",
             Self::AndroidKey => "android-key",
             Self::AndroidSafetynet => "android-safetynet",
+            Self::Compound => "compound",
         }
+    }
+}
+
+impl serde::Serialize for AttestationFormat {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for AttestationFormat {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Self::from_name(&name)
+            .ok_or_else(|| serde::de::Error::custom("not an attestation format verify knows"))
     }
 }
 
@@ -216,7 +236,7 @@ pub struct StatementInput<'a> {
     pub credential_key: PublicKeyMaterial<'a>,
     /// The credential key's algorithm (COSE `alg`).
     pub credential_algorithm: SignatureAlgorithm,
-    /// The `attStmt` value (a CBOR map).
+    /// The `attStmt` value (a CBOR map; an array for `compound`).
     pub statement: &'a ciborium::Value,
     /// The current time, for certificate validity and SafetyNet timestamps.
     pub now: verify_model::UnixTime,
@@ -270,8 +290,12 @@ pub struct VerifiedStatement {
     pub attestation_type: AttestationType,
     /// DER certificates, leaf first (as in `x5c`); empty for none and self.
     pub trust_path: Vec<Vec<u8>>,
-    /// Whether the chain reached one of the anchors at `now`.
+    /// Whether the chain reached one of the anchors at `now` (`compound`: whether
+    /// every inner statement's did).
     pub trusted: bool,
+    /// `compound` only: each inner statement's result, in `attStmt` order (empty for
+    /// every other format).
+    pub inner: Vec<Self>,
 }
 
 /// Verifies the statement's signature and every format rule.
@@ -293,5 +317,6 @@ pub fn verify_statement(
         AttestationFormat::Tpm => tpm::verify(input),
         AttestationFormat::AndroidKey => android_key::verify(input),
         AttestationFormat::AndroidSafetynet => android_safetynet::verify(input),
+        AttestationFormat::Compound => compound::verify(input),
     }
 }

@@ -19,5 +19,6 @@ pub(crate) fn verify(input: &StatementInput<'_>) -> Result<VerifiedStatement, At
         attestation_type: AttestationType::None,
         trust_path: Vec::new(),
         trusted: false,
+        inner: Vec::new(),
     })
 }

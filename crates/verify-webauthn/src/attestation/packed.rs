@@ -59,6 +59,7 @@ pub(crate) fn verify(input: &StatementInput<'_>) -> Result<VerifiedStatement, At
                 attestation_type: AttestationType::SelfAttestation,
                 trust_path: Vec::new(),
                 trusted: false,
+                inner: Vec::new(),
             })
         }
     }

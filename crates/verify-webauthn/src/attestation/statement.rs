@@ -195,5 +195,6 @@ pub(crate) fn finish_with_chain(
         attestation_type,
         trust_path: chain.iter().map(|c| c.der().to_vec()).collect(),
         trusted,
+        inner: Vec::new(),
     })
 }
