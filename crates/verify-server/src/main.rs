@@ -110,7 +110,8 @@ fn sealing(config: &Config, database: &Database) -> Result<Sealing, String> {
         accept_plaintext: false,
         reseal: false,
     };
-    let demo = config.api_key.is_none();
+    // Scoped keys (--api-keys-file) are a production server too, not the demo.
+    let demo = config.api_key.is_none() && config.api_keys_file.is_none();
     match database {
         Database::Memory => Ok(clear),
         Database::Sqlite(path) if demo => {

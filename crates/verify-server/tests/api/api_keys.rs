@@ -521,3 +521,43 @@ async fn the_binary_creates_lists_and_revokes_keys_while_serving() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("no key"));
 }
+
+/// A server on scoped keys alone is a production server, not the demo: with a
+/// SQLite file and no --secret-key-file it refuses to start (as with --api-key),
+/// rather than generating the demo's sealing key.
+#[test]
+fn a_server_on_scoped_keys_alone_is_not_the_demo() {
+    let path = scratch("not-demo");
+    let file = path.to_str().unwrap();
+    command(&["api-keys", "create", "--file", file]);
+    let db = path.with_file_name("verify.db");
+    let mut server = Server(
+        std::process::Command::new(env!("CARGO_BIN_EXE_verify-server"))
+            .args([
+                "--database",
+                &format!("sqlite://{}", db.display()),
+                "--listen",
+                "127.0.0.1:0",
+                "--api-keys-file",
+                file,
+            ])
+            .env_remove("VERIFY_API_KEY")
+            .env_remove("VERIFY_API_SECRET")
+            .env_remove("VERIFY_SECRET_KEY_FILE")
+            .env_remove("VERIFY_ALLOW_PLAINTEXT_SECRETS")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let exit = loop {
+        if let Some(exit) = server.0.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(Instant::now() < deadline, "the server started");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(!exit.success());
+    assert!(!path.with_file_name("verify.db.secret-key").exists());
+}
