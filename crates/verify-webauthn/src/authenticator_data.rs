@@ -322,6 +322,21 @@ mod tests {
         let ad = AuthenticatorData::parse(&raw).unwrap();
         assert!(ad.attested_credential_data.is_some());
         assert!(ad.extensions.is_some());
+        assert_eq!(
+            ad.extension_outputs.cred_protect,
+            Some(crate::extensions::CredentialProtectionPolicy::UserVerificationOptionalWithCredentialIdList)
+        );
+        // A known output with an impossible value is refused by the parse itself.
+        let last = raw.len() - 1;
+        raw[last] = 0x04;
+        assert!(matches!(
+            AuthenticatorData::parse(&raw),
+            Err(WebauthnError::Malformed(ParseError::Cbor {
+                reason: "credProtect is not 1, 2 or 3",
+                ..
+            }))
+        ));
+        raw[last] = 0x02;
         raw.push(0x00);
         assert!(matches!(
             AuthenticatorData::parse(&raw),
