@@ -68,9 +68,10 @@ pub struct Config {
     pub webhook_poll_secs: u64,
 
     /// Do not run the outbox delivery task (webhooks and push notifications) in
-    /// this process. With several processes sharing one PostgreSQL database, run
-    /// delivery in exactly one of them (the others would deliver the same events
-    /// again).
+    /// this process. Not needed for several processes on one PostgreSQL database:
+    /// they deliver one at a time (an advisory lock elects the deliverer, and
+    /// another takes over when it exits). With several processes on one SQLite
+    /// file, give it to all but one.
     #[arg(long, env = "VERIFY_DISABLE_WEBHOOK_DELIVERY")]
     pub disable_webhook_delivery: bool,
 

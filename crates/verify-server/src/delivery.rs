@@ -610,14 +610,88 @@ pub async fn drain_once<S: Store + 'static>(
     Ok(events.len())
 }
 
+/// Decides whether this process delivers the outbox now, when several processes
+/// share one database: exactly one of them should, or every event goes out once
+/// per process.
+pub trait DeliveryLeader: Send + Sync + 'static {
+    /// Whether this process holds (or has just taken) the right to deliver. Called
+    /// before every drain.
+    fn lead(&self) -> std::pin::Pin<Box<dyn Future<Output = bool> + Send + '_>>;
+}
+
+/// PostgreSQL's advisory lock as the [`DeliveryLeader`]
+/// ([`verify_store_sql::PgStore::try_delivery_lease`]): the process that holds it
+/// delivers; the others try again before each drain and take over within one poll
+/// interval of the holder's exit (its session ends, and the lock with it).
+/// Between a lost connection and the next check two processes may both deliver a
+/// batch: deliveries are at least once, and a retried delivery keeps its
+/// `webhook-id` for the receiver to drop the duplicate.
+pub struct PgDeliveryLeader {
+    store: verify_store_sql::PgStore,
+    lease: tokio::sync::Mutex<Option<verify_store_sql::DeliveryLease>>,
+}
+
+impl PgDeliveryLeader {
+    /// A leader that competes for `store`'s delivery lease.
+    #[must_use]
+    pub fn new(store: verify_store_sql::PgStore) -> Self {
+        Self {
+            store,
+            lease: tokio::sync::Mutex::new(None),
+        }
+    }
+}
+
+impl std::fmt::Debug for PgDeliveryLeader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgDeliveryLeader").finish_non_exhaustive()
+    }
+}
+
+impl DeliveryLeader for PgDeliveryLeader {
+    fn lead(&self) -> std::pin::Pin<Box<dyn Future<Output = bool> + Send + '_>> {
+        Box::pin(async move {
+            let mut lease = self.lease.lock().await;
+            if let Some(held) = lease.as_mut() {
+                if held.still_held().await {
+                    return true;
+                }
+                tracing::warn!("outbox delivery lease lost (database connection): trying again");
+                *lease = None;
+            }
+            match self.store.try_delivery_lease().await {
+                Ok(Some(taken)) => {
+                    tracing::info!(
+                        "this process now delivers the outbox (PostgreSQL advisory lock)"
+                    );
+                    *lease = Some(taken);
+                    true
+                }
+                Ok(None) => false,
+                Err(error) => {
+                    tracing::warn!(%error, "could not try for the outbox delivery lease");
+                    false
+                }
+            }
+        })
+    }
+}
+
 /// The delivery task: drains the outbox with `client` every `interval` until
 /// the process ends.
 pub async fn run<S: Store + 'static>(
     app: Arc<AppState<S>>,
     client: WebhookClient,
     interval: Duration,
+    leader: Option<Arc<dyn DeliveryLeader>>,
 ) {
     loop {
+        if let Some(leader) = &leader
+            && !leader.lead().await
+        {
+            tokio::time::sleep(interval).await;
+            continue;
+        }
         match drain_once(&app, &client).await {
             Ok(0) => tokio::time::sleep(interval).await,
             Ok(count) => tracing::info!(events = count, "outbox drained"),

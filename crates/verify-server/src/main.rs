@@ -207,7 +207,7 @@ async fn run(config: Config) -> Result<(), String> {
                     "--secret-key-file is unused: the memory store keeps nothing at rest"
                 );
             }
-            serve(config, verify::store::MemoryStore::new()).await
+            serve(config, verify::store::MemoryStore::new(), None).await
         }
         Database::Sqlite(path) => {
             let store = verify_store_sql::SqliteStore::open_with_options(&path, &store_options)
@@ -219,7 +219,7 @@ async fn run(config: Config) -> Result<(), String> {
                 .await
                 .map_err(|e| format!("migrating {path}: {e}"))?;
             resealed!(store);
-            let served = serve(config, store.clone()).await;
+            let served = serve(config, store.clone(), None).await;
             // Closing the pool checkpoints the write-ahead log into the database
             // file: after a clean shutdown the file alone holds every row.
             store.close().await;
@@ -236,7 +236,10 @@ async fn run(config: Config) -> Result<(), String> {
                 .await
                 .map_err(|e| format!("migrating PostgreSQL: {e}"))?;
             resealed!(store);
-            let served = serve(config, store.clone()).await;
+            // Processes sharing the database deliver the outbox one at a time.
+            let leader: Arc<dyn delivery::DeliveryLeader> =
+                Arc::new(delivery::PgDeliveryLeader::new(store.clone()));
+            let served = serve(config, store.clone(), Some(leader)).await;
             store.close().await;
             tracing::info!("store closed");
             served
@@ -245,7 +248,11 @@ async fn run(config: Config) -> Result<(), String> {
     }
 }
 
-async fn serve<S: Store + 'static>(config: Config, store: S) -> Result<(), String> {
+async fn serve<S: Store + 'static>(
+    config: Config,
+    store: S,
+    delivery_leader: Option<Arc<dyn delivery::DeliveryLeader>>,
+) -> Result<(), String> {
     let api_keys = match &config.api_keys_file {
         Some(path) => {
             let keys = verify_server::api_keys::WatchedApiKeys::open(path)
@@ -344,6 +351,7 @@ async fn serve<S: Store + 'static>(config: Config, store: S) -> Result<(), Strin
             Arc::clone(&state),
             client,
             Duration::from_secs(config.webhook_poll_secs.max(1)),
+            delivery_leader,
         ));
     }
     let demo = if config.demo_enabled(demo_credentials) {

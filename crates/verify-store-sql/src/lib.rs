@@ -18,7 +18,7 @@ pub use options::{
     DEFAULT_ACQUIRE_TIMEOUT, DEFAULT_BUSY_TIMEOUT, DEFAULT_PG_MAX_CONNECTIONS, StoreOptions,
 };
 #[cfg(feature = "postgres")]
-pub use postgres::PgStore;
+pub use postgres::{DeliveryLease, PgStore};
 pub use sealer::{
     AES_GCM_KEY_LEN, AesGcmSealer, MAX_PREVIOUS_KEYS, RotatingSealer, SealerError, SecretSealer,
 };

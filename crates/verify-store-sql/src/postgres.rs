@@ -141,6 +141,56 @@ impl PgStore {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+
+    /// Tries to become the one process that delivers the outbox (webhooks and push
+    /// notifications) among all that share this database: takes PostgreSQL's
+    /// session advisory lock of the store's schema on a connection of its own,
+    /// outside the pool. `None` when another process holds it. The lock is held
+    /// while the [`DeliveryLease`] lives; when its process dies or loses the
+    /// connection, the server releases it and another process's next try wins.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`](verify_store::StoreError::Unavailable) /
+    /// [`StoreError::Backend`](verify_store::StoreError::Backend).
+    pub async fn try_delivery_lease(&self) -> Result<Option<DeliveryLease>, StoreError> {
+        let mut connection = self.pool.acquire().await.map_err(backend)?.detach();
+        let held: bool = sqlx::query_scalar(DELIVERY_LOCK)
+            .fetch_one(&mut connection)
+            .await
+            .map_err(backend)?;
+        if held {
+            Ok(Some(DeliveryLease { connection }))
+        } else {
+            // Closing the connection releases nothing: the lock was not taken.
+            let _ = sqlx::Connection::close(connection).await;
+            Ok(None)
+        }
+    }
+}
+
+/// The advisory lock of the outbox deliverer: one per schema, so that separate
+/// deployments in one database do not wait for each other.
+const DELIVERY_LOCK: &str =
+    "SELECT pg_try_advisory_lock(hashtext('verify outbox delivery:' || current_schema()))";
+
+/// The lease of [`PgStore::try_delivery_lease`]: this process delivers the outbox
+/// while [`DeliveryLease::still_held`] says so. Dropping it closes its connection,
+/// which releases the lock.
+#[derive(Debug)]
+pub struct DeliveryLease {
+    connection: sqlx::postgres::PgConnection,
+}
+
+impl DeliveryLease {
+    /// Whether the lease still holds: its connection still answers (a session
+    /// lock lives as long as its session). `false` means the lock may be another
+    /// process's by now: stop delivering and try again.
+    pub async fn still_held(&mut self) -> bool {
+        sqlx::query("SELECT 1")
+            .execute(&mut self.connection)
+            .await
+            .is_ok()
+    }
 }
 
 crate::imp::store_impl!(

@@ -415,3 +415,53 @@ async fn rotate_secret_shows_the_new_secret_once_and_the_overlap() {
     .await
     .assert_error(404, 20404);
 }
+
+/// The delivery task drains the outbox only while its `DeliveryLeader` says this
+/// process leads (on PostgreSQL the advisory lock decides; see
+/// verify-store-sql's delivery_lease test): a follower leaves every event for the
+/// leader.
+#[tokio::test]
+async fn only_the_leading_process_drains_the_outbox() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use verify_server::delivery::{self, DeliveryLeader, DeliveryOptions, WebhookClient};
+
+    struct Switch(AtomicBool);
+    impl DeliveryLeader for Switch {
+        fn lead(&self) -> std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send + '_>> {
+            Box::pin(async move { self.0.load(Ordering::SeqCst) })
+        }
+    }
+
+    let h = Harness::new();
+    let service = h.service("Owl Bank").await;
+    h.totp_factor(&service, "user-0001").await;
+    let leader = Arc::new(Switch(AtomicBool::new(false)));
+    let shared: Arc<dyn DeliveryLeader> = leader.clone();
+    let task = tokio::spawn(delivery::run(
+        Arc::clone(&h.state),
+        WebhookClient::new(&DeliveryOptions::default()).unwrap(),
+        std::time::Duration::from_millis(50),
+        Some(shared),
+    ));
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let waiting = h.state.engine.peek_events(None, 100).await.unwrap();
+    assert!(!waiting.is_empty(), "a follower drained the outbox");
+    leader.0.store(true, Ordering::SeqCst);
+    let mut drained = false;
+    for _ in 0..100 {
+        if h.state
+            .engine
+            .peek_events(None, 100)
+            .await
+            .unwrap()
+            .is_empty()
+        {
+            drained = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    task.abort();
+    assert!(drained, "the leader did not drain the outbox");
+}

@@ -25,6 +25,7 @@ mod sqlite_conformance {
 }
 
 mod cross_process;
+mod delivery_lease;
 mod engine_restart;
 mod legacy;
 mod pg_conformance;
