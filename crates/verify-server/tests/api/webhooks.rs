@@ -428,7 +428,7 @@ async fn only_the_leading_process_drains_the_outbox() {
 
     struct Switch(AtomicBool);
     impl DeliveryLeader for Switch {
-        fn lead(&self) -> std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send + '_>> {
+        fn lead(&self) -> std::pin::Pin<Box<dyn Future<Output = bool> + Send + '_>> {
             Box::pin(async move { self.0.load(Ordering::SeqCst) })
         }
     }
