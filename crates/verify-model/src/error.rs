@@ -413,6 +413,18 @@ pub enum ModelError {
         /// Seconds from the attempt to `until` (at least 1), for `Retry-After`.
         retry_after_secs: u64,
     },
+    /// The push factor already has the most pending challenges
+    /// ([`MAX_PENDING_PUSH_CHALLENGES`](crate::limits::MAX_PENDING_PUSH_CHALLENGES);
+    /// 20429): no new one (and no notification) until one is answered or expires.
+    #[error(
+        "too many pending push challenges on this factor (limit {limit}): retry after {retry_after_secs} s"
+    )]
+    TooManyPendingChallenges {
+        /// The limit.
+        limit: usize,
+        /// Seconds until the oldest pending one expires (at least 1).
+        retry_after_secs: u64,
+    },
     /// The entity already holds the most factors of this type (60315).
     #[error("too many {factor_type} factors for this entity (limit {limit}, have {count})")]
     TooManyFactors {
@@ -486,6 +498,9 @@ impl ModelError {
             }
             | Self::CodeChecksThrottled {
                 retry_after_secs, ..
+            }
+            | Self::TooManyPendingChallenges {
+                retry_after_secs, ..
             } => Some(*retry_after_secs),
             _ => None,
         }
@@ -498,7 +513,7 @@ impl ModelError {
     /// | 60308 | [`ChallengeAttemptsExhausted`](Self::ChallengeAttemptsExhausted) |
     /// | 60310 | [`FactorVerificationAttemptsExhausted`](Self::FactorVerificationAttemptsExhausted) |
     /// | 60202 | [`FactorLocked`](Self::FactorLocked) |
-    /// | 20429 | [`CodeChecksThrottled`](Self::CodeChecksThrottled) |
+    /// | 20429 | [`CodeChecksThrottled`](Self::CodeChecksThrottled), [`TooManyPendingChallenges`](Self::TooManyPendingChallenges) |
     /// | 60315 | [`TooManyFactors`](Self::TooManyFactors) |
     /// | 60318 | [`FactorNotVerified`](Self::FactorNotVerified) |
     /// | 60323 | [`ChallengeExpired`](Self::ChallengeExpired) |
@@ -518,7 +533,7 @@ impl ModelError {
             Self::ChallengeAttemptsExhausted { .. } => Some(60308),
             Self::FactorVerificationAttemptsExhausted { .. } => Some(60310),
             Self::FactorLocked { .. } => Some(60202),
-            Self::CodeChecksThrottled { .. } => Some(20429),
+            Self::CodeChecksThrottled { .. } | Self::TooManyPendingChallenges { .. } => Some(20429),
             Self::TooManyFactors { .. } => Some(60315),
             Self::FactorNotVerified => Some(60318),
             Self::ChallengeExpired { .. } => Some(60323),

@@ -19,6 +19,7 @@
 //! | [`MAX_DETAILS_FIELD_VALUE_LEN`] | 128 | a field's value |
 //! | [`DEFAULT_CHALLENGE_TTL`] / [`MAX_CHALLENGE_TTL`] | 5 min / 60 min | challenge expiration |
 //! | [`MAX_CHALLENGE_ATTEMPTS`] | 5 | failed attempts per challenge (60308) |
+//! | [`MAX_PENDING_PUSH_CHALLENGES`] | 5 | pending push challenges per factor (20429) |
 //! | [`MAX_FACTOR_VERIFICATION_ATTEMPTS`] | 5 | failed verifications per factor (60310) |
 //! | [`MAX_PUSH_FACTORS_PER_ENTITY`] | 20 | push factors per entity (60315) |
 //! | [`MAX_TOTP_FACTORS_PER_ENTITY`] | 100 | TOTP factors per entity (60315) |
@@ -83,6 +84,11 @@ pub const DEFAULT_CHALLENGE_TTL: Duration = Duration::from_secs(5 * 60);
 pub const MAX_CHALLENGE_TTL: Duration = Duration::from_secs(60 * 60);
 /// Failed attempts (wrong codes) after which a challenge is denied (60308).
 pub const MAX_CHALLENGE_ATTEMPTS: u32 = 5;
+/// Most pending push challenges one factor may have at once: each sends a
+/// notification, so an attacker who knows the password cannot bury the user in
+/// approval requests hoping one is tapped ("MFA fatigue"), while a user who retries
+/// a sign-in a few times within a challenge's lifetime is never refused.
+pub const MAX_PENDING_PUSH_CHALLENGES: usize = 5;
 
 /// Failed verification attempts after which a factor can no longer be verified (60310).
 pub const MAX_FACTOR_VERIFICATION_ATTEMPTS: u32 = 5;

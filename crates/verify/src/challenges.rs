@@ -232,6 +232,9 @@ impl<S: Store> Verify<S> {
         // No TOTP challenge is created while the factor's guessing budget makes code
         // checks wait: creating challenges is the way around a per-challenge limit.
         factor.check_code_checks_allowed(now)?;
+        if factor.factor_type() == FactorType::Push {
+            self.check_pending_push_challenges(&factor, now).await?;
+        }
         let mut input = NewChallenge::new();
         if let Some(date) = request.expiration_date {
             input = input.with_expiration_date(date);
@@ -589,6 +592,47 @@ impl<S: Store> Verify<S> {
             expired.challenge,
             expired.outcome,
         )))
+    }
+
+    /// Refuses a new push challenge while the factor has
+    /// [`MAX_PENDING_PUSH_CHALLENGES`](verify_model::limits::MAX_PENDING_PUSH_CHALLENGES)
+    /// pending ones (one indexed page of the factor's pending challenges).
+    async fn check_pending_push_challenges(
+        &self,
+        factor: &Factor,
+        now: UnixTime,
+    ) -> Result<(), VerifyError> {
+        use verify_model::limits::MAX_PENDING_PUSH_CHALLENGES;
+        let page = verify_model::list::PageSize::new(
+            u64::try_from(MAX_PENDING_PUSH_CHALLENGES).unwrap_or(u64::MAX),
+        )?;
+        let pending = self
+            .store
+            .list_challenges(
+                factor.service_sid(),
+                factor.entity_sid(),
+                &ChallengeFilter::new(
+                    Some(factor.sid()),
+                    Some(verify_model::ChallengeStatus::Pending),
+                ),
+                &ListQuery::new(verify_model::list::ListOrder::Asc, page),
+                now,
+            )
+            .await?;
+        if pending.items.len() < MAX_PENDING_PUSH_CHALLENGES {
+            return Ok(());
+        }
+        let soonest = pending
+            .items
+            .iter()
+            .map(Challenge::expiration_date)
+            .min()
+            .unwrap_or(now);
+        Err(ModelError::TooManyPendingChallenges {
+            limit: MAX_PENDING_PUSH_CHALLENGES,
+            retry_after_secs: soonest.saturating_duration_since(now).as_secs().max(1),
+        }
+        .into())
     }
 
     /// Checks a TOTP code for `challenge` under the factor's guessing budget: the

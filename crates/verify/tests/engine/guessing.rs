@@ -288,3 +288,58 @@ fn concurrent_guesses_are_serialized_on_the_factor() {
         }
     }
 }
+
+/// Push challenges are capped per factor: at most
+/// `MAX_PENDING_PUSH_CHALLENGES` pending at once (each sends a notification), the
+/// next refused with 20429 and `Retry-After` until the soonest expires; answering
+/// or expiring one makes room.
+#[test]
+fn pending_push_challenges_are_capped_per_factor() {
+    use verify_model::Details;
+    use verify_model::limits::MAX_PENDING_PUSH_CHALLENGES;
+    let h = Harness::new(75);
+    let e = crate::push::enrolled(&h, 75);
+    block_on(async {
+        let request =
+            || NewChallengeRequest::new().with_details(Details::new("Log in?", vec![]).unwrap());
+        let mut first = None;
+        for _ in 0..MAX_PENDING_PUSH_CHALLENGES {
+            let created = h
+                .verify
+                .create_challenge(e.service, &e.identity, e.factor.sid(), request())
+                .await
+                .unwrap();
+            first.get_or_insert(created.challenge.sid());
+            h.advance(10);
+        }
+        let refused = h
+            .verify
+            .create_challenge(e.service, &e.identity, e.factor.sid(), request())
+            .await
+            .unwrap_err();
+        assert_eq!((refused.code(), refused.http_status()), (20429, 429));
+        // The first expires 300 s after its creation, 50 s ago.
+        assert_eq!(refused.retry_after_secs(), Some(250));
+        // The host denies one: room for one more.
+        h.verify
+            .deny_challenge(e.service, &e.identity, first.unwrap())
+            .await
+            .unwrap();
+        h.verify
+            .create_challenge(e.service, &e.identity, e.factor.sid(), request())
+            .await
+            .unwrap();
+        assert!(
+            h.verify
+                .create_challenge(e.service, &e.identity, e.factor.sid(), request())
+                .await
+                .is_err()
+        );
+        // Once they expire, challenges can be created again.
+        h.advance(300);
+        h.verify
+            .create_challenge(e.service, &e.identity, e.factor.sid(), request())
+            .await
+            .unwrap();
+    });
+}
