@@ -1,7 +1,7 @@
 //! The guessing budget of a TOTP factor: how many wrong codes it takes before
 //! further checks are slowed down and then locked, across every challenge.
 //!
-//! A challenge allows [`MAX_CHALLENGE_ATTEMPTS`](crate::limits::MAX_CHALLENGE_ATTEMPTS)
+//! A challenge allows [`MAX_CHALLENGE_ATTEMPTS`]
 //! wrong codes, but challenges can be created without limit, so a per-challenge
 //! count alone bounds nothing. The budget is kept on the factor
 //! ([`GuessState`]) and judged by a [`GuessPolicy`]:

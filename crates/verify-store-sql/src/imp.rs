@@ -1466,7 +1466,7 @@ macro_rules! store_impl {
             /// with [`RotatingSealer`](crate::RotatingSealer), which still opens the
             /// old ones), or sealed at all (a database written before a sealer was
             /// set, opened `with_sealer_accepting_plaintext`). Rows go in sid order,
-            /// in batches of [`UPGRADE_BATCH`], each batch one transaction; a row a
+            /// in batches of 256 rows, each batch one transaction; a row a
             /// request changes meanwhile keeps its newer version (written, and so
             /// sealed, under the current key already). Returns the rows rewritten.
             ///

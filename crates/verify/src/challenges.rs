@@ -113,8 +113,22 @@ impl NewChallengeRequest {
 /// (`AttemptsExhausted`: denied, the service answers 60308) and an answer after the
 /// expiration date (`Expired`: recorded, the service answers 60323). See
 /// [`ChallengeUpdate::code`].
+///
+/// ```
+/// # fn sign_in(update: verify::ChallengeUpdate) -> Result<(), &'static str> {
+/// use verify::model::ChallengeOutcome;
+/// match update.outcome {
+///     ChallengeOutcome::Approved => Ok(()),
+///     ChallengeOutcome::Rejected { .. } => Err("wrong code: try again"),
+///     ChallengeOutcome::AttemptsExhausted => Err("too many wrong codes: start again"),
+///     ChallengeOutcome::Expired => Err("expired: start again"),
+///     _ => Err("not approved"),
+/// }
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
+#[must_use = "a wrong code is an Ok too: match on `outcome` (or call `is_approved`) before signing the user in"]
 pub struct ChallengeUpdate {
     /// The challenge as written.
     pub challenge: Challenge,

@@ -321,14 +321,18 @@ fn pending_push_challenges_are_capped_per_factor() {
         // The first expires 300 s after its creation, 50 s ago.
         assert_eq!(refused.retry_after_secs(), Some(250));
         // The host denies one: room for one more.
-        h.verify
+        let denied = h
+            .verify
             .deny_challenge(e.service, &e.identity, first.unwrap())
             .await
             .unwrap();
-        h.verify
+        assert_eq!(denied.outcome, ChallengeOutcome::Denied);
+        let created = h
+            .verify
             .create_challenge(e.service, &e.identity, e.factor.sid(), request())
             .await
             .unwrap();
+        assert_eq!(created.outcome, ChallengeOutcome::Created);
         assert!(
             h.verify
                 .create_challenge(e.service, &e.identity, e.factor.sid(), request())
@@ -337,9 +341,11 @@ fn pending_push_challenges_are_capped_per_factor() {
         );
         // Once they expire, challenges can be created again.
         h.advance(300);
-        h.verify
+        let created = h
+            .verify
             .create_challenge(e.service, &e.identity, e.factor.sid(), request())
             .await
             .unwrap();
+        assert_eq!(created.outcome, ChallengeOutcome::Created);
     });
 }

@@ -100,7 +100,8 @@ fn deliveries_are_filtered_and_signed() {
 
         h.advance(30);
         let code = rfc6238_code(&e.secret, h.now().as_secs());
-        h.verify
+        let approved = h
+            .verify
             .create_challenge(
                 e.service,
                 &e.identity,
@@ -109,6 +110,7 @@ fn deliveries_are_filtered_and_signed() {
             )
             .await
             .unwrap();
+        assert!(approved.is_approved());
 
         let events = h.verify.drain_events(100).await.unwrap();
         let types: Vec<EventType> = events.iter().map(|e| e.event.event_type).collect();
