@@ -148,9 +148,6 @@ pub enum ApiKeysError {
     /// The OS random number generator failed.
     #[error("the OS random number generator failed: {0}")]
     Rng(String),
-    /// SHA-256 is not available from the linked crypto provider.
-    #[error("SHA-256 is unavailable")]
-    NoSha256,
 }
 
 /// An API key's sid: `SK` + 32 lower-case hex digits.
@@ -253,13 +250,10 @@ pub struct SecretHash([u8; SHA256_BYTES]);
 
 impl SecretHash {
     /// The hash of `secret`, the text clients send as the password.
-    ///
-    /// # Errors
-    /// [`ApiKeysError::NoSha256`] when SHA-256 is unavailable.
-    pub fn of(secret: &str) -> Result<Self, ApiKeysError> {
-        sha256(secret.as_bytes())
-            .map(Self)
-            .ok_or(ApiKeysError::NoSha256)
+    #[must_use]
+    pub fn of(secret: &str) -> Self {
+        use sha2::Digest as _;
+        Self(sha2::Sha256::digest(secret.as_bytes()).into())
     }
 
     /// Whether `other` is the same hash, in constant time.
@@ -277,31 +271,6 @@ impl fmt::Debug for SecretHash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("SecretHash(<redacted>)")
     }
-}
-
-/// SHA-256 of `data`, or `None` if the provider does not give it (callers fail
-/// closed: no hash, no key).
-///
-/// From rustls' ring provider, linked already for TLS: this crate has no other
-/// SHA-256 outside its dev-dependencies. The hash of TLS 1.3's
-/// `TLS_AES_128_GCM_SHA256` is SHA-256 by definition; the algorithm and length are
-/// checked anyway, and a unit test compares known answers.
-fn sha256(data: &[u8]) -> Option<[u8; SHA256_BYTES]> {
-    use tokio_rustls::rustls::crypto::hash::HashAlgorithm;
-    use tokio_rustls::rustls::crypto::ring::cipher_suite::TLS13_AES_128_GCM_SHA256;
-    let hash = TLS13_AES_128_GCM_SHA256.tls13()?.common.hash_provider;
-    if hash.algorithm() != HashAlgorithm::SHA256 {
-        return None;
-    }
-    let digest = hash.hash(data);
-    let mut out = [0_u8; SHA256_BYTES];
-    if digest.as_ref().len() != out.len() {
-        return None;
-    }
-    for (byte, value) in out.iter_mut().zip(digest.as_ref()) {
-        *byte = *value;
-    }
-    Some(out)
 }
 
 /// One key of the file.
@@ -472,7 +441,7 @@ impl ApiKeys {
     /// sids exist.
     #[must_use]
     pub fn authenticate(&self, user: &str, password: &str) -> Option<&ApiKey> {
-        let presented = SecretHash::of(password).ok()?;
+        let presented = SecretHash::of(password);
         let key = ApiKeySid::parse(user).ok().and_then(|sid| self.get(sid));
         let expected = key.map_or(SecretHash([0; SHA256_BYTES]), |key| key.secret_sha256);
         let matches = expected.matches(&presented);
@@ -626,7 +595,7 @@ pub fn create_key<R: RngCore + CryptoRng + ?Sized>(
     rng.try_fill_bytes(&mut secret_bytes)
         .map_err(|e| ApiKeysError::Rng(e.to_string()))?;
     let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret_bytes);
-    let secret_sha256 = SecretHash::of(&secret)?;
+    let secret_sha256 = SecretHash::of(&secret);
     update(path, true, |keys| {
         if keys.len() >= MAX_KEYS {
             return Err(ApiKeysError::File {
@@ -1101,17 +1070,20 @@ mod tests {
     fn sha256_gives_the_known_answers() {
         // FIPS 180-2, appendix B.1, and the empty message.
         assert_eq!(
-            hex(&sha256(b"abc").unwrap()),
+            SecretHash::of("abc").to_hex(),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
         assert_eq!(
-            hex(&sha256(b"").unwrap()),
+            SecretHash::of("").to_hex(),
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
         );
         use sha2::Digest as _;
         let text = b"a secret of any length";
         let expected: [u8; 32] = sha2::Sha256::digest(text).into();
-        assert_eq!(sha256(text).unwrap(), expected);
+        assert_eq!(
+            SecretHash::of(std::str::from_utf8(text).unwrap()).0,
+            expected
+        );
     }
 
     #[test]
