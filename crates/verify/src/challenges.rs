@@ -680,7 +680,7 @@ impl<S: Store> Verify<S> {
         );
         match checked {
             Ok(found) => {
-                self.approve_totp_step(challenge, factor, found.step(), now)
+                self.approve_totp_step(challenge, factor, found.step(), lock_event, now)
                     .await
             }
             Err(error) if error.counts_as_attempt() => {
@@ -721,14 +721,18 @@ impl<S: Store> Verify<S> {
     /// run of wrong codes, in one paired write. On a conflict (a concurrent check
     /// counted on the factor, or the challenge changed) both are reloaded and the
     /// decision is taken again on them: the code is not compared again, but the
-    /// step must still be unused and the challenge still pending.
+    /// step must still be unused and the challenge still pending. A step found used
+    /// by then is the challenge's failed attempt, written with `lock_event` (the
+    /// check stays counted as a failure).
     async fn approve_totp_step(
         &self,
         challenge: Challenge,
         factor: Factor,
         step: u64,
+        lock_event: Option<verify_model::Event>,
         now: UnixTime,
     ) -> Result<ChallengeUpdate, VerifyError> {
+        let lock_event = &lock_event;
         let (service, challenge_sid, factor_sid) =
             (challenge.service_sid(), challenge.sid(), factor.sid());
         self.cas_retry_from(
@@ -745,7 +749,15 @@ impl<S: Store> Verify<S> {
                 if let Some(error) = terminal_error(&challenge, now) {
                     return Err(error.into());
                 }
-                let paired = challenge.approve_totp(&factor, step, now)?;
+                let mut paired = challenge.approve_totp(&factor, step, now)?;
+                if paired.factor.is_none()
+                    && matches!(
+                        paired.challenge.outcome,
+                        ChallengeOutcome::Rejected { .. } | ChallengeOutcome::AttemptsExhausted
+                    )
+                {
+                    paired.challenge.events.extend(lock_event.iter().cloned());
+                }
                 let written = self.write_paired(&paired).await;
                 Round::written(
                     written,
