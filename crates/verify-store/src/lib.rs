@@ -8,5 +8,5 @@ mod memory;
 mod store;
 
 pub use error::{QuotaKind, Resource, StoreError, UniqueKey};
-pub use memory::MemoryStore;
+pub use memory::{DEFAULT_OUTBOX_BOUND, MemoryStore};
 pub use store::{FactorInsert, FactorQuota, ListQuery, Listing, OutboxEvent, Store};

@@ -15,6 +15,11 @@ use verify_model::{
 use crate::error::{QuotaKind, Resource, StoreError, UniqueKey};
 use crate::store::{FactorInsert, ListQuery, Listing, OutboxEvent, Store};
 
+/// The most undrained events a [`MemoryStore`] keeps by default: about 20–40 MB of
+/// events, far more than a host that drains (the server drains every poll
+/// interval) ever holds, and a bound for one that never drains.
+pub const DEFAULT_OUTBOX_BOUND: usize = 100_000;
+
 /// An in-memory [`Store`]: every write runs under the write half of one
 /// reader-writer lock, checks all of its preconditions first and only then changes
 /// the maps, their indexes and the outbox, so each write is atomic and
@@ -71,6 +76,10 @@ struct State {
     access_tokens: BTreeMap<AccessTokenSid, AccessToken>,
     webhooks: BTreeMap<WebhookSid, Webhook>,
     outbox: BTreeMap<u64, Event>,
+    /// The most events the outbox keeps ([`DEFAULT_OUTBOX_BOUND`] when `None`).
+    outbox_bound: Option<usize>,
+    /// Events dropped, oldest first, because the outbox was full.
+    dropped_events: u64,
     /// The sequence number of the next event (starts at 1, never reused).
     next_sequence: u64,
     index: Indexes,
@@ -312,6 +321,24 @@ impl MemoryStore {
         Self::default()
     }
 
+    /// An empty store whose outbox keeps at most `bound` undrained events (at least
+    /// 1; [`DEFAULT_OUTBOX_BOUND`] otherwise). Past it the oldest are dropped, and
+    /// counted ([`MemoryStore::dropped_events`]): a write never fails because nobody
+    /// drains the outbox, and what was lost is visible.
+    #[must_use]
+    pub fn with_outbox_bound(bound: usize) -> Self {
+        let store = Self::default();
+        store.lock().outbox_bound = Some(bound.max(1));
+        store
+    }
+
+    /// How many events were dropped because the outbox was full (the oldest
+    /// first, their sequence numbers never reused).
+    #[must_use]
+    pub fn dropped_events(&self) -> u64 {
+        self.read().dropped_events
+    }
+
     /// Forgets what can no longer matter at `cutoff`, so a long-running process does
     /// not grow without bound: challenges whose expiration date is at or before
     /// `cutoff` (answered, or expired whether or not their expiry was written: a host
@@ -488,6 +515,13 @@ impl State {
             let sequence = self.next_sequence.max(1);
             self.outbox.insert(sequence, event.clone());
             self.next_sequence = sequence.saturating_add(1);
+        }
+        let bound = self.outbox_bound.unwrap_or(DEFAULT_OUTBOX_BOUND);
+        while self.outbox.len() > bound {
+            if self.outbox.pop_first().is_none() {
+                break;
+            }
+            self.dropped_events = self.dropped_events.saturating_add(1);
         }
     }
 
@@ -1549,6 +1583,47 @@ mod tests {
         assert!(result.is_err());
         let read = block_on(store.get_service(service.sid())).unwrap();
         assert_eq!(read, Some(service));
+    }
+
+    #[test]
+    fn a_full_outbox_drops_its_oldest_events_and_counts_them() {
+        let store = MemoryStore::with_outbox_bound(3);
+        let mut rng = ChaCha20Rng::seed_from_u64(81);
+        let service = Service::create("Owl Bank", T0, &mut rng).unwrap();
+        let entity = Entity::create(
+            service.sid(),
+            Identity::parse("user-0001").unwrap(),
+            T0,
+            &mut rng,
+        );
+        let kind = FactorKind::totp(
+            verify_model::TotpSecret::generate(&mut rng),
+            verify_model::TotpAlgorithm::default(),
+            verify_model::TotpParams::default(),
+        );
+        let new = verify_model::NewFactor::new(
+            service.sid(),
+            entity.sid(),
+            entity.identity().clone(),
+            "App",
+        );
+        let created = Factor::create(new, kind, T0, &mut rng).unwrap();
+        let event = created.events.first().unwrap().clone();
+        for _ in 0..5 {
+            store.lock().append(std::slice::from_ref(&event));
+        }
+        let sequences: Vec<u64> = block_on(store.peek_events(None, 10))
+            .unwrap()
+            .iter()
+            .map(|e| e.sequence)
+            .collect();
+        assert_eq!(sequences, [3, 4, 5]);
+        assert_eq!(store.dropped_events(), 2);
+        assert_eq!(MemoryStore::new().dropped_events(), 0);
+        assert_eq!(
+            MemoryStore::with_outbox_bound(0).lock().outbox_bound,
+            Some(1)
+        );
     }
 
     #[test]
