@@ -1383,8 +1383,8 @@ macro_rules! store_impl {
                     $for_update
                 );
                 let update = format!(
-                    "UPDATE {table} SET record = $1, record_format = $2 \
-                     WHERE sid = $3 AND version = $4 AND record_format = {LEGACY_RECORD_FORMAT}"
+                    "UPDATE {table} SET record = $1, record_format = {RECORD_FORMAT} \
+                     WHERE sid = $2 AND version = $3 AND record_format = {LEGACY_RECORD_FORMAT}"
                 );
                 let left = format!(
                     "SELECT 1 FROM {table} WHERE record_format = {LEGACY_RECORD_FORMAT} LIMIT 1"
@@ -1398,59 +1398,8 @@ macro_rules! store_impl {
                     {
                         return Ok(());
                     }
-                    // Sids are 16 bytes: every one sorts after the empty string.
-                    let mut after: Vec<u8> = Vec::new();
-                    loop {
-                        let mut tx = self.begin().await?;
-                        let rows = sqlx::query(&select)
-                            .bind(after.as_slice())
-                            .bind(UPGRADE_BATCH)
-                            .fetch_all(&mut *tx)
-                            .await
-                            .map_err(backend)?;
-                        for row in &rows {
-                            let sid: Vec<u8> = row.try_get(0).map_err(backend)?;
-                            let stored: i64 = row.try_get(1).map_err(backend)?;
-                            let text: String = row.try_get(2).map_err(backend)?;
-                            let sid = sid_bytes(resource, &sid)?;
-                            let at_row = |rule: String| StoreError::Corrupt {
-                                resource,
-                                rule: format!("{rule} (row sid {})", hex_bytes(&sid)),
-                            };
-                            let record: T = self
-                                .codec
-                                .decode(resource, secrets, &text)
-                                .map_err(|error| match error {
-                                    StoreError::Corrupt { rule, .. } => at_row(rule),
-                                    other => other,
-                                })?;
-                            let (record_sid, display) = sid_of(&record);
-                            if record_sid != sid {
-                                return Err(at_row("the record names another sid".to_owned()));
-                            }
-                            let upgraded = self.codec.encode(resource, &display, secrets, &record)?;
-                            // The version is left as it is: the upgrade changes how
-                            // the record is written, not the resource, and the record
-                            // carries the same version as the column. A request that
-                            // read the row before the upgrade and writes `version + 1`
-                            // then still wins its compare-and-set, as it would have
-                            // without the upgrade; had it written first, this UPDATE
-                            // matches nothing (its row is format 2 now) and is moot.
-                            sqlx::query(&update)
-                                .bind(upgraded.as_str())
-                                .bind(RECORD_FORMAT)
-                                .bind(sid.as_slice())
-                                .bind(stored)
-                                .execute(&mut *tx)
-                                .await
-                                .map_err(backend)?;
-                            after = sid.to_vec();
-                        }
-                        tx.commit().await.map_err(backend)?;
-                        if usize_count(UPGRADE_BATCH) > rows.len() {
-                            break;
-                        }
-                    }
+                    self.rewrite_rows(&select, &update, resource, secrets, sid_of)
+                        .await?;
                 }
                 Err(StoreError::Backend(Box::new(std::io::Error::other(format!(
                     "rows of {table} were still in release 0.1.0's shape after \
@@ -1524,11 +1473,36 @@ macro_rules! store_impl {
                 } else {
                     format!("UPDATE {table} SET record = $1 WHERE sid = $2 AND version = $3")
                 };
+                self.rewrite_rows(&select, &update, resource, secrets, sid_of)
+                    .await
+            }
+
+            /// One pass over the rows `select` finds (in sid order after `$1`, at most
+            /// `$2` = `UPGRADE_BATCH` a batch, each batch one transaction): each
+            /// record is loaded through the model (validated, its secrets opened) and
+            /// written back by `update` (`$1` the record, `$2` the sid, `$3` the version
+            /// read), encoded and sealed as the store writes today. Returns the rows
+            /// rewritten.
+            ///
+            /// The version is left as it is: the rewrite changes how the record is
+            /// written, not the resource, and the record carries the same version as
+            /// the column. A request that read the row before and writes `version + 1`
+            /// still wins its compare-and-set, as it would have without the rewrite;
+            /// had it written first, the UPDATE matches nothing and is moot.
+            async fn rewrite_rows<T: serde::Serialize + serde::de::DeserializeOwned>(
+                &self,
+                select: &str,
+                update: &str,
+                resource: Resource,
+                secrets: Secrets,
+                sid_of: fn(&T) -> ([u8; 16], String),
+            ) -> Result<u64, StoreError> {
                 let mut rewritten = 0_u64;
+                // Sids are 16 bytes: every one sorts after the empty string.
                 let mut after: Vec<u8> = Vec::new();
                 loop {
                     let mut tx = self.begin().await?;
-                    let rows = sqlx::query(&select)
+                    let rows = sqlx::query(select)
                         .bind(after.as_slice())
                         .bind(UPGRADE_BATCH)
                         .fetch_all(&mut *tx)
@@ -1554,10 +1528,9 @@ macro_rules! store_impl {
                         if record_sid != sid {
                             return Err(at_row("the record names another sid".to_owned()));
                         }
-                        let resealed = self.codec.encode(resource, &display, secrets, &record)?;
-                        // The version stays: the row's resource did not change.
-                        let done = sqlx::query(&update)
-                            .bind(resealed.as_str())
+                        let written = self.codec.encode(resource, &display, secrets, &record)?;
+                        let done = sqlx::query(update)
+                            .bind(written.as_str())
                             .bind(sid.as_slice())
                             .bind(stored)
                             .execute(&mut *tx)

@@ -322,19 +322,11 @@ fn terminate(server: &mut std::process::Child) {
     assert!(exit.success(), "{exit:?}");
 }
 
-/// With --secret-key-file, a TOTP seed is sealed at rest: the database read without
-/// the key refuses the factor, read with it gives the seed the enrollment showed.
-#[tokio::test]
-async fn secrets_are_sealed_at_rest_with_the_key_file() {
-    use std::sync::Arc;
-    use verify::store::Store as _;
-    let dir = std::env::temp_dir().join(format!("verify-wire-sealed-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let (db, key_file) = (dir.join("verify.db"), dir.join("secret.key"));
-    let key = "5a".repeat(32);
-    std::fs::write(&key_file, format!("{key}\n")).unwrap();
-    let (mut server, port) =
-        spawn_server(&db, &["--secret-key-file", &key_file.display().to_string()]);
+/// Creates a service and a TOTP factor through the server on `port` once it
+/// answers: their sids and the factor's base32 secret.
+async fn totp_factor_when_up(
+    port: u16,
+) -> (verify::model::ServiceSid, verify::model::FactorSid, String) {
     let client = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{port}/v2/Services");
     let service = post_when_up(&client, &base, &[("FriendlyName", "Owl Bank")])
@@ -352,8 +344,27 @@ async fn secrets_are_sealed_at_rest_with_the_key_file() {
     .unwrap();
     let factor: serde_json::Value = serde_json::from_slice(&factor.bytes().await.unwrap()).unwrap();
     let secret = factor["binding"]["secret"].as_str().unwrap().to_owned();
-    let factor_sid: verify::model::FactorSid = factor["sid"].as_str().unwrap().parse().unwrap();
-    let service_sid: verify::model::ServiceSid = service_sid.parse().unwrap();
+    (
+        service_sid.parse().unwrap(),
+        factor["sid"].as_str().unwrap().parse().unwrap(),
+        secret,
+    )
+}
+
+/// With --secret-key-file, a TOTP seed is sealed at rest: the database read without
+/// the key refuses the factor, read with it gives the seed the enrollment showed.
+#[tokio::test]
+async fn secrets_are_sealed_at_rest_with_the_key_file() {
+    use std::sync::Arc;
+    use verify::store::Store as _;
+    let dir = std::env::temp_dir().join(format!("verify-wire-sealed-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (db, key_file) = (dir.join("verify.db"), dir.join("secret.key"));
+    let key = "5a".repeat(32);
+    std::fs::write(&key_file, format!("{key}\n")).unwrap();
+    let (mut server, port) =
+        spawn_server(&db, &["--secret-key-file", &key_file.display().to_string()]);
+    let (service_sid, factor_sid, secret) = totp_factor_when_up(port).await;
     terminate(&mut server);
 
     let path = db.display().to_string();
@@ -583,23 +594,7 @@ async fn a_key_rotation_reseals_every_row_after_start() {
     let (mut server, port) =
         spawn_server(&db, &["--secret-key-file", &file_a.display().to_string()]);
     let client = reqwest::Client::new();
-    let base = format!("http://127.0.0.1:{port}/v2/Services");
-    let service = post_when_up(&client, &base, &[("FriendlyName", "Owl Bank")])
-        .await
-        .unwrap();
-    let service: serde_json::Value =
-        serde_json::from_slice(&service.bytes().await.unwrap()).unwrap();
-    let service_sid = service["sid"].as_str().unwrap().to_owned();
-    let factor = post_when_up(
-        &client,
-        &format!("{base}/{service_sid}/Entities/user-0001/Factors"),
-        &[("FactorType", "totp"), ("FriendlyName", "phone")],
-    )
-    .await
-    .unwrap();
-    let factor: serde_json::Value = serde_json::from_slice(&factor.bytes().await.unwrap()).unwrap();
-    let factor_sid: verify::model::FactorSid = factor["sid"].as_str().unwrap().parse().unwrap();
-    let service_sid: verify::model::ServiceSid = service_sid.parse().unwrap();
+    let (service_sid, factor_sid, _) = totp_factor_when_up(port).await;
     terminate(&mut server);
 
     let (mut server, port) = spawn_server(
