@@ -7,7 +7,8 @@
 //! | [`Challenge::approve`] | pending | approved | `challenge.approved` | [`ChallengeOutcome::Approved`] |
 //! | [`Challenge::deny`] | pending | denied | `challenge.denied` | [`ChallengeOutcome::Denied`] |
 //! | [`Challenge::record_failed_attempt`] | pending | pending, attempts + 1 | — | [`ChallengeOutcome::Rejected`] |
-//! | [`Challenge::record_failed_attempt`] (5th) | pending | denied | `challenge.denied` | [`ChallengeOutcome::AttemptsExhausted`] |
+//! | [`Challenge::record_reused_code`] | pending | pending, attempts + 1 | — | [`ChallengeOutcome::CodeAlreadyUsed`] |
+//! | either of the above (5th) | pending | denied | `challenge.denied` | [`ChallengeOutcome::AttemptsExhausted`] |
 //! | any of the above at `now >= expiration_date` | pending | expired | `challenge.expired` | [`ChallengeOutcome::Expired`] |
 //! | [`Challenge::poll_expiry`] | pending, due | expired | `challenge.expired` | [`ChallengeOutcome::Expired`] |
 //!
@@ -368,12 +369,30 @@ pub enum ChallengeOutcome {
         /// Attempts left before the challenge is denied.
         remaining: u32,
     },
+    /// The TOTP code was right for a time step the factor already used (a replayed
+    /// or shared code, or one a concurrent request accepted first). It counts as a
+    /// failed attempt, exactly as [`Rejected`](Self::Rejected) does, and the
+    /// challenge stays pending; it is reported apart so that a user can be told the
+    /// code was *already used* (wait for the next one) rather than *wrong*.
+    CodeAlreadyUsed {
+        /// Failed attempts so far, this one included.
+        failed_attempts: u32,
+        /// Attempts left before the challenge is denied.
+        remaining: u32,
+    },
     /// The last allowed wrong answer was recorded: the challenge is now denied (the
     /// engine answers 60308).
     AttemptsExhausted,
     /// The challenge was at or past its expiration date: it is now expired (the
     /// engine answers 60323). Nothing else in the input was applied.
     Expired,
+}
+
+/// Why an answer failed, for the outcome it is reported as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FailedAnswer {
+    Wrong,
+    AlreadyUsed,
 }
 
 /// The result of a challenge transition: the value to store (compare-and-set on the
@@ -978,7 +997,7 @@ impl Challenge {
                 factor: Some(factor_transition),
             }),
             Err(ModelError::TotpStepReused { .. }) => Ok(PairedTransition {
-                challenge: self.record_failed_attempt(now)?,
+                challenge: self.record_reused_code(now)?,
                 factor: None,
             }),
             Err(other) => Err(other),
@@ -1021,6 +1040,25 @@ impl Challenge {
     /// # Errors
     /// As [`Challenge::approve`] for a terminal challenge.
     pub fn record_failed_attempt(&self, now: UnixTime) -> Result<ChallengeTransition, ModelError> {
+        self.record_failure(now, FailedAnswer::Wrong)
+    }
+
+    /// Records a TOTP code that was right for a time step the factor already used:
+    /// a failed attempt exactly as [`Challenge::record_failed_attempt`] records
+    /// one (the same limit, the same denial at the last attempt), whose outcome is
+    /// [`ChallengeOutcome::CodeAlreadyUsed`] while the challenge stays pending.
+    ///
+    /// # Errors
+    /// As [`Challenge::record_failed_attempt`].
+    pub fn record_reused_code(&self, now: UnixTime) -> Result<ChallengeTransition, ModelError> {
+        self.record_failure(now, FailedAnswer::AlreadyUsed)
+    }
+
+    fn record_failure(
+        &self,
+        now: UnixTime,
+        answer: FailedAnswer,
+    ) -> Result<ChallengeTransition, ModelError> {
         if let Some(expired) = self.precheck(now)? {
             return Ok(expired);
         }
@@ -1038,10 +1076,20 @@ impl Challenge {
                 outcome: ChallengeOutcome::AttemptsExhausted,
             });
         }
+        let (failed_attempts, remaining) = (
+            next.failed_attempts,
+            MAX_CHALLENGE_ATTEMPTS.saturating_sub(next.failed_attempts),
+        );
         Ok(ChallengeTransition {
-            outcome: ChallengeOutcome::Rejected {
-                failed_attempts: next.failed_attempts,
-                remaining: MAX_CHALLENGE_ATTEMPTS.saturating_sub(next.failed_attempts),
+            outcome: match answer {
+                FailedAnswer::Wrong => ChallengeOutcome::Rejected {
+                    failed_attempts,
+                    remaining,
+                },
+                FailedAnswer::AlreadyUsed => ChallengeOutcome::CodeAlreadyUsed {
+                    failed_attempts,
+                    remaining,
+                },
             },
             challenge: next,
             events: Vec::new(),

@@ -471,10 +471,15 @@ fn answered<S: Store + 'static>(
     update: &verify::ChallengeUpdate,
 ) -> DemoResult {
     if let Some(code) = update.code() {
-        let reason = if code == 60308 {
-            "too many wrong answers: the challenge is denied"
-        } else {
-            "the challenge expired"
+        let reason = match update.outcome {
+            ChallengeOutcome::AttemptsExhausted => {
+                "too many wrong answers: the challenge is denied".to_owned()
+            }
+            ChallengeOutcome::CodeAlreadyUsed { remaining, .. } => format!(
+                "that code was already used; codes work once, so wait for the next one \
+                 ({remaining} attempts left)"
+            ),
+            _ => "the challenge expired".to_owned(),
         };
         return Err(ApiError {
             status: verify::error::status_of_code(code),

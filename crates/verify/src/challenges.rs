@@ -108,22 +108,29 @@ impl NewChallengeRequest {
 
 /// A challenge after an operation that wrote it, and what happened.
 ///
-/// Read [`ChallengeUpdate::outcome`]: a wrong TOTP code is an `Ok` (the attempt was
-/// recorded and the challenge stays pending); so are the fifth wrong code
-/// (`AttemptsExhausted`: denied, the service answers 60308) and an answer after the
-/// expiration date (`Expired`: recorded, the service answers 60323). See
-/// [`ChallengeUpdate::code`].
+/// A wrong TOTP code is an `Ok`: the attempt was recorded and the challenge stays
+/// pending, which is a write the caller must see. So are a code already used
+/// (`CodeAlreadyUsed`: a failed attempt too), the fifth failed attempt
+/// (`AttemptsExhausted`: denied, the API answers 60308) and an answer after the
+/// expiration date (`Expired`: recorded, the API answers 60323). The type is
+/// `#[must_use]`, so `update_challenge(..).await?;` does not compile quietly.
+///
+/// To sign a user in, turn it into a `Result` with [`ChallengeUpdate::approved`]:
+/// every refusal is then an [`Err(NotApproved)`](NotApproved), and `?` cannot
+/// mistake one for a success.
 ///
 /// ```
-/// # fn sign_in(update: verify::ChallengeUpdate) -> Result<(), &'static str> {
-/// use verify::model::ChallengeOutcome;
-/// match update.outcome {
-///     ChallengeOutcome::Approved => Ok(()),
-///     ChallengeOutcome::Rejected { .. } => Err("wrong code: try again"),
-///     ChallengeOutcome::AttemptsExhausted => Err("too many wrong codes: start again"),
-///     ChallengeOutcome::Expired => Err("expired: start again"),
-///     _ => Err("not approved"),
+/// # fn sign_in(update: verify::ChallengeUpdate) -> Result<(), Box<dyn std::error::Error>> {
+/// use verify::NotApproved;
+/// match update.approved() {
+///     Ok(challenge) => println!("signed in: {}", challenge.sid()),
+///     Err(NotApproved::WrongCode { remaining }) => println!("wrong code, {remaining} tries left"),
+///     Err(NotApproved::CodeAlreadyUsed { .. }) => println!("code already used: wait for the next one"),
+///     Err(NotApproved::AttemptsExhausted) => println!("too many wrong codes: start again"),
+///     Err(NotApproved::Expired) => println!("expired: start again"),
+///     Err(other) => return Err(other.into()),
 /// }
+/// # Ok(())
 /// # }
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -157,16 +164,76 @@ impl ChallengeUpdate {
         matches!(self.outcome, ChallengeOutcome::Approved)
     }
 
-    /// The service's error code for an outcome it reports as an error: 60323 for
-    /// `Expired`, 60308 for `AttemptsExhausted`; `None` otherwise.
+    /// The approved challenge, or why it is not approved.
+    ///
+    /// # Errors
+    /// [`NotApproved`] for every outcome but `Approved`: a wrong or already used
+    /// code, attempts exhausted, expired, denied, or a challenge that was only
+    /// created (a push challenge waiting for its device, a TOTP challenge created
+    /// without a code).
+    pub fn approved(self) -> Result<Challenge, NotApproved> {
+        match self.outcome {
+            ChallengeOutcome::Approved => Ok(self.challenge),
+            ChallengeOutcome::Rejected { remaining, .. } => {
+                Err(NotApproved::WrongCode { remaining })
+            }
+            ChallengeOutcome::CodeAlreadyUsed { remaining, .. } => {
+                Err(NotApproved::CodeAlreadyUsed { remaining })
+            }
+            ChallengeOutcome::AttemptsExhausted => Err(NotApproved::AttemptsExhausted),
+            ChallengeOutcome::Expired => Err(NotApproved::Expired),
+            ChallengeOutcome::Denied => Err(NotApproved::Denied),
+            _ => Err(NotApproved::Pending),
+        }
+    }
+
+    /// The error code for an outcome the API reports as an error: 60323 for
+    /// `Expired`, 60308 for `AttemptsExhausted`,
+    /// [`CODE_TOTP_CODE_ALREADY_USED`](crate::error::CODE_TOTP_CODE_ALREADY_USED)
+    /// for `CodeAlreadyUsed`; `None` otherwise (a wrong code is answered with the
+    /// pending challenge, as the service does).
     #[must_use]
     pub const fn code(&self) -> Option<u32> {
         match self.outcome {
             ChallengeOutcome::Expired => Some(60323),
             ChallengeOutcome::AttemptsExhausted => Some(60308),
+            ChallengeOutcome::CodeAlreadyUsed { .. } => {
+                Some(crate::error::CODE_TOTP_CODE_ALREADY_USED)
+            }
             _ => None,
         }
     }
+}
+
+/// Why a [`ChallengeUpdate`] is not an approval ([`ChallengeUpdate::approved`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum NotApproved {
+    /// The code did not match; the challenge stays pending.
+    #[error("the code did not match ({remaining} attempts left)")]
+    WrongCode {
+        /// Attempts left before the challenge is denied.
+        remaining: u32,
+    },
+    /// The code was right for a time step already used (codes are single-use);
+    /// a failed attempt, and the challenge stays pending.
+    #[error("the code was already used: wait for the next one ({remaining} attempts left)")]
+    CodeAlreadyUsed {
+        /// Attempts left before the challenge is denied.
+        remaining: u32,
+    },
+    /// The last allowed failed attempt: the challenge is denied (60308).
+    #[error("too many failed attempts: the challenge is denied")]
+    AttemptsExhausted,
+    /// The challenge expired before it was answered (60323).
+    #[error("the challenge expired")]
+    Expired,
+    /// The answer denied the challenge (a push answer of `denied`).
+    #[error("the challenge was denied")]
+    Denied,
+    /// Nothing was answered yet: the challenge was created and waits for its answer.
+    #[error("the challenge waits for its answer")]
+    Pending,
 }
 
 /// A push challenge as served to the device: the resource JSON and the value of
@@ -684,7 +751,8 @@ impl<S: Store> Verify<S> {
                     .await
             }
             Err(error) if error.counts_as_attempt() => {
-                self.record_challenge_failure(challenge, lock_event, now)
+                let reused = matches!(error, verify_totp::TotpError::StepAlreadyUsed { .. });
+                self.record_challenge_failure(challenge, reused, lock_event, now)
                     .await
             }
             Err(error) => Err(error.into()),
@@ -753,7 +821,9 @@ impl<S: Store> Verify<S> {
                 if paired.factor.is_none()
                     && matches!(
                         paired.challenge.outcome,
-                        ChallengeOutcome::Rejected { .. } | ChallengeOutcome::AttemptsExhausted
+                        ChallengeOutcome::Rejected { .. }
+                            | ChallengeOutcome::CodeAlreadyUsed { .. }
+                            | ChallengeOutcome::AttemptsExhausted
                     )
                 {
                     paired.challenge.events.extend(lock_event.iter().cloned());
@@ -770,10 +840,13 @@ impl<S: Store> Verify<S> {
 
     /// Writes a failed attempt (with `extra_event`, the `factor.locked` of the
     /// check that failed, if any), reloading and re-recording on a conflict
-    /// (recording a failure is safe to re-run).
+    /// (recording a failure is safe to re-run). `reused`: the code was right for a
+    /// step the factor already used, reported as
+    /// [`ChallengeOutcome::CodeAlreadyUsed`].
     async fn record_challenge_failure(
         &self,
         challenge: Challenge,
+        reused: bool,
         extra_event: Option<verify_model::Event>,
         now: UnixTime,
     ) -> Result<ChallengeUpdate, VerifyError> {
@@ -784,7 +857,11 @@ impl<S: Store> Verify<S> {
                 Some(challenge) => challenge,
                 None => self.reload_challenge(service, sid).await?,
             };
-            let mut failed = challenge.record_failed_attempt(now)?;
+            let mut failed = if reused {
+                challenge.record_reused_code(now)?
+            } else {
+                challenge.record_failed_attempt(now)?
+            };
             failed.events.extend(extra_event.iter().cloned());
             let written = self
                 .store

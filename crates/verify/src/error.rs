@@ -146,6 +146,12 @@ pub const CODE_UNAUTHORIZED: u32 = 20003;
 pub const CODE_NOT_FOUND: u32 = 20404;
 /// `code` for a state conflict (409).
 pub const CODE_CONFLICT: u32 = 20409;
+/// `code` for a TOTP code that was right for a time step the factor already used
+/// (409): a replayed or shared code, or one a concurrent request accepted first.
+/// Codes are single-use; the user waits for the next one. On a challenge it is a
+/// failed attempt ([`verify_model::ChallengeOutcome::CodeAlreadyUsed`]). The service
+/// does not document a code for this; it is this project's own.
+pub const CODE_TOTP_CODE_ALREADY_USED: u32 = 60340;
 /// `code` for a server-side failure (500).
 pub const CODE_INTERNAL: u32 = 20500;
 /// `code` for an operation this build does not provide (501).
@@ -165,7 +171,9 @@ impl VerifyError {
             Self::Clock(_) | Self::RngUnavailable | Self::Inconsistent { .. } => CODE_INTERNAL,
             Self::Model(error) => model_code(error),
             Self::Totp(error) => {
-                if error.counts_as_attempt() {
+                if matches!(error, TotpError::StepAlreadyUsed { .. }) {
+                    CODE_TOTP_CODE_ALREADY_USED
+                } else if error.counts_as_attempt() {
                     60311
                 } else if matches!(error, TotpError::HmacKeyRejected) {
                     CODE_INTERNAL
@@ -223,7 +231,7 @@ pub const fn status_of_code(code: u32) -> u16 {
         60311 | 60318 | 60323 | 60324 => 403,
         60391 | CODE_NOT_FOUND => 404,
         CODE_UNAUTHORIZED => 401,
-        CODE_CONFLICT => 409,
+        CODE_CONFLICT | CODE_TOTP_CODE_ALREADY_USED => 409,
         CODE_INTERNAL => 500,
         CODE_NOT_IMPLEMENTED => 501,
         CODE_UNAVAILABLE => 503,
@@ -236,9 +244,8 @@ fn model_code(error: &ModelError) -> u32 {
         return code;
     }
     match error {
-        ModelError::ChallengeNotPending { .. }
-        | ModelError::FactorAlreadyVerified
-        | ModelError::TotpStepReused { .. } => CODE_CONFLICT,
+        ModelError::ChallengeNotPending { .. } | ModelError::FactorAlreadyVerified => CODE_CONFLICT,
+        ModelError::TotpStepReused { .. } => CODE_TOTP_CODE_ALREADY_USED,
         ModelError::AccessTokenExpired { .. }
         | ModelError::AccessTokenUsed
         | ModelError::AccessTokenInvalid => CODE_UNAUTHORIZED,

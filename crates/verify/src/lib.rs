@@ -15,7 +15,9 @@ mod services;
 mod signed_view;
 mod webhooks;
 
-pub use challenges::{ChallengeUpdate, NewChallengeRequest, PushDelivery, ServedChallenge};
+pub use challenges::{
+    ChallengeUpdate, NewChallengeRequest, NotApproved, PushDelivery, ServedChallenge,
+};
 #[cfg(feature = "std-clock")]
 pub use clock::SystemClock;
 pub use clock::{Clock, ClockError, ManualClock};

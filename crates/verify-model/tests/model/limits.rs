@@ -202,6 +202,46 @@ fn challenge_attempts() {
     assert_eq!(approve.code(), Some(60308));
 }
 
+/// Reused codes draw on the same five attempts as wrong ones, in any mix.
+#[test]
+fn reused_codes_count_against_the_challenge_attempts() {
+    let factor = verified_totp();
+    let mut challenge = Challenge::create(
+        ChallengeTarget::Factor(&factor),
+        NewChallenge::new(),
+        NOW,
+        &mut rng(8),
+    )
+    .unwrap()
+    .challenge;
+    for attempt in 1..MAX_CHALLENGE_ATTEMPTS {
+        let step = if attempt % 2 == 0 {
+            challenge.record_failed_attempt(at(1)).unwrap()
+        } else {
+            challenge.record_reused_code(at(1)).unwrap()
+        };
+        let expected = if attempt % 2 == 0 {
+            ChallengeOutcome::Rejected {
+                failed_attempts: attempt,
+                remaining: MAX_CHALLENGE_ATTEMPTS - attempt,
+            }
+        } else {
+            ChallengeOutcome::CodeAlreadyUsed {
+                failed_attempts: attempt,
+                remaining: MAX_CHALLENGE_ATTEMPTS - attempt,
+            }
+        };
+        assert_eq!(step.outcome, expected);
+        assert!(step.events.is_empty());
+        challenge = step.challenge;
+    }
+    let last = challenge.record_reused_code(at(2)).unwrap();
+    assert_eq!(last.outcome, ChallengeOutcome::AttemptsExhausted);
+    assert_eq!(last.challenge.status_at(at(2)), ChallengeStatus::Denied);
+    let expired = challenge.record_reused_code(at(10_000)).unwrap();
+    assert_eq!(expired.outcome, ChallengeOutcome::Expired);
+}
+
 #[test]
 fn factor_verification_attempts() {
     let mut factor = Factor::create(new_factor("Phone"), totp_kind(1), NOW, &mut rng(8))

@@ -482,20 +482,26 @@ fn a_totp_code_is_used_once_across_challenges() {
     assert_eq!(answer.challenge.outcome, ChallengeOutcome::Approved);
     let factor_after = answer.factor.unwrap().factor;
     assert_eq!(factor_after.version(), factor.version() + 1);
-    // The same code (same step) on another challenge is a failed attempt.
+    // The same code (same step) on another challenge is a failed attempt, reported
+    // as already used rather than wrong.
     let replay = second.approve_totp(&factor_after, step, at(32)).unwrap();
     assert_eq!(
         replay.challenge.outcome,
-        ChallengeOutcome::Rejected {
+        ChallengeOutcome::CodeAlreadyUsed {
             failed_attempts: 1,
             remaining: MAX_CHALLENGE_ATTEMPTS - 1
         }
     );
+    assert_eq!(replay.challenge.challenge.failed_attempts(), 1);
     assert!(replay.factor.is_none());
-    // An earlier step is refused too; a later one approves.
+    // An earlier step is refused the same way; a later one approves.
     let older = second
         .approve_totp(&factor_after, step - 1, at(32))
         .unwrap();
+    assert!(matches!(
+        older.challenge.outcome,
+        ChallengeOutcome::CodeAlreadyUsed { .. }
+    ));
     assert!(older.factor.is_none());
     let later = second
         .approve_totp(&factor_after, step + 1, at(33))

@@ -6,7 +6,8 @@ use axum::http::StatusCode;
 use verify::NewChallengeRequest;
 use verify::model::api::ChallengeJson;
 use verify::model::{
-    ChallengeFilter, ChallengeStatus, DetailField, Details, FactorType, Field, UnixTime,
+    ChallengeFilter, ChallengeOutcome, ChallengeStatus, DetailField, Details, FactorType, Field,
+    UnixTime,
 };
 use verify::store::Store;
 
@@ -76,11 +77,18 @@ pub(super) fn challenge_response<S: Store + 'static>(
             status: verify::error::status_of_code(code),
             retry_after: None,
             code,
-            message: format!(
-                "challenge {} was not approved: {:?}",
-                update.challenge.sid(),
-                update.outcome
-            ),
+            message: match update.outcome {
+                ChallengeOutcome::CodeAlreadyUsed { remaining, .. } => format!(
+                    "TOTP code already used: codes are single-use, wait for the next one \
+                     (challenge {} stays pending; {remaining} attempts left)",
+                    update.challenge.sid()
+                ),
+                _ => format!(
+                    "challenge {} was not approved: {:?}",
+                    update.challenge.sid(),
+                    update.outcome
+                ),
+            },
         });
     }
     let now = app.now()?;

@@ -20,11 +20,47 @@ async fn totp_challenge_with_a_code_is_approved_once() {
     assert!(challenge.starts_with("YC"));
     assert_eq!(approved.json["url"], format!("{BASE}{url}/{challenge}"));
 
-    // The same code again: single use, the new challenge is not approved.
+    // The same code again: single use. The answer says "already used" under its
+    // own code (not the pending challenge a wrong code gets), and the new challenge
+    // stays pending with the failed attempt counted.
     let replay = h
         .post(&url, &[("FactorSid", &factor), ("AuthPayload", &now_code)])
         .await;
-    assert_ne!(replay.json["status"], "approved", "{}", replay.json);
+    assert_eq!(replay.status, StatusCode::CONFLICT, "{}", replay.json);
+    assert_eq!(replay.json["code"], 60340, "{}", replay.json);
+    let message = replay.str("message");
+    assert!(message.contains("already used"), "{message}");
+    assert!(message.contains("4 attempts left"), "{message}");
+    let listed = h
+        .get(&format!("{url}?FactorSid={factor}&Status=pending"))
+        .await;
+    let pending = listed.json["challenges"].as_array().unwrap();
+    assert_eq!(pending.len(), 1, "{}", listed.json);
+    let pending = pending[0]["sid"].as_str().unwrap().to_owned();
+    assert!(message.contains(&pending), "{message}");
+
+    // On the pending challenge the replay is answered the same way, and a wrong code
+    // as the service answers it: 200 with the challenge still pending.
+    let again = h
+        .post(&format!("{url}/{pending}"), &[("AuthPayload", &now_code)])
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.json);
+    assert_eq!(again.json["code"], 60340);
+    assert!(
+        again.str("message").contains("3 attempts left"),
+        "{}",
+        again.json
+    );
+    let wrong = if now_code == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    let wrong = h
+        .post(&format!("{url}/{pending}"), &[("AuthPayload", wrong)])
+        .await;
+    assert_eq!(wrong.status, StatusCode::OK, "{}", wrong.json);
+    assert_eq!(wrong.json["status"], "pending");
 }
 
 #[tokio::test]

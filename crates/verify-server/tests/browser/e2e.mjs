@@ -157,7 +157,7 @@ async function step(page, name, action) {
 
 // Clicks `button` and waits for `status` to turn ok (returns its text) or error (fails
 // with the page's own message).
-async function clickFor(page, button, status, timeout = 20000) {
+async function clickFor(page, button, status, timeout = 20000, expect = 'ok') {
   await page.locator(status).evaluate((el) => {
     el.textContent = '';
     el.className = 'status';
@@ -173,7 +173,7 @@ async function clickFor(page, button, status, timeout = 20000) {
   );
   const kind = await handle.jsonValue();
   const text = (await page.textContent(status)) || '';
-  if (!kind.includes('ok')) fail(`${button}: the page says: ${text}`);
+  if (!kind.includes(expect)) fail(`${button}: expected ${expect}, the page says: ${text}`);
   return text;
 }
 
@@ -347,6 +347,7 @@ try {
   // 2. TOTP.
   let secret = '';
   let verifiedStep = 0;
+  let usedCode = '';
   await step(page, 'totp-enrolled', async () => {
     const text = await clickFor(page, '#totp-enroll', '#totp-status');
     if (!/Factor YF[0-9a-f]{32} created/.test(text)) fail(`unexpected: ${text}`);
@@ -370,10 +371,26 @@ try {
     // Codes are single-use: wait for the next time step.
     const wait = (verifiedStep + 1) * 30 * 1000 - Date.now() + 500;
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    await page.fill('#totp-signin-code', totp(secret, Date.now() / 1000));
+    usedCode = totp(secret, Date.now() / 1000);
+    await page.fill('#totp-signin-code', usedCode);
     await clickFor(page, '#totp-signin', '#totp-status');
     const who = await page.textContent('#signed-in');
     if (who !== `Signed in as ${USER} with an authenticator app.`) fail(`#signed-in says: ${who}`);
+  });
+
+  await step(page, 'totp-replay-refused', async () => {
+    // The code just used, again: the page says it was already used, not mistyped.
+    const before = problems.length;
+    await page.fill('#totp-signin-code', usedCode);
+    const text = await clickFor(page, '#totp-signin', '#totp-status', 20000, 'error');
+    if (!text.includes('already used') || text.includes('did not match')) {
+      fail(`a replayed code: the page says: ${text}`);
+    }
+    // Chromium logs the refused request itself ("the server responded with a status
+    // of 409"); that line is this step's expected answer, anything else is not.
+    await page.waitForTimeout(300);
+    const logged = problems.splice(before);
+    problems.push(...logged.filter((line) => !(line.includes('409') && line.includes('/demo/api/totp/signin'))));
   });
 
   // 3. Push.

@@ -250,20 +250,33 @@ async fn totp_enroll_verify_and_sign_in() {
         .assert_error(403, 60324);
     assert!(message.contains("did not match"), "{message}");
     assert!(message.contains("4 attempts left"), "{message}");
+    let signin_code = code(&secret, h.now());
     let done = h
         .post_json(
             "/demo/api/totp/signin",
-            &json!({ "identity": USER, "code": code(&secret, h.now()) }),
+            &json!({ "identity": USER, "code": signin_code }),
         )
         .await
         .assert_ok();
     assert_eq!(done["identity"], USER);
     assert_eq!(done["challenge"]["status"], "approved");
 
-    // Guesses answer one pending challenge: the fifth wrong code denies it (60308),
-    // then a new challenge starts.
+    // The same code again is refused as already used, not as a wrong code; it is
+    // the first failed attempt on a new pending challenge.
+    let message = h
+        .post_json(
+            "/demo/api/totp/signin",
+            &json!({ "identity": USER, "code": signin_code }),
+        )
+        .await
+        .assert_error(409, 60340);
+    assert!(message.contains("already used"), "{message}");
+    assert!(!message.contains("did not match"), "{message}");
+
+    // Guesses answer the same pending challenge: the fifth failed attempt denies it
+    // (60308), then a new challenge starts.
     h.advance(30);
-    for left in (1..=4).rev() {
+    for left in (1..=3).rev() {
         let message = h
             .post_json(
                 "/demo/api/totp/signin",

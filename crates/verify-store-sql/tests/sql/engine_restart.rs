@@ -89,7 +89,7 @@ async fn an_engine_on_sqlite_survives_a_restart() {
         .unwrap();
     assert!(matches!(
         replayed.outcome,
-        ChallengeOutcome::Rejected { .. }
+        ChallengeOutcome::CodeAlreadyUsed { .. }
     ));
     // A fresh code (the secret survived) approves the challenge created before it.
     let fresh = code_at(&created.uri, clock.get());

@@ -195,11 +195,15 @@ fn enroll_verify_challenge_and_replay_refused() {
             .unwrap();
         assert!(matches!(
             replay.outcome,
-            ChallengeOutcome::Rejected {
+            ChallengeOutcome::CodeAlreadyUsed {
                 failed_attempts: 1,
                 remaining: 4
             }
         ));
+        assert_eq!(
+            replay.code(),
+            Some(verify::error::CODE_TOTP_CODE_ALREADY_USED)
+        );
         assert_eq!(
             replay.challenge.status_at(h.now()),
             ChallengeStatus::Pending
@@ -221,7 +225,7 @@ fn enroll_verify_challenge_and_replay_refused() {
             .unwrap();
         assert!(matches!(
             older.outcome,
-            ChallengeOutcome::Rejected {
+            ChallengeOutcome::CodeAlreadyUsed {
                 failed_attempts: 2,
                 ..
             }
@@ -559,7 +563,7 @@ fn a_time_step_change_keeps_used_windows_refused() {
         };
         let refused = challenge(inside).await;
         assert!(
-            matches!(refused.outcome, ChallengeOutcome::Rejected { .. }),
+            matches!(refused.outcome, ChallengeOutcome::CodeAlreadyUsed { .. }),
             "{:?}",
             refused.outcome
         );
