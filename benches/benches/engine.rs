@@ -45,7 +45,7 @@ use p256::pkcs8::EncodePublicKey as _;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng as _;
 use serde_json::Value;
-use verify::{
+use verify_engine::{
     ChallengeUpdate, EngineConfig, ManualClock, NewChallengeRequest, NewPushFactor, NewTotpFactor,
     ServiceSettings, Verify,
 };
@@ -82,7 +82,7 @@ fn engine(seed: u64) -> (Verify<MemoryStore>, ManualClock) {
     (verify, clock)
 }
 
-fn approved(update: &Result<ChallengeUpdate, verify::VerifyError>) {
+fn approved(update: &Result<ChallengeUpdate, verify_engine::VerifyError>) {
     assert!(
         update.as_ref().is_ok_and(ChallengeUpdate::is_approved),
         "not approved: {update:?}"

@@ -35,7 +35,7 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use serde_json::Value;
-use verify::model::GuessPolicy;
+use verify_engine::model::GuessPolicy;
 use verify_server::{AppState, Credentials, router};
 
 const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
@@ -83,7 +83,7 @@ fn main() {
     }
 }
 
-fn totp_code(secret: &str, now: verify::model::UnixTime) -> String {
+fn totp_code(secret: &str, now: verify_engine::model::UnixTime) -> String {
     use verify_totp::{Algorithm, Digits, Period, Secret, Skew, TotpConfig};
     let config = TotpConfig::new(
         Algorithm::Sha1,
@@ -96,22 +96,22 @@ fn totp_code(secret: &str, now: verify::model::UnixTime) -> String {
         .to_string()
 }
 
-fn unix_now() -> verify::model::UnixTime {
+fn unix_now() -> verify_engine::model::UnixTime {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs();
-    verify::model::UnixTime::from_secs(secs)
+    verify_engine::model::UnixTime::from_secs(secs)
 }
 
 async fn run(options: &Options) -> bool {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let clock: Arc<dyn verify::Clock> = Arc::new(verify::SystemClock::new());
+    let clock: Arc<dyn verify_engine::Clock> = Arc::new(verify_engine::SystemClock::new());
     let state = Arc::new(
         AppState::new(
-            verify::store::MemoryStore::new(),
-            verify::model::AccountSid::parse(ACCOUNT).unwrap(),
+            verify_engine::store::MemoryStore::new(),
+            verify_engine::model::AccountSid::parse(ACCOUNT).unwrap(),
             &format!("http://{addr}"),
             Credentials::new(KEY, SECRET),
             clock,
@@ -192,7 +192,7 @@ async fn run(options: &Options) -> bool {
                 let now = unix_now().as_secs();
                 let near: Vec<String> = [now - 30, now, now + 30]
                     .iter()
-                    .map(|t| totp_code(&secret, verify::model::UnixTime::from_secs(*t)))
+                    .map(|t| totp_code(&secret, verify_engine::model::UnixTime::from_secs(*t)))
                     .collect();
                 let wrong = (0..1000)
                     .map(|n| format!("{n:06}"))

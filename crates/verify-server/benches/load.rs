@@ -48,7 +48,7 @@ use p256::pkcs8::EncodePublicKey as _;
 use serde_json::{Map, Value, json};
 use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
 use tokio::net::TcpStream;
-use verify::store::Store;
+use verify_engine::store::Store;
 use verify_server::{AppState, Credentials, router};
 
 const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
@@ -109,7 +109,7 @@ fn main() {
             }
             ok
         } else {
-            run(&options, verify::store::MemoryStore::new(), "memory").await
+            run(&options, verify_engine::store::MemoryStore::new(), "memory").await
         }
     });
     if !ok {
@@ -127,11 +127,11 @@ fn unix_now() -> u64 {
 async fn run<S: Store + 'static>(options: &Options, store: S, store_name: &str) -> bool {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let clock: Arc<dyn verify::Clock> = Arc::new(verify::SystemClock::new());
+    let clock: Arc<dyn verify_engine::Clock> = Arc::new(verify_engine::SystemClock::new());
     let state = Arc::new(
         AppState::new(
             store,
-            verify::model::AccountSid::parse(ACCOUNT).unwrap(),
+            verify_engine::model::AccountSid::parse(ACCOUNT).unwrap(),
             &format!("http://{addr}"),
             Credentials::new(KEY, SECRET),
             clock,
@@ -441,9 +441,13 @@ fn totp_code(secret: &str, now: u64) -> String {
     let Ok(secret) = Secret::from_base32_lenient(secret) else {
         return String::new();
     };
-    verify_totp::generate(&secret, &config, verify::model::UnixTime::from_secs(now))
-        .map(|code| code.to_string())
-        .unwrap_or_default()
+    verify_totp::generate(
+        &secret,
+        &config,
+        verify_engine::model::UnixTime::from_secs(now),
+    )
+    .map(|code| code.to_string())
+    .unwrap_or_default()
 }
 
 // ---- statistics ---------------------------------------------------------------

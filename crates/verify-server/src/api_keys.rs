@@ -44,7 +44,7 @@ use std::time::{Duration, Instant, SystemTime};
 use base64::Engine as _;
 use rand_core::{CryptoRng, RngCore};
 use subtle::ConstantTimeEq as _;
-use verify::model::{ServiceSid, UnixTime};
+use verify_engine::model::{ServiceSid, UnixTime};
 
 /// The file format's version, the `version` field (any other is refused, so a
 /// future format is never half understood).

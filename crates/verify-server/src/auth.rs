@@ -25,10 +25,10 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use subtle::ConstantTimeEq as _;
-use verify::DeviceAuth;
-use verify::model::{FactorSid, Identity, ServiceSid};
-use verify::push::RequestJwt;
-use verify::store::Store;
+use verify_engine::DeviceAuth;
+use verify_engine::model::{FactorSid, Identity, ServiceSid};
+use verify_engine::push::RequestJwt;
+use verify_engine::store::Store;
 
 use crate::AppState;
 use crate::api_keys::{ApiKeySid, KeyScope};
@@ -290,7 +290,7 @@ fn with_date<S: Store + 'static>(app: &AppState<S>, mut response: Response) -> R
     if response.status() == StatusCode::UNAUTHORIZED
         && !response.headers().contains_key(DATE)
         && let Ok(now) = app.now()
-        && let Ok(value) = HeaderValue::from_str(&verify::push::http_date(now))
+        && let Ok(value) = HeaderValue::from_str(&verify_engine::push::http_date(now))
     {
         response.headers_mut().insert(DATE, value);
     }
@@ -429,7 +429,7 @@ mod tests {
         }
         let refusal =
             scope_check(&scope, &Method::GET, &format!("/v2/Services/{OTHER}")).unwrap_err();
-        assert_eq!(refusal.code, verify::error::CODE_NOT_FOUND);
+        assert_eq!(refusal.code, verify_engine::error::CODE_NOT_FOUND);
         let refusal = scope_check(&scope, &Method::POST, "/v2/Services").unwrap_err();
         assert_eq!(refusal.code, crate::error::CODE_FORBIDDEN);
     }

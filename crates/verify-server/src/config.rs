@@ -223,16 +223,16 @@ pub struct Config {
     /// factor (docs/security-model.md, "TOTP guessing budget"). With the default,
     /// 10, and --totp-lock-secs 3600, at most 34 codes are compared a day.
     #[arg(long, env = "VERIFY_TOTP_LOCK_AFTER", value_name = "N",
-          default_value_t = verify::model::guessing::DEFAULT_LOCK_AFTER_FAILURES,
-          value_parser = clap::value_parser!(u32).range(1..=i64::from(verify::model::guessing::MAX_LOCK_AFTER_FAILURES)))]
+          default_value_t = verify_engine::model::guessing::DEFAULT_LOCK_AFTER_FAILURES,
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(verify_engine::model::guessing::MAX_LOCK_AFTER_FAILURES)))]
     pub totp_lock_after: u32,
 
     /// Seconds a TOTP factor stays locked after --totp-lock-after wrong codes (and
     /// after each wrong code once a lock has ended), 60..=2592000.
     #[arg(long, env = "VERIFY_TOTP_LOCK_SECS", value_name = "SECS",
-          default_value_t = verify::model::guessing::DEFAULT_LOCK_DURATION.as_secs(),
+          default_value_t = verify_engine::model::guessing::DEFAULT_LOCK_DURATION.as_secs(),
           value_parser = clap::value_parser!(u64).range(
-              verify::model::guessing::MIN_LOCK_DURATION.as_secs()..=verify::model::guessing::MAX_LOCK_DURATION.as_secs()))]
+              verify_engine::model::guessing::MIN_LOCK_DURATION.as_secs()..=verify_engine::model::guessing::MAX_LOCK_DURATION.as_secs()))]
     pub totp_lock_secs: u64,
 }
 
@@ -266,7 +266,7 @@ pub enum ApiKeysCommand {
         file: PathBuf,
         /// The one service the key may act on; without it, every service.
         #[arg(long, value_name = "VA...", value_parser = parse_service_sid)]
-        service: Option<verify::model::ServiceSid>,
+        service: Option<verify_engine::model::ServiceSid>,
         /// A name for the key, shown by `list` (at most 64 characters).
         #[arg(long, default_value = "")]
         name: String,
@@ -288,8 +288,8 @@ pub enum ApiKeysCommand {
     },
 }
 
-fn parse_service_sid(text: &str) -> Result<verify::model::ServiceSid, String> {
-    verify::model::ServiceSid::parse(text)
+fn parse_service_sid(text: &str) -> Result<verify_engine::model::ServiceSid, String> {
+    verify_engine::model::ServiceSid::parse(text)
         .map_err(|_| "not a service sid (VA + 32 hex digits)".to_owned())
 }
 
@@ -358,8 +358,8 @@ impl Config {
     ///
     /// # Errors
     /// A message naming the flag whose value is out of range.
-    pub fn guess_policy(&self) -> Result<verify::model::GuessPolicy, String> {
-        verify::model::GuessPolicy::new(
+    pub fn guess_policy(&self) -> Result<verify_engine::model::GuessPolicy, String> {
+        verify_engine::model::GuessPolicy::new(
             self.totp_lock_after,
             std::time::Duration::from_secs(self.totp_lock_secs),
         )
@@ -485,7 +485,7 @@ mod tests {
         let config = Config::try_parse_from(["verify-server"]).unwrap();
         assert_eq!(
             config.guess_policy().unwrap(),
-            verify::model::GuessPolicy::default()
+            verify_engine::model::GuessPolicy::default()
         );
         let config = Config::try_parse_from([
             "verify-server",

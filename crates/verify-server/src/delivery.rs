@@ -38,9 +38,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
-use verify::WebhookRequest;
-use verify::model::EventType;
-use verify::store::Store;
+use verify_engine::WebhookRequest;
+use verify_engine::model::EventType;
+use verify_engine::store::Store;
 
 use crate::AppState;
 use crate::ssrf::{AllowList, Destination, Refused};
@@ -585,12 +585,12 @@ async fn deliver_with_retries(client: &WebhookClient, request: &WebhookRequest) 
 /// acknowledged. Returns how many events were handled.
 ///
 /// # Errors
-/// [`verify::VerifyError`] from the store (the event stays in the outbox and is
+/// [`verify_engine::VerifyError`] from the store (the event stays in the outbox and is
 /// handled again by the next drain).
 pub async fn drain_once<S: Store + 'static>(
     app: &AppState<S>,
     client: &WebhookClient,
-) -> Result<usize, verify::VerifyError> {
+) -> Result<usize, verify_engine::VerifyError> {
     let events = app.engine.peek_events(None, 100).await?;
     for event in &events {
         if event.event.event_type == EventType::ChallengeCreated {

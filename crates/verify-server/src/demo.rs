@@ -40,14 +40,14 @@ use axum::routing::{delete, get, post};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
-use verify::model::api::{ChallengeJson, FactorJson, RequestOptionsJson};
-use verify::model::{
+use verify_engine::model::api::{ChallengeJson, FactorJson, RequestOptionsJson};
+use verify_engine::model::{
     ChallengeFilter, ChallengeOutcome, ChallengeSid, ChallengeStatus, DetailField, Details, Factor,
     FactorSid, FactorStatus, FactorType, Identity, ListOrder, PageSize, PasskeysConfig,
     RelyingParty, ServiceSid,
 };
-use verify::store::{ListQuery, Store};
-use verify::{NewChallengeRequest, NewTotpFactor, ServiceSettings, VerifyError};
+use verify_engine::store::{ListQuery, Store};
+use verify_engine::{NewChallengeRequest, NewTotpFactor, ServiceSettings, VerifyError};
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -249,7 +249,7 @@ fn to_value<T: serde::Serialize>(value: &T) -> Result<Value, ApiError> {
     serde_json::to_value(value).map_err(|_| ApiError {
         status: 500,
         retry_after: None,
-        code: verify::error::CODE_INTERNAL,
+        code: verify_engine::error::CODE_INTERNAL,
         message: "a resource failed to serialize".to_owned(),
     })
 }
@@ -284,7 +284,7 @@ async fn newest_verified<S: Store + 'static>(
         .ok_or_else(|| ApiError {
             status: 404,
             retry_after: None,
-            code: verify::error::CODE_NOT_FOUND,
+            code: verify_engine::error::CODE_NOT_FOUND,
             message: format!("{identity} has no verified {factor_type} factor: enroll one first"),
         })
 }
@@ -468,7 +468,7 @@ async fn passkey_signin_finish<S: Store + 'static>(
 /// The answer to a sign-in: approved, or the service's error for the outcome.
 fn answered<S: Store + 'static>(
     state: &DemoState<S>,
-    update: &verify::ChallengeUpdate,
+    update: &verify_engine::ChallengeUpdate,
 ) -> DemoResult {
     if let Some(code) = update.code() {
         let reason = match update.outcome {
@@ -482,7 +482,7 @@ fn answered<S: Store + 'static>(
             _ => "the challenge expired".to_owned(),
         };
         return Err(ApiError {
-            status: verify::error::status_of_code(code),
+            status: verify_engine::error::status_of_code(code),
             retry_after: None,
             code,
             message: format!("sign-in refused: {reason} ({})", update.challenge.sid()),

@@ -3,8 +3,8 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use verify::VerifyError;
-use verify::error::{
+use verify_engine::VerifyError;
+use verify_engine::error::{
     CODE_INVALID_PARAMETER, CODE_NOT_IMPLEMENTED, CODE_UNAUTHORIZED, CODE_UNAVAILABLE,
 };
 
@@ -136,7 +136,7 @@ impl ApiError {
         Self {
             status: 404,
             retry_after: None,
-            code: verify::error::CODE_NOT_FOUND,
+            code: verify_engine::error::CODE_NOT_FOUND,
             message: "the requested resource was not found".to_owned(),
         }
     }
@@ -259,8 +259,8 @@ fn find_ignore_ascii_case(haystack: &str, needle: &str) -> Option<usize> {
         .position(|window| window.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
-impl From<verify::model::ModelError> for ApiError {
-    fn from(error: verify::model::ModelError) -> Self {
+impl From<verify_engine::model::ModelError> for ApiError {
+    fn from(error: verify_engine::model::ModelError) -> Self {
         VerifyError::from(error).into()
     }
 }
@@ -323,11 +323,11 @@ pub async fn json_error_shape(response: Response) -> Response {
     };
     let code = match status.as_u16() {
         401 => CODE_UNAUTHORIZED,
-        404 => verify::error::CODE_NOT_FOUND,
+        404 => verify_engine::error::CODE_NOT_FOUND,
         // The service's "Method not allowed".
         405 => 20004,
-        409 => verify::error::CODE_CONFLICT,
-        500..=599 => verify::error::CODE_INTERNAL,
+        409 => verify_engine::error::CODE_CONFLICT,
+        500..=599 => verify_engine::error::CODE_INTERNAL,
         _ => CODE_INVALID_PARAMETER,
     };
     let mut shaped = ApiError {
@@ -349,7 +349,7 @@ pub async fn json_error_shape(response: Response) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use verify::store::StoreError;
+    use verify_engine::store::StoreError;
 
     #[tokio::test]
     async fn an_unavailable_store_is_503_with_retry_after_and_no_cause() {

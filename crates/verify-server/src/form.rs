@@ -113,7 +113,7 @@ pub async fn require_form_content_type(
             ApiError {
                 status: 415,
                 retry_after: None,
-                code: verify::error::CODE_INVALID_PARAMETER,
+                code: verify_engine::error::CODE_INVALID_PARAMETER,
                 message: "the body must be application/x-www-form-urlencoded".to_owned(),
             }
             .into_response()

@@ -20,9 +20,9 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use verify::model::UnixTime;
-use verify::store::Store;
-use verify::{Clock, Verify};
+use verify_engine::model::UnixTime;
+use verify_engine::store::Store;
+use verify_engine::{Clock, Verify};
 
 pub use auth::{Caller, Credentials};
 pub use demo::Demo;
@@ -61,9 +61,9 @@ impl<S: Store + 'static> AppState<S> {
     ///
     /// # Errors
     /// [`ApiError`] when `base_url` is not an absolute http(s) URL.
-    pub fn new<R: verify::EngineRng + 'static>(
+    pub fn new<R: verify_engine::EngineRng + 'static>(
         store: S,
-        account_sid: verify::model::AccountSid,
+        account_sid: verify_engine::model::AccountSid,
         base_url: &str,
         credentials: Credentials,
         clock: Arc<dyn Clock>,
@@ -71,7 +71,7 @@ impl<S: Store + 'static> AppState<S> {
     ) -> Result<Self, ApiError> {
         Self::with_engine_config(
             store,
-            verify::EngineConfig::new(account_sid),
+            verify_engine::EngineConfig::new(account_sid),
             base_url,
             credentials,
             clock,
@@ -85,16 +85,16 @@ impl<S: Store + 'static> AppState<S> {
     ///
     /// # Errors
     /// [`ApiError`] when `base_url` is not an absolute http(s) URL.
-    pub fn with_engine_config<R: verify::EngineRng + 'static>(
+    pub fn with_engine_config<R: verify_engine::EngineRng + 'static>(
         store: S,
-        config: verify::EngineConfig,
+        config: verify_engine::EngineConfig,
         base_url: &str,
         credentials: Credentials,
         clock: Arc<dyn Clock>,
         rng: R,
     ) -> Result<Self, ApiError> {
         let base_url = base_url.trim_end_matches('/').to_owned();
-        let api_base = verify::model::BaseUrl::parse(&format!("{base_url}/v2"))?;
+        let api_base = verify_engine::model::BaseUrl::parse(&format!("{base_url}/v2"))?;
         let config = config.with_base_url(api_base);
         let engine = Verify::new(store, config, Arc::clone(&clock), rng);
         Ok(Self {
@@ -181,7 +181,7 @@ impl<S: Store + 'static> AppState<S> {
     pub fn now(&self) -> Result<UnixTime, ApiError> {
         self.clock
             .now()
-            .map_err(|error| verify::VerifyError::from(error).into())
+            .map_err(|error| verify_engine::VerifyError::from(error).into())
     }
 }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser as _;
-use verify::store::Store;
+use verify_engine::store::Store;
 use verify_server::config::{
     ApiKeysCommand, Command, Config, DEMO_API_KEY, DEMO_API_SECRET, Database, DemoMode,
 };
@@ -145,7 +145,7 @@ fn sealing(config: &Config, database: &Database) -> Result<Sealing, String> {
 /// `verify-server api-keys create|list|revoke`: a new key's sid and secret come
 /// from the OS random number generator, its date from the system clock.
 fn api_keys_command(command: &ApiKeysCommand) -> std::process::ExitCode {
-    let now = match verify::Clock::now(&verify::SystemClock::new()) {
+    let now = match verify_engine::Clock::now(&verify_engine::SystemClock::new()) {
         Ok(now) => now,
         Err(error) => {
             eprintln!("verify-server api-keys: the system clock failed: {error}");
@@ -207,7 +207,7 @@ async fn run(config: Config) -> Result<(), String> {
                     "--secret-key-file is unused: the memory store keeps nothing at rest"
                 );
             }
-            serve(config, verify::store::MemoryStore::new(), None).await
+            serve(config, verify_engine::store::MemoryStore::new(), None).await
         }
         Database::Sqlite(path) => {
             let store = verify_store_sql::SqliteStore::open_with_options(&path, &store_options)
@@ -285,11 +285,11 @@ async fn serve<S: Store + 'static>(
         _ => return Err("--api-key and --api-secret go together".to_owned()),
     };
     let base_url = config.base_url();
-    let account_sid = verify::model::AccountSid::parse(&config.account_sid)
+    let account_sid = verify_engine::model::AccountSid::parse(&config.account_sid)
         .map_err(|e| format!("--account-sid: {e}"))?;
-    let clock: Arc<dyn verify::Clock> = Arc::new(verify::SystemClock::new());
-    let engine_config =
-        verify::EngineConfig::new(account_sid).with_code_guess_policy(config.guess_policy()?);
+    let clock: Arc<dyn verify_engine::Clock> = Arc::new(verify_engine::SystemClock::new());
+    let engine_config = verify_engine::EngineConfig::new(account_sid)
+        .with_code_guess_policy(config.guess_policy()?);
     let mut state = AppState::with_engine_config(
         store,
         engine_config,

@@ -2,8 +2,8 @@
 //! block of list responses.
 
 use serde_json::{Value, json};
-use verify::model::{ListOrder, PageSize, PageToken};
-use verify::store::{ListQuery, Listing};
+use verify_engine::model::{ListOrder, PageSize, PageToken};
+use verify_engine::store::{ListQuery, Listing};
 
 use crate::error::ApiError;
 use crate::form::Form;

@@ -5,7 +5,7 @@
 //! When a push challenge is created, the engine writes a `challenge.created`
 //! event into the outbox in the same atomic write as the challenge. The outbox
 //! task ([`crate::delivery::run`]) finds it, asks the engine for the challenge's
-//! [`verify::PushDelivery`] (nothing for platform `none`, or a token the push
+//! [`verify_engine::PushDelivery`] (nothing for platform `none`, or a token the push
 //! service reported unregistered; nothing for a challenge no longer pending),
 //! and sends it through the credential the service names
 //! (`push.apn_credential_sid` / `push.fcm_credential_sid`), retrying 429 and 5xx
@@ -14,7 +14,7 @@
 //! the notification after the restart (at most once more).
 //!
 //! An unregistered token (APNs 410 or `BadDeviceToken`, FCM `UNREGISTERED`)
-//! marks the factor ([`verify::Verify::invalidate_notification_token`]): nothing
+//! marks the factor ([`verify_engine::Verify::invalidate_notification_token`]): nothing
 //! more is sent to it until the device updates its configuration. Every outcome
 //! is logged with the challenge sid and counted in [`PushMetrics`] (served at
 //! `GET /metrics`).
@@ -28,11 +28,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use serde::Deserialize;
-use verify::model::{
+use verify_engine::model::{
     ChallengeSid, Event, FactorSid, Identity, NotificationPlatform, NotificationSid, ServiceSid,
     UnixTime,
 };
-use verify::store::Store;
+use verify_engine::store::Store;
 use verify_notify::{
     ApnsAuth, ApnsCredential, ApnsEnvironment, ApnsNotification, ApnsSender, FcmCredential,
     FcmSender, SendOutcome, SenderOptions,
@@ -42,7 +42,7 @@ use crate::AppState;
 use crate::delivery::WebhookClient;
 
 /// A push notification to hand to APNs or FCM (docs/push.md): built by the
-/// server from the engine's [`verify::PushDelivery`].
+/// server from the engine's [`verify_engine::PushDelivery`].
 #[derive(Clone)]
 #[non_exhaustive]
 pub struct OutgoingNotification {
@@ -87,14 +87,14 @@ impl OutgoingNotification {
     /// The notification of `delivery`, valid for `ttl` from `now`.
     ///
     /// # Errors
-    /// [`verify::VerifyError::Push`] when the payload cannot be built (a token or
+    /// [`verify_engine::VerifyError::Push`] when the payload cannot be built (a token or
     /// payload outside the push services' limits).
     pub fn build(
         sid: NotificationSid,
-        delivery: &verify::PushDelivery,
+        delivery: &verify_engine::PushDelivery,
         ttl: Duration,
         now: UnixTime,
-    ) -> Result<Self, verify::VerifyError> {
+    ) -> Result<Self, verify_engine::VerifyError> {
         let payload = match delivery.platform {
             // Delivered at once (wakes the device), never after the challenge is useless.
             NotificationPlatform::Fcm => delivery.notification.fcm_message_high_priority(
@@ -103,7 +103,7 @@ impl OutgoingNotification {
             ),
             _ => delivery.notification.apns_payload(),
         }
-        .map_err(|error| verify::VerifyError::Push(error.into()))?;
+        .map_err(|error| verify_engine::VerifyError::Push(error.into()))?;
         let apns_expiration = if ttl.is_zero() {
             0
         } else {
@@ -244,14 +244,14 @@ impl NotificationSender for LoggingNotificationSender {
 
 /// Whether `error` says the challenge can no longer be notified (answered,
 /// expired, deleted): nothing to send, and nothing to retry.
-fn is_gone(error: &verify::VerifyError) -> bool {
+fn is_gone(error: &verify_engine::VerifyError) -> bool {
     matches!(
         error,
-        verify::VerifyError::NotFound { .. }
-            | verify::VerifyError::Model(
-                verify::model::ModelError::ChallengeNotPending { .. }
-                    | verify::model::ModelError::ChallengeExpired { .. }
-                    | verify::model::ModelError::FactorTypeMismatch { .. }
+        verify_engine::VerifyError::NotFound { .. }
+            | verify_engine::VerifyError::Model(
+                verify_engine::model::ModelError::ChallengeNotPending { .. }
+                    | verify_engine::model::ModelError::ChallengeExpired { .. }
+                    | verify_engine::model::ModelError::FactorTypeMismatch { .. }
             )
     )
 }
@@ -262,12 +262,12 @@ fn is_gone(error: &verify::VerifyError) -> bool {
 /// deliverable token, is skipped.
 ///
 /// # Errors
-/// [`verify::VerifyError`] from the store: the event stays in the outbox.
+/// [`verify_engine::VerifyError`] from the store: the event stays in the outbox.
 pub(crate) async fn notify_created<S: Store + 'static>(
     app: &AppState<S>,
     event: &Event,
     client: &WebhookClient,
-) -> Result<(), verify::VerifyError> {
+) -> Result<(), verify_engine::VerifyError> {
     let (Some(identity), Some(challenge_sid)) = (&event.identity, event.challenge_sid) else {
         return Ok(());
     };

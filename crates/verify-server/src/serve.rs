@@ -240,7 +240,7 @@ async fn read_body_in_time(
         }
         Ok(Err(_)) => crate::ApiError {
             status: 413,
-            code: verify::error::CODE_INVALID_PARAMETER,
+            code: verify_engine::error::CODE_INVALID_PARAMETER,
             message: format!(
                 "request body larger than {} bytes (or cut off)",
                 crate::form::MAX_BODY

@@ -23,7 +23,7 @@ pub const MAX_RESPONSE_JSON_BYTES: usize = 128 * 1024;
 /// statement inside the attestation object, nests four levels).
 pub const MAX_CBOR_DEPTH: usize = 16;
 /// Largest number of entries in `allowCredentials` / `excludeCredentials` emitted:
-/// enough for every passkey a user may hold in the `verify` engine (100), so a
+/// enough for every passkey a user may hold in the `verify-engine` crate (100), so a
 /// sign-in by identity offers all of them. Browsers pass longer lists to the
 /// authenticator in batches; the bound keeps options and ceremony state small
 /// (at most about 136 KiB of base64 even with 1023-byte credential ids).

@@ -18,7 +18,7 @@ use p256::pkcs8::EncodePublicKey as _;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng as _;
 use serde_json::Value;
-use verify::{
+use verify_engine::{
     EngineConfig, ManualClock, NewChallengeRequest, NewPushFactor, NewTotpFactor, ServedChallenge,
     ServiceSettings, Verify,
 };

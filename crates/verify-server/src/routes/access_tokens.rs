@@ -5,9 +5,9 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde_json::Value;
-use verify::model::api::AccessTokenJson;
-use verify::model::{AccessTokenSid, FactorType};
-use verify::store::Store;
+use verify_engine::model::api::AccessTokenJson;
+use verify_engine::model::{AccessTokenSid, FactorType};
+use verify_engine::store::Store;
 
 use crate::auth::{Caller, require_api_key};
 use crate::error::ApiError;

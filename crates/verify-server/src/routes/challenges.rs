@@ -3,13 +3,13 @@
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
-use verify::NewChallengeRequest;
-use verify::model::api::ChallengeJson;
-use verify::model::{
+use verify_engine::NewChallengeRequest;
+use verify_engine::model::api::ChallengeJson;
+use verify_engine::model::{
     ChallengeFilter, ChallengeOutcome, ChallengeStatus, DetailField, Details, FactorType, Field,
     UnixTime,
 };
-use verify::store::Store;
+use verify_engine::store::Store;
 
 use crate::AppState;
 use crate::auth::{Caller, DeviceAccess, device_access, require_api_key};
@@ -70,11 +70,11 @@ pub(super) async fn create_challenge<S: Store + 'static>(
 pub(super) fn challenge_response<S: Store + 'static>(
     app: &AppState<S>,
     status: StatusCode,
-    update: &verify::ChallengeUpdate,
+    update: &verify_engine::ChallengeUpdate,
 ) -> ApiResult {
     if let Some(code) = update.code() {
         return Err(ApiError {
-            status: verify::error::status_of_code(code),
+            status: verify_engine::error::status_of_code(code),
             retry_after: None,
             code,
             message: match update.outcome {

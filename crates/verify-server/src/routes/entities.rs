@@ -3,9 +3,9 @@
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
-use verify::VerifyError;
-use verify::model::api::EntityJson;
-use verify::store::{Resource, Store, StoreError, UniqueKey};
+use verify_engine::VerifyError;
+use verify_engine::model::api::EntityJson;
+use verify_engine::store::{Resource, Store, StoreError, UniqueKey};
 
 use crate::auth::{Caller, require_api_key};
 use crate::error::ApiError;

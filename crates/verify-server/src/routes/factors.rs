@@ -3,14 +3,14 @@
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
-use verify::model::api::FactorJson;
-use verify::model::factor::PushConfig;
-use verify::model::{
+use verify_engine::model::api::FactorJson;
+use verify_engine::model::factor::PushConfig;
+use verify_engine::model::{
     Factor, FactorKind, FactorSid, FactorType, Field, Identity, NotificationPlatform, ServiceSid,
     TotpAlgorithm, TotpParams, TotpSecret,
 };
-use verify::store::Store;
-use verify::{NewPushFactor, NewTotpFactor};
+use verify_engine::store::Store;
+use verify_engine::{NewPushFactor, NewTotpFactor};
 
 use crate::AppState;
 use crate::auth::{Caller, device_access, require_api_key};

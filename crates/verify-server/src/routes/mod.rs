@@ -9,8 +9,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Serialize;
 use serde_json::Value;
-use verify::model::{ChallengeSid, FactorSid, Field, Identity, ServiceSid, StringMap, WebhookSid};
-use verify::store::Store;
+use verify_engine::model::{
+    ChallengeSid, FactorSid, Field, Identity, ServiceSid, StringMap, WebhookSid,
+};
+use verify_engine::store::Store;
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -151,7 +153,7 @@ fn json<T: Serialize>(status: StatusCode, body: &T) -> ApiResult {
     let value = serde_json::to_value(body).map_err(|_| ApiError {
         status: 500,
         retry_after: None,
-        code: verify::error::CODE_INTERNAL,
+        code: verify_engine::error::CODE_INTERNAL,
         message: "a resource failed to serialize".to_owned(),
     })?;
     Ok((status, axum::Json(value)).into_response())

@@ -4,8 +4,8 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde_json::Value;
-use verify::model::NotificationSid;
-use verify::store::Store;
+use verify_engine::model::NotificationSid;
+use verify_engine::store::Store;
 
 use crate::auth::{Caller, require_api_key};
 use crate::error::ApiError;
@@ -59,7 +59,7 @@ pub(super) async fn create_notification<S: Store + 'static>(
                 return Err(ApiError {
                     status: 503,
                     retry_after: after.map(|after| after.as_secs()),
-                    code: verify::error::CODE_INTERNAL,
+                    code: verify_engine::error::CODE_INTERNAL,
                     message: format!("the push service asks to retry: {reason}"),
                 });
             }
@@ -67,7 +67,7 @@ pub(super) async fn create_notification<S: Store + 'static>(
                 return Err(ApiError {
                     status: 502,
                     retry_after: None,
-                    code: verify::error::CODE_INTERNAL,
+                    code: verify_engine::error::CODE_INTERNAL,
                     message: format!("the push service refused the notification: {reason}"),
                 });
             }

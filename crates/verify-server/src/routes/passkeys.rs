@@ -4,10 +4,10 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde_json::Value;
-use verify::RequestedPasskeysConfig;
-use verify::model::UnixTime;
-use verify::model::api::FactorJson;
-use verify::store::Store;
+use verify_engine::RequestedPasskeysConfig;
+use verify_engine::model::UnixTime;
+use verify_engine::model::api::FactorJson;
+use verify_engine::store::Store;
 
 use crate::auth::{Caller, require_api_key};
 use crate::error::ApiError;

@@ -4,9 +4,9 @@
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
-use verify::model::api::ServiceJson;
-use verify::store::Store;
-use verify::{PushChanges, ServiceSettings, TotpChanges};
+use verify_engine::model::api::ServiceJson;
+use verify_engine::store::Store;
+use verify_engine::{PushChanges, ServiceSettings, TotpChanges};
 
 use crate::auth::{Caller, require_api_key};
 use crate::error::ApiError;
@@ -52,8 +52,8 @@ fn service_settings(form: &Form) -> Result<ServiceSettings, ApiError> {
         if origins.is_empty() {
             origins.push(format!("https://{rp_id}"));
         }
-        let rp = verify::model::RelyingParty::new(rp_id, name, origins)?;
-        let mut passkeys = verify::model::PasskeysConfig::new(rp);
+        let rp = verify_engine::model::RelyingParty::new(rp_id, name, origins)?;
+        let mut passkeys = verify_engine::model::PasskeysConfig::new(rp);
         if let Some(v) = form.parsed("Passkeys.AuthenticatorAttachment")? {
             passkeys.authenticator_attachment = v;
         }

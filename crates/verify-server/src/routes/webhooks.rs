@@ -4,10 +4,10 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use serde_json::Value;
-use verify::model::api::WebhookJson;
-use verify::model::limits::DEFAULT_WEBHOOK_SECRET_OVERLAP;
-use verify::model::{Webhook, WebhookEventType, WebhookStatus};
-use verify::store::Store;
+use verify_engine::model::api::WebhookJson;
+use verify_engine::model::limits::DEFAULT_WEBHOOK_SECRET_OVERLAP;
+use verify_engine::model::{Webhook, WebhookEventType, WebhookStatus};
+use verify_engine::store::Store;
 
 use crate::auth::{Caller, require_api_key};
 use crate::error::ApiError;

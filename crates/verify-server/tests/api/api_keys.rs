@@ -12,7 +12,7 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use rand_chacha::rand_core::SeedableRng as _;
 use tower::ServiceExt as _;
-use verify::model::{ServiceSid, UnixTime};
+use verify_engine::model::{ServiceSid, UnixTime};
 use verify_server::api_keys::{self, CreatedKey, KeyScope, WatchedApiKeys};
 
 use crate::support::{Harness, T0, basic, code};

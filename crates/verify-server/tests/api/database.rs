@@ -11,8 +11,8 @@ use http_body_util::BodyExt as _;
 use rand_chacha::rand_core::SeedableRng as _;
 use serde_json::Value;
 use tower::ServiceExt as _;
-use verify::ManualClock;
-use verify::model::UnixTime;
+use verify_engine::ManualClock;
+use verify_engine::model::UnixTime;
 use verify_server::error::RETRY_AFTER_UNAVAILABLE_SECS;
 use verify_server::{AppState, Credentials, router};
 use verify_store_sql::sqlx::Connection as _;
@@ -60,11 +60,11 @@ async fn a_locked_sqlite_database_answers_503_with_retry_after() {
         .await
         .unwrap();
     store.migrate().await.unwrap();
-    let clock: Arc<dyn verify::Clock> = Arc::new(ManualClock::new(UnixTime::from_secs(T0)));
+    let clock: Arc<dyn verify_engine::Clock> = Arc::new(ManualClock::new(UnixTime::from_secs(T0)));
     let state = Arc::new(
         AppState::new(
             store.clone(),
-            verify::model::AccountSid::parse("AC0123456789abcdef0123456789abcdef").unwrap(),
+            verify_engine::model::AccountSid::parse("AC0123456789abcdef0123456789abcdef").unwrap(),
             BASE,
             Credentials::new("key", "secret"),
             clock,

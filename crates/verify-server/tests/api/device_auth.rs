@@ -176,7 +176,7 @@ fn assert_401_with_date(reply: &Reply, h: &Harness) {
         .expect("a 401 to a device carries Date")
         .to_str()
         .unwrap();
-    assert_eq!(date, verify::push::http_date(h.now()));
+    assert_eq!(date, verify_engine::push::http_date(h.now()));
 }
 
 #[tokio::test]

@@ -1078,7 +1078,7 @@ async fn request(h: &Harness, w: &World, action: Action, target: Target) -> Req 
                     named(w.fresh.create(&w.registration_options)),
                 ),
                 A::VerifyFactorForgedBare => {
-                    let prefix = verify::model::FactorSid::parse(sid).unwrap();
+                    let prefix = verify_engine::model::FactorSid::parse(sid).unwrap();
                     post(
                         w.passkeys_url("VerifyFactor"),
                         Payload::Json(w.fresh.create(&options_with_prefix(prefix.as_bytes()))),
@@ -1166,7 +1166,7 @@ async fn request(h: &Harness, w: &World, action: Action, target: Target) -> Req 
                     )
                 }
                 A::ApproveForgedBare => {
-                    let prefix = verify::model::ChallengeSid::parse(sid).unwrap();
+                    let prefix = verify_engine::model::ChallengeSid::parse(sid).unwrap();
                     post(
                         w.passkeys_url("ApproveChallenge"),
                         Payload::Json(w.passkey.get(

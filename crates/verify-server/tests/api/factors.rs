@@ -199,7 +199,7 @@ async fn a_given_secret_is_used() {
 /// The TOTP code of `secret` at `now` with the given parameters.
 fn code_with(
     secret: &str,
-    now: verify::model::UnixTime,
+    now: verify_engine::model::UnixTime,
     alg: &str,
     digits: u8,
     step: u8,

@@ -12,7 +12,7 @@ fn wrong(secret: &str, h: &Harness) -> String {
         .iter()
         .map(|d| {
             let t = h.now().as_secs().checked_add_signed(*d).unwrap();
-            code(secret, verify::model::UnixTime::from_secs(t))
+            code(secret, verify_engine::model::UnixTime::from_secs(t))
         })
         .collect();
     (0..1_000_000)
@@ -76,7 +76,7 @@ async fn wrong_codes_back_off_then_lock_with_retry_after_and_the_host_unlocks() 
     assert_eq!(
         events
             .iter()
-            .filter(|e| e.event.event_type == verify::model::EventType::FactorLocked)
+            .filter(|e| e.event.event_type == verify_engine::model::EventType::FactorLocked)
             .count(),
         1
     );

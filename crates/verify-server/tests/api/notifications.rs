@@ -7,7 +7,7 @@
 use std::sync::{Arc, Mutex};
 
 use axum::http::StatusCode;
-use verify::model::NotificationPlatform;
+use verify_engine::model::NotificationPlatform;
 use verify_server::push::{NotificationSender, OutgoingNotification, PushOutcome, SendFuture};
 
 use crate::device_auth::{challenge, enroll};

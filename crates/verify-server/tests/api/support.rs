@@ -10,9 +10,9 @@ use http_body_util::BodyExt as _;
 use rand_chacha::rand_core::SeedableRng as _;
 use serde_json::Value;
 use tower::ServiceExt as _;
-use verify::ManualClock;
-use verify::model::UnixTime;
-use verify::store::MemoryStore;
+use verify_engine::ManualClock;
+use verify_engine::model::UnixTime;
+use verify_engine::store::MemoryStore;
 use verify_server::delivery::{DeliveryOptions, WebhookDestinations};
 use verify_server::ssrf::AllowList;
 use verify_server::{AppState, Credentials, router};
@@ -115,11 +115,12 @@ impl Harness {
         configure: impl FnOnce(AppState<MemoryStore>) -> AppState<MemoryStore>,
     ) -> Self {
         let clock = Arc::new(ManualClock::new(UnixTime::from_secs(T0)));
-        let shared_clock: Arc<dyn verify::Clock> = clock.clone();
+        let shared_clock: Arc<dyn verify_engine::Clock> = clock.clone();
         let state = Arc::new(configure(
             AppState::new(
                 MemoryStore::new(),
-                verify::model::AccountSid::parse("AC0123456789abcdef0123456789abcdef").unwrap(),
+                verify_engine::model::AccountSid::parse("AC0123456789abcdef0123456789abcdef")
+                    .unwrap(),
                 BASE,
                 Credentials::new("key", "secret"),
                 shared_clock,

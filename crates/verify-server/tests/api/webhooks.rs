@@ -326,7 +326,7 @@ async fn outbox_events_are_delivered_signed() {
         )
         .await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.json);
-    let secret = verify::WebhookSecret::parse(&created.str("secret")).unwrap();
+    let secret = verify_engine::WebhookSecret::parse(&created.str("secret")).unwrap();
     let (factor, _secret) = h.verified_totp(&sid, "user-0001").await;
 
     let client =
@@ -350,7 +350,7 @@ async fn outbox_events_are_delivered_signed() {
     let timestamp: u64 = header("webhook-timestamp").parse().unwrap();
     let expected = secret.sign(
         &id,
-        verify::model::UnixTime::from_secs(timestamp),
+        verify_engine::model::UnixTime::from_secs(timestamp),
         body.as_bytes(),
     );
     assert_eq!(header("webhook-signature"), expected);

@@ -121,7 +121,7 @@ impl Logs {
 /// A service with a webhook for `factor.verified` to `https://localhost:<port>/hook`
 /// and one verified TOTP factor (so one request waits in the outbox); returns
 /// the webhook's secret and the factor sid.
-async fn one_pending_webhook(h: &Harness, port: u16) -> (verify::WebhookSecret, String) {
+async fn one_pending_webhook(h: &Harness, port: u16) -> (verify_engine::WebhookSecret, String) {
     let sid = h.service("Owl Bank").await;
     let created = h
         .post(
@@ -134,7 +134,7 @@ async fn one_pending_webhook(h: &Harness, port: u16) -> (verify::WebhookSecret, 
         )
         .await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.json);
-    let secret = verify::WebhookSecret::parse(&created.str("secret")).unwrap();
+    let secret = verify_engine::WebhookSecret::parse(&created.str("secret")).unwrap();
     let (factor, _secret) = h.verified_totp(&sid, "user-0001").await;
     (secret, factor)
 }
@@ -167,7 +167,7 @@ async fn https_delivery_succeeds_with_the_extra_root() {
     let timestamp: u64 = header("webhook-timestamp").parse().unwrap();
     let expected = secret.sign(
         &id,
-        verify::model::UnixTime::from_secs(timestamp),
+        verify_engine::model::UnixTime::from_secs(timestamp),
         body.as_bytes(),
     );
     assert_eq!(header("webhook-signature"), expected);

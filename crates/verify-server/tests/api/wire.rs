@@ -227,7 +227,7 @@ async fn slow_and_idle_connections_do_not_hold_the_server() {
 /// write-ahead log, so copying "the database file" loses nothing.
 #[tokio::test]
 async fn a_clean_shutdown_leaves_every_row_in_the_sqlite_file() {
-    use verify::store::Store as _;
+    use verify_engine::store::Store as _;
     let dir = std::env::temp_dir().join(format!("verify-wire-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let db = dir.join("verify.db");
@@ -249,7 +249,7 @@ async fn a_clean_shutdown_leaves_every_row_in_the_sqlite_file() {
         .await
         .unwrap();
     let listing = store
-        .list_services(&verify::store::ListQuery::default())
+        .list_services(&verify_engine::store::ListQuery::default())
         .await
         .unwrap();
     assert_eq!(listing.items.len(), 1);
@@ -326,7 +326,11 @@ fn terminate(server: &mut std::process::Child) {
 /// answers: their sids and the factor's base32 secret.
 async fn totp_factor_when_up(
     port: u16,
-) -> (verify::model::ServiceSid, verify::model::FactorSid, String) {
+) -> (
+    verify_engine::model::ServiceSid,
+    verify_engine::model::FactorSid,
+    String,
+) {
     let client = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{port}/v2/Services");
     let service = post_when_up(&client, &base, &[("FriendlyName", "Owl Bank")])
@@ -356,7 +360,7 @@ async fn totp_factor_when_up(
 #[tokio::test]
 async fn secrets_are_sealed_at_rest_with_the_key_file() {
     use std::sync::Arc;
-    use verify::store::Store as _;
+    use verify_engine::store::Store as _;
     let dir = std::env::temp_dir().join(format!("verify-wire-sealed-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let (db, key_file) = (dir.join("verify.db"), dir.join("secret.key"));
@@ -381,7 +385,7 @@ async fn secrets_are_sealed_at_rest_with_the_key_file() {
         .await
         .unwrap()
         .unwrap();
-    let verify::model::factor::FactorKind::Totp(totp) = stored.kind() else {
+    let verify_engine::model::factor::FactorKind::Totp(totp) = stored.kind() else {
         panic!("not a TOTP factor");
     };
     assert_eq!(totp.secret().to_base32().as_str(), secret);
@@ -583,7 +587,7 @@ async fn the_demo_seals_with_a_key_generated_next_to_its_database() {
 #[tokio::test]
 async fn a_key_rotation_reseals_every_row_after_start() {
     use std::sync::Arc;
-    use verify::store::Store as _;
+    use verify_engine::store::Store as _;
     let dir = std::env::temp_dir().join(format!("verify-wire-rotate-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let db = dir.join("verify.db");

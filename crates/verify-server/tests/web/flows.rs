@@ -12,7 +12,7 @@ use p256::pkcs8::EncodePublicKey as _;
 use rand_chacha::rand_core::{RngCore as _, SeedableRng as _};
 use serde_json::{Map, Value, json};
 use sha2::Digest as _;
-use verify::store::MemoryStore;
+use verify_engine::store::MemoryStore;
 use verify_server::{Demo, router_with_demo};
 
 use crate::support::{BASE, Harness, USER, basic, code, state_over};
@@ -440,7 +440,7 @@ async fn setup_finds_the_demo_service_again_and_follows_the_base_url() {
     assert_eq!(moved_demo.origin(), "https://verify.example.com");
     let h = Harness {
         app: router_with_demo(moved, moved_demo),
-        clock: Arc::new(verify::ManualClock::default()),
+        clock: Arc::new(verify_engine::ManualClock::default()),
         demo: None,
     };
     let config = h.get("/demo/api/config").await.assert_ok();

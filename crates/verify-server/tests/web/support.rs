@@ -11,9 +11,9 @@ use http_body_util::BodyExt as _;
 use rand_chacha::rand_core::SeedableRng as _;
 use serde_json::Value;
 use tower::ServiceExt as _;
-use verify::ManualClock;
-use verify::model::UnixTime;
-use verify::store::MemoryStore;
+use verify_engine::ManualClock;
+use verify_engine::model::UnixTime;
+use verify_engine::store::MemoryStore;
 use verify_server::{AppState, Credentials, Demo, router, router_with_demo};
 
 /// 2026-01-01T00:00:00Z.
@@ -87,10 +87,10 @@ pub(crate) fn state_over(
     base: &str,
 ) -> (Arc<AppState<MemoryStore>>, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::new(UnixTime::from_secs(T0)));
-    let shared: Arc<dyn verify::Clock> = clock.clone();
+    let shared: Arc<dyn verify_engine::Clock> = clock.clone();
     let state = AppState::new(
         store,
-        verify::model::AccountSid::parse("AC0123456789abcdef0123456789abcdef").unwrap(),
+        verify_engine::model::AccountSid::parse("AC0123456789abcdef0123456789abcdef").unwrap(),
         base,
         Credentials::new("key", "secret"),
         shared,

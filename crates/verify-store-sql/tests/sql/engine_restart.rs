@@ -4,7 +4,7 @@
 
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng as _;
-use verify::{
+use verify_engine::{
     EngineConfig, ManualClock, NewChallengeRequest, NewTotpFactor, ServiceSettings, Verify,
 };
 use verify_model::{

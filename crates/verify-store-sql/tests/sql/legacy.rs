@@ -23,7 +23,7 @@ use serde_json::{Value, json};
 use sha2::Digest as _;
 use sqlx::Row as _;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
-use verify::{EngineConfig, ManualClock, NewPushFactor, ServedChallenge, Verify};
+use verify_engine::{EngineConfig, ManualClock, NewPushFactor, ServedChallenge, Verify};
 use verify_model::{
     AccountSid, Challenge, ChallengeFilter, ChallengeOutcome, ChallengeSid, ChallengeStatus,
     ChallengeSubject, Entity, Event, EventType, Factor, FactorSid, FactorStatus, FactorType,

@@ -13,7 +13,7 @@ use p256::ecdsa::{DerSignature, Signature, SigningKey};
 use p256::pkcs8::EncodePublicKey as _;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng as _;
-use verify::{EngineConfig, ManualClock, Verify};
+use verify_engine::{EngineConfig, ManualClock, Verify};
 use verify_model::{AccountSid, UnixTime};
 use verify_store::MemoryStore;
 

@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use proptest::prelude::*;
 use serde_json::Value;
-use verify::NewChallengeRequest;
+use verify_engine::NewChallengeRequest;
 use verify_model::factor::FactorKind;
 use verify_model::{ChallengeOutcome, ChallengeSid, ChallengeStatus, Details, EventType};
 

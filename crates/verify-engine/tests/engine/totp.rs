@@ -2,7 +2,7 @@
 //! replay refused, lockout after the attempt limit, expiry.
 
 use hmac::{Hmac, Mac};
-use verify::{NewChallengeRequest, NewTotpFactor, VerifyError};
+use verify_engine::{NewChallengeRequest, NewTotpFactor, VerifyError};
 use verify_model::{
     ChallengeOutcome, ChallengeStatus, EventType, Factor, FactorStatus, Identity, ModelError,
     ServiceSid, UnixTime,
@@ -70,7 +70,7 @@ pub(crate) fn enrolled(h: &Harness) -> Enrolled {
     block_on(async {
         let service = h
             .verify
-            .create_service("Owl Bank", &verify::ServiceSettings::new())
+            .create_service("Owl Bank", &verify_engine::ServiceSettings::new())
             .await
             .unwrap();
         let identity = Identity::parse("ff483d1f-f591-898a").unwrap();
@@ -101,7 +101,7 @@ fn enroll_verify_challenge_and_replay_refused() {
     block_on(async {
         let service = h
             .verify
-            .create_service("Owl Bank", &verify::ServiceSettings::new())
+            .create_service("Owl Bank", &verify_engine::ServiceSettings::new())
             .await
             .unwrap();
         let identity = Identity::parse("ff483d1f-f591-898a").unwrap();
@@ -202,7 +202,7 @@ fn enroll_verify_challenge_and_replay_refused() {
         ));
         assert_eq!(
             replay.code(),
-            Some(verify::error::CODE_TOTP_CODE_ALREADY_USED)
+            Some(verify_engine::error::CODE_TOTP_CODE_ALREADY_USED)
         );
         assert_eq!(
             replay.challenge.status_at(h.now()),
@@ -363,7 +363,7 @@ fn factor_verification_lockout_and_expiry() {
     block_on(async {
         let service = h
             .verify
-            .create_service("Owl Bank", &verify::ServiceSettings::new())
+            .create_service("Owl Bank", &verify_engine::ServiceSettings::new())
             .await
             .unwrap();
         let identity = Identity::parse("user-00000001").unwrap();
@@ -493,7 +493,7 @@ fn a_time_step_change_keeps_used_windows_refused() {
     block_on(async {
         let service = h
             .verify
-            .create_service("Owl Bank", &verify::ServiceSettings::new())
+            .create_service("Owl Bank", &verify_engine::ServiceSettings::new())
             .await
             .unwrap()
             .sid();

@@ -3,7 +3,7 @@
 //! replayed approval refused, tampered answer refused.
 
 use serde_json::Value;
-use verify::{NewChallengeRequest, NewPushFactor, ServedChallenge, VerifyError};
+use verify_engine::{NewChallengeRequest, NewPushFactor, ServedChallenge, VerifyError};
 use verify_model::{
     ChallengeOutcome, ChallengeStatus, DetailField, Details, Factor, FactorStatus, Identity,
     ModelError, ServiceSid, StringMap,
@@ -23,7 +23,7 @@ pub(crate) fn enrolled(h: &Harness, seed: u64) -> Enrolled {
     block_on(async {
         let service = h
             .verify
-            .create_service("Owl Bank", &verify::ServiceSettings::new())
+            .create_service("Owl Bank", &verify_engine::ServiceSettings::new())
             .await
             .unwrap()
             .sid();
@@ -71,7 +71,7 @@ fn details() -> Details {
 }
 
 /// A pending challenge with details and hidden details, created by the host.
-async fn detailed_challenge(h: &Harness, e: &Enrolled) -> verify::ChallengeUpdate {
+async fn detailed_challenge(h: &Harness, e: &Enrolled) -> verify_engine::ChallengeUpdate {
     let hidden = StringMap::parse_json(
         verify_model::Field::HiddenDetails,
         r#"{"ip":"203.0.113.7"}"#,
@@ -106,7 +106,7 @@ fn enroll_with_access_token_and_verify_by_signature() {
     block_on(async {
         let service = h
             .verify
-            .create_service("Owl Bank", &verify::ServiceSettings::new())
+            .create_service("Owl Bank", &verify_engine::ServiceSettings::new())
             .await
             .unwrap()
             .sid();

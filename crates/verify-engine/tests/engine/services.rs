@@ -1,6 +1,6 @@
 //! Services, entities and factor management: CRUD, listing, quotas, cascades.
 
-use verify::{NewPushFactor, NewTotpFactor, ServiceSettings, VerifyError};
+use verify_engine::{NewPushFactor, NewTotpFactor, ServiceSettings, VerifyError};
 use verify_model::config::TotpParams;
 use verify_model::service::TotpServiceConfig;
 use verify_model::{EventType, Identity, ModelError};

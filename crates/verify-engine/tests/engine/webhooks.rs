@@ -7,7 +7,7 @@ use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
 use serde_json::Value;
 use sha2::Sha256;
-use verify::{NewChallengeRequest, WebhookRequest};
+use verify_engine::{NewChallengeRequest, WebhookRequest};
 use verify_model::{EventType, WebhookEventType, WebhookStatus};
 
 use crate::support::{Harness, block_on};

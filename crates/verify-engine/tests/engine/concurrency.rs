@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use serde_json::Value;
-use verify::{ChallengeUpdate, NewChallengeRequest, VerifyError};
+use verify_engine::{ChallengeUpdate, NewChallengeRequest, VerifyError};
 use verify_model::{ChallengeOutcome, ChallengeStatus, Details, EventType};
 
 use crate::support::Harness;
@@ -149,7 +149,7 @@ fn racing_first_factors_share_one_entity_and_a_token_enrolls_once() {
     runtime().block_on(async {
         let service = h
             .verify
-            .create_service("Owl", &verify::ServiceSettings::new())
+            .create_service("Owl", &verify_engine::ServiceSettings::new())
             .await
             .unwrap()
             .sid();
@@ -164,7 +164,7 @@ fn racing_first_factors_share_one_entity_and_a_token_enrolls_once() {
                     .create_totp_factor(
                         service,
                         &identity,
-                        verify::NewTotpFactor::new(&format!("app {i}")),
+                        verify_engine::NewTotpFactor::new(&format!("app {i}")),
                     )
                     .await
             }));
@@ -182,7 +182,7 @@ fn racing_first_factors_share_one_entity_and_a_token_enrolls_once() {
             .await
             .unwrap();
         let device = crate::support::Device::new(42);
-        let request = verify::NewPushFactor::new("phone", &device.binding(), "com.owl");
+        let request = verify_engine::NewPushFactor::new("phone", &device.binding(), "com.owl");
         let mut tasks = Vec::new();
         for _ in 0..TASKS {
             let h = Arc::clone(&h);

@@ -9,7 +9,7 @@ use p256::pkcs8::EncodePublicKey as _;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng as _;
 use serde_json::{Value, json};
-use verify::{NewPushFactor, VerifyError};
+use verify_engine::{NewPushFactor, VerifyError};
 use verify_model::factor::FactorKind;
 use verify_model::{AccountSid, Factor, FactorStatus, Identity, ServiceSid};
 use verify_push::{PushError, RequestAuthError};
@@ -103,7 +103,7 @@ fn setup() -> Setup {
     let h = Harness::new(71);
     let service = block_on(
         h.verify
-            .create_service("Owl Bank", &verify::ServiceSettings::new()),
+            .create_service("Owl Bank", &verify_engine::ServiceSettings::new()),
     )
     .unwrap()
     .sid();
@@ -136,7 +136,11 @@ impl Setup {
         self.h.now().as_secs()
     }
 
-    fn auth(&self, identity: &Identity, header: &str) -> Result<verify::DeviceAuth, VerifyError> {
+    fn auth(
+        &self,
+        identity: &Identity,
+        header: &str,
+    ) -> Result<verify_engine::DeviceAuth, VerifyError> {
         block_on(
             self.h
                 .verify
@@ -155,7 +159,7 @@ impl Setup {
 }
 
 #[track_caller]
-fn assert_refused(result: Result<verify::DeviceAuth, VerifyError>) -> VerifyError {
+fn assert_refused(result: Result<verify_engine::DeviceAuth, VerifyError>) -> VerifyError {
     match result {
         Ok(auth) => panic!("accepted: {:?}", auth.factor.sid()),
         Err(error) => {

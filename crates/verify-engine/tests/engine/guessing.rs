@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use verify::{NewChallengeRequest, VerifyError};
+use verify_engine::{NewChallengeRequest, VerifyError};
 use verify_model::factor::FactorKind;
 use verify_model::guessing::DEFAULT_LOCK_DURATION;
 use verify_model::{ChallengeOutcome, EventType, GuessPolicy, ModelError};

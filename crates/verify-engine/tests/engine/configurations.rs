@@ -6,7 +6,7 @@
 
 use hmac::{Hmac, Mac as _};
 use proptest::prelude::*;
-use verify::{NewChallengeRequest, NewPushFactor, NewTotpFactor, ServiceSettings};
+use verify_engine::{NewChallengeRequest, NewPushFactor, NewTotpFactor, ServiceSettings};
 use verify_model::service::{PushServiceConfig, TotpServiceConfig};
 use verify_model::{ChallengeOutcome, Details, FactorStatus, Identity, TotpParams};
 

@@ -120,8 +120,8 @@ impl NewChallengeRequest {
 /// mistake one for a success.
 ///
 /// ```
-/// # fn sign_in(update: verify::ChallengeUpdate) -> Result<(), Box<dyn std::error::Error>> {
-/// use verify::NotApproved;
+/// # fn sign_in(update: verify_engine::ChallengeUpdate) -> Result<(), Box<dyn std::error::Error>> {
+/// use verify_engine::NotApproved;
 /// match update.approved() {
 ///     Ok(challenge) => println!("signed in: {}", challenge.sid()),
 ///     Err(NotApproved::WrongCode { remaining }) => println!("wrong code, {remaining} tries left"),

@@ -16,7 +16,7 @@ use proptest::strategy::Strategy as _;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng as _;
 use sha2::Digest as _;
-use verify::{ServiceSettings, VerifyError};
+use verify_engine::{ServiceSettings, VerifyError};
 use verify_model::{
     ChallengeOutcome, ChallengeStatus, EventType, Factor, FactorStatus, Identity, ModelError,
     PasskeysConfig, RelyingParty, ServiceSid,
@@ -177,7 +177,7 @@ pub(crate) async fn registered(h: &Harness, seed: u64) -> Registered {
     }
 }
 
-fn webauthn_error(result: Result<verify::ChallengeUpdate, VerifyError>) -> WebauthnError {
+fn webauthn_error(result: Result<verify_engine::ChallengeUpdate, VerifyError>) -> WebauthnError {
     match result {
         Err(VerifyError::Webauthn(error)) => error,
         other => panic!("expected a WebAuthn error, got {other:?}"),
@@ -579,7 +579,7 @@ fn register_and_verify_by_the_bare_response() {
             matches!(
                 refused,
                 VerifyError::NotFound {
-                    resource: verify::Resource::Factor
+                    resource: verify_engine::Resource::Factor
                 }
             ),
             "{refused:?}"
@@ -877,7 +877,7 @@ fn forged_or_unknown_challenge_prefixes_are_refused() {
                 matches!(
                     refused,
                     VerifyError::NotFound {
-                        resource: verify::Resource::Challenge
+                        resource: verify_engine::Resource::Challenge
                     }
                 ),
                 "{refused:?}"

@@ -1,7 +1,7 @@
 //! The error code table of docs/api.md ("Errors") as the engine reports it.
 
-use verify::VerifyError;
-use verify::error::status_of_code;
+use verify_engine::VerifyError;
+use verify_engine::error::status_of_code;
 use verify_model::{ChallengeStatus, ModelError, UnixTime};
 use verify_store::Resource;
 
