@@ -164,6 +164,18 @@ impl ChallengeUpdate {
         matches!(self.outcome, ChallengeOutcome::Approved)
     }
 
+    /// The passkey request options this challenge serves, for a challenge from
+    /// [`Verify::create_passkey_challenge`]: their serde form is the
+    /// `PublicKeyCredentialRequestOptionsJSON` the browser's
+    /// `PublicKeyCredential.parseRequestOptionsFromJSON` takes (the API wraps it as
+    /// `{"publicKey": ...}`). `None` for TOTP and push challenges.
+    #[must_use]
+    pub fn passkey_request_options(
+        &self,
+    ) -> Option<&verify_model::ceremony::PasskeyRequestOptions> {
+        self.challenge.passkey().map(|ceremony| &ceremony.options)
+    }
+
     /// The approved challenge, or why it is not approved.
     ///
     /// # Errors

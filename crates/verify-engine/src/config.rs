@@ -50,6 +50,17 @@ pub struct EngineConfig {
     service_trust_anchors: BTreeMap<ServiceSid, Arc<TrustAnchors>>,
 }
 
+/// The `account_sid` of [`EngineConfig::default`]: `AC` and 32 zeros.
+pub const EMBEDDED_ACCOUNT_SID: AccountSid = AccountSid::from_bytes([0; 16]);
+
+/// For a host that embeds the engine and serves none of the API's JSON views (where
+/// `account_sid` shows): [`EngineConfig::new`] with [`EMBEDDED_ACCOUNT_SID`].
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self::new(EMBEDDED_ACCOUNT_SID)
+    }
+}
+
 impl EngineConfig {
     /// A configuration with no base URL, the recommended
     /// signature fields and [`DEFAULT_CONFLICT_RETRIES`].

@@ -50,8 +50,11 @@ impl<S: Store> Verify<S> {
         }
     }
 
-    /// An engine with the system clock and the operating system's RNG.
+    /// An engine with the system clock and the operating system's RNG: the
+    /// production setup. Needs the features `std-clock` and `os-rng` (both on by
+    /// default).
     #[cfg(all(feature = "std-clock", feature = "os-rng"))]
+    #[cfg_attr(docsrs, doc(cfg(all(feature = "std-clock", feature = "os-rng"))))]
     #[must_use]
     pub fn with_system_defaults(store: S, config: EngineConfig) -> Self {
         Self::new(

@@ -190,6 +190,18 @@ pub(crate) fn parse_timestamp(text: &str) -> Option<UnixTime> {
     ))
 }
 
+/// A `SystemTime` the caller read (this crate reads no clock), truncated to whole
+/// seconds and clamped to [`UnixTime::MAX`]. A time before the epoch is refused.
+impl TryFrom<std::time::SystemTime> for UnixTime {
+    type Error = std::time::SystemTimeError;
+
+    fn try_from(time: std::time::SystemTime) -> Result<Self, Self::Error> {
+        Ok(Self::from_secs(
+            time.duration_since(std::time::UNIX_EPOCH)?.as_secs(),
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,6 +219,19 @@ mod tests {
             "2000-02-29T00:00:00Z"
         );
         assert_eq!(UnixTime::MAX.to_string(), "9999-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn converts_system_times_whole_seconds_and_refuses_the_pre_epoch() {
+        use std::time::{Duration, UNIX_EPOCH};
+        let at = UNIX_EPOCH + Duration::from_millis(1_735_689_900_999);
+        assert_eq!(
+            UnixTime::try_from(at).unwrap(),
+            UnixTime::from_secs(1_735_689_900)
+        );
+        assert!(UnixTime::try_from(UNIX_EPOCH - Duration::from_secs(1)).is_err());
+        let far = UNIX_EPOCH + Duration::from_secs(MAX_SECONDS + 10);
+        assert_eq!(UnixTime::try_from(far).unwrap(), UnixTime::MAX);
     }
 
     #[test]

@@ -41,6 +41,8 @@
 //! # Ok(()) }
 //! ```
 #![forbid(unsafe_code)]
+// docs.rs builds with `--cfg docsrs` on nightly: badges name the feature behind each item.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod apns;
 mod fcm;

@@ -1,6 +1,12 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+/// The workspace README's Rust examples, compiled as this crate's doctests so that
+/// what a newcomer copies first stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct WorkspaceReadme;
+
 pub mod api_keys;
 pub mod auth;
 pub mod config;

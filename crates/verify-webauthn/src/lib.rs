@@ -1,5 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
+// docs.rs builds with `--cfg docsrs` on nightly: badges name the feature behind each item.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod attestation;
 pub mod authenticator_data;
