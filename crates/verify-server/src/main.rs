@@ -23,12 +23,21 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     }
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .init();
+    // `RUST_LOG` takes a default level and `target=level` directives
+    // (`info,verify_server::auth=debug`); tracing-subscriber's `Targets` parses them
+    // without the regex engine that its `EnvFilter` compiles in.
+    let (filter, bad_filter) = log_filter(std::env::var("RUST_LOG").ok().as_deref());
+    {
+        use tracing_subscriber::layer::SubscriberExt as _;
+        use tracing_subscriber::util::SubscriberInitExt as _;
+        tracing_subscriber::registry()
+            .with(tracing_subscriber::fmt::layer())
+            .with(filter)
+            .init();
+    }
+    if let Some(error) = bad_filter {
+        tracing::warn!(%error, "RUST_LOG is not a list of level and target=level directives: logging at info");
+    }
     match run(config).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(message) => {
@@ -465,9 +474,44 @@ fn redact_userinfo(url: &str) -> String {
     }
 }
 
+/// The log filter from `RUST_LOG` (`info` when unset), and why it was refused if it
+/// could not be read (then `info` too).
+fn log_filter(directives: Option<&str>) -> (tracing_subscriber::filter::Targets, Option<String>) {
+    let info = || {
+        tracing_subscriber::filter::Targets::new()
+            .with_default(tracing_subscriber::filter::LevelFilter::INFO)
+    };
+    match directives.map(str::trim).filter(|text| !text.is_empty()) {
+        None => (info(), None),
+        Some(text) => match text.parse() {
+            Ok(targets) => (targets, None),
+            Err(error) => (info(), Some(error.to_string())),
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::redact;
+    use super::{log_filter, redact};
+    use tracing_subscriber::filter::LevelFilter;
+
+    #[test]
+    fn rust_log_takes_levels_and_target_directives_and_falls_back_to_info() {
+        let (unset, none) = log_filter(None);
+        assert!(none.is_none());
+        assert!(unset.would_enable("verify_server::serve", &tracing::Level::INFO));
+        assert!(!unset.would_enable("verify_server::serve", &tracing::Level::DEBUG));
+
+        let (targets, error) = log_filter(Some("warn,verify_server::auth=debug"));
+        assert!(error.is_none());
+        assert!(targets.would_enable("verify_server::auth", &tracing::Level::DEBUG));
+        assert!(!targets.would_enable("verify_server::serve", &tracing::Level::INFO));
+        assert!(targets.would_enable("sqlx", &tracing::Level::WARN));
+
+        let (fallback, error) = log_filter(Some("verify_server=loud"));
+        assert!(error.is_some());
+        assert_eq!(fallback.default_level(), Some(LevelFilter::INFO));
+    }
 
     #[test]
     fn database_passwords_are_never_shown() {
