@@ -1,5 +1,42 @@
 //! [`VerifyError`]: the engine's one error type, with [`VerifyError::code`] (the
 //! service's machine codes, docs/api.md "Errors") and [`VerifyError::http_status`].
+//!
+//! # Error codes
+//!
+//! Every code an error answer of the reference server (`verify-server`) carries, in
+//! its JSON `code` field: the engine's ([`VerifyError::code`], with the HTTP status of
+//! [`status_of_code`]) and the few the server adds itself (marked "reference server").
+//! Each row has an anchor, `#code-NNNNN`: the server's default `more_info` link for
+//! a code points there. The service's documented codes keep their meaning; 60340 is
+//! this project's own.
+//!
+//! | code | HTTP | meaning |
+//! |---|---|---|
+//! | <a id="code-60200"></a>60200 | 400 | a parameter is missing, malformed or outside its limit (the message names it); a passkeys configuration that is not a usable relying party; a passkey challenge answered through the generic challenge update ([`CODE_INVALID_PARAMETER`]) |
+//! | <a id="code-60202"></a>60202 | 429 | the TOTP factor is locked after 10 wrong codes in a row (the guessing budget); `Retry-After` says when the lock ends; no code was compared |
+//! | <a id="code-60301"></a>60301 | 409 | an entity with this identity already exists in the service |
+//! | <a id="code-60308"></a>60308 | 429 | the challenge had its fifth wrong code and is now denied |
+//! | <a id="code-60310"></a>60310 | 429 | the factor had its fifth failed verification and can no longer be verified |
+//! | <a id="code-60311"></a>60311 | 403 | factor verification failed (a wrong first TOTP code, a bad device signature); one attempt was counted |
+//! | <a id="code-60315"></a>60315 | 400 | the entity already holds the most factors of this type |
+//! | <a id="code-60318"></a>60318 | 403 | the factor is not verified, so it cannot be challenged |
+//! | <a id="code-60323"></a>60323 | 403 | the challenge (or passkey ceremony) has expired |
+//! | <a id="code-60324"></a>60324 | 403 | the challenge's `AuthPayload` is invalid (a bad push signature, signed fields that differ) or a WebAuthn check failed (a passkey attestation or assertion); the challenge is unchanged |
+//! | <a id="code-60326"></a>60326 | 429 | the entity has created 100 factors in the last 24 hours |
+//! | <a id="code-60340"></a>60340 | 409 | the TOTP code was right for a time step this factor already used: codes are single-use (a replayed or shared code, or one a concurrent request accepted first); on a challenge it is a failed attempt and the challenge stays pending; the user waits for the next code ([`CODE_TOTP_CODE_ALREADY_USED`], this project's own code) |
+//! | <a id="code-60364"></a>60364 | 400 | a challenge sid in the request path is malformed (reference server) |
+//! | <a id="code-60369"></a>60369 | 400 | wrong factor type for the operation (a passkey factor through the TOTP/push factor creation, an access token for a type other than push, a notification for a non-push challenge) |
+//! | <a id="code-60391"></a>60391 | 404 | no such challenge |
+//! | <a id="code-20003"></a>20003 | 401 | authentication failed: missing or wrong API credentials, or a wrong, expired or used enrollment access token or device credential ([`CODE_UNAUTHORIZED`]) |
+//! | <a id="code-20004"></a>20004 | 405 | the route does not take this method; `Allow` lists those it does (reference server) |
+//! | <a id="code-20403"></a>20403 | 403 | an enrolled device acting on a factor that is not its own; a one-service API key on an operation that needs an all-services key (reference server) |
+//! | <a id="code-20404"></a>20404 | 404 | no such resource or route, or an unverified factor whose lifetime has run out ([`CODE_NOT_FOUND`]) |
+//! | <a id="code-20408"></a>20408 | 408 | the request body did not arrive in time; the connection is closed (reference server) |
+//! | <a id="code-20409"></a>20409 | 409 | the state does not allow it (challenge no longer pending, factor already verified) or a concurrent update won: retry ([`CODE_CONFLICT`]) |
+//! | <a id="code-20429"></a>20429 | 429 | wrong TOTP codes in a row slowed this factor's checks down (`Retry-After` says when the next is allowed; no code was compared); also, from the reference server, a push factor with 5 pending challenges, or a client over the per-IP request rate |
+//! | <a id="code-20500"></a>20500 | 500 | the server failed (store, clock) ([`CODE_INTERNAL`]); a push service's refusal of a notification answers 502, its request to retry 503, with this code |
+//! | <a id="code-20501"></a>20501 | 501 | an operation this build does not provide ([`CODE_NOT_IMPLEMENTED`]) |
+//! | <a id="code-20503"></a>20503 | 503 | the store is unavailable for now (no connection in time, unreachable, restarting, or a SQLite file locked by another process); nothing was written; `Retry-After` says when to retry ([`CODE_UNAVAILABLE`]) |
 
 use verify_model::ModelError;
 use verify_push::PushError;

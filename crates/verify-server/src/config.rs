@@ -55,6 +55,18 @@ pub struct Config {
     #[arg(long, env = "VERIFY_BASE_URL")]
     pub base_url: Option<String>,
 
+    /// Where the `more_info` of every error answer points: an absolute http(s) URL
+    /// in which `{code}` stands for the error's code (e.g.
+    /// `https://docs.example.com/errors/{code}`). Default: the code's row in the
+    /// table of error codes of verify-engine's documentation on docs.rs.
+    #[arg(
+        long,
+        env = "VERIFY_MORE_INFO_URL",
+        value_name = "URL",
+        default_value = crate::error::DEFAULT_MORE_INFO_URL
+    )]
+    pub more_info_url: crate::error::MoreInfo,
+
     /// The `account_sid` shown on every resource (AC + 32 hex).
     #[arg(
         long,
@@ -450,6 +462,25 @@ mod tests {
         assert_eq!(
             config.webhook_ca_file,
             Some(PathBuf::from("/etc/receiver-ca.pem"))
+        );
+    }
+
+    #[test]
+    fn more_info_url_defaults_to_the_engine_docs_and_is_checked() {
+        let config = Config::try_parse_from(["verify-server"]).unwrap();
+        assert_eq!(config.more_info_url, crate::error::MoreInfo::default());
+        let config = Config::try_parse_from([
+            "verify-server",
+            "--more-info-url",
+            "https://docs.example.com/errors/{code}",
+        ])
+        .unwrap();
+        assert_eq!(
+            config.more_info_url.link(60200),
+            "https://docs.example.com/errors/60200"
+        );
+        assert!(
+            Config::try_parse_from(["verify-server", "--more-info-url", "errors/{code}"]).is_err()
         );
     }
 

@@ -1,6 +1,8 @@
 //! The JSON error every failure answers with: `code`, `message`, `more_info`,
 //! `status`.
 
+use std::sync::Arc;
+
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use verify_engine::VerifyError;
@@ -22,6 +24,108 @@ pub const CODE_TOO_MANY_REQUESTS: u32 = 20429;
 /// sooner would only add to the queue; each attempt already waits up to the
 /// acquire timeout (`--db-acquire-timeout-ms`) before it is answered.
 pub const RETRY_AFTER_UNAVAILABLE_SECS: u64 = 2;
+
+/// The default `more_info` link (`--more-info-url`): the code's row in the table of
+/// error codes of verify-engine's `error` module on docs.rs, which has an anchor
+/// `#code-NNNNN` for every code. `{code}` stands for the error's code.
+pub const DEFAULT_MORE_INFO_URL: &str =
+    "https://docs.rs/verify-engine/latest/verify_engine/error/index.html#code-{code}";
+
+/// What a URL template needs to stand for the error's code.
+const CODE_PLACEHOLDER: &str = "{code}";
+
+/// Where the `more_info` of an error answer points: an absolute http(s) URL in
+/// which `{code}` stands for the error's code (without `{code}`, every error
+/// links the same page). The server sets it from `--more-info-url`; the default
+/// is [`DEFAULT_MORE_INFO_URL`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MoreInfo(Arc<str>);
+
+impl MoreInfo {
+    /// A `more_info` URL template.
+    ///
+    /// # Errors
+    /// A message when `template` is not an absolute `http://` or `https://` URL
+    /// with a host, or holds whitespace or control characters.
+    pub fn new(template: &str) -> Result<Self, String> {
+        let rest = template
+            .strip_prefix("https://")
+            .or_else(|| template.strip_prefix("http://"))
+            .ok_or_else(|| format!("{template:?} is not an absolute http(s) URL"))?;
+        if rest.is_empty() || rest.starts_with('/') {
+            return Err(format!("{template:?} has no host"));
+        }
+        if template
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(format!(
+                "{template:?} holds whitespace or control characters"
+            ));
+        }
+        Ok(Self(Arc::from(template)))
+    }
+
+    /// The link for `code`.
+    #[must_use]
+    pub fn link(&self, code: u32) -> String {
+        self.0.replace(CODE_PLACEHOLDER, &code.to_string())
+    }
+
+    /// The template, as given.
+    #[must_use]
+    pub fn template(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Default for MoreInfo {
+    fn default() -> Self {
+        Self(Arc::from(DEFAULT_MORE_INFO_URL))
+    }
+}
+
+impl std::str::FromStr for MoreInfo {
+    type Err = String;
+
+    fn from_str(template: &str) -> Result<Self, Self::Err> {
+        Self::new(template)
+    }
+}
+
+impl std::fmt::Display for MoreInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// `router` with the `more_info` of every error answer it gives linking
+/// `more_info` (the server's `--more-info-url`; [`crate::serve::serve`] applies
+/// its [`crate::serve::ServeOptions::more_info`] so). Without it, answers link
+/// [`DEFAULT_MORE_INFO_URL`].
+pub fn with_more_info(router: axum::Router, more_info: MoreInfo) -> axum::Router {
+    if more_info == MoreInfo::default() {
+        return router;
+    }
+    router.layer(axum::middleware::map_response_with_state(more_info, relink))
+}
+
+/// An error answer rewritten with the `more_info` of `more_info`: every
+/// [`ApiError`] answer carries the error in its extensions for this.
+async fn relink(
+    axum::extract::State(more_info): axum::extract::State<MoreInfo>,
+    mut response: Response,
+) -> Response {
+    let Some(error) = response.extensions_mut().remove::<ApiError>() else {
+        return response;
+    };
+    let (mut parts, _body) = response.into_parts();
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    Response::from_parts(
+        parts,
+        axum::body::Body::from(error.body(&more_info).to_string()),
+    )
+}
 
 /// An API error: a machine code, a message and the HTTP status.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -265,16 +369,25 @@ impl From<verify_engine::model::ModelError> for ApiError {
     }
 }
 
+impl ApiError {
+    /// The JSON body of this error's answer, `more_info` linking `more_info`.
+    fn body(&self, more_info: &MoreInfo) -> serde_json::Value {
+        serde_json::json!({
+            "code": self.code,
+            "message": self.message,
+            "more_info": more_info.link(self.code),
+            "status": self.status,
+        })
+    }
+}
+
 impl IntoResponse for ApiError {
+    /// The answer, `more_info` linking [`DEFAULT_MORE_INFO_URL`]; the error goes
+    /// along in the response's extensions, for [`with_more_info`] to link another.
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let retry_after = self.retry_after();
-        let body = serde_json::json!({
-            "code": self.code,
-            "message": self.message,
-            "more_info": format!("https://example.invalid/verify/errors/{}", self.code),
-            "status": self.status,
-        });
+        let body = self.body(&MoreInfo::default());
         let mut response = (status, axum::Json(body)).into_response();
         if let Some(secs) = retry_after {
             response.headers_mut().insert(
@@ -282,6 +395,7 @@ impl IntoResponse for ApiError {
                 axum::http::HeaderValue::from(secs),
             );
         }
+        response.extensions_mut().insert(self);
         response
     }
 }
@@ -425,5 +539,88 @@ mod tests {
             "postgres://verify@db/verify and sqlite://verify.db"
         );
         assert_eq!(redact_secrets("no url: ü://"), "no url: ü://");
+    }
+
+    #[test]
+    fn more_info_links_the_code() {
+        assert_eq!(
+            MoreInfo::default().link(60340),
+            "https://docs.rs/verify-engine/latest/verify_engine/error/index.html#code-60340"
+        );
+        let custom = MoreInfo::new("https://docs.example.com/errors/{code}.html").unwrap();
+        assert_eq!(
+            custom.link(20404),
+            "https://docs.example.com/errors/20404.html"
+        );
+        assert_eq!(
+            MoreInfo::new("http://intranet/errors").unwrap().link(20404),
+            "http://intranet/errors"
+        );
+        for bad in [
+            "",
+            "docs/{code}",
+            "ftp://host/{code}",
+            "https://",
+            "https:///x",
+            "https://a b",
+        ] {
+            assert!(MoreInfo::new(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    async fn answer(router: axum::Router, path: &str) -> (Response, serde_json::Value) {
+        use tower::ServiceExt as _;
+        let request = axum::http::Request::get(path)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let response = router.oneshot(request).await.unwrap();
+        let (parts, body) = response.into_parts();
+        let bytes = axum::body::to_bytes(body, 4096).await.unwrap();
+        let json = serde_json::from_slice(&bytes).unwrap();
+        (Response::from_parts(parts, axum::body::Body::empty()), json)
+    }
+
+    #[tokio::test]
+    async fn with_more_info_relinks_every_error_answer_and_keeps_the_rest() {
+        let router = || {
+            axum::Router::new()
+                .route(
+                    "/busy",
+                    axum::routing::get(|| async { ApiError::unavailable() }),
+                )
+                .route("/ok", axum::routing::get(|| async { "fine" }))
+                .fallback(|| async { ApiError::no_route() })
+        };
+        let (_, json) = answer(router(), "/nope").await;
+        assert_eq!(json["more_info"], MoreInfo::default().link(20404));
+
+        let more_info = MoreInfo::new("https://docs.example.com/errors/{code}").unwrap();
+        let relinked = || with_more_info(router(), more_info.clone());
+        let (response, json) = answer(relinked(), "/busy").await;
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            response.headers().get(axum::http::header::RETRY_AFTER),
+            Some(&axum::http::HeaderValue::from(RETRY_AFTER_UNAVAILABLE_SECS))
+        );
+        assert_eq!(json["more_info"], "https://docs.example.com/errors/20503");
+        assert_eq!(
+            (json["code"].as_u64(), json["status"].as_u64()),
+            (Some(20503), Some(503))
+        );
+        assert_eq!(json["message"], ApiError::unavailable().message);
+        let (_, json) = answer(relinked(), "/nope").await;
+        assert_eq!(json["more_info"], "https://docs.example.com/errors/20404");
+
+        use tower::ServiceExt as _;
+        let ok = relinked()
+            .oneshot(
+                axum::http::Request::get("/ok")
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        let bytes = axum::body::to_bytes(ok.into_body(), 4096).await.unwrap();
+        assert_eq!(&bytes[..], b"fine");
     }
 }

@@ -401,6 +401,7 @@ async fn serve<S: Store + 'static>(
     options.header_read_timeout = Duration::from_secs(config.header_read_timeout_secs);
     options.max_connections = usize::try_from(config.max_connections).unwrap_or(usize::MAX);
     options.body_read_timeout = Duration::from_secs(config.body_read_timeout_secs);
+    options.more_info = config.more_info_url.clone();
     verify_server::serve::serve(listener, app, tls, options, async {
         shutdown_signal().await;
         tracing::info!("shutting down");

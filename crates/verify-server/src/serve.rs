@@ -49,8 +49,8 @@ pub const CODE_REQUEST_TIMEOUT: u32 = 20408;
 /// in the kernel's accept queue (and a warning is logged) until one closes.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 
-/// Limits of [`serve`].
-#[derive(Debug, Clone, Copy)]
+/// Limits of [`serve`], and the `more_info` link of its error answers.
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct ServeOptions {
     /// See [`DEFAULT_HEADER_READ_TIMEOUT`].
@@ -59,6 +59,10 @@ pub struct ServeOptions {
     pub max_connections: usize,
     /// See [`DEFAULT_BODY_READ_TIMEOUT`].
     pub body_read_timeout: Duration,
+    /// Where the `more_info` of every error answer points (`--more-info-url`;
+    /// default [`crate::error::DEFAULT_MORE_INFO_URL`]), also of the answers
+    /// [`serve`] gives itself (408, 413).
+    pub more_info: crate::error::MoreInfo,
 }
 
 impl Default for ServeOptions {
@@ -67,6 +71,7 @@ impl Default for ServeOptions {
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
+            more_info: crate::error::MoreInfo::default(),
         }
     }
 }
@@ -118,6 +123,8 @@ pub async fn serve(
         options.body_read_timeout,
         read_body_in_time,
     ));
+    // Outermost: also the answers of the body read above link --more-info-url.
+    let app = crate::error::with_more_info(app, options.more_info.clone());
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     let slots = Arc::new(Semaphore::new(options.max_connections.max(1)));

@@ -436,6 +436,52 @@ async fn a_dripped_body_is_cut_off_and_others_are_answered() {
     task.await.unwrap().unwrap();
 }
 
+/// `ServeOptions::more_info` (`--more-info-url`) links every error answer: the
+/// router's (401, 404) and those `serve` gives itself (413).
+#[tokio::test]
+async fn error_answers_link_the_configured_more_info() {
+    let mut options = serve::ServeOptions::default();
+    options.more_info =
+        verify_server::error::MoreInfo::new("https://docs.example.com/errors/{code}").unwrap();
+    let (port, stop, task) = start_with(false, options).await;
+    let auth = basic("key", "secret");
+    let too_big = "x".repeat(verify_server::form::MAX_BODY + 1);
+    for (request, code) in [
+        (
+            "GET /v2/Services HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".to_owned(),
+            20003,
+        ),
+        (
+            format!(
+                "GET /v2/Nothing HTTP/1.1\r\nHost: localhost\r\nAuthorization: {auth}\r\n\
+                 Connection: close\r\n\r\n"
+            ),
+            20404,
+        ),
+        (
+            format!(
+                "POST /v2/Services HTTP/1.1\r\nHost: localhost\r\nAuthorization: {auth}\r\n\
+                 Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
+                 Connection: close\r\n\r\n{too_big}",
+                too_big.len()
+            ),
+            60200,
+        ),
+    ] {
+        let response = String::from_utf8(raw_exchange(port, &request).await).unwrap();
+        let (head, body) = response.split_once("\r\n\r\n").unwrap();
+        let json: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(json["code"], code, "{head}");
+        assert_eq!(
+            json["more_info"],
+            format!("https://docs.example.com/errors/{code}"),
+            "{head}"
+        );
+    }
+    stop.send(()).unwrap();
+    task.await.unwrap().unwrap();
+}
+
 /// Requests without the API key are limited per client address (429 with
 /// `Retry-After`, code 20429), failed authentication included; the host is not.
 #[tokio::test]
