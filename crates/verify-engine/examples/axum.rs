@@ -55,8 +55,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Production setup: system clock and OS RNG (the default features). MemoryStore
     // forgets everything on exit; verify-store-sql's SQLite or PostgreSQL stores keep it.
     let verify = Verify::with_system_defaults(MemoryStore::new(), EngineConfig::default());
+    // The service by name: found on a persistent store after a restart, created on
+    // the first start (or keep its sid in your configuration).
     let service = verify
-        .create_service("Owl Bank", &ServiceSettings::new())
+        .ensure_service("Owl Bank", &ServiceSettings::new())
         .await?
         .sid();
     let app = Arc::new(App {

@@ -97,6 +97,17 @@ pub struct CreatedTotpFactor {
     pub factor: Factor,
     /// `otpauth://totp/{issuer}:{account}?secret=...`.
     pub uri: Zeroizing<String>,
+    /// The secret as unpadded base32.
+    secret_base32: Zeroizing<String>,
+}
+
+impl CreatedTotpFactor {
+    /// The secret as unpadded base32, for users who type it into their app instead
+    /// of scanning [`CreatedTotpFactor::uri`]. Zeroized on drop; show it once.
+    #[must_use]
+    pub fn secret_base32(&self) -> &str {
+        &self.secret_base32
+    }
 }
 
 /// A request to create a push factor, as the device sends it.
@@ -245,6 +256,7 @@ impl<S: Store> Verify<S> {
             &config,
         )?
         .to_uri();
+        let secret_base32 = secret.to_base32();
         let factor = self
             .insert_new_factor(
                 &service,
@@ -257,7 +269,11 @@ impl<S: Store> Verify<S> {
                 now,
             )
             .await?;
-        Ok(CreatedTotpFactor { factor, uri })
+        Ok(CreatedTotpFactor {
+            factor,
+            uri,
+            secret_base32,
+        })
     }
 
     /// Mints a push enrollment access token for `identity` (single use, TTL 60..=300

@@ -215,6 +215,43 @@ impl<S: Store> Verify<S> {
         Ok(service)
     }
 
+    /// The oldest service named `friendly_name`, or a new one created with
+    /// `settings` when there is none: for a host that embeds the engine and would
+    /// rather not keep a service sid in its configuration. The settings apply only to
+    /// a service this call creates; an existing one is returned as it is.
+    ///
+    /// Names are not unique in the model, so two processes starting at the same time
+    /// on an empty store may each create one; every later call, in any process,
+    /// returns the older of them, so they agree from then on. A host that starts
+    /// many processes at once creates its service once, before them.
+    ///
+    /// # Errors
+    /// As [`Verify::create_service`] and [`Verify::list_services`].
+    pub async fn ensure_service(
+        &self,
+        friendly_name: &str,
+        settings: &ServiceSettings,
+    ) -> Result<Service, VerifyError> {
+        let page =
+            verify_model::list::PageSize::new(u64::from(verify_model::limits::MAX_PAGE_SIZE))?;
+        let mut query = ListQuery::new(verify_model::ListOrder::Asc, page);
+        loop {
+            let listing = self.list_services(&query).await?;
+            if let Some(found) = listing
+                .items
+                .into_iter()
+                .filter(|service| service.friendly_name().as_str() == friendly_name)
+                .min_by_key(|service| (service.date_created(), service.sid()))
+            {
+                return Ok(found);
+            }
+            match listing.next_page_token {
+                Some(token) => query = query.with_page_token(token),
+                None => return self.create_service(friendly_name, settings).await,
+            }
+        }
+    }
+
     /// The service `sid`.
     ///
     /// # Errors

@@ -8,6 +8,60 @@ use verify_store::ListQuery;
 
 use crate::support::{Device, Harness, block_on};
 
+/// `ensure_service` finds the oldest service of that name, across pages, and creates
+/// one (with the settings) only when there is none.
+#[test]
+fn ensure_service_gets_the_oldest_or_creates_one() {
+    let h = Harness::new(31);
+    block_on(async {
+        let totp = TotpServiceConfig::new(Some("Owl"), TotpParams::new(8, 60, 2).unwrap()).unwrap();
+        let settings = ServiceSettings::new().with_totp(totp);
+        let created = h
+            .verify
+            .ensure_service("Owl Bank", &settings)
+            .await
+            .unwrap();
+        assert_eq!(created.totp_issuer(), "Owl");
+        h.advance(5);
+        // Found again, unchanged: other settings apply only to a creation.
+        let found = h
+            .verify
+            .ensure_service("Owl Bank", &ServiceSettings::new())
+            .await
+            .unwrap();
+        assert_eq!(found, created);
+        // A second service of the same name (two processes racing) is younger: the
+        // older one is returned, even behind more than a page of other services.
+        for i in 0..1001 {
+            h.verify
+                .create_service(&format!("Other {i}"), &ServiceSettings::new())
+                .await
+                .unwrap();
+        }
+        h.advance(5);
+        let twin = h
+            .verify
+            .create_service("Owl Bank", &ServiceSettings::new())
+            .await
+            .unwrap();
+        assert_ne!(twin.sid(), created.sid());
+        let again = h
+            .verify
+            .ensure_service("Owl Bank", &ServiceSettings::new())
+            .await
+            .unwrap();
+        assert_eq!(again.sid(), created.sid());
+        // Another name is created.
+        let other = h
+            .verify
+            .ensure_service("Eagle Bank", &ServiceSettings::new())
+            .await
+            .unwrap();
+        assert_eq!(other.friendly_name().as_str(), "Eagle Bank");
+        assert_ne!(other.sid(), created.sid());
+    });
+}
+
 #[test]
 fn service_crud() {
     let h = Harness::new(30);

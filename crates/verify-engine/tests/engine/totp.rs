@@ -80,6 +80,13 @@ pub(crate) fn enrolled(h: &Harness) -> Enrolled {
             .await
             .unwrap();
         let secret = uri_secret(&created.uri);
+        // The secret offered for typing is the URI's.
+        assert_eq!(data_encoding_base32(created.secret_base32()), secret);
+        assert!(
+            created
+                .uri
+                .contains(&format!("secret={}&", created.secret_base32()))
+        );
         let code = rfc6238_code(&secret, h.now().as_secs());
         let factor = h
             .verify
