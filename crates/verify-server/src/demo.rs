@@ -4,13 +4,17 @@
 //! **Unauthenticated, for local use.** Anyone who can reach these endpoints can
 //! enroll and delete factors and answer challenges of any identity of the demo
 //! service (they never touch other services, and the page never sees the API
-//! secret). Turn it off with `--disable-demo` on any server others can reach.
+//! secret). Turn it off with `--demo off` on any server others can reach.
 //!
 //! The demo service is found again after a restart by its friendly name
 //! ([`DEMO_SERVICE_NAME`]); its passkeys relying party is set from `--base-url` on
 //! every start (RP ID = the URL's host, origin = the URL's scheme, host and port).
 //!
-//! Endpoints (JSON in and out; errors are the API's JSON errors):
+//! Endpoints (JSON in and out; errors are the API's JSON errors, with the API's
+//! status and code and, for what a visitor of the page runs into (a wrong or reused
+//! code, a lock, a limit, an expired request), a message in plain words that names
+//! no sid: the page shows it as it is). The demo keeps no session: no cookie, nothing
+//! server-side; being signed in is the page's state alone, and so is signing out.
 //!
 //! | method and path | body | does |
 //! |---|---|---|
@@ -47,7 +51,7 @@ use verify_engine::model::{
     RelyingParty, ServiceSid,
 };
 use verify_engine::store::{ListQuery, Store};
-use verify_engine::{NewChallengeRequest, NewTotpFactor, ServiceSettings, VerifyError};
+use verify_engine::{NewChallengeRequest, NewTotpFactor, Resource, ServiceSettings, VerifyError};
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -234,7 +238,174 @@ fn ok(status: StatusCode, value: Value) -> DemoResult {
 }
 
 fn identity(text: &str) -> Result<Identity, ApiError> {
-    Ok(Identity::parse(text)?)
+    Identity::parse(text).map_err(|error| {
+        let mut api = ApiError::from(error);
+        api.message = sentence(
+            "the user name must be 8 to 64 letters and digits, with single dashes between \
+             groups (never an email or a real name)",
+        );
+        api
+    })
+}
+
+/// What a demo flow is doing, for the words of its errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flow {
+    Passkey,
+    Totp,
+    Push,
+    Manage,
+}
+
+/// An engine error as the page shows it: the API's status, code and `Retry-After`,
+/// with the message in plain words for what a visitor runs into; any other error
+/// keeps the engine's message (none names a sid).
+fn plain(flow: Flow) -> impl Fn(VerifyError) -> ApiError {
+    move |error| {
+        let message = plain_message(&error, flow);
+        let mut api = ApiError::from(error);
+        if let Some(message) = message
+            && api.status < 500
+        {
+            api.message = sentence(&message);
+        }
+        api
+    }
+}
+
+/// `text` as a sentence: a capital first letter and a final full stop.
+fn sentence(text: &str) -> String {
+    let mut chars = text.trim().chars();
+    let mut out: String = chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default();
+    if !out.ends_with(['.', '!', '?']) {
+        out.push('.');
+    }
+    out
+}
+
+/// "1 attempt" / "4 attempts".
+fn attempts(n: u32) -> String {
+    if n == 1 {
+        "1 attempt".to_owned()
+    } else {
+        format!("{n} attempts")
+    }
+}
+
+/// A wait in seconds, in words.
+fn wait(secs: u64) -> String {
+    match secs {
+        0 | 1 => "a second".to_owned(),
+        2..=119 => format!("{secs} seconds"),
+        _ => format!("{} minutes", secs.div_ceil(60)),
+    }
+}
+
+/// The factor type in a visitor's words, plural.
+const fn kinds(factor_type: FactorType) -> &'static str {
+    match factor_type {
+        FactorType::Totp => "authenticator apps",
+        FactorType::Push => "phones",
+        _ => "passkeys",
+    }
+}
+
+fn plain_message(error: &VerifyError, flow: Flow) -> Option<String> {
+    use verify_engine::model::ModelError as M;
+    use verify_engine::totp::TotpError;
+    use verify_engine::webauthn::WebauthnError;
+    let no_passkey = || "no passkey is set up for this user yet: add one first".to_owned();
+    let later = || {
+        error
+            .retry_after_secs()
+            .map_or_else(|| "a moment".to_owned(), wait)
+    };
+    let text = match error {
+        VerifyError::FactorVerificationFailed { remaining } => match flow {
+            Flow::Passkey => format!(
+                "the passkey could not be checked; {} left",
+                attempts(*remaining)
+            ),
+            _ => format!("that code did not match; {} left", attempts(*remaining)),
+        },
+        VerifyError::Totp(TotpError::StepAlreadyUsed { .. })
+        | VerifyError::Model(M::TotpStepReused { .. }) => {
+            "that code was already used: each code works once, so wait for the next one".to_owned()
+        }
+        VerifyError::Model(model) => match model {
+            M::FactorVerificationAttemptsExhausted { .. } => match flow {
+                Flow::Passkey => "too many failed attempts: add the passkey again".to_owned(),
+                _ => {
+                    "too many wrong codes: add the authenticator app again to start over".to_owned()
+                }
+            },
+            M::FactorLocked { .. } => format!(
+                "too many wrong codes: this authenticator app is locked; try again in {}",
+                later()
+            ),
+            M::CodeChecksThrottled { .. } => format!(
+                "too many wrong codes in a row: wait {} before the next one",
+                later()
+            ),
+            M::TooManyPendingChallenges { limit, .. } => format!(
+                "your phone already has {limit} requests waiting: answer one there, or wait {} \
+                 for the oldest to expire",
+                later()
+            ),
+            M::TooManyFactors {
+                factor_type, limit, ..
+            } => format!(
+                "this user already has {limit} {}, the most allowed: delete one first",
+                kinds(*factor_type)
+            ),
+            M::TooManyFactorCreations { .. } => "this user added too many sign-in methods in \
+                 the last 24 hours: try again tomorrow, or pick another user name"
+                .to_owned(),
+            M::FactorExpired { .. } => {
+                "this setup took too long and expired: start it again".to_owned()
+            }
+            M::FactorAlreadyVerified => "this is already set up".to_owned(),
+            M::FactorNotVerified => match flow {
+                Flow::Passkey => no_passkey(),
+                Flow::Totp => "this authenticator app's setup was not finished: confirm it \
+                     with a code first"
+                    .to_owned(),
+                _ => "its setup was not finished: finish it, or add it again".to_owned(),
+            },
+            M::ChallengeExpired { .. } => "the sign-in request expired: start again".to_owned(),
+            M::ChallengeNotPending { .. } => {
+                "this sign-in request was already answered: start again".to_owned()
+            }
+            M::ChallengeAttemptsExhausted { .. } => {
+                "too many wrong answers: this sign-in was refused; start again".to_owned()
+            }
+            _ => return None,
+        },
+        VerifyError::NotFound { resource } => match resource {
+            Resource::Challenge => "this sign-in request no longer exists: start again".to_owned(),
+            Resource::Factor => match flow {
+                Flow::Totp => "this authenticator app is no longer set up: add it again".to_owned(),
+                _ => "not found: it was deleted, or belongs to another user".to_owned(),
+            },
+            Resource::Entity => match flow {
+                Flow::Passkey => no_passkey(),
+                _ => "this user has nothing set up yet".to_owned(),
+            },
+            _ => return None,
+        },
+        VerifyError::Webauthn(WebauthnError::CeremonyExpired { .. }) => {
+            "the passkey prompt took too long: try again".to_owned()
+        }
+        VerifyError::Webauthn(inner) => format!("your passkey's answer was refused ({inner})"),
+        VerifyError::AuthPayloadInvalid(_) if flow == Flow::Passkey => {
+            "your passkey's answer was refused".to_owned()
+        }
+        _ => return None,
+    };
+    Some(text)
 }
 
 fn factor_sid(text: &str) -> Result<FactorSid, ApiError> {
@@ -285,7 +456,19 @@ async fn newest_verified<S: Store + 'static>(
             status: 404,
             retry_after: None,
             code: verify_engine::error::CODE_NOT_FOUND,
-            message: format!("{identity} has no verified {factor_type} factor: enroll one first"),
+            message: sentence(&match factor_type {
+                FactorType::Totp => format!(
+                    "no authenticator app is set up for {identity} yet: add one first, then \
+                     sign in with a code from it"
+                ),
+                FactorType::Push => format!(
+                    "no phone is set up for push approval for {identity} yet: set one up first"
+                ),
+                _ => format!(
+                    "no {} are set up for {identity} yet: add one first",
+                    kinds(factor_type)
+                ),
+            }),
         })
 }
 
@@ -325,7 +508,8 @@ async fn delete_factor<S: Store + 'static>(
         .app
         .engine
         .delete_factor(state.demo.service, &identity(&id)?, factor_sid(&f)?)
-        .await?;
+        .await
+        .map_err(plain(Flow::Manage))?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -337,7 +521,8 @@ async fn challenge_status<S: Store + 'static>(
         .app
         .engine
         .fetch_challenge(state.demo.service, &identity(&id)?, challenge_sid(&c)?)
-        .await?;
+        .await
+        .map_err(plain(Flow::Manage))?;
     let now = state.app.now()?;
     let view = to_value(&ChallengeJson::new(
         &challenge,
@@ -380,7 +565,8 @@ async fn passkey_register<S: Store + 'static>(State(state): Shared<S>, bytes: By
         .app
         .engine
         .create_passkey_factor(state.demo.service, &identity, "Demo passkey")
-        .await?;
+        .await
+        .map_err(plain(Flow::Passkey))?;
     ok(
         StatusCode::CREATED,
         json!({
@@ -411,7 +597,8 @@ async fn passkey_register_finish<S: Store + 'static>(
             factor,
             &request.credential.to_string(),
         )
-        .await?;
+        .await
+        .map_err(plain(Flow::Passkey))?;
     let view = to_value(&FactorJson::new(&factor, &state.app.engine.api_context()))?;
     ok(StatusCode::OK, json!({ "factor": view }))
 }
@@ -427,7 +614,8 @@ async fn passkey_signin<S: Store + 'static>(State(state): Shared<S>, bytes: Byte
         .app
         .engine
         .create_passkey_challenge(state.demo.service, identity.as_ref(), None, None)
-        .await?;
+        .await
+        .map_err(plain(Flow::Passkey))?;
     let options = update
         .challenge
         .passkey()
@@ -461,7 +649,8 @@ async fn passkey_signin_finish<S: Store + 'static>(
             challenge,
             &request.credential.to_string(),
         )
-        .await?;
+        .await
+        .map_err(plain(Flow::Passkey))?;
     answered(&state, &update)
 }
 
@@ -470,37 +659,36 @@ fn answered<S: Store + 'static>(
     state: &DemoState<S>,
     update: &verify_engine::ChallengeUpdate,
 ) -> DemoResult {
+    // The words name no sid: the page shows them to the visitor as they are.
     if let Some(code) = update.code() {
         let reason = match update.outcome {
             ChallengeOutcome::AttemptsExhausted => {
-                "too many wrong answers: the challenge is denied".to_owned()
+                "too many wrong codes: this sign-in was refused; wait for a new code and try \
+                 again"
+                    .to_owned()
             }
             ChallengeOutcome::CodeAlreadyUsed { remaining, .. } => format!(
-                "that code was already used; codes work once, so wait for the next one \
-                 ({remaining} attempts left)"
+                "that code was already used: each code works once, so wait for the next one \
+                 ({} left)",
+                attempts(remaining)
             ),
-            _ => "the challenge expired".to_owned(),
+            _ => "the sign-in request expired: start again".to_owned(),
         };
         return Err(ApiError {
             status: verify_engine::error::status_of_code(code),
             retry_after: None,
             code,
-            message: format!("sign-in refused: {reason} ({})", update.challenge.sid()),
+            message: sentence(&reason),
         });
     }
     if !update.is_approved() {
-        let message = match update.outcome {
-            ChallengeOutcome::Rejected { remaining, .. } => format!(
-                "the code did not match (challenge {} stays pending; {remaining} attempts left)",
-                update.challenge.sid()
-            ),
-            ChallengeOutcome::Denied => format!("challenge {} was denied", update.challenge.sid()),
-            _ => format!(
-                "challenge {} was not approved ({:?})",
-                update.challenge.sid(),
-                update.outcome
-            ),
-        };
+        let message = sentence(&match update.outcome {
+            ChallengeOutcome::Rejected { remaining, .. } => {
+                format!("that code did not match; {} left", attempts(remaining))
+            }
+            ChallengeOutcome::Denied => "the sign-in was denied".to_owned(),
+            _ => "the sign-in was not approved: start again".to_owned(),
+        });
         return Err(ApiError {
             status: 403,
             retry_after: None,
@@ -554,7 +742,8 @@ async fn totp_enroll<S: Store + 'static>(State(state): Shared<S>, bytes: Bytes) 
             &identity,
             NewTotpFactor::new(identity.as_str()),
         )
-        .await?;
+        .await
+        .map_err(plain(Flow::Totp))?;
     let view = FactorJson::created_totp(
         &created.factor,
         &state.app.engine.api_context(),
@@ -583,7 +772,8 @@ async fn totp_verify<S: Store + 'static>(State(state): Shared<S>, bytes: Bytes) 
             factor_sid(&request.factor_sid)?,
             request.code.trim(),
         )
-        .await?;
+        .await
+        .map_err(plain(Flow::Totp))?;
     let view = to_value(&FactorJson::new(&factor, &state.app.engine.api_context()))?;
     ok(StatusCode::OK, json!({ "factor": view }))
 }
@@ -601,30 +791,29 @@ async fn totp_signin<S: Store + 'static>(State(state): Shared<S>, bytes: Bytes) 
         .app
         .engine
         .list_challenges(state.demo.service, &identity, &filter, &query)
-        .await?
+        .await
+        .map_err(plain(Flow::Totp))?
         .items
         .into_iter()
         .next();
     let update = match pending {
-        Some(challenge) => {
-            state
-                .app
-                .engine
-                .update_challenge(state.demo.service, &identity, challenge.sid(), code, None)
-                .await?
-        }
-        None => {
-            state
-                .app
-                .engine
-                .create_challenge(
-                    state.demo.service,
-                    &identity,
-                    factor.sid(),
-                    NewChallengeRequest::new().with_auth_payload(code),
-                )
-                .await?
-        }
+        Some(challenge) => state
+            .app
+            .engine
+            .update_challenge(state.demo.service, &identity, challenge.sid(), code, None)
+            .await
+            .map_err(plain(Flow::Totp))?,
+        None => state
+            .app
+            .engine
+            .create_challenge(
+                state.demo.service,
+                &identity,
+                factor.sid(),
+                NewChallengeRequest::new().with_auth_payload(code),
+            )
+            .await
+            .map_err(plain(Flow::Totp))?,
     };
     answered(&state, &update)
 }
@@ -681,7 +870,8 @@ async fn push_token<S: Store + 'static>(State(state): Shared<S>, bytes: Bytes) -
             Some("Demo browser device"),
             None,
         )
-        .await?;
+        .await
+        .map_err(plain(Flow::Push))?;
     ok(
         StatusCode::CREATED,
         json!({
@@ -712,7 +902,8 @@ async fn push_challenge<S: Store + 'static>(State(state): Shared<S>, bytes: Byte
             factor.sid(),
             NewChallengeRequest::new().with_details(details),
         )
-        .await?;
+        .await
+        .map_err(plain(Flow::Push))?;
     let now = state.app.now()?;
     let view = to_value(&ChallengeJson::new(
         &update.challenge,
@@ -744,6 +935,58 @@ mod tests {
         assert!(origin_and_host("http://127.0.0.1:8080").is_err());
         assert!(origin_and_host("http://user@host").is_err());
         assert!(origin_and_host("http://").is_err());
+    }
+
+    #[test]
+    fn errors_in_plain_words() {
+        use verify_engine::model::{ModelError, UnixTime};
+        let said = |error: VerifyError, flow| plain(flow)(error).message;
+        assert_eq!(
+            said(
+                VerifyError::FactorVerificationFailed { remaining: 1 },
+                Flow::Totp
+            ),
+            "That code did not match; 1 attempt left."
+        );
+        assert_eq!(
+            said(
+                VerifyError::FactorVerificationFailed { remaining: 3 },
+                Flow::Passkey
+            ),
+            "The passkey could not be checked; 3 attempts left."
+        );
+        let throttled = VerifyError::Model(ModelError::CodeChecksThrottled {
+            until: UnixTime::from_secs(100),
+            retry_after_secs: 5,
+        });
+        let api = plain(Flow::Totp)(throttled);
+        assert_eq!(
+            (api.status, api.code, api.retry_after),
+            (429, 20429, Some(5))
+        );
+        assert_eq!(
+            api.message,
+            "Too many wrong codes in a row: wait 5 seconds before the next one."
+        );
+        let locked = VerifyError::Model(ModelError::FactorLocked {
+            until: UnixTime::from_secs(1000),
+            retry_after_secs: 900,
+        });
+        assert_eq!(
+            said(locked, Flow::Totp),
+            "Too many wrong codes: this authenticator app is locked; try again in 15 minutes."
+        );
+        // What a visitor does not run into keeps the engine's words.
+        let engine_words = VerifyError::PasskeysNotConfigured.to_string();
+        assert_eq!(
+            said(VerifyError::PasskeysNotConfigured, Flow::Passkey),
+            engine_words
+        );
+        assert_eq!(sentence("  already fine. "), "Already fine.");
+        assert_eq!(sentence(""), ".");
+        assert_eq!(wait(1), "a second");
+        assert_eq!(wait(61), "61 seconds");
+        assert_eq!(wait(121), "3 minutes");
     }
 
     #[test]

@@ -15,7 +15,7 @@ use sha2::Digest as _;
 use verify_engine::store::MemoryStore;
 use verify_server::{Demo, router_with_demo};
 
-use crate::support::{BASE, Harness, USER, basic, code, state_over};
+use crate::support::{BASE, Harness, USER, assert_plain, basic, code, state_over};
 
 struct Authenticator {
     key: p256::ecdsa::SigningKey,
@@ -166,6 +166,13 @@ async fn passkey_register_sign_in_list_and_delete() {
         )
         .await;
     assert!(wrong.status.is_client_error(), "{}", wrong.text());
+    let message = wrong.json()["message"].as_str().unwrap().to_owned();
+    assert_plain(&message);
+    assert!(
+        message.starts_with("Your passkey's answer was refused (origin mismatch"),
+        "{message}"
+    );
+    assert!(message.contains("http://evil.localhost:8080"), "{message}");
     let done = h
         .post_json(
             "/demo/api/passkeys/signin/finish",
@@ -222,13 +229,14 @@ async fn totp_enroll_verify_and_sign_in() {
     } else {
         "000000"
     };
-    let refused = h
+    let message = h
         .post_json(
             "/demo/api/totp/verify",
             &json!({ "identity": USER, "factor_sid": factor, "code": wrong }),
         )
-        .await;
-    assert_eq!(refused.status.as_u16(), 403, "{}", refused.text());
+        .await
+        .assert_error(403, 60311);
+    assert_eq!(message, "That code did not match; 4 attempts left.");
     let verified = h
         .post_json(
             "/demo/api/totp/verify",
@@ -248,8 +256,7 @@ async fn totp_enroll_verify_and_sign_in() {
         )
         .await
         .assert_error(403, 60324);
-    assert!(message.contains("did not match"), "{message}");
-    assert!(message.contains("4 attempts left"), "{message}");
+    assert_eq!(message, "That code did not match; 4 attempts left.");
     let signin_code = code(&secret, h.now());
     let done = h
         .post_json(
@@ -270,13 +277,16 @@ async fn totp_enroll_verify_and_sign_in() {
         )
         .await
         .assert_error(409, 60340);
-    assert!(message.contains("already used"), "{message}");
-    assert!(!message.contains("did not match"), "{message}");
+    assert_eq!(
+        message,
+        "That code was already used: each code works once, so wait for the next one \
+         (4 attempts left)."
+    );
 
     // Guesses answer the same pending challenge: the fifth failed attempt denies it
     // (60308), then a new challenge starts.
     h.advance(30);
-    for left in (1..=3).rev() {
+    for left in ["3 attempts", "2 attempts", "1 attempt"] {
         let message = h
             .post_json(
                 "/demo/api/totp/signin",
@@ -284,17 +294,17 @@ async fn totp_enroll_verify_and_sign_in() {
             )
             .await
             .assert_error(403, 60324);
-        assert!(
-            message.contains(&format!("{left} attempts left")),
-            "{message}"
-        );
+        assert_eq!(message, format!("That code did not match; {left} left."));
     }
-    h.post_json(
-        "/demo/api/totp/signin",
-        &json!({ "identity": USER, "code": wrong }),
-    )
-    .await
-    .assert_error(429, 60308);
+    let message = h
+        .post_json(
+            "/demo/api/totp/signin",
+            &json!({ "identity": USER, "code": wrong }),
+        )
+        .await
+        .assert_error(429, 60308);
+    assert_plain(&message);
+    assert!(message.starts_with("Too many wrong codes"), "{message}");
     let message = h
         .post_json(
             "/demo/api/totp/signin",
@@ -302,7 +312,52 @@ async fn totp_enroll_verify_and_sign_in() {
         )
         .await
         .assert_error(403, 60324);
-    assert!(message.contains("4 attempts left"), "{message}");
+    assert_eq!(message, "That code did not match; 4 attempts left.");
+}
+
+/// Being signed in is the page's state alone: no demo answer sets a cookie, so the
+/// page's "Sign out" has nothing to clear on the server. Signing in again after it
+/// needs a new answer (here a new code), as the first time.
+#[tokio::test]
+async fn sign_in_keeps_no_session_on_the_server() {
+    let h = Harness::new().await;
+    let enrolled = h
+        .post_json("/demo/api/totp/enroll", &json!({ "identity": USER }))
+        .await;
+    let secret = enrolled.assert_ok()["secret"].as_str().unwrap().to_owned();
+    let factor = enrolled.json()["factor_sid"].as_str().unwrap().to_owned();
+    let verified = h
+        .post_json(
+            "/demo/api/totp/verify",
+            &json!({ "identity": USER, "factor_sid": factor, "code": code(&secret, h.now()) }),
+        )
+        .await;
+    h.advance(30);
+    let signed_in = h
+        .post_json(
+            "/demo/api/totp/signin",
+            &json!({ "identity": USER, "code": code(&secret, h.now()) }),
+        )
+        .await;
+    assert_eq!(signed_in.assert_ok()["challenge"]["status"], "approved");
+    let config = h.get("/demo/api/config").await;
+    for reply in [&enrolled, &verified, &signed_in, &config] {
+        assert!(
+            reply.headers.get("set-cookie").is_none(),
+            "{:?}",
+            reply.headers
+        );
+        assert_eq!(reply.header("cache-control"), "no-store");
+    }
+    // Nothing to present but a new answer: the same code again is refused.
+    let again = h
+        .post_json(
+            "/demo/api/totp/signin",
+            &json!({ "identity": USER, "code": code(&secret, h.now()) }),
+        )
+        .await
+        .assert_error(409, 60340);
+    assert_plain(&again);
 }
 
 fn jws(key: &p256::ecdsa::SigningKey, payload: &str) -> String {
@@ -387,6 +442,9 @@ async fn push_token_challenge_and_status() {
         sent["challenge"]["details"]["message"],
         "Sign in to the verify web demo?"
     );
+    // The page reads the sid from the JSON (its developer panel shows it); no message
+    // names it.
+    assert!(sent.get("message").is_none(), "{sent}");
     let status_url = format!("/demo/api/users/{USER}/challenges/{challenge}");
     assert_eq!(
         h.get(&status_url).await.assert_ok()["challenge"]["status"],

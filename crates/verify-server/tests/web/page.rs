@@ -31,8 +31,77 @@ async fn index_serves_the_page_with_its_headers() {
         "totp-enroll",
         "push-send",
         "device-enroll",
+        "sign-out",
+        "api-log",
     ] {
         assert!(html.contains(&format!(r#"id="{id}""#)), "no #{id}");
+    }
+}
+
+/// The sections in the order a visitor meets them, each with a heading and a lead
+/// saying what it shows and what to do; sign-out beside the signed-in state; the
+/// sids only in the developer panel (step 5).
+#[tokio::test]
+async fn page_reads_as_a_walk_through() {
+    let html = Harness::new().await.get("/").await.text();
+    let sections = [
+        ("user-pane", "Choose a user name"),
+        ("passkeys-pane", "Sign in with a passkey"),
+        ("totp-pane", "Sign in with an authenticator app"),
+        ("push-pane", "Approve a sign-in on your phone"),
+        ("backend-pane", "See what the backend saw"),
+    ];
+    let mut last = 0;
+    for (step, (id, heading)) in (1..).zip(sections) {
+        let at = html
+            .find(&format!(r#"<section class="pane" id="{id}""#))
+            .unwrap_or_else(|| panic!("no section #{id}"));
+        assert!(at > last, "#{id} is out of order");
+        last = at;
+        let section = &html[at..];
+        let section = &section[..section.find("</section>").unwrap()];
+        assert!(
+            section.contains(&format!(
+                r#"<span class="step">{step}</span> {heading}</h2>"#
+            )),
+            "#{id}: no step {step} heading {heading:?}"
+        );
+        let lead = section
+            .find(r#"<p class="lead">"#)
+            .unwrap_or_else(|| panic!("#{id}: no lead"));
+        let lead = &section[lead..];
+        assert!(
+            lead[..lead.find("</p>").unwrap()].len() > 80,
+            "#{id}: a short lead"
+        );
+    }
+    // Within push: set up the phone (a), send from the website (b), approve (c).
+    let push = &html[html.find(r#"id="push-pane""#).unwrap()..];
+    let (enroll, send) = (
+        push.find(r#"id="device-enroll""#).unwrap(),
+        push.find(r#"id="push-send""#).unwrap(),
+    );
+    assert!(
+        enroll < send,
+        "the phone is set up before a request is sent"
+    );
+    // Sign-out sits with the signed-in state, hidden until signed in.
+    assert!(
+        html.contains(
+            r#"<button id="sign-out" type="button" class="secondary" hidden>Sign out</button>"#
+        ),
+        "no hidden #sign-out button"
+    );
+    assert!(html.find(r#"id="signed-in""#).unwrap() < html.find(r#"id="sign-out""#).unwrap());
+    // The developer panel is the one technical area.
+    assert!(html.contains(r#"id="backend-pane" aria-labelledby="backend-title" data-technical"#));
+    assert_eq!(html.matches("data-technical").count(), 1);
+    // Every input has a label.
+    for input in ["identity", "totp-verify-code", "totp-signin-code"] {
+        assert!(
+            html.contains(&format!(r#"<label for="{input}">"#)),
+            "#{input} unlabelled"
+        );
     }
 }
 

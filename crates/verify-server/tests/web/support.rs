@@ -196,6 +196,27 @@ impl Harness {
     }
 }
 
+/// Asserts `message` is one the page can show a visitor as it is: a sentence (a
+/// capital letter first, a full stop last) that names no sid.
+#[track_caller]
+pub(crate) fn assert_plain(message: &str) {
+    assert!(
+        message.starts_with(|c: char| c.is_uppercase()) && message.ends_with('.'),
+        "not a sentence: {message}"
+    );
+    assert!(!has_sid(message), "names a sid: {message}");
+}
+
+/// Whether `text` holds a sid: two capital letters, then 32 lowercase hex digits.
+pub(crate) fn has_sid(text: &str) -> bool {
+    text.as_bytes().windows(34).any(|w| {
+        w[..2].iter().all(u8::is_ascii_uppercase)
+            && w[2..]
+                .iter()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
+    })
+}
+
 /// The 6-digit SHA-1 30-second TOTP code of `secret` at `now`.
 pub(crate) fn code(secret: &str, now: UnixTime) -> String {
     use verify_totp::{Algorithm, Digits, Period, Secret, Skew, TotpConfig};

@@ -3,7 +3,7 @@
 use axum::http::Method;
 use serde_json::json;
 
-use crate::support::{Harness, USER};
+use crate::support::{Harness, USER, assert_plain};
 
 #[tokio::test]
 async fn bodies_must_be_the_expected_json() {
@@ -44,9 +44,15 @@ async fn identities_and_sids_are_checked() {
         "alice@example.com",
         "trailing-dash-",
     ] {
-        h.post_json("/demo/api/totp/enroll", &json!({ "identity": identity }))
+        let message = h
+            .post_json("/demo/api/totp/enroll", &json!({ "identity": identity }))
             .await
             .assert_error(400, 60200);
+        assert_eq!(
+            message,
+            "The user name must be 8 to 64 letters and digits, with single dashes between \
+             groups (never an email or a real name)."
+        );
         h.post_json("/demo/api/push/token", &json!({ "identity": identity }))
             .await
             .assert_error(400, 60200);
@@ -66,11 +72,16 @@ async fn identities_and_sids_are_checked() {
     )
     .await
     .assert_error(400, 60200);
-    h.get(&format!(
-        "/demo/api/users/{USER}/challenges/YC00000000000000000000000000000000"
-    ))
-    .await
-    .assert_error(404, 60391);
+    let message = h
+        .get(&format!(
+            "/demo/api/users/{USER}/challenges/YC00000000000000000000000000000000"
+        ))
+        .await
+        .assert_error(404, 60391);
+    assert_eq!(
+        message,
+        "This sign-in request no longer exists: start again."
+    );
     let delete = h
         .request(
             Method::DELETE,
@@ -79,7 +90,9 @@ async fn identities_and_sids_are_checked() {
             Vec::new(),
         )
         .await;
-    assert_eq!(delete.status.as_u16(), 404, "{}", delete.text());
+    let message = delete.assert_error(404, 20404);
+    assert_plain(&message);
+    assert!(message.starts_with("Not found"), "{message}");
 }
 
 #[tokio::test]
@@ -115,13 +128,24 @@ async fn sign_in_needs_an_enrolled_factor() {
         .post_json("/demo/api/push/challenge", &json!({ "identity": USER }))
         .await
         .assert_error(404, 20404);
-    assert!(message.contains("push"), "{message}");
-    h.post_json(
-        "/demo/api/totp/signin",
-        &json!({ "identity": USER, "code": "123456" }),
-    )
-    .await
-    .assert_error(404, 20404);
+    assert_eq!(
+        message,
+        format!("No phone is set up for push approval for {USER} yet: set one up first.")
+    );
+    let message = h
+        .post_json(
+            "/demo/api/totp/signin",
+            &json!({ "identity": USER, "code": "123456" }),
+        )
+        .await
+        .assert_error(404, 20404);
+    assert_eq!(
+        message,
+        format!(
+            "No authenticator app is set up for {USER} yet: add one first, then sign in with \
+             a code from it."
+        )
+    );
     // An unverified TOTP factor does not count.
     h.post_json("/demo/api/totp/enroll", &json!({ "identity": USER }))
         .await
@@ -137,7 +161,27 @@ async fn sign_in_needs_an_enrolled_factor() {
         .post_json("/demo/api/passkeys/signin", &json!({ "identity": USER }))
         .await;
     assert!(no_passkey.status.is_client_error(), "{}", no_passkey.text());
-    assert!(no_passkey.json()["message"].is_string());
+    let message = no_passkey.json()["message"].as_str().unwrap().to_owned();
+    assert_plain(&message);
+    assert_eq!(
+        message,
+        "No passkey is set up for this user yet: add one first."
+    );
+    // Nor for a user the service never saw.
+    let message = h
+        .post_json(
+            "/demo/api/passkeys/signin",
+            &json!({ "identity": "nobody-0000" }),
+        )
+        .await
+        .json()["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        message,
+        "No passkey is set up for this user yet: add one first."
+    );
     let factors = h
         .get(&format!("/demo/api/users/{USER}/factors"))
         .await
