@@ -13,10 +13,14 @@
 //   3. push: enroll the device pane (WebCrypto key, /v2 device calls), send a challenge
 //      from the relying-party pane, approve it on the device, see "approved" on the
 //      relying-party side;
-//   4. the passkey list: delete the passkey.
-// Each step leaves a screenshot NN-name.png in artifact_dir, beside server-N.log and
-// console.log. Any failed step, console error or page error fails the run (exit 1)
-// with a message naming the step.
+//   4. sign out: the signed-in state clears, and a push request still pending at
+//      sign-out does not sign the page in again when the phone approves it;
+//   5. the developer panel (step 5 of the page) lists the calls with their sids;
+//   6. the passkey list: delete the passkey.
+// After every step no sid shows outside the developer panel: the visitor reads plain
+// words. Each step leaves a screenshot NN-name.png in artifact_dir (and a few steps a
+// picture of their section, pane-name.png), beside server-N.log and console.log. Any failed step, console error or page error fails the
+// run (exit 1) with a message naming the step.
 
 import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
@@ -136,7 +140,29 @@ let context = null;
 async function screenshot(page, name) {
   shot += 1;
   const file = join(outDir, `${String(shot).padStart(2, '0')}-${name}.png`);
+  // From the top, so that the sticky signed-in bar is drawn there.
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: file, fullPage: true });
+}
+
+// A sid: two capital letters, then 32 lowercase hex digits.
+const SID = /[A-Z]{2}[0-9a-f]{32}/;
+
+// The page's text outside its one technical area (the developer panel), hidden
+// parts included, must name no sid.
+async function checkNoSids(page, step) {
+  const found = await page.evaluate((source) => {
+    const clone = document.body.cloneNode(true);
+    for (const el of clone.querySelectorAll('[data-technical]')) el.remove();
+    const match = new RegExp(source).exec(clone.textContent);
+    return match ? clone.textContent.slice(Math.max(0, match.index - 80), match.index + 40) : null;
+  }, SID.source);
+  if (found) fail(`${step}: a sid in the page's text outside the developer panel: …${found}…`);
+}
+
+// A picture of one section (pane-<name>.png; the README shows some of them).
+async function paneShot(page, selector, name) {
+  await page.locator(selector).screenshot({ path: join(outDir, `pane-${name}.png`) });
 }
 
 function checkConsole(step) {
@@ -151,6 +177,7 @@ async function step(page, name, action) {
     throw new Error(`step "${name}": ${err.message}`);
   }
   await screenshot(page, name);
+  await checkNoSids(page, `step "${name}"`);
   checkConsole(`step "${name}"`);
   console.error(`ok: ${name}`);
 }
@@ -221,11 +248,12 @@ try {
 
   await step(page, 'page-loaded', async () => {
     await page.goto(origin);
-    await page.waitForFunction(() => document.getElementById('config').textContent.includes('Service VA'), null, {
-      timeout: 10000,
-    });
-    const config = await page.textContent('#config');
-    if (!config.includes(`origin ${origin}`)) fail(`#config says: ${config}`);
+    await page.waitForSelector('#config[data-service-sid^="VA"]', { state: 'attached', timeout: 10000 });
+    const shownOrigin = await page.textContent('#config-origin');
+    if (shownOrigin !== origin) fail(`the developer panel shows the origin ${shownOrigin}`);
+    const warning = await page.textContent('#page-status');
+    if (warning !== '') fail(`the page warns: ${warning}`);
+    if (!(await page.isHidden('#sign-out'))) fail('"Sign out" shows before any sign-in');
     await page.fill('#identity', USER);
   });
 
@@ -302,7 +330,7 @@ try {
   // 1. Passkeys.
   await step(page, 'passkey-registered', async () => {
     const text = await clickFor(page, '#passkey-register', '#passkeys-status');
-    if (!/Passkey registered: factor YF[0-9a-f]{32} is verified/.test(text)) fail(`unexpected: ${text}`);
+    if (text !== `Passkey added for ${USER}. Now sign in with it (b).`) fail(`unexpected: ${text}`);
     const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
     if (credentials.length !== 1 || !credentials[0].isResidentCredential) {
       fail(`the authenticator holds ${JSON.stringify(credentials.map((c) => c.isResidentCredential))}`);
@@ -311,9 +339,11 @@ try {
   });
 
   await step(page, 'passkey-signed-in', async () => {
-    await clickFor(page, '#passkey-signin', '#passkeys-status');
+    const text = await clickFor(page, '#passkey-signin', '#passkeys-status');
+    if (text !== `Signed in as ${USER} with your passkey.`) fail(`unexpected: ${text}`);
     const who = await page.textContent('#signed-in');
     if (who !== `Signed in as ${USER} with a passkey.`) fail(`#signed-in says: ${who}`);
+    if (!(await page.isVisible('#sign-out'))) fail('no "Sign out" once signed in');
   });
 
   await step(page, 'server-restarted', async () => {
@@ -323,9 +353,7 @@ try {
       fail(`the demo service changed across the restart: ${first.service_sid} -> ${again.service_sid}`);
     }
     await page.reload();
-    await page.waitForFunction(() => document.getElementById('config').textContent.includes('Service VA'), null, {
-      timeout: 10000,
-    });
+    await page.waitForSelector('#config[data-service-sid^="VA"]', { state: 'attached', timeout: 10000 });
     await page.fill('#identity', USER);
   });
 
@@ -350,13 +378,14 @@ try {
   let usedCode = '';
   await step(page, 'totp-enrolled', async () => {
     const text = await clickFor(page, '#totp-enroll', '#totp-status');
-    if (!/Factor YF[0-9a-f]{32} created/.test(text)) fail(`unexpected: ${text}`);
+    if (!text.startsWith('QR code ready: scan it with your authenticator app')) fail(`unexpected: ${text}`);
     secret = (await page.textContent('#totp-secret')).trim();
     if (!/^[A-Z2-7]{16,}$/.test(secret)) fail(`the page shows the secret as ${secret}`);
     await page.waitForFunction(() => {
       const img = document.getElementById('totp-qr');
       return img.complete && img.naturalWidth > 0;
     }, null, { timeout: 10000 });
+    await paneShot(page, '#totp-pane', 'totp-enrolled');
   });
 
   await step(page, 'totp-verified', async () => {
@@ -364,7 +393,7 @@ try {
     verifiedStep = Math.floor(now / 30);
     await page.fill('#totp-verify-code', totp(secret, now));
     const text = await clickFor(page, '#totp-verify', '#totp-status');
-    if (!text.startsWith('Authenticator app verified')) fail(`unexpected: ${text}`);
+    if (!text.startsWith(`Authenticator app added for ${USER}.`)) fail(`unexpected: ${text}`);
   });
 
   await step(page, 'totp-signed-in', async () => {
@@ -396,51 +425,104 @@ try {
   // 3. Push.
   await step(page, 'device-enrolled', async () => {
     const text = await clickFor(page, '#device-enroll', '#device-status');
-    if (!/Device enrolled and verified: factor YF[0-9a-f]{32}/.test(text)) fail(`unexpected: ${text}`);
+    if (!text.startsWith('This phone is set up')) fail(`unexpected: ${text}`);
     const state = await page.getAttribute('#device-state', 'data-state');
     if (state !== 'verified') fail(`#device-state is ${state}`);
   });
 
-  let challengeSid = '';
-  await step(page, 'push-sent', async () => {
+  // Sends a push request from the website card; returns its sid, which the page
+  // keeps in a data- attribute (and the developer panel), never in its words.
+  async function sendPush(page) {
     await page.locator('#push-rp-message').evaluate((el) => { el.textContent = ''; });
     await page.click('#push-send');
     await page.waitForFunction(() => document.getElementById('push-rp-message').textContent.length > 0, null, {
       timeout: 10000,
     });
     const message = await page.textContent('#push-rp-message');
-    const match = /Challenge (YC[0-9a-f]{32}) sent/.exec(message);
-    if (!match) fail(`the relying-party pane says: ${message}`);
-    challengeSid = match[1];
-    const status = await page.textContent('#push-rp-status');
-    if (status !== 'pending') fail(`the relying-party pane shows ${status}`);
-    // The device pane polls every 3 s; the challenge shows up with its details.
-    const item = page.locator(`#device-challenges li[data-sid="${challengeSid}"]`);
+    if (message !== 'Approval request sent to your phone: approve it there (c).') {
+      fail(`the website card says: ${message}`);
+    }
+    const sid = (await page.getAttribute('#push-rp-status', 'data-challenge-sid')) || '';
+    if (!/^YC[0-9a-f]{32}$/.test(sid)) fail(`#push-rp-status has data-challenge-sid ${sid}`);
+    const status = await page.getAttribute('#push-rp-status', 'data-status');
+    const words = await page.textContent('#push-rp-status');
+    if (status !== 'pending' || words !== 'waiting for your phone') fail(`the website card shows ${status}: ${words}`);
+    if (!(await page.textContent('#api-log')).includes(sid)) fail(`the developer panel does not show ${sid}`);
+    // The phone polls every 3 s; the request shows up with its details.
+    const item = page.locator(`#device-challenges li[data-sid="${sid}"]`);
     await item.waitFor({ timeout: 15000 });
     const shown = await item.textContent();
     if (!shown.includes('Sign in to the verify web demo?') || !shown.includes(USER)) {
-      fail(`the device shows: ${shown}`);
+      fail(`the phone shows: ${shown}`);
     }
+    return sid;
+  }
+
+  let challengeSid = '';
+  await step(page, 'push-sent', async () => {
+    challengeSid = await sendPush(page);
+    await paneShot(page, '#push-pane', 'push-sent');
   });
 
   await step(page, 'push-approved', async () => {
     await page.click(`#device-challenges li[data-sid="${challengeSid}"] button.approve`);
     await page.waitForFunction(
-      () => ['approved', 'denied', 'expired'].includes(document.getElementById('push-rp-status').textContent),
+      () => ['approved', 'denied', 'expired'].includes(document.getElementById('push-rp-status').dataset.status),
       null,
       { timeout: 15000 },
     );
-    const status = await page.textContent('#push-rp-status');
+    const status = await page.getAttribute('#push-rp-status', 'data-status');
     if (status !== 'approved') {
-      fail(`the relying-party pane shows ${status}: ${await page.textContent('#device-status')}`);
+      fail(`the website card shows ${status}: ${await page.textContent('#device-status')}`);
     }
     const device = await page.textContent('#device-status');
-    if (device !== `Challenge ${challengeSid} approved.`) fail(`the device pane says: ${device}`);
+    if (device !== 'You approved the request.') fail(`the phone says: ${device}`);
+    const message = await page.textContent('#push-rp-message');
+    if (message !== `Your phone approved the request: signed in as ${USER}.`) fail(`the website card says: ${message}`);
     const who = await page.textContent('#signed-in');
     if (who !== `Signed in as ${USER} with push approval.`) fail(`#signed-in says: ${who}`);
   });
 
-  // 4. The passkey list: delete the passkey; the authenticator's copy no longer signs in.
+  // 4. Sign out, with a push request still pending: the page stops waiting for it, so
+  // approving it on the phone afterwards does not sign the page in again.
+  await step(page, 'signed-out', async () => {
+    const pending = await sendPush(page);
+    await page.click('#sign-out');
+    const who = await page.textContent('#signed-in');
+    if (who !== 'Signed out.') fail(`#signed-in says: ${who}`);
+    if ((await page.getAttribute('#signed-in', 'data-state')) !== 'none') fail('#signed-in keeps a signed-in state');
+    if (!(await page.isHidden('#sign-out'))) fail('"Sign out" still shows after signing out');
+    const focused = await page.evaluate(() => document.activeElement && document.activeElement.id);
+    if (focused !== 'identity') fail(`after signing out the focus is on #${focused}, not the user name`);
+    if ((await page.getAttribute('#push-rp-status', 'data-status')) !== 'none') fail('the website still waits for the request');
+    await page.click(`#device-challenges li[data-sid="${pending}"] button.approve`);
+    await page.waitForFunction(() => document.getElementById('device-status').textContent === 'You approved the request.', null, {
+      timeout: 15000,
+    });
+    await page.waitForTimeout(2500); // more than the website's 1 s polling
+    const after = await page.textContent('#signed-in');
+    if (after !== 'Signed out.') fail(`approving a request sent before signing out signed the page in: ${after}`);
+  });
+
+  // 5. The developer panel: every call, its status and its answer, sids included.
+  await step(page, 'under-the-hood', async () => {
+    await page.click('#dev-panel summary');
+    await page.waitForSelector('#api-log li', { timeout: 5000 });
+    const calls = await page.$$eval('#api-log > li', (items) => items.map((li) => `${li.dataset.method} ${li.dataset.path} ${li.dataset.status}`));
+    for (const needle of ['POST /demo/api/passkeys/signin/finish 200', 'POST /demo/api/totp/signin 409', 'POST /demo/api/push/challenge 201']) {
+      if (!calls.includes(needle)) fail(`the developer panel lacks ${needle}: ${calls.slice(0, 12).join('; ')}`);
+    }
+    if (!calls.some((c) => /^POST \/v2\/Services\/VA[0-9a-f]{32}\/Entities\/[^/]+\/Challenges\/YC[0-9a-f]{32} 200$/.test(c))) {
+      fail('the developer panel lacks the phone\'s answer to a request');
+    }
+    await page.locator('#api-log > li').first().locator('summary').click();
+    const answered = await page.locator('#api-log > li').first().locator('pre').last().textContent();
+    if (!SID.test(answered)) fail(`the newest call's answer shows no sid: ${answered.slice(0, 200)}`);
+    if ((await page.textContent('#api-log')).match(/"token": "(?!\(hidden\))/)) fail('the developer panel shows an access token');
+    await paneShot(page, '#backend-pane', 'under-the-hood');
+  });
+
+  // 6. The passkey list: delete the passkey; the authenticator's copy no longer signs in.
   await step(page, 'passkey-deleted', async () => {
     await page.click('#passkey-list');
     const item = page.locator('#passkeys li[data-sid^="YF"]');
@@ -453,10 +535,11 @@ try {
     });
     await item.locator('button').click();
     await page.waitForFunction(
-      (s) => document.getElementById('passkeys-status').textContent === `Deleted passkey ${s}.`,
-      sid,
+      () => document.getElementById('passkeys-status').textContent.startsWith('Passkey deleted.'),
+      null,
       { timeout: 10000 },
     );
+    if (!sid.startsWith('YF')) fail(`the list item's data-sid is ${sid}`);
     await page.waitForFunction(() => document.getElementById('passkeys').textContent.includes('has no passkeys'), null, {
       timeout: 10000,
     });
