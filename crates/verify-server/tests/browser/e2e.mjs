@@ -162,7 +162,12 @@ async function checkNoSids(page, step) {
 
 // A picture of one section (pane-<name>.png; the README shows some of them).
 async function paneShot(page, selector, name) {
+  // The sticky signed-in bar would cover the section's top: it stays in place meanwhile
+  // (through the CSSOM: the page's CSP refuses inline style sheets).
+  const bar = (position) => page.evaluate((p) => { document.querySelector('.bar').style.position = p; }, position);
+  await bar('static');
   await page.locator(selector).screenshot({ path: join(outDir, `pane-${name}.png`) });
+  await bar('');
 }
 
 function checkConsole(step) {
