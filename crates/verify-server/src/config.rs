@@ -231,6 +231,22 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(1..=MAX_DB_ACQUIRE_TIMEOUT_MS))]
     pub db_acquire_timeout_ms: u64,
 
+    /// PostgreSQL: the most connections this process opens. The default, 16, keeps
+    /// a busy process's requests from queueing for a connection while several
+    /// processes stay well under PostgreSQL's default `max_connections` of 100.
+    #[arg(long, env = "VERIFY_DB_MAX_CONNECTIONS", value_name = "N",
+          default_value_t = verify_store_sql::DEFAULT_PG_MAX_CONNECTIONS,
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub db_max_connections: u32,
+
+    /// SQLite: connections that serve plain reads beside the one writer (WAL mode);
+    /// 0 sends every operation through the writer. The default is 4
+    /// (crates/verify-store-sql/benches/approvals.rs measures it).
+    #[arg(long, env = "VERIFY_SQLITE_READERS", value_name = "N",
+          default_value_t = verify_store_sql::DEFAULT_SQLITE_READERS,
+          value_parser = clap::value_parser!(u32).range(0..=64))]
+    pub sqlite_readers: u32,
+
     /// Consecutive wrong TOTP codes (across a factor's challenges) that lock the
     /// factor (docs/security-model.md, "TOTP guessing budget"). With the default,
     /// 10, and --totp-lock-secs 3600, at most 34 codes are compared a day.
@@ -343,14 +359,17 @@ impl Config {
         }
     }
 
-    /// How the SQL stores wait for the database: `--db-acquire-timeout-ms` as the
-    /// pool's acquire timeout and SQLite's busy timeout.
+    /// How the SQL stores use the database: `--db-acquire-timeout-ms` as the pool's
+    /// acquire timeout and SQLite's busy timeout, `--db-max-connections` and
+    /// `--sqlite-readers` as the pool sizes.
     #[must_use]
     pub fn store_options(&self) -> verify_store_sql::StoreOptions {
         let wait = std::time::Duration::from_millis(self.db_acquire_timeout_ms);
         verify_store_sql::StoreOptions::new()
             .with_acquire_timeout(wait)
             .with_busy_timeout(wait)
+            .with_max_connections(self.db_max_connections)
+            .with_sqlite_readers(self.sqlite_readers)
     }
 
     /// The per-client-IP limit of --client-rate-limit-per-min and
@@ -578,6 +597,45 @@ mod tests {
             Config::try_parse_from(["verify-server", "--base-url", "https://verify.example.com"])
                 .unwrap();
         assert_eq!(config.base_url(), "https://verify.example.com");
+    }
+
+    #[test]
+    fn pool_sizes_default_to_the_stores_and_are_bounded() {
+        let options = Config::try_parse_from(["verify-server"])
+            .unwrap()
+            .store_options();
+        assert_eq!(
+            options.max_connections(),
+            verify_store_sql::DEFAULT_PG_MAX_CONNECTIONS
+        );
+        assert_eq!(
+            options.sqlite_readers(),
+            verify_store_sql::DEFAULT_SQLITE_READERS
+        );
+        let options = Config::try_parse_from([
+            "verify-server",
+            "--db-max-connections",
+            "40",
+            "--sqlite-readers",
+            "0",
+        ])
+        .unwrap()
+        .store_options();
+        assert_eq!(
+            (options.max_connections(), options.sqlite_readers()),
+            (40, 0)
+        );
+        for (flag, bad) in [
+            ("--db-max-connections", "0"),
+            ("--db-max-connections", "10001"),
+            ("--sqlite-readers", "65"),
+            ("--sqlite-readers", "-1"),
+        ] {
+            assert!(
+                Config::try_parse_from(["verify-server", flag, bad]).is_err(),
+                "{flag} {bad}"
+            );
+        }
     }
 
     #[test]

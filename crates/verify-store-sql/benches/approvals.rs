@@ -1,5 +1,6 @@
 //! Approvals per second on PostgreSQL with 1, 8 and 64 concurrent clients (and on
-//! SQLite for comparison).
+//! SQLite for comparison), then SQLite under a mixed load (4 reads per approval)
+//! with its reads on the writer and on the reader connections, interleaved.
 //!
 //! Each approval is what the engine does for a push approve: read the challenge,
 //! run the model's transition, write it back with the version-checked `UPDATE` and
@@ -108,12 +109,16 @@ async fn challenges<S: Store>(
     Ok(sids)
 }
 
-/// Approves every challenge of `sids` with `clients` tasks; approvals per second.
+/// Approves every challenge of `sids` with `clients` tasks, each approval after
+/// `reads` plain reads (fetches of other challenges, as status polls are); approvals
+/// per second. (Not lists: this one entity holds every challenge, and a list scans
+/// its entity's keys.)
 async fn run<S: Store + Clone + 'static>(
     store: &S,
     setup: &Setup,
     sids: Vec<ChallengeSid>,
     clients: usize,
+    reads: usize,
 ) -> BenchResult<f64> {
     let sids = Arc::new(sids);
     let next = Arc::new(AtomicUsize::new(0));
@@ -126,6 +131,11 @@ async fn run<S: Store + Clone + 'static>(
             let now = UnixTime::from_secs(T0.as_secs() + 10);
             let answer = AnswerInput::new(now).with_factor(&phone);
             while let Some(&sid) = sids.get(next.fetch_add(1, Ordering::Relaxed)) {
+                for read in 0..reads {
+                    if let Some(&other) = sids.get((read * 7919 + sids.len() / 2) % sids.len()) {
+                        store.get_challenge(service, other).await?;
+                    }
+                }
                 let challenge = store
                     .get_challenge(service, sid)
                     .await?
@@ -156,7 +166,7 @@ async fn bench<S: Store + Clone + 'static>(name: &str, store: S) -> BenchResult<
     let setup = setup(&store, &mut rng).await?;
     for clients in CLIENTS {
         let sids = challenges(&store, &setup, &mut rng).await?;
-        let rate = run(&store, &setup, sids, clients).await?;
+        let rate = run(&store, &setup, sids, clients, 0).await?;
         println!(
             "{name:<10} {clients:>3} clients: {rate:>9.0} approvals/s ({APPROVALS} approvals)"
         );
@@ -202,11 +212,55 @@ fn main() -> BenchResult<()> {
         sqlite.migrate().await?;
         bench("sqlite", sqlite.clone()).await?;
         sqlite.close().await;
-        for suffix in ["", "-wal", "-shm"] {
-            let mut file = path.clone().into_os_string();
-            file.push(suffix);
-            let _ = std::fs::remove_file(file);
-        }
-        BenchResult::Ok(())
+        remove_sqlite(&path);
+        sqlite_readers().await
     })
+}
+
+/// SQLite with plain reads beside the writes: the same mixed load on a store whose
+/// reads share the writer (`with_sqlite_readers(0)`) and on one with the default
+/// readers, in alternating rounds of one run, so both see the same machine.
+async fn sqlite_readers() -> BenchResult<()> {
+    const READS: usize = 4;
+    const ROUNDS: usize = 3;
+    let mut stores = Vec::new();
+    for readers in [0, verify_store_sql::DEFAULT_SQLITE_READERS] {
+        let path = std::env::temp_dir().join(format!(
+            "verify-bench-{}-readers-{readers}.db",
+            std::process::id()
+        ));
+        let options = verify_store_sql::StoreOptions::new().with_sqlite_readers(readers);
+        let store = SqliteStore::open_with_options(&path, &options).await?;
+        store.migrate().await?;
+        let mut rng = ChaCha20Rng::seed_from_u64(11);
+        let setup = setup(&store, &mut rng).await?;
+        stores.push((readers, path, store, setup, rng));
+    }
+    for clients in [8, 64] {
+        for round in 1..=ROUNDS {
+            for (readers, _, store, setup, rng) in &mut stores {
+                let sids = challenges(store, setup, rng).await?;
+                let rate = run(store, setup, sids, clients, READS).await?;
+                println!(
+                    "sqlite, {READS} reads per approval, {readers} readers, {clients:>2} clients, round {round}: \
+                     {rate:>7.0} approvals/s ({:>7.0} operations/s)",
+                    rate * f64::from(u32::try_from(READS + 2)?)
+                );
+            }
+        }
+    }
+    for (_, path, store, _, _) in stores {
+        store.close().await;
+        remove_sqlite(&path);
+    }
+    Ok(())
+}
+
+/// Removes a bench database and its WAL and shared-memory files.
+fn remove_sqlite(path: &std::path::Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut file = path.to_path_buf().into_os_string();
+        file.push(suffix);
+        let _ = std::fs::remove_file(file);
+    }
 }

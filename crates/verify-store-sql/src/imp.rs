@@ -88,7 +88,7 @@ macro_rules! store_impl {
                 for bind in binds {
                     query = query.bind(*bind);
                 }
-                let row = query.fetch_optional(&self.pool).await.map_err(backend)?;
+                let row = query.fetch_optional(self.read_pool()).await.map_err(backend)?;
                 row.map(|row| {
                     let text: String = row.try_get(0).map_err(backend)?;
                     self.codec.decode(resource, secrets, &text)
@@ -107,7 +107,7 @@ macro_rules! store_impl {
                 for bind in binds {
                     query = query.bind(*bind);
                 }
-                let rows = query.fetch_all(&self.pool).await.map_err(backend)?;
+                let rows = query.fetch_all(self.read_pool()).await.map_err(backend)?;
                 rows.iter()
                     .map(|row| {
                         let time: i64 = row.try_get(0).map_err(backend)?;
@@ -139,7 +139,7 @@ macro_rules! store_impl {
                 for key in keys {
                     query = query.bind(key.sid.as_slice());
                 }
-                let rows = query.fetch_all(&self.pool).await.map_err(backend)?;
+                let rows = query.fetch_all(self.read_pool()).await.map_err(backend)?;
                 let mut texts: HashMap<[u8; 16], String> = HashMap::with_capacity(rows.len());
                 for row in &rows {
                     let sid: Vec<u8> = row.try_get(0).map_err(backend)?;
@@ -524,7 +524,7 @@ macro_rules! store_impl {
                 )
                 .bind(service.as_bytes().as_slice())
                 .bind(identity.as_str())
-                .fetch_optional(&self.pool)
+                .fetch_optional(self.read_pool())
                 .await
                 .map_err(backend)?;
                 row.map(|row| {
@@ -790,7 +790,7 @@ macro_rules! store_impl {
                 )
                 .bind(entity.as_bytes().as_slice())
                 .bind(service.as_bytes().as_slice())
-                .fetch_all(&self.pool)
+                .fetch_all(self.read_pool())
                 .await
                 .map_err(backend)?;
                 rows.iter()
@@ -828,7 +828,7 @@ macro_rules! store_impl {
                 )
                 .bind(entity.as_bytes().as_slice())
                 .bind(factor_type.as_str())
-                .fetch_one(&self.pool)
+                .fetch_one(self.read_pool())
                 .await
                 .map_err(backend)?
                 .try_get(0)
@@ -848,7 +848,7 @@ macro_rules! store_impl {
                 )
                 .bind(entity.as_bytes().as_slice())
                 .bind(since)
-                .fetch_one(&self.pool)
+                .fetch_one(self.read_pool())
                 .await
                 .map_err(backend)?
                 .try_get(0)
@@ -1009,7 +1009,7 @@ macro_rules! store_impl {
                 if let Some(factor) = &factor_bytes {
                     scan = scan.bind(factor.as_slice());
                 }
-                let rows = scan.fetch_all(&self.pool).await.map_err(backend)?;
+                let rows = scan.fetch_all(self.read_pool()).await.map_err(backend)?;
                 let now_secs = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
                 let mut keys = Vec::with_capacity(rows.len());
                 for row in &rows {
@@ -1254,7 +1254,7 @@ macro_rules! store_impl {
                 )
                 .bind(after)
                 .bind(limit)
-                .fetch_all(&self.pool)
+                .fetch_all(self.read_pool())
                 .await
                 .map_err(backend)?;
                 outbox_events(&rows)

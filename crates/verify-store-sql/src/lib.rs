@@ -17,7 +17,8 @@ mod sqlite;
 pub use error::SqlStoreError;
 pub use migrations::SCHEMA_VERSION;
 pub use options::{
-    DEFAULT_ACQUIRE_TIMEOUT, DEFAULT_BUSY_TIMEOUT, DEFAULT_PG_MAX_CONNECTIONS, StoreOptions,
+    DEFAULT_ACQUIRE_TIMEOUT, DEFAULT_BUSY_TIMEOUT, DEFAULT_PG_MAX_CONNECTIONS,
+    DEFAULT_SQLITE_READERS, StoreOptions,
 };
 #[cfg(feature = "postgres")]
 pub use postgres::{DeliveryLease, PgStore};

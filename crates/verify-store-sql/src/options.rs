@@ -27,6 +27,15 @@ pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// PostgreSQL's default `max_connections` of 100.
 pub const DEFAULT_PG_MAX_CONNECTIONS: u32 = 16;
 
+/// The SQLite store's reader connections by default ([`StoreOptions::sqlite_readers`]).
+///
+/// Four: WAL lets readers run beside the one writer, so plain reads (fetches,
+/// lists, counts, the outbox peek) stop queueing behind writes; four covers the
+/// cores of a small host (reads are CPU-bound in SQLite's page cache), and each
+/// costs one open file and its page cache. `benches/approvals.rs` measures it
+/// (docs/performance.md, "SQLite readers").
+pub const DEFAULT_SQLITE_READERS: u32 = 4;
+
 /// How a [`SqliteStore`](crate::SqliteStore) or [`PgStore`](crate::PgStore) uses its
 /// database: the bounded waits that turn an outage into a prompt
 /// [`StoreError::Unavailable`](verify_store::StoreError::Unavailable), and the pool
@@ -47,6 +56,7 @@ pub struct StoreOptions {
     acquire_timeout: Duration,
     busy_timeout: Duration,
     max_connections: u32,
+    sqlite_readers: u32,
 }
 
 impl Default for StoreOptions {
@@ -57,14 +67,30 @@ impl Default for StoreOptions {
 
 impl StoreOptions {
     /// The defaults: [`DEFAULT_ACQUIRE_TIMEOUT`], [`DEFAULT_BUSY_TIMEOUT`],
-    /// [`DEFAULT_PG_MAX_CONNECTIONS`].
+    /// [`DEFAULT_PG_MAX_CONNECTIONS`], [`DEFAULT_SQLITE_READERS`].
     #[must_use]
     pub const fn new() -> Self {
         Self {
             acquire_timeout: DEFAULT_ACQUIRE_TIMEOUT,
             busy_timeout: DEFAULT_BUSY_TIMEOUT,
             max_connections: DEFAULT_PG_MAX_CONNECTIONS,
+            sqlite_readers: DEFAULT_SQLITE_READERS,
         }
+    }
+
+    /// SQLite only: how many connections serve plain reads beside the one writer
+    /// (WAL mode). 0 sends every operation through the writer, one at a time.
+    /// A database in memory always has 0: each connection would open its own.
+    #[must_use]
+    pub const fn with_sqlite_readers(mut self, readers: u32) -> Self {
+        self.sqlite_readers = readers;
+        self
+    }
+
+    /// See [`with_sqlite_readers`](Self::with_sqlite_readers).
+    #[must_use]
+    pub const fn sqlite_readers(&self) -> u32 {
+        self.sqlite_readers
     }
 
     /// How long an operation waits for a pooled connection, including connecting
@@ -87,7 +113,8 @@ impl StoreOptions {
     }
 
     /// PostgreSQL only: the most connections the pool opens (at least 1). A SQLite
-    /// store always has one (see [`SqliteStore`](crate::SqliteStore)).
+    /// store has one writer and [`sqlite_readers`](Self::sqlite_readers) readers
+    /// (see [`SqliteStore`](crate::SqliteStore)).
     #[must_use]
     pub const fn with_max_connections(mut self, max: u32) -> Self {
         self.max_connections = if max == 0 { 1 } else { max };

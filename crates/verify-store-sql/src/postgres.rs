@@ -36,6 +36,14 @@ pub struct PgStore {
 }
 
 impl PgStore {
+    /// The pool plain reads use: the one pool (PostgreSQL runs reads and writes on
+    /// every connection).
+    pub(crate) const fn read_pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+impl PgStore {
     /// Connects to `url` (`postgres://user@host:port/db`) with the default
     /// [`StoreOptions`] (a pool of up to 16 connections, a 5 s acquire timeout).
     /// Call [`PgStore::migrate`] before first use.

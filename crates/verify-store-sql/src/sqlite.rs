@@ -13,10 +13,13 @@ use crate::options::StoreOptions;
 /// A [`Store`](verify_store::Store) in one SQLite database file.
 ///
 /// Opened in WAL mode with foreign keys on, `synchronous = NORMAL` and a busy
-/// timeout ([`StoreOptions::busy_timeout`], 5 s by default), through a pool of
-/// **one** connection: every operation (and so every transaction) runs after the
-/// previous one, which makes each compare-and-set trivially atomic within the
-/// process.
+/// timeout ([`StoreOptions::busy_timeout`], 5 s by default). Every transaction and
+/// every write goes through **one** writer connection, so they run one after the
+/// other and each compare-and-set is trivially atomic within the process. Plain
+/// reads outside a transaction (fetches, lists, counts, the outbox peek) go to a
+/// pool of reader connections ([`StoreOptions::sqlite_readers`], 4 by default),
+/// which WAL lets run beside the writer: each read sees every transaction committed
+/// before it began, so a read after a write in the same task sees the write.
 ///
 /// Several processes (or several stores) may open one file: every write
 /// transaction begins with `BEGIN IMMEDIATE`, taking SQLite's write lock before it
@@ -29,10 +32,13 @@ use crate::options::StoreOptions;
 /// processes then run one at a time: many processes with much to write share
 /// [`PgStore`](crate::PgStore).
 ///
-/// Clones share the pool.
+/// Clones share the pools.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
+    /// The writer: one connection, every transaction and write.
     pub(crate) pool: SqlitePool,
+    /// Plain reads; the writer itself when there are no readers (or in memory).
+    pub(crate) readers: SqlitePool,
     pub(crate) codec: Codec,
 }
 
@@ -48,7 +54,7 @@ impl SqliteStore {
 
     /// Opens (creating if missing) the database file at `path`, waiting for the
     /// database as `options` say (its acquire and busy timeouts; its
-    /// `max_connections` is for PostgreSQL: this pool has one connection). Call
+    /// readers; its `max_connections` is for PostgreSQL). Call
     /// [`SqliteStore::migrate`] before first use.
     ///
     /// # Errors
@@ -82,19 +88,41 @@ impl SqliteStore {
         connect: SqliteConnectOptions,
         options: &StoreOptions,
     ) -> Result<Self, SqlStoreError> {
+        let connect = connect.foreign_keys(true);
+        // The writer connects first: it creates the file and switches it to WAL,
+        // which the readers then find.
         let pool = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
             .acquire_timeout(options.acquire_timeout())
             .idle_timeout(None)
             .max_lifetime(None)
-            .connect_with(connect.foreign_keys(true))
+            .connect_with(connect.clone())
             .await
             .map_err(SqlStoreError::Connect)?;
+        let readers = if options.sqlite_readers() == 0 || in_memory(&connect) {
+            pool.clone()
+        } else {
+            SqlitePoolOptions::new()
+                .max_connections(options.sqlite_readers())
+                .min_connections(0)
+                .acquire_timeout(options.acquire_timeout())
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .connect_with(connect)
+                .await
+                .map_err(SqlStoreError::Connect)?
+        };
         Ok(Self {
             pool,
+            readers,
             codec: Codec::default(),
         })
+    }
+
+    /// The pool plain reads use (the writer when there are no readers).
+    pub(crate) const fn read_pool(&self) -> &SqlitePool {
+        &self.readers
     }
 
     /// Applies the crate's migrations the database lacks, then rewrites every row
@@ -122,10 +150,21 @@ impl SqliteStore {
         &self.pool
     }
 
-    /// Closes the pool, waiting for the connection to finish its work.
+    /// Closes the pools, waiting for their connections to finish their work (the
+    /// writer last, so the WAL is checkpointed into the file when it closes).
     pub async fn close(&self) {
+        self.readers.close().await;
         self.pool.close().await;
     }
+}
+
+/// Whether `connect` opens a database in memory (`:memory:`, sqlx's
+/// `sqlite::memory:` or `mode=memory`), which is private to its connection (or, in
+/// a shared cache, locked table by table): readers would see an empty database of
+/// their own, or contend with the writer, so such a store reads through its writer.
+fn in_memory(connect: &SqliteConnectOptions) -> bool {
+    let name = connect.get_filename().to_string_lossy();
+    name == ":memory:" || name.starts_with("file:sqlx-in-memory-") || name.contains("mode=memory")
 }
 
 crate::imp::store_impl!(

@@ -201,16 +201,63 @@ async fn a_held_write_lock_makes_writes_unavailable_after_the_busy_timeout() {
     store.close().await;
 }
 
-/// The store's one pooled connection is taken (as by a long operation): the next
-/// operation waits the acquire timeout, then fails as `Unavailable`.
+/// The store's one writer connection is taken (as by a long operation): the next
+/// write waits the acquire timeout, then fails as `Unavailable`, while reads go on
+/// through the reader connections.
 #[tokio::test]
 async fn no_free_connection_is_unavailable_after_the_acquire_timeout() {
     let store = impatient_store(&sqlite_path("busy_pool")).await;
+    let mut records = Records::new(74);
+    let held = store.pool().acquire().await.unwrap();
+    let started = Instant::now();
+    assert_unavailable(store.insert_service(&records.service()).await, started);
+    assert!(store.get_service(service_sid()).await.unwrap().is_none());
+    drop(held);
+    store.insert_service(&records.service()).await.unwrap();
+    store.close().await;
+}
+
+/// Without readers every operation shares the writer: a read waits for it too.
+#[tokio::test]
+async fn without_readers_a_held_writer_makes_reads_unavailable() {
+    let options = StoreOptions::new()
+        .with_acquire_timeout(SHORT_WAIT)
+        .with_busy_timeout(SHORT_WAIT)
+        .with_sqlite_readers(0);
+    let store = SqliteStore::open_with_options(&sqlite_path("no_readers"), &options)
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
     let held = store.pool().acquire().await.unwrap();
     let started = Instant::now();
     assert_unavailable(store.get_service(service_sid()).await, started);
     drop(held);
     assert!(store.get_service(service_sid()).await.unwrap().is_none());
+    store.close().await;
+}
+
+/// A write committed through the writer is seen by the very next read, which the
+/// readers serve: every read begins after the commit it follows.
+#[tokio::test]
+async fn reads_after_a_write_see_it() {
+    let store = impatient_store(&sqlite_path("read_your_writes")).await;
+    let mut records = Records::new(75);
+    for round in 0..50_u64 {
+        let service = records.service();
+        store.insert_service(&service).await.unwrap();
+        assert_eq!(
+            store.get_service(service.sid()).await.unwrap(),
+            Some(service.clone())
+        );
+        let renamed = service
+            .with_friendly_name(&format!("Owl Bank {round}"), at(1))
+            .unwrap();
+        store.update_service(&renamed).await.unwrap();
+        assert_eq!(
+            store.get_service(service.sid()).await.unwrap(),
+            Some(renamed)
+        );
+    }
     store.close().await;
 }
 
@@ -276,4 +323,26 @@ async fn an_exhausted_postgres_pool_is_unavailable_after_the_acquire_timeout() {
         "{again:?}"
     );
     store.close().await;
+}
+
+/// A database in memory is private to its connection (`:memory:`) or shared table
+/// by table (sqlx's `sqlite::memory:`): such a store reads through its writer, so
+/// what it wrote is there to read (separate readers would each open an empty one).
+#[tokio::test]
+async fn an_in_memory_store_reads_what_it_wrote() {
+    use std::str::FromStr as _;
+    for connect in [
+        SqliteConnectOptions::new().filename(":memory:"),
+        SqliteConnectOptions::from_str("sqlite::memory:").unwrap(),
+    ] {
+        let store = SqliteStore::open_with(connect).await.unwrap();
+        store.migrate().await.unwrap();
+        let service = Records::new(76).service();
+        store.insert_service(&service).await.unwrap();
+        assert_eq!(
+            store.get_service(service.sid()).await.unwrap(),
+            Some(service)
+        );
+        store.close().await;
+    }
 }
