@@ -268,6 +268,94 @@ mod tests {
         );
     }
 
+    /// Our calendar against the `time` crate's, on every day from 1970-01-01 to
+    /// 9999-12-31: the date `to_civil` gives, and the day the text of that date
+    /// parses to.
+    #[test]
+    fn every_day_agrees_with_the_time_crate() {
+        let last_day = MAX_SECONDS / SECONDS_PER_DAY;
+        for day in 0..=last_day {
+            let seconds = day * SECONDS_PER_DAY + 86_399;
+            let theirs =
+                time::OffsetDateTime::from_unix_timestamp(i64::try_from(seconds).unwrap()).unwrap();
+            let (year, month, day_of_month, hour, minute, second) =
+                UnixTime::from_secs(seconds).to_civil();
+            assert_eq!(
+                (year, month, day_of_month, hour, minute, second),
+                (
+                    u64::try_from(theirs.year()).unwrap(),
+                    u64::from(u8::from(theirs.month())),
+                    u64::from(theirs.day()),
+                    23,
+                    59,
+                    59
+                ),
+                "day {day}"
+            );
+            let text = format!("{year:04}-{month:02}-{day_of_month:02}T00:00:00Z");
+            assert_eq!(
+                parse_timestamp(&text).map(UnixTime::as_secs),
+                Some(day * SECONDS_PER_DAY),
+                "{text}"
+            );
+        }
+    }
+
+    /// The instant `time` gives for these fields, if it is a valid date and time
+    /// in 1970..=9999 (the range `UnixTime` holds).
+    fn time_crate_instant([year, month, day, hour, minute, second]: [u64; 6]) -> Option<u64> {
+        let small = |field: u64| u8::try_from(field).ok();
+        let date = time::Date::from_calendar_date(
+            i32::try_from(year).ok()?,
+            time::Month::try_from(small(month)?).ok()?,
+            small(day)?,
+        )
+        .ok()?;
+        let time = time::Time::from_hms(small(hour)?, small(minute)?, small(second)?).ok()?;
+        u64::try_from(date.with_time(time).assume_utc().unix_timestamp()).ok()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(20_000))]
+
+        /// Parsing agrees with `time` on any fields in the form's digits, valid or not
+        /// (month 13, February 29 of a common year, 24:00, a leap second, 1969).
+        #[test]
+        fn parse_agrees_with_the_time_crate(
+            year in 1900..=9999_u64,
+            month in 0..=13_u64,
+            day in 0..=32_u64,
+            hour in 0..=24_u64,
+            minute in 0..=60_u64,
+            second in 0..=60_u64,
+        ) {
+            let text = format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}Z");
+            prop_assert_eq!(
+                parse_timestamp(&text).map(UnixTime::as_secs),
+                time_crate_instant([year, month, day, hour, minute, second]),
+                "{}", text
+            );
+        }
+
+        /// `to_civil` agrees with `time` on any second `UnixTime` holds.
+        #[test]
+        fn civil_agrees_with_the_time_crate(seconds in 0..=MAX_SECONDS) {
+            let theirs =
+                time::OffsetDateTime::from_unix_timestamp(i64::try_from(seconds).unwrap()).unwrap();
+            prop_assert_eq!(
+                UnixTime::from_secs(seconds).to_civil(),
+                (
+                    u64::try_from(theirs.year()).unwrap(),
+                    u64::from(u8::from(theirs.month())),
+                    u64::from(theirs.day()),
+                    u64::from(theirs.hour()),
+                    u64::from(theirs.minute()),
+                    u64::from(theirs.second()),
+                )
+            );
+        }
+    }
+
     proptest! {
         #[test]
         fn display_parse_round_trip(seconds in 0..=MAX_SECONDS) {

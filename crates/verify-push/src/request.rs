@@ -241,22 +241,9 @@ fn numeric_date(
 /// send with a 401 so the SDK can correct its clock.
 #[must_use]
 pub fn http_date(now: UnixTime) -> String {
-    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let (year, month, day, hour, minute, second) = now.to_civil();
-    let weekday = usize::try_from((now.as_secs() / 86_400) % 7)
-        .ok()
-        .and_then(|index| DAYS.get(index))
-        .copied()
-        .unwrap_or("Thu");
-    let month = usize::try_from(month.saturating_sub(1))
-        .ok()
-        .and_then(|index| MONTHS.get(index))
-        .copied()
-        .unwrap_or("Jan");
-    format!("{weekday}, {day:02} {month} {year:04} {hour:02}:{minute:02}:{second:02} GMT")
+    // httpdate formats years up to 9999 (and panics past them): `UnixTime` is clamped
+    // to 9999-12-31T23:59:59Z, so every value it holds is in range.
+    httpdate::fmt_http_date(std::time::UNIX_EPOCH + Duration::from_secs(now.as_secs()))
 }
 
 #[cfg(test)]
@@ -274,6 +261,30 @@ mod tests {
             http_date(UnixTime::from_secs(1_735_689_600)),
             "Wed, 01 Jan 2025 00:00:00 GMT"
         );
+    }
+
+    proptest::proptest! {
+        /// Over every second `UnixTime` holds: httpdate's text reads back as the same
+        /// second, and its date and time are the model's calendar (`to_civil`), the
+        /// weekday counted from the epoch's Thursday.
+        #[test]
+        fn http_date_agrees_with_the_model_calendar(seconds in 0..=UnixTime::MAX.as_secs()) {
+            let now = UnixTime::from_secs(seconds);
+            let text = http_date(now);
+            let parsed = httpdate::parse_http_date(&text).unwrap();
+            proptest::prop_assert_eq!(UnixTime::try_from(parsed).unwrap(), now);
+            let (year, month, day, hour, minute, second) = now.to_civil();
+            const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+            const MONTHS: [&str; 12] = [
+                "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+            ];
+            let weekday = DAYS[usize::try_from((seconds / 86_400) % 7).unwrap()];
+            let month = MONTHS[usize::try_from(month - 1).unwrap()];
+            proptest::prop_assert_eq!(
+                text,
+                format!("{weekday}, {day:02} {month} {year:04} {hour:02}:{minute:02}:{second:02} GMT")
+            );
+        }
     }
 
     #[test]

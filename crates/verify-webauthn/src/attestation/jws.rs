@@ -14,7 +14,7 @@ use serde::Deserialize;
 use super::AttestationError;
 use super::statement;
 use super::x509::{self, Cert};
-use crate::crypto::{PublicKeyMaterial, SignatureAlgorithm};
+use crate::crypto::{EcCurve, PublicKeyMaterial, SignatureAlgorithm};
 
 const LENIENT: GeneralPurposeConfig = GeneralPurposeConfig::new()
     .with_decode_padding_mode(DecodePaddingMode::Indifferent)
@@ -105,7 +105,7 @@ impl<'a> CompactJws<'a> {
         let algorithm = jws_algorithm(&self.header.alg, &key, check)?;
         let der;
         let signature = if let PublicKeyMaterial::Ec { curve, .. } = key {
-            der = raw_ecdsa_to_der(&self.signature, curve.coordinate_len())
+            der = raw_ecdsa_to_der(&self.signature, curve)
                 .ok_or(AttestationError::SignatureInvalid)?;
             der.as_slice()
         } else {
@@ -153,41 +153,26 @@ fn jws_algorithm(
     }
 }
 
-/// A JWS ECDSA signature (`r || s`, fixed width) as an ASN.1 DER `Ecdsa-Sig-Value`.
-pub(crate) fn raw_ecdsa_to_der(raw: &[u8], width: usize) -> Option<Vec<u8>> {
-    if raw.len() != width.checked_mul(2)? {
-        return None;
-    }
-    let (r, s) = raw.split_at_checked(width)?;
-    let mut body = der_uint(r)?;
-    body.extend(der_uint(s)?);
-    let mut out = vec![0x30];
-    push_len(&mut out, body.len())?;
-    out.extend(body);
-    Some(out)
-}
-
-fn der_uint(bytes: &[u8]) -> Option<Vec<u8>> {
-    let start = bytes.iter().position(|b| *b != 0)?; // zero is not a valid r or s
-    let trimmed = bytes.get(start..)?;
-    let mut out = vec![0x02];
-    let pad = trimmed.first().is_some_and(|b| b & 0x80 != 0);
-    push_len(&mut out, trimmed.len().checked_add(usize::from(pad))?)?;
-    if pad {
-        out.push(0);
-    }
-    out.extend_from_slice(trimmed);
-    Some(out)
-}
-
-fn push_len(out: &mut Vec<u8>, len: usize) -> Option<()> {
-    if len < 0x80 {
-        out.push(u8::try_from(len).ok()?);
-    } else {
-        out.push(0x81);
-        out.push(u8::try_from(len).ok()?);
-    }
-    Some(())
+/// A JWS ECDSA signature (`r || s`, fixed width, RFC 7518 §3.4) as the ASN.1 DER
+/// `Ecdsa-Sig-Value` the backends verify, converted by the `ecdsa` crate: `None` for
+/// a length other than twice the curve's field size, or an `r` or `s` that is zero
+/// or not below the curve's order (no valid signature has one).
+pub(crate) fn raw_ecdsa_to_der(raw: &[u8], curve: EcCurve) -> Option<Vec<u8>> {
+    let der = match curve {
+        EcCurve::P256 => p256::ecdsa::Signature::from_slice(raw)
+            .ok()?
+            .to_der()
+            .to_bytes(),
+        EcCurve::P384 => p384::ecdsa::Signature::from_slice(raw)
+            .ok()?
+            .to_der()
+            .to_bytes(),
+        EcCurve::P521 => p521::ecdsa::Signature::from_slice(raw)
+            .ok()?
+            .to_der()
+            .to_bytes(),
+    };
+    Some(der.into_vec())
 }
 
 #[cfg(test)]
@@ -203,11 +188,34 @@ mod tests {
         let mut raw = vec![0_u8; 64];
         raw[31] = 1;
         raw[32] = 0x80;
-        let der = raw_ecdsa_to_der(&raw, 32).unwrap();
+        let der = raw_ecdsa_to_der(&raw, EcCurve::P256).unwrap();
         assert_eq!(&der[..5], &[0x30, 0x26, 0x02, 0x01, 0x01]);
         assert_eq!(&der[5..8], &[0x02, 0x21, 0x00]);
-        assert!(raw_ecdsa_to_der(&raw[..63], 32).is_none());
-        assert!(raw_ecdsa_to_der(&[0; 64], 32).is_none());
+        assert!(raw_ecdsa_to_der(&raw[..63], EcCurve::P256).is_none());
+        assert!(raw_ecdsa_to_der(&raw, EcCurve::P384).is_none());
+        assert!(raw_ecdsa_to_der(&[0; 64], EcCurve::P256).is_none());
+        // s = n, the order of P-256: no signature has it.
+        let mut at_order = raw.clone();
+        at_order[32..].copy_from_slice(
+            &hex::decode("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551")
+                .unwrap(),
+        );
+        assert!(raw_ecdsa_to_der(&at_order, EcCurve::P256).is_none());
+        // P-384 and P-521 widths (48 and 66 bytes per scalar).
+        let mut wide = vec![0_u8; 96];
+        wide[47] = 2;
+        wide[95] = 3;
+        assert_eq!(
+            raw_ecdsa_to_der(&wide, EcCurve::P384).unwrap(),
+            [0x30, 0x06, 0x02, 0x01, 0x02, 0x02, 0x01, 0x03]
+        );
+        let mut p521 = vec![0_u8; 132];
+        p521[65] = 1;
+        p521[131] = 0xff;
+        assert_eq!(
+            raw_ecdsa_to_der(&p521, EcCurve::P521).unwrap(),
+            [0x30, 0x07, 0x02, 0x01, 0x01, 0x02, 0x02, 0x00, 0xff]
+        );
     }
 
     #[test]
