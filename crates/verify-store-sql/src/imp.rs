@@ -168,46 +168,31 @@ macro_rules! store_impl {
                 Ok(Listing::new(items, page.next_page_token, page.previous_page_token))
             }
 
-            /// Appends `events` to the outbox inside `tx`, numbered from the counter row.
+            /// Appends `events` to the outbox inside `tx`.
             async fn append(tx: &mut Tx, events: &[Event]) -> Result<(), StoreError> {
                 Self::append_two(tx, events, &[]).await
             }
 
             /// Appends the events of two transitions written together (`first`'s,
-            /// then `second`'s) under one update of the counter.
+            /// then `second`'s), in that order, in one write of the outbox (how it
+            /// numbers them is the backend's `append_outbox`).
             async fn append_two(
                 tx: &mut Tx,
                 first: &[Event],
                 second: &[Event],
             ) -> Result<(), StoreError> {
-                let total = first.len().saturating_add(second.len());
-                if total == 0 {
+                if first.is_empty() && second.is_empty() {
                     return Ok(());
                 }
-                let count = i64::try_from(total)
-                    .map_err(|_| invalid(Resource::Service, "too many events in one write"))?;
-                let last: i64 = sqlx::query(
-                    "UPDATE verify_outbox_counter SET last = last + $1 WHERE id = 1 RETURNING last",
-                )
-                .bind(count)
-                .fetch_one(&mut **tx)
-                .await
-                .map_err(backend)?
-                .try_get(0)
-                .map_err(backend)?;
-                let mut sequence = last.saturating_sub(count);
-                for event in first.iter().chain(second) {
-                    sequence = sequence.saturating_add(1);
-                    let text = serde_json::to_string(event)
-                        .map_err(|error| StoreError::Backend(Box::new(error)))?;
-                    sqlx::query("INSERT INTO verify_outbox (sequence, record) VALUES ($1, $2)")
-                        .bind(sequence)
-                        .bind(text)
-                        .execute(&mut **tx)
-                        .await
-                        .map_err(backend)?;
-                }
-                Ok(())
+                let records = first
+                    .iter()
+                    .chain(second)
+                    .map(|event| {
+                        serde_json::to_string(event)
+                            .map_err(|error| StoreError::Backend(Box::new(error)))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                Self::append_outbox(tx, &records).await
             }
 
             /// Why a version-checked delete or update of a plain record (no immutable
@@ -1246,6 +1231,7 @@ macro_rules! store_impl {
                 after: Option<u64>,
                 limit: usize,
             ) -> Result<Vec<OutboxEvent>, StoreError> {
+                self.number_outbox().await?;
                 let after = after.map_or(0, |a| i64::try_from(a).unwrap_or(i64::MAX));
                 let limit = i64::try_from(limit).unwrap_or(i64::MAX);
                 let rows = sqlx::query(
@@ -1271,10 +1257,11 @@ macro_rules! store_impl {
             }
 
             async fn drain_events(&self, limit: usize) -> Result<Vec<OutboxEvent>, StoreError> {
+                self.number_outbox().await?;
                 let limit = i64::try_from(limit).unwrap_or(i64::MAX);
                 let rows = sqlx::query(concat!(
                     "DELETE FROM verify_outbox WHERE sequence IN (SELECT sequence FROM verify_outbox \
-                     ORDER BY sequence LIMIT $1 ",
+                     WHERE sequence IS NOT NULL ORDER BY sequence LIMIT $1 ",
                     $skip,
                     ") RETURNING sequence, record"
                 ))

@@ -34,6 +34,11 @@ const POSTGRES: &[Source] = &[
         "request indexes",
         include_str!("../migrations/postgres/0004_request_indexes.sql"),
     ),
+    (
+        5,
+        "outbox without counter",
+        include_str!("../migrations/postgres/0005_outbox_without_counter.sql"),
+    ),
 ];
 
 #[cfg(feature = "sqlite")]
@@ -57,6 +62,11 @@ const SQLITE: &[Source] = &[
         4,
         "request indexes",
         include_str!("../migrations/sqlite/0004_request_indexes.sql"),
+    ),
+    (
+        5,
+        "outbox without counter",
+        include_str!("../migrations/sqlite/0005_outbox_without_counter.sql"),
     ),
 ];
 
@@ -97,5 +107,6 @@ pub(crate) fn sqlite() -> Migrator {
 /// after which `migrate` rewrites the rows 0.1.0 wrote in today's record shape; 3
 /// indexes a service's entities for listing; 4 indexes an entity's challenges and
 /// factors by `(service_sid, entity_sid, ...)` in list order, so every request's
-/// lookup reads only its answer.
-pub const SCHEMA_VERSION: i64 = 4;
+/// lookup reads only its answer; 5 numbers PostgreSQL's outbox when it is read
+/// instead of in every writing transaction (no change on SQLite).
+pub const SCHEMA_VERSION: i64 = 5;

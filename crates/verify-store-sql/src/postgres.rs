@@ -15,14 +15,28 @@ fn pool_options(options: &StoreOptions) -> PgPoolOptions {
         .acquire_timeout(options.acquire_timeout())
 }
 
-/// A [`Store`](verify_store::Store) in PostgreSQL (11 or later).
+/// A [`Store`](verify_store::Store) in PostgreSQL (13 or later).
 ///
 /// Every compare-and-set is one `UPDATE … WHERE sid = $1 AND version = $2`, which
 /// PostgreSQL serializes on the row lock at READ COMMITTED: of two processes
 /// approving one challenge, the second re-reads the row after the first commits,
-/// matches nothing and gets [`StoreError::Conflict`](verify_store::StoreError).
-/// Factor creation locks the entity row so quotas hold across processes; the outbox
-/// numbers events from one counter row so sequence order is commit order.
+/// matches nothing and gets [`StoreError::Conflict`](StoreError).
+/// Factor creation locks the entity row so quotas hold across processes.
+///
+/// # The outbox
+///
+/// A write appends its events unnumbered, with its transaction's id; no row is
+/// shared by every writer, so event-writing transactions do not wait for each
+/// other. A read of the outbox ([`peek_events`](verify_store::Store::peek_events),
+/// [`drain_events`](verify_store::Store::drain_events)) first numbers the committed
+/// events that have no number yet (up to 10,000 per read), one reader at a time,
+/// each after every number given before. So numbers only grow: a reader paging
+/// with `after`, or acknowledging through a number, never skips an event numbered
+/// later, as with the counter row every writer used to update. The order they
+/// give: every event of one write together and in write order; an event of a write
+/// that committed before another began, before that one's (a challenge's
+/// `challenge.approved` after its creation); events of concurrent writes in the
+/// order their transactions took their ids.
 ///
 /// Connections are plain TCP or Unix sockets: the crate enables no TLS (sqlx is
 /// built without it), so keep the database on loopback, a Unix socket or a
@@ -78,7 +92,7 @@ impl PgStore {
     /// A store for `url` whose pool connects when an operation first needs a
     /// connection: a host can start while the database is down, and each
     /// operation then fails with
-    /// [`StoreError::Unavailable`](verify_store::StoreError::Unavailable) after the
+    /// [`StoreError::Unavailable`](StoreError::Unavailable) after the
     /// acquire timeout until the database is back. Nothing is checked until then:
     /// call [`PgStore::migrate`] once it is reachable.
     ///
@@ -158,8 +172,8 @@ impl PgStore {
     /// connection, the server releases it and another process's next try wins.
     ///
     /// # Errors
-    /// [`StoreError::Unavailable`](verify_store::StoreError::Unavailable) /
-    /// [`StoreError::Backend`](verify_store::StoreError::Backend).
+    /// [`StoreError::Unavailable`](StoreError::Unavailable) /
+    /// [`StoreError::Backend`](StoreError::Backend).
     pub async fn try_delivery_lease(&self) -> Result<Option<DeliveryLease>, StoreError> {
         let mut connection = self.pool.acquire().await.map_err(backend)?.detach();
         let held: bool = sqlx::query_scalar(DELIVERY_LOCK)
@@ -209,3 +223,71 @@ crate::imp::store_impl!(
     for_no_key_update = "FOR NO KEY UPDATE",
     skip_locked = "FOR UPDATE SKIP LOCKED"
 );
+
+/// The most events one numbering pass of the PostgreSQL outbox numbers: a read
+/// numbers at most this many before it reads (the rest on the next read).
+const NUMBER_BATCH: i64 = 10_000;
+
+/// Serializes the numbering passes of one schema's outbox (a transaction lock,
+/// released when the pass commits), so that numbers only grow.
+const NUMBERING_LOCK: &str =
+    "SELECT pg_advisory_xact_lock(hashtext('verify outbox numbering:' || current_schema()))";
+
+/// The committed events not numbered yet, a transaction's together and in write
+/// order, oldest transaction first.
+const UNNUMBERED_EVENTS: &str =
+    "SELECT id FROM verify_outbox WHERE sequence IS NULL ORDER BY txid, id LIMIT $1";
+
+impl PgStore {
+    /// Appends outbox `records` inside `tx`, unnumbered: each row takes its
+    /// transaction's id (`txid`) and an insertion id, and no row every writer
+    /// updates is touched. [`PgStore::number_outbox`] numbers them once committed.
+    async fn append_outbox(
+        tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+        records: &[String],
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO verify_outbox (record) SELECT * FROM UNNEST($1::text[])")
+            .bind(records)
+            .execute(&mut **tx)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    /// Numbers up to [`NUMBER_BATCH`] committed events, after every number given
+    /// before (the counter row, which only this pass updates).
+    async fn number_outbox(&self) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        sqlx::query(NUMBERING_LOCK)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        let ids: Vec<i64> = sqlx::query_scalar(UNNUMBERED_EVENTS)
+            .bind(NUMBER_BATCH)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(backend)?;
+        if ids.is_empty() {
+            return tx.commit().await.map_err(backend);
+        }
+        let count = i64::try_from(ids.len()).unwrap_or(NUMBER_BATCH);
+        let last: i64 = sqlx::query_scalar(
+            "UPDATE verify_outbox_counter SET last = last + $1 WHERE id = 1 RETURNING last",
+        )
+        .bind(count)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let sequences: Vec<i64> = (last.saturating_sub(count).saturating_add(1)..=last).collect();
+        sqlx::query(
+            "UPDATE verify_outbox AS o SET sequence = n.sequence \
+             FROM UNNEST($1::bigint[], $2::bigint[]) AS n(id, sequence) WHERE o.id = n.id",
+        )
+        .bind(&ids)
+        .bind(&sequences)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        tx.commit().await.map_err(backend)
+    }
+}

@@ -28,7 +28,7 @@ use crate::options::StoreOptions;
 /// busy timeout waits out); readers never wait for writers (WAL). A write that
 /// still cannot take the lock in time, or an operation that finds no free
 /// connection within [`StoreOptions::acquire_timeout`], fails with
-/// [`StoreError::Unavailable`](verify_store::StoreError::Unavailable). Writes of all
+/// [`StoreError::Unavailable`](StoreError::Unavailable). Writes of all
 /// processes then run one at a time: many processes with much to write share
 /// [`PgStore`](crate::PgStore).
 ///
@@ -177,3 +177,47 @@ crate::imp::store_impl!(
     for_no_key_update = "",
     skip_locked = ""
 );
+
+impl SqliteStore {
+    /// Appends outbox `records` inside `tx`, numbered from the counter row. The
+    /// counter costs nothing here: every write transaction already holds the
+    /// database's one write lock, so numbering in the writer is commit order.
+    async fn append_outbox(
+        tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+        records: &[String],
+    ) -> Result<(), StoreError> {
+        let count = i64::try_from(records.len()).map_err(|_| {
+            invalid(
+                Resource::Service,
+                "too many events in one write",
+            )
+        })?;
+        let last: i64 = sqlx::query_scalar(
+            "UPDATE verify_outbox_counter SET last = last + $1 WHERE id = 1 RETURNING last",
+        )
+        .bind(count)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(backend)?;
+        let mut sequence = last.saturating_sub(count);
+        for record in records {
+            sequence = sequence.saturating_add(1);
+            sqlx::query("INSERT INTO verify_outbox (sequence, record) VALUES ($1, $2)")
+                .bind(sequence)
+                .bind(record)
+                .execute(&mut **tx)
+                .await
+                .map_err(backend)?;
+        }
+        Ok(())
+    }
+
+    /// Nothing to do: events are numbered when they are written.
+    #[expect(
+        clippy::unused_async,
+        reason = "the same call as PgStore's, which numbers here"
+    )]
+    async fn number_outbox(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}

@@ -149,8 +149,12 @@ impl<'a> FactorInsert<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct OutboxEvent {
-    /// Assigned by the store: strictly increasing in the order events were written
-    /// (within one write, in slice order); never reused.
+    /// Assigned by the store, never reused, and only growing: an event numbered
+    /// after another has a higher number, so a reader paging with `after` never
+    /// skips one. Within one write, in slice order; an event of a write that
+    /// completed before another began, below that one's. (Concurrent writes: in
+    /// either order. The SQL stores' docs say when they number: in the write, or
+    /// on PostgreSQL when the outbox is read.)
     pub sequence: u64,
     /// The event.
     pub event: Event,

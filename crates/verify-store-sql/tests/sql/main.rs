@@ -28,6 +28,7 @@ mod cross_process;
 mod delivery_lease;
 mod engine_restart;
 mod legacy;
+mod outbox_order;
 mod pg_conformance;
 mod query_plans;
 mod restart;

@@ -238,10 +238,18 @@ const WHOLE_INDEX: &[(&str, &str, &str)] = &[
     ),
     (
         "drain_events",
-        "SELECT sequence FROM verify_outbox ORDER BY sequence LIMIT $1",
+        "SELECT sequence FROM verify_outbox WHERE sequence IS NOT NULL ORDER BY sequence LIMIT $1",
         "the outbox in sequence (rowid) order, stopped after `limit` rows",
     ),
 ];
+
+/// PostgreSQL's own statements that read a whole index on purpose (schema v5's
+/// outbox numbering), with why.
+const PG_WHOLE_INDEX: &[(&str, &str, &str)] = &[(
+    "number_outbox: the unnumbered events",
+    "SELECT id FROM verify_outbox WHERE sequence IS NULL ORDER BY txid, id LIMIT $1",
+    "the partial index holds only events not numbered yet, in numbering order",
+)];
 
 /// The plan lines of `sql` on SQLite.
 async fn sqlite_plan(store: &SqliteStore, sql: &str, binds: &[Bind]) -> Vec<String> {
@@ -414,7 +422,7 @@ async fn every_request_query_has_an_index_on_postgres() {
     let queries = QUERIES
         .iter()
         .map(|&(what, sql, binds)| (what, sql, binds, false));
-    let whole = WHOLE_INDEX.iter().map(|&(what, sql, _)| {
+    let whole = WHOLE_INDEX.iter().chain(PG_WHOLE_INDEX).map(|&(what, sql, _)| {
         let binds: &[Bind] = if sql.contains("$1") { &[Int] } else { &[] };
         (what, sql, binds, true)
     });
@@ -429,6 +437,35 @@ async fn every_request_query_has_an_index_on_postgres() {
         .await
         .expect("reset");
     assert!(failures.is_empty(), "unindexed:\n{}", failures.join("\n"));
+}
+
+/// On PostgreSQL the outbox numbering reads migration 0005's partial index, and a
+/// read of the numbered events its unique index.
+#[tokio::test]
+#[ignore = "needs PostgreSQL: set VERIFY_TEST_POSTGRES_URL (see README)"]
+async fn outbox_numbering_uses_its_indexes_on_postgres() {
+    let store = crate::support::pg_store("query_plans_outbox").await;
+    let mut connection = store.pool().acquire().await.expect("a connection");
+    sqlx::query("SET enable_seqscan = off")
+        .execute(&mut *connection)
+        .await
+        .expect("set");
+    let numbering = pg_plan(&mut connection, PG_WHOLE_INDEX[0].1, &[Int]).await;
+    assert!(
+        numbering.iter().any(|line| line.contains("verify_outbox_unnumbered")),
+        "{}",
+        numbering.join("\n")
+    );
+    let &(_, peek, binds) = QUERIES
+        .iter()
+        .find(|(name, _, _)| *name == "peek_events")
+        .expect("listed");
+    let plan = pg_plan(&mut connection, peek, binds).await;
+    assert!(
+        plan.iter().any(|line| line.contains("verify_outbox_sequence")),
+        "{}",
+        plan.join("\n")
+    );
 }
 
 /// On PostgreSQL the challenge list's plan names a migration 0004 index.
