@@ -186,12 +186,8 @@ impl SqliteStore {
         tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
         records: &[String],
     ) -> Result<(), StoreError> {
-        let count = i64::try_from(records.len()).map_err(|_| {
-            invalid(
-                Resource::Service,
-                "too many events in one write",
-            )
-        })?;
+        let count = i64::try_from(records.len())
+            .map_err(|_| invalid(Resource::Service, "too many events in one write"))?;
         let last: i64 = sqlx::query_scalar(
             "UPDATE verify_outbox_counter SET last = last + $1 WHERE id = 1 RETURNING last",
         )

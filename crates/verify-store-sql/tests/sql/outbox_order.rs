@@ -149,7 +149,10 @@ async fn a_write_still_open_holds_back_nothing_and_is_read_after_what_was_read()
         .map(|e| e.event.challenge_sid.unwrap())
         .collect();
     assert_eq!(approvals, approved);
-    assert!(seen.iter().all(|e| e.event.event_type != EventType::FactorDeleted));
+    assert!(
+        seen.iter()
+            .all(|e| e.event.event_type != EventType::FactorDeleted)
+    );
 
     // When the open write commits, its event is numbered after everything read.
     open.commit().await.unwrap();

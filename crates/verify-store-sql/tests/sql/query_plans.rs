@@ -422,10 +422,13 @@ async fn every_request_query_has_an_index_on_postgres() {
     let queries = QUERIES
         .iter()
         .map(|&(what, sql, binds)| (what, sql, binds, false));
-    let whole = WHOLE_INDEX.iter().chain(PG_WHOLE_INDEX).map(|&(what, sql, _)| {
-        let binds: &[Bind] = if sql.contains("$1") { &[Int] } else { &[] };
-        (what, sql, binds, true)
-    });
+    let whole = WHOLE_INDEX
+        .iter()
+        .chain(PG_WHOLE_INDEX)
+        .map(|&(what, sql, _)| {
+            let binds: &[Bind] = if sql.contains("$1") { &[Int] } else { &[] };
+            (what, sql, binds, true)
+        });
     for (what, sql, binds, whole_index) in queries.chain(whole) {
         let plan = pg_plan(&mut connection, sql, binds).await;
         if let Some(problem) = pg_problems(&mut connection, &plan, whole_index).await {
@@ -452,7 +455,9 @@ async fn outbox_numbering_uses_its_indexes_on_postgres() {
         .expect("set");
     let numbering = pg_plan(&mut connection, PG_WHOLE_INDEX[0].1, &[Int]).await;
     assert!(
-        numbering.iter().any(|line| line.contains("verify_outbox_unnumbered")),
+        numbering
+            .iter()
+            .any(|line| line.contains("verify_outbox_unnumbered")),
         "{}",
         numbering.join("\n")
     );
@@ -462,7 +467,8 @@ async fn outbox_numbering_uses_its_indexes_on_postgres() {
         .expect("listed");
     let plan = pg_plan(&mut connection, peek, binds).await;
     assert!(
-        plan.iter().any(|line| line.contains("verify_outbox_sequence")),
+        plan.iter()
+            .any(|line| line.contains("verify_outbox_sequence")),
         "{}",
         plan.join("\n")
     );
