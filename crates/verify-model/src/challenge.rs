@@ -1006,8 +1006,10 @@ impl Challenge {
 
     /// Answers a passkey challenge after `verify-webauthn` accepted the assertion:
     /// the factor's sign count and backup state are recorded and the challenge is
-    /// approved (binding the factor for a discoverable challenge). At or past the
-    /// expiration date it returns the `Expired` transition only.
+    /// approved (binding the factor for a discoverable challenge). The factor's
+    /// transition is `None` when the use changes nothing it records (a sign count
+    /// of 0 that stays 0, the same backup state): there is nothing to write. At or
+    /// past the expiration date it returns the `Expired` transition only.
     ///
     /// # Errors
     /// As [`Challenge::approve`] and [`Factor::record_passkey_use`].
@@ -1025,10 +1027,14 @@ impl Challenge {
             });
         }
         let challenge = self.approve(&AnswerInput::new(now).with_factor(factor))?;
-        let factor = factor.record_passkey_use(sign_count, backup_state, now)?;
+        let used = factor.record_passkey_use(sign_count, backup_state, now)?;
+        // A use that moves nothing the credential records (a synced passkey's sign
+        // count stays 0, its backup state unchanged) would rewrite the factor for a
+        // new version and date only: the challenge is written alone.
+        let moved = used.factor.kind() != factor.kind();
         Ok(PairedTransition {
             challenge,
-            factor: Some(factor),
+            factor: moved.then_some(used),
         })
     }
 

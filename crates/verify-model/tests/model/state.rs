@@ -548,6 +548,30 @@ fn passkey_approval_advances_the_counter() {
     );
 }
 
+/// A synced passkey's count stays 0: a use that moves nothing the credential
+/// records writes no factor (only the challenge), one that does is paired.
+#[test]
+fn a_passkey_use_that_moves_nothing_pairs_no_factor_write() {
+    let factor = verified_passkey();
+    let pending = || {
+        Challenge::create(
+            ChallengeTarget::DiscoverablePasskey(factor.service_sid()),
+            NewChallenge::new().with_passkey(crate::support::ceremony(None)),
+            NOW,
+            &mut rng(43),
+        )
+        .unwrap()
+        .challenge
+    };
+    let still = pending().approve_passkey(&factor, 0, false, at(3)).unwrap();
+    assert_eq!(still.challenge.outcome, ChallengeOutcome::Approved);
+    assert!(still.factor.is_none(), "{:?}", still.factor);
+    let counted = pending().approve_passkey(&factor, 1, false, at(3)).unwrap();
+    assert!(counted.factor.is_some());
+    let backed_up = pending().approve_passkey(&factor, 0, true, at(3)).unwrap();
+    assert!(backed_up.factor.is_some());
+}
+
 #[test]
 fn push_config_updates_keep_the_credential_sid() {
     use verify_model::config::NotificationPlatform;
