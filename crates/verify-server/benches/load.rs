@@ -2,10 +2,12 @@
 //!
 //! ```text
 //! cargo bench -p verify-server --bench load [-- --secs N --concurrency C --sqlite]
+//! cargo bench -p verify-server --bench load -- --database postgres://... [--servers N]
 //! ```
 //!
-//! Starts the server in this process on `127.0.0.1:0` (MemoryStore, or with
-//! `--sqlite` a SQLite file in the temp directory, removed afterwards), creates a
+//! Starts the server in this process on `127.0.0.1:0` (MemoryStore; with `--sqlite`
+//! a SQLite file in the temp directory, removed afterwards; with `--database URL` a
+//! PostgreSQL [`PgStore`](verify_store_sql::PgStore) in a throwaway schema), creates a
 //! service and, per client, an identity with a push factor enrolled exactly as the
 //! SDK does it (access token, factor created with a P-256 device key, verified with a
 //! request JWT). Then `C` concurrent keep-alive HTTP/1.1 clients run for `N` seconds,
@@ -18,14 +20,44 @@
 //!   approves it (TOTP codes are single-use per factor, so each approval needs its
 //!   own factor: one factor can approve at most once per time step).
 //!
-//! Every response is checked (status, resource status, signature-fields header);
-//! any mismatch counts as an error and makes the run fail. Reports requests/s,
-//! approved challenges/s and p50/p90/p99/max latency per request kind.
+//! Every response is checked (status, resource status, signature-fields header, the
+//! approved challenge's sid); any mismatch counts as an error and makes the run fail.
+//! Every challenge must be approved exactly once: a 409 (conflict) on any request is
+//! an error (and counted apart), and a challenge sid approved twice, across all
+//! clients and servers, counts as a double approval and fails the run. Reports
+//! requests/s, approved challenges/s (and push approvals/s) and p50/p90/p99/max
+//! latency per request kind.
 //!
-//! Bounds: `--secs` 1..=300 (default 10), `--concurrency` 1..=256 (default 16); a
-//! value out of range is an error (clap). Each client is one hyper HTTP/1.1 client
-//! connection (`hyper::client::conn::http1`) over its own keep-alive `TcpStream`, no
-//! pool, so the figures are the server's; response bodies are read up to 1 MiB.
+//! Each server instance also runs the outbox delivery task as the binary does by
+//! default (poll every 2 s; on PostgreSQL behind the advisory-lock leader, so one
+//! instance delivers); no webhook is configured and push notifications are logged
+//! (no subscriber here), so it only drains the outbox.
+//!
+//! PostgreSQL (`--database URL`, a `postgres://` URL; not with `--sqlite`): the bench
+//! creates the schema `verify_load_<pid>_<unix secs>` on a plain connection, connects
+//! each store with `search_path` set to it (a pool of
+//! [`DEFAULT_PG_MAX_CONNECTIONS`](verify_store_sql::DEFAULT_PG_MAX_CONNECTIONS)
+//! connections, the binary's default), migrates, and drops the schema
+//! (`DROP SCHEMA ... CASCADE`) at the end, also after a failed run; so runs never see
+//! each other's rows. `--servers N` (1..=4, default 1; more than 1 needs
+//! `--database`) starts N independent server instances on one schema, each with its
+//! own AppState, store pool and listener, the clients spread round-robin over them
+//! (client `i` on instance `i % N`, for its enrollment too; the service is created
+//! on instance 0): the stand-in for several server processes sharing one database,
+//! though here they share one OS process and one tokio runtime (separate pools).
+//! Against the throwaway cluster of `.ci/pg.sh`:
+//!
+//! ```text
+//! eval "$(.ci/pg.sh start)"; cargo bench -p verify-server --bench load -- --database "$VERIFY_TEST_POSTGRES_URL" --concurrency 64 --secs 10
+//! ```
+//!
+//! (add `--servers 3` for three instances; `.ci/pg.sh stop` afterwards).
+//!
+//! Bounds: `--secs` 1..=300 (default 10), `--concurrency` 1..=256 (default 16),
+//! `--servers` 1..=4; a value out of range is an error (clap). Each client is one
+//! hyper HTTP/1.1 client connection (`hyper::client::conn::http1`) over its own
+//! keep-alive `TcpStream`, no pool, so the figures are the server's; response bodies
+//! are read up to 1 MiB.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -38,6 +70,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::str::FromStr as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -55,7 +88,9 @@ use p256::pkcs8::EncodePublicKey as _;
 use serde_json::{Map, Value, json};
 use tokio::net::TcpStream;
 use verify_engine::store::Store;
-use verify_server::{AppState, Credentials, router};
+use verify_server::{AppState, Credentials, delivery, router};
+use verify_store_sql::sqlx::Connection as _;
+use verify_store_sql::sqlx::postgres::{PgConnectOptions, PgConnection};
 
 const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
 const KEY: &str = "load-key";
@@ -64,7 +99,7 @@ const SECRET: &str = "load-secret";
 const MAX_BODY: usize = 1 << 20;
 
 /// HTTP load test of the reference server (bounded, loopback only).
-#[derive(Debug, Parser)]
+#[derive(Debug, Clone, Parser)]
 struct Options {
     /// How long the clients run, in seconds (1..=300).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
@@ -75,6 +110,13 @@ struct Options {
     /// A SQLite file in the temp directory (removed afterwards) instead of the MemoryStore.
     #[arg(long)]
     sqlite: bool,
+    /// PostgreSQL at this `postgres://` URL, in a throwaway schema (dropped afterwards).
+    #[arg(long, value_name = "URL", conflicts_with = "sqlite")]
+    database: Option<String>,
+    /// Independent server instances (1..=4) on the one database, clients round-robin
+    /// (more than 1 needs --database).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=4))]
+    servers: u8,
     /// What `cargo bench` passes (`--bench`); ignored.
     #[arg(long, hide = true)]
     bench: bool,
@@ -82,12 +124,34 @@ struct Options {
 
 fn main() {
     let options = Options::parse();
+    if options.servers > 1 && options.database.is_none() {
+        use clap::CommandFactory as _;
+        Options::command()
+            .error(
+                clap::error::ErrorKind::MissingRequiredArgument,
+                "--servers above 1 needs --database (instances share one PostgreSQL schema)",
+            )
+            .exit();
+    }
+    if let Some(url) = &options.database
+        && !(url.starts_with("postgres://") || url.starts_with("postgresql://"))
+    {
+        use clap::CommandFactory as _;
+        Options::command()
+            .error(
+                clap::error::ErrorKind::ValueValidation,
+                "--database takes a postgres:// URL",
+            )
+            .exit();
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap();
     let ok = runtime.block_on(async {
-        if options.sqlite {
+        if let Some(url) = &options.database {
+            run_postgres(&options, url).await
+        } else if options.sqlite {
             let path = std::env::temp_dir().join(format!(
                 "verify-load-{}-{}.sqlite",
                 std::process::id(),
@@ -95,7 +159,8 @@ fn main() {
             ));
             let store = verify_store_sql::SqliteStore::open(&path).await.unwrap();
             store.migrate().await.unwrap();
-            let ok = run(&options, store, &format!("sqlite {}", path.display())).await;
+            let name = format!("sqlite {}", path.display());
+            let ok = run(&options, vec![(store, None)], &name).await;
             for suffix in ["", "-wal", "-shm"] {
                 let mut file = path.clone().into_os_string();
                 file.push(suffix);
@@ -103,12 +168,77 @@ fn main() {
             }
             ok
         } else {
-            run(&options, verify_engine::store::MemoryStore::new(), "memory").await
+            let store = verify_engine::store::MemoryStore::new();
+            run(&options, vec![(store, None)], "memory").await
         }
     });
     if !ok {
         std::process::exit(1);
     }
+}
+
+/// The run on PostgreSQL: a fresh schema, `--servers` stores (each its own pool)
+/// with `search_path` set to it, and the schema dropped afterwards, also when the
+/// run failed or panicked.
+async fn run_postgres(options: &Options, url: &str) -> bool {
+    let schema = format!("verify_load_{}_{}", std::process::id(), unix_now());
+    let mut admin = PgConnection::connect(url).await.unwrap();
+    verify_store_sql::sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    admin.close().await.unwrap();
+    let connect = PgConnectOptions::from_str(url)
+        .unwrap()
+        .options([("search_path", schema.as_str())]);
+    let mut stores = Vec::new();
+    for _ in 0..options.servers {
+        let store = verify_store_sql::PgStore::connect_with(
+            connect.clone(),
+            verify_store_sql::DEFAULT_PG_MAX_CONNECTIONS,
+        )
+        .await
+        .unwrap();
+        // Every process migrates at start (serialized on an advisory lock).
+        store.migrate().await.unwrap();
+        stores.push(store);
+    }
+    let instances = stores
+        .iter()
+        .map(|store| {
+            // Processes sharing the database deliver the outbox one at a time.
+            let leader: Arc<dyn delivery::DeliveryLeader> =
+                Arc::new(delivery::PgDeliveryLeader::new(store.clone()));
+            (store.clone(), Some(leader))
+        })
+        .collect();
+    let name = format!(
+        "postgres (schema {schema}, {} server instance{}, {} connections each)",
+        options.servers,
+        if options.servers == 1 { "" } else { "s" },
+        verify_store_sql::DEFAULT_PG_MAX_CONNECTIONS,
+    );
+    let task = {
+        let options = options.clone();
+        tokio::spawn(async move { run(&options, instances, &name).await })
+    };
+    let ok = match task.await {
+        Ok(ok) => ok,
+        Err(error) => {
+            eprintln!("the run failed: {error}");
+            false
+        }
+    };
+    for store in &stores {
+        store.close().await;
+    }
+    let mut admin = PgConnection::connect(url).await.unwrap();
+    verify_store_sql::sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    admin.close().await.unwrap();
+    ok
 }
 
 fn unix_now() -> u64 {
@@ -118,28 +248,49 @@ fn unix_now() -> u64 {
         .unwrap_or(0)
 }
 
-async fn run<S: Store + 'static>(options: &Options, store: S, store_name: &str) -> bool {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let clock: Arc<dyn verify_engine::Clock> = Arc::new(verify_engine::SystemClock::new());
-    let state = Arc::new(
-        AppState::new(
-            store,
-            verify_engine::model::AccountSid::parse(ACCOUNT).unwrap(),
-            &format!("http://{addr}"),
-            Credentials::new(KEY, SECRET),
-            clock,
-            rand_core::OsRng,
-        )
-        .unwrap(),
-    );
-    let server = tokio::spawn(async move {
-        axum::serve(listener, router(state)).await.unwrap();
-    });
+/// One server instance per store (its own AppState, listener and delivery task), the
+/// clients round-robin over them.
+async fn run<S: Store + 'static>(
+    options: &Options,
+    stores: Vec<(S, Option<Arc<dyn delivery::DeliveryLeader>>)>,
+    store_name: &str,
+) -> bool {
+    let mut addrs = Vec::new();
+    let mut servers = Vec::new();
+    for (store, leader) in stores {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let clock: Arc<dyn verify_engine::Clock> = Arc::new(verify_engine::SystemClock::new());
+        let state = Arc::new(
+            AppState::new(
+                store,
+                verify_engine::model::AccountSid::parse(ACCOUNT).unwrap(),
+                &format!("http://{addr}"),
+                Credentials::new(KEY, SECRET),
+                clock,
+                rand_core::OsRng,
+            )
+            .unwrap(),
+        );
+        let client = delivery::WebhookClient::new(&delivery::DeliveryOptions::default()).unwrap();
+        servers.push(tokio::spawn(delivery::run(
+            Arc::clone(&state),
+            client,
+            Duration::from_secs(2),
+            leader,
+        )));
+        servers.push(tokio::spawn(async move {
+            axum::serve(listener, router(state)).await.unwrap();
+        }));
+        addrs.push(addr);
+    }
 
-    let mut setup = Client::connect(addr).await;
+    let mut setups = Vec::new();
+    for addr in &addrs {
+        setups.push(Client::connect(*addr).await);
+    }
     let host = basic(KEY, SECRET);
-    let service = setup
+    let service = setups[0]
         .call("POST", "/v2/Services", &host, &[("FriendlyName", "Load")])
         .await;
     assert_eq!(service.status, 201, "{}", service.json);
@@ -147,11 +298,17 @@ async fn run<S: Store + 'static>(options: &Options, store: S, store_name: &str) 
 
     let mut workers = Vec::new();
     for index in 0..usize::from(options.concurrency) {
-        let device = enroll(&mut setup, &service, index).await;
-        workers.push(device);
+        let server = index % addrs.len();
+        let device = enroll(&mut setups[server], &service, index).await;
+        workers.push((addrs[server], device));
     }
+    let listening = addrs
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
     println!(
-        "verify-server load test: {store_name} store, {} clients, {} s, loopback {addr} \
+        "verify-server load test: {store_name} store, {} clients, {} s, loopback {listening} \
          (shared machine: figures are indicative)",
         options.concurrency, options.secs
     );
@@ -159,7 +316,7 @@ async fn run<S: Store + 'static>(options: &Options, store: S, store_name: &str) 
     let deadline = Instant::now() + Duration::from_secs(options.secs);
     let started = Instant::now();
     let mut tasks = Vec::new();
-    for (index, device) in workers.into_iter().enumerate() {
+    for (index, (addr, device)) in workers.into_iter().enumerate() {
         let service = service.clone();
         tasks.push(tokio::spawn(async move {
             worker(addr, &service, index, device, deadline).await
@@ -170,7 +327,9 @@ async fn run<S: Store + 'static>(options: &Options, store: S, store_name: &str) 
         total.merge(task.await.unwrap());
     }
     let elapsed = started.elapsed().as_secs_f64();
-    server.abort();
+    for server in servers {
+        server.abort();
+    }
     total.report(elapsed)
 }
 
@@ -309,16 +468,17 @@ async fn worker(
                 ),
             )
             .await;
+        let challenge_sid = created.json["sid"].as_str().unwrap_or("").to_owned();
         if !stats.check(
-            created.status == 201 && created.json["status"] == "pending",
+            created.status == 201
+                && created.json["status"] == "pending"
+                && !challenge_sid.is_empty(),
             &created,
         ) {
             continue;
         }
-        let url = format!(
-            "{entity}/Challenges/{}",
-            created.json["sid"].as_str().unwrap_or("")
-        );
+        stats.push_created += 1;
+        let url = format!("{entity}/Challenges/{challenge_sid}");
         let auth = device.auth();
         let served = stats
             .timed(
@@ -330,7 +490,12 @@ async fn worker(
             stats.check(false, &served);
             continue;
         };
-        if !stats.check(served.status == 200, &served) {
+        if !stats.check(
+            served.status == 200
+                && served.json["status"] == "pending"
+                && served.json["sid"] == challenge_sid.as_str(),
+            &served,
+        ) {
             continue;
         }
         let mut payload = Map::new();
@@ -350,10 +515,12 @@ async fn worker(
             )
             .await;
         if stats.check(
-            approved.status == 200 && approved.json["status"] == "approved",
+            approved.status == 200
+                && approved.json["status"] == "approved"
+                && approved.json["sid"] == challenge_sid.as_str(),
             &approved,
         ) {
-            stats.approved += 1;
+            stats.approve(challenge_sid, true);
         }
 
         if Instant::now() >= deadline {
@@ -414,11 +581,14 @@ async fn worker(
                 ),
             )
             .await;
+        let challenge_sid = challenge.json["sid"].as_str().unwrap_or("").to_owned();
         if stats.check(
-            challenge.status == 201 && challenge.json["status"] == "approved",
+            challenge.status == 201
+                && challenge.json["status"] == "approved"
+                && !challenge_sid.is_empty(),
             &challenge,
         ) {
-            stats.approved += 1;
+            stats.approve(challenge_sid, false);
         }
     }
     stats
@@ -451,7 +621,14 @@ struct Stats {
     latencies: BTreeMap<&'static str, Vec<Duration>>,
     errors: u64,
     first_error: Option<String>,
-    approved: u64,
+    /// Responses with status 409 (a conflict: e.g. a challenge answered twice).
+    conflicts: u64,
+    /// Push challenges created pending.
+    push_created: u64,
+    /// Push challenges approved.
+    push_approved: u64,
+    /// The sid of every challenge approved (push and TOTP): each must appear once.
+    approved: Vec<String>,
 }
 
 impl Stats {
@@ -465,7 +642,18 @@ impl Stats {
         reply
     }
 
+    /// Counts the approval of challenge `sid`.
+    fn approve(&mut self, sid: String, push: bool) {
+        if push {
+            self.push_approved += 1;
+        }
+        self.approved.push(sid);
+    }
+
     fn check(&mut self, ok: bool, reply: &Reply) -> bool {
+        if reply.status == 409 {
+            self.conflicts += 1;
+        }
         if !ok {
             self.errors += 1;
             if self.first_error.is_none() {
@@ -480,7 +668,10 @@ impl Stats {
             self.latencies.entry(kind).or_default().append(&mut values);
         }
         self.errors += other.errors;
-        self.approved += other.approved;
+        self.conflicts += other.conflicts;
+        self.push_created += other.push_created;
+        self.push_approved += other.push_approved;
+        self.approved.extend(other.approved);
         if self.first_error.is_none() {
             self.first_error = other.first_error;
         }
@@ -488,14 +679,20 @@ impl Stats {
 
     fn report(mut self, elapsed: f64) -> bool {
         let requests: usize = self.latencies.values().map(Vec::len).sum();
+        let approved = self.approved.len();
+        self.approved.sort_unstable();
+        // Each sid after its first occurrence is one approval too many.
+        let double_approvals = self.approved.windows(2).filter(|w| w[0] == w[1]).count();
+        let push_approved = usize::try_from(self.push_approved).unwrap_or(usize::MAX);
         println!(
-            "{requests} requests in {elapsed:.1} s: {:.0} requests/s, {:.0} challenges approved/s ({} approved), errors {}",
+            "{requests} requests in {elapsed:.1} s: {:.0} requests/s, {:.0} challenges approved/s ({approved} approved), \
+             {:.0} push approvals/s ({push_approved} of {} push challenges created), \
+             double approvals {double_approvals}, conflicts (409) {}, errors {}",
             rate(requests, elapsed),
-            rate(
-                usize::try_from(self.approved).unwrap_or(usize::MAX),
-                elapsed
-            ),
-            self.approved,
+            rate(approved, elapsed),
+            rate(push_approved, elapsed),
+            self.push_created,
+            self.conflicts,
             self.errors,
         );
         println!(
@@ -520,7 +717,10 @@ impl Stats {
         if let Some(error) = &self.first_error {
             eprintln!("first error: {error}");
         }
-        self.errors == 0 && requests > 0
+        if double_approvals > 0 {
+            eprintln!("{double_approvals} challenge approvals were not the challenge's first");
+        }
+        self.errors == 0 && self.conflicts == 0 && double_approvals == 0 && requests > 0
     }
 }
 
