@@ -33,7 +33,9 @@
 //! | <a id="code-20404"></a>20404 | 404 | no such resource or route, or an unverified factor whose lifetime has run out ([`CODE_NOT_FOUND`]) |
 //! | <a id="code-20408"></a>20408 | 408 | the request body did not arrive in time; the connection is closed (reference server) |
 //! | <a id="code-20409"></a>20409 | 409 | the state does not allow it (challenge no longer pending, factor already verified) or a concurrent update won: retry ([`CODE_CONFLICT`]) |
+//! | <a id="code-20414"></a>20414 | 414 | the request's URI is longer than the server accepts (8 KiB; reference server) |
 //! | <a id="code-20429"></a>20429 | 429 | wrong TOTP codes in a row slowed this factor's checks down (`Retry-After` says when the next is allowed; no code was compared); also, from the reference server, a push factor with 5 pending challenges, or a client over the per-IP request rate |
+//! | <a id="code-20431"></a>20431 | 431 | the request's header block is larger than the server accepts (100 fields, 32 KiB; reference server) |
 //! | <a id="code-20500"></a>20500 | 500 | the server failed (store, clock) ([`CODE_INTERNAL`]); a push service's refusal of a notification answers 502, its request to retry 503, with this code |
 //! | <a id="code-20501"></a>20501 | 501 | an operation this build does not provide ([`CODE_NOT_IMPLEMENTED`]) |
 //! | <a id="code-20503"></a>20503 | 503 | the store is unavailable for now (no connection in time, unreachable, restarting, or a SQLite file locked by another process); nothing was written; `Retry-After` says when to retry ([`CODE_UNAVAILABLE`]) |

@@ -14,6 +14,7 @@ pub mod delivery;
 pub mod demo;
 pub mod error;
 pub mod form;
+pub mod head;
 pub mod paging;
 pub mod push;
 pub mod rate_limit;
@@ -220,12 +221,13 @@ fn build<S: Store + 'static>(state: Arc<AppState<S>>, demo: Option<Demo>) -> Rou
         .layer(axum::middleware::from_fn(form::require_form_content_type))
         .layer(axum::middleware::map_response(error::json_error_shape))
         .with_state(Arc::clone(&state));
-    match demo {
+    let app = match demo {
         None => api,
         Some(demo) => api
             .merge(web::routes())
             .merge(demo::routes(state, demo).layer(DefaultBodyLimit::max(form::MAX_BODY))),
-    }
+    };
+    app.layer(axum::middleware::from_fn(head::within_limits))
 }
 
 /// `GET /api` (and `GET /` without the demo; no authentication): what this server is and where its API lives.

@@ -179,7 +179,10 @@ pub async fn serve(
         let mut http = hyper::server::conn::http1::Builder::new();
         http.title_case_headers(true)
             .timer(TokioTimer::new())
-            .header_read_timeout(options.header_read_timeout);
+            .header_read_timeout(options.header_read_timeout)
+            // Above the router's own bound, so a request between the two gets its
+            // JSON 431 rather than hyper's empty one (crate::head).
+            .max_headers(crate::head::MAX_HEADER_FIELDS.saturating_mul(2));
         match &tls {
             None => {
                 let connection = http.serve_connection(TokioIo::new(stream), service);

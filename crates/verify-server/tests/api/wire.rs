@@ -693,3 +693,68 @@ async fn a_key_rotation_reseals_every_row_after_start() {
     only_a.close().await;
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A request head past the API's bounds (a URI over `head::MAX_URI_BYTES`, more
+/// than `head::MAX_HEADER_FIELDS` fields, a header block over
+/// `head::MAX_HEADER_BYTES`) gets the JSON error shape, 414/20414 or 431/20431;
+/// one just inside them is served. Past hyper's own field limit (twice ours) the
+/// HTTP layer answers an empty 431 itself, as documented.
+#[tokio::test]
+async fn oversized_request_heads_get_the_json_error_shape() {
+    use verify_server::head::{MAX_HEADER_BYTES, MAX_HEADER_FIELDS, MAX_URI_BYTES};
+    let (port, stop, task) = start_with(false, serve::ServeOptions::default()).await;
+    let auth = basic("key", "secret");
+    let request = |path: &str, extra: &str| {
+        format!(
+            "GET {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: {auth}\r\n{extra}\
+             Connection: close\r\n\r\n"
+        )
+    };
+    let fields = |count: usize| -> String {
+        (0..count)
+            .map(|i| format!("X-Field-{i}: {i}\r\n"))
+            .collect()
+    };
+    let long_path = format!("/v2/Services?PageSize=20&x={}", "a".repeat(MAX_URI_BYTES));
+    let big_value = format!("X-Big: {}\r\n", "b".repeat(MAX_HEADER_BYTES));
+    for (what, request, status, code) in [
+        ("long URI", request(&long_path, ""), 414, 20414),
+        (
+            "too many fields",
+            request("/v2/Services", &fields(MAX_HEADER_FIELDS + 1)),
+            431,
+            20431,
+        ),
+        (
+            "large block",
+            request("/v2/Services", &big_value),
+            431,
+            20431,
+        ),
+    ] {
+        let response = String::from_utf8(raw_exchange(port, &request).await).unwrap();
+        let (head, body) = response.split_once("\r\n\r\n").unwrap();
+        assert!(
+            head.starts_with(&format!("HTTP/1.1 {status}")),
+            "{what}: {head}"
+        );
+        let json: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(json["status"], status, "{what}");
+        assert_eq!(json["code"], code, "{what}");
+        assert!(
+            json["message"].as_str().unwrap().contains("at most"),
+            "{what}"
+        );
+    }
+    // Just inside the bounds: served (the authorization header and the usual ones
+    // count too, so a few fields fewer than the limit).
+    let inside = request("/v2/Services", &fields(MAX_HEADER_FIELDS - 8));
+    let answer = String::from_utf8(raw_exchange(port, &inside).await).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    // Past hyper's own limit: its empty 431, the connection closed.
+    let beyond = request("/v2/Services", &fields(MAX_HEADER_FIELDS * 2 + 1));
+    let answer = String::from_utf8(raw_exchange(port, &beyond).await).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 431"), "{answer}");
+    stop.send(()).unwrap();
+    task.await.unwrap().unwrap();
+}
