@@ -40,26 +40,22 @@ pub async fn within_limits(request: Request, next: Next) -> Response {
         .path_and_query()
         .map_or(0, |path| path.as_str().len());
     if uri > MAX_URI_BYTES {
-        return ApiError {
-            status: 414,
-            code: CODE_URI_TOO_LONG,
-            message: format!("URI of {uri} bytes: at most {MAX_URI_BYTES}"),
-            retry_after: None,
-        }
-        .into_response();
+        return refuse(
+            414,
+            CODE_URI_TOO_LONG,
+            format!("URI of {uri} bytes: at most {MAX_URI_BYTES}"),
+        );
     }
     let headers = request.headers();
     if headers.len() > MAX_HEADER_FIELDS {
-        return ApiError {
-            status: 431,
-            code: CODE_HEADERS_TOO_LARGE,
-            message: format!(
+        return refuse(
+            431,
+            CODE_HEADERS_TOO_LARGE,
+            format!(
                 "{} header fields: at most {MAX_HEADER_FIELDS}",
                 headers.len()
             ),
-            retry_after: None,
-        }
-        .into_response();
+        );
     }
     let bytes = headers.iter().fold(0_usize, |sum, (name, value)| {
         sum.saturating_add(name.as_str().len())
@@ -67,13 +63,22 @@ pub async fn within_limits(request: Request, next: Next) -> Response {
             .saturating_add(4)
     });
     if bytes > MAX_HEADER_BYTES {
-        return ApiError {
-            status: 431,
-            code: CODE_HEADERS_TOO_LARGE,
-            message: format!("header block of {bytes} bytes: at most {MAX_HEADER_BYTES}"),
-            retry_after: None,
-        }
-        .into_response();
+        return refuse(
+            431,
+            CODE_HEADERS_TOO_LARGE,
+            format!("header block of {bytes} bytes: at most {MAX_HEADER_BYTES}"),
+        );
     }
     next.run(request).await
+}
+
+/// The JSON error answer of a refused head.
+fn refuse(status: u16, code: u32, message: String) -> Response {
+    ApiError {
+        status,
+        code,
+        message,
+        retry_after: None,
+    }
+    .into_response()
 }

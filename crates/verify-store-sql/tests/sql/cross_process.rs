@@ -28,17 +28,7 @@ async fn one_winner_per_round_across_processes() {
         .unwrap();
     store.migrate().await.unwrap();
     let mut records = Records::new(31);
-    let service = records.service();
-    store.insert_service(&service).await.unwrap();
-    let entity = records.entity(&service, "user-0001");
-    store.insert_entity(&entity).await.unwrap();
-    let (phone, events) = records.push_factor(&entity);
-    store
-        .insert_factor(FactorInsert::new(&phone, &events))
-        .await
-        .unwrap();
-    let (phone, events) = Records::verified(&phone, VerificationProof::PushSignature, at(10));
-    store.update_factor(&phone, &events).await.unwrap();
+    let (service, entity, phone) = records.phone_in(&store, "user-0001").await;
 
     // Each round: one push challenge everybody answers, and a fresh TOTP factor with
     // one challenge per worker, all presenting the same step.

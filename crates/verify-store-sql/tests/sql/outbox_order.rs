@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use verify_model::{ChallengeSid, EventType, VerificationProof};
-use verify_store::{FactorInsert, OutboxEvent, Store};
+use verify_model::{ChallengeSid, EventType};
+use verify_store::{OutboxEvent, Store};
 use verify_store_sql::PgStore;
 
 use crate::support::{Records, at, pg_store};
@@ -22,17 +22,7 @@ const APPROVALS_PER_WRITER: usize = 30;
 /// the order their approvals committed.
 async fn writer(store: PgStore, seed: u64) -> Vec<ChallengeSid> {
     let mut records = Records::new(seed);
-    let service = records.service();
-    store.insert_service(&service).await.unwrap();
-    let entity = records.entity(&service, &format!("writer-{seed}"));
-    store.insert_entity(&entity).await.unwrap();
-    let (phone, events) = records.push_factor(&entity);
-    store
-        .insert_factor(FactorInsert::new(&phone, &events))
-        .await
-        .unwrap();
-    let (phone, events) = Records::verified(&phone, VerificationProof::PushSignature, at(10));
-    store.update_factor(&phone, &events).await.unwrap();
+    let (_, _, phone) = records.phone_in(&store, &format!("writer-{seed}")).await;
     let mut approved = Vec::new();
     for _ in 0..APPROVALS_PER_WRITER {
         let challenge = records.challenge(&phone, at(20));

@@ -201,6 +201,27 @@ impl Records {
         (created.factor, created.events)
     }
 
+    /// A service, its entity `identity` and a push factor verified at `at(10)`,
+    /// all written to `store` (with the factor's events).
+    pub(crate) async fn phone_in<S: verify_store::Store>(
+        &mut self,
+        store: &S,
+        identity: &str,
+    ) -> (Service, Entity, Factor) {
+        let service = self.service();
+        store.insert_service(&service).await.unwrap();
+        let entity = self.entity(&service, identity);
+        store.insert_entity(&entity).await.unwrap();
+        let (phone, events) = self.push_factor(&entity);
+        store
+            .insert_factor(verify_store::FactorInsert::new(&phone, &events))
+            .await
+            .unwrap();
+        let (phone, events) = Self::verified(&phone, VerificationProof::PushSignature, at(10));
+        store.update_factor(&phone, &events).await.unwrap();
+        (service, entity, phone)
+    }
+
     /// `factor` verified at `now`.
     pub(crate) fn verified(
         factor: &Factor,
