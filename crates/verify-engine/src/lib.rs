@@ -12,6 +12,7 @@ mod engine;
 pub mod error;
 mod factors;
 mod passkeys;
+mod retention;
 mod rng;
 mod services;
 mod signed_view;
@@ -42,6 +43,7 @@ pub use rand_core;
 #[cfg(feature = "os-rng")]
 #[cfg_attr(docsrs, doc(cfg(feature = "os-rng")))]
 pub use rand_core::OsRng;
+pub use retention::{DEFAULT_RETENTION, MIN_RETENTION, PRUNE_BATCH, Retention, RetentionTooShort};
 pub use rng::EngineRng;
 pub use services::{PushChanges, ServiceSettings, TotpChanges};
 pub use webhooks::CreatedWebhook;

@@ -262,7 +262,19 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(
               verify_engine::model::guessing::MIN_LOCK_DURATION.as_secs()..=verify_engine::model::guessing::MAX_LOCK_DURATION.as_secs()))]
     pub totp_lock_secs: u64,
+
+    /// Hours a challenge is kept after its expiration date (answered or not), then
+    /// removed by an hourly pass; 24..=876000 (a day to a hundred years). The
+    /// default, 720, keeps 30 days.
+    #[arg(long, env = "VERIFY_CHALLENGE_RETENTION_HOURS", value_name = "HOURS",
+          default_value_t = verify_engine::DEFAULT_RETENTION.as_secs() / 3600,
+          value_parser = clap::value_parser!(u64).range(
+              verify_engine::MIN_RETENTION.as_secs() / 3600..=MAX_RETENTION_HOURS))]
+    pub challenge_retention_hours: u64,
 }
+
+/// The longest `--challenge-retention-hours`: a hundred years (keep everything).
+pub const MAX_RETENTION_HOURS: u64 = 876_000;
 
 /// `--db-acquire-timeout-ms` by default: verify-store-sql's
 /// [`DEFAULT_ACQUIRE_TIMEOUT`](verify_store_sql::DEFAULT_ACQUIRE_TIMEOUT), 5 s.
@@ -383,6 +395,18 @@ impl Config {
         Some(crate::rate_limit::RateLimitOptions::new(
             per_minute, burst, demo,
         ))
+    }
+
+    /// The challenge retention of --challenge-retention-hours.
+    ///
+    /// # Errors
+    /// A message naming the flag when it is under a day (clap's range already
+    /// refuses it).
+    pub fn challenge_retention(&self) -> Result<verify_engine::Retention, String> {
+        verify_engine::Retention::new(std::time::Duration::from_secs(
+            self.challenge_retention_hours.saturating_mul(3600),
+        ))
+        .map_err(|e| format!("--challenge-retention-hours: {e}"))
     }
 
     /// The TOTP guessing policy of --totp-lock-after and --totp-lock-secs.
@@ -597,6 +621,28 @@ mod tests {
             Config::try_parse_from(["verify-server", "--base-url", "https://verify.example.com"])
                 .unwrap();
         assert_eq!(config.base_url(), "https://verify.example.com");
+    }
+
+    #[test]
+    fn challenge_retention_defaults_to_30_days_and_is_bounded() {
+        let config = Config::try_parse_from(["verify-server"]).unwrap();
+        assert_eq!(
+            config.challenge_retention().unwrap().keep(),
+            verify_engine::DEFAULT_RETENTION
+        );
+        let config =
+            Config::try_parse_from(["verify-server", "--challenge-retention-hours", "24"]).unwrap();
+        assert_eq!(
+            config.challenge_retention().unwrap().keep(),
+            verify_engine::MIN_RETENTION
+        );
+        for bad in ["23", "0", "876001"] {
+            assert!(
+                Config::try_parse_from(["verify-server", "--challenge-retention-hours", bad])
+                    .is_err(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

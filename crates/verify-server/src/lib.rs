@@ -18,6 +18,7 @@ pub mod head;
 pub mod paging;
 pub mod push;
 pub mod rate_limit;
+pub mod retention;
 mod routes;
 pub mod serve;
 pub mod ssrf;

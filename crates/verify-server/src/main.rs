@@ -342,6 +342,12 @@ async fn serve<S: Store + 'static>(
         None => tracing::warn!("per-client rate limit off (--client-rate-limit-per-min 0)"),
     }
     let state = Arc::new(state);
+    let retention = config.challenge_retention()?;
+    tracing::info!(
+        hours = retention.keep().as_secs() / 3600,
+        "challenges are kept this long after they expire"
+    );
+    tokio::spawn(verify_server::retention::run(Arc::clone(&state), retention));
     if config.disable_webhook_delivery {
         tracing::info!("webhook delivery disabled in this process");
         if config.webhook_ca_file.is_some() {

@@ -1273,6 +1273,33 @@ macro_rules! store_impl {
                 events.sort_by_key(|e| e.sequence);
                 Ok(events)
             }
+
+            async fn prune_expired(
+                &self,
+                cutoff: UnixTime,
+                limit: usize,
+            ) -> Result<usize, StoreError> {
+                let cutoff = secs(Resource::Challenge, cutoff)?;
+                let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+                let mut tx = self.begin().await?;
+                // Migration 0006's expiration index: the oldest first, `limit` of them.
+                let removed = sqlx::query(
+                    "DELETE FROM verify_challenges WHERE sid IN (SELECT sid FROM verify_challenges \
+                     WHERE expiration_date <= $1 ORDER BY expiration_date, sid LIMIT $2)",
+                )
+                .bind(cutoff)
+                .bind(limit)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+                sqlx::query("DELETE FROM verify_factor_creations WHERE date_created < $1")
+                    .bind(cutoff)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                tx.commit().await.map_err(backend)?;
+                Ok(usize::try_from(removed.rows_affected()).unwrap_or(usize::MAX))
+            }
         }
 
         impl $store {

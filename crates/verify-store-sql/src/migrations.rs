@@ -39,6 +39,11 @@ const POSTGRES: &[Source] = &[
         "outbox without counter",
         include_str!("../migrations/postgres/0005_outbox_without_counter.sql"),
     ),
+    (
+        6,
+        "retention indexes",
+        include_str!("../migrations/postgres/0006_retention_indexes.sql"),
+    ),
 ];
 
 #[cfg(feature = "sqlite")]
@@ -67,6 +72,11 @@ const SQLITE: &[Source] = &[
         5,
         "outbox without counter",
         include_str!("../migrations/sqlite/0005_outbox_without_counter.sql"),
+    ),
+    (
+        6,
+        "retention indexes",
+        include_str!("../migrations/sqlite/0006_retention_indexes.sql"),
     ),
 ];
 
@@ -108,5 +118,7 @@ pub(crate) fn sqlite() -> Migrator {
 /// indexes a service's entities for listing; 4 indexes an entity's challenges and
 /// factors by `(service_sid, entity_sid, ...)` in list order, so every request's
 /// lookup reads only its answer; 5 numbers PostgreSQL's outbox when it is read
-/// instead of in every writing transaction (no change on SQLite).
-pub const SCHEMA_VERSION: i64 = 5;
+/// instead of in every writing transaction (no change on SQLite); 6 indexes
+/// challenges by expiration date and factor creation times by date, for
+/// `prune_expired`.
+pub const SCHEMA_VERSION: i64 = 6;

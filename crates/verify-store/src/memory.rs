@@ -347,12 +347,19 @@ impl MemoryStore {
     /// daily creation quota would forget creations it still counts). Returns how many
     /// challenges were removed.
     pub fn prune(&self, cutoff: UnixTime) -> usize {
+        self.prune_up_to(cutoff, usize::MAX)
+    }
+
+    /// [`MemoryStore::prune`] of at most `limit` challenges
+    /// ([`Store::prune_expired`]).
+    fn prune_up_to(&self, cutoff: UnixTime, limit: usize) -> usize {
         let mut state = self.lock();
         // The expiration index holds exactly the challenges to drop, oldest first.
         let due: Vec<ChallengeSid> = state
             .index
             .expirations
             .range(..=(cutoff, ChallengeSid::from_bytes([0xff; 16])))
+            .take(limit)
             .map(|&(_, sid)| sid)
             .collect();
         for &sid in &due {
@@ -1425,6 +1432,10 @@ impl Store for MemoryStore {
             drained.push(OutboxEvent::new(sequence, event));
         }
         Ok(drained)
+    }
+
+    async fn prune_expired(&self, cutoff: UnixTime, limit: usize) -> Result<usize, StoreError> {
+        Ok(self.prune_up_to(cutoff, limit))
     }
 }
 

@@ -588,4 +588,25 @@ pub trait Store: Send + Sync {
         &self,
         limit: usize,
     ) -> impl Future<Output = Result<Vec<OutboxEvent>, StoreError>> + Send;
+
+    // ---- retention -------------------------------------------------------------
+
+    /// Removes up to `limit` challenges whose expiration date is at or before
+    /// `cutoff` (answered ones, and pending ones past their expiry whether or not
+    /// their expiry was written), oldest expiration first, and every factor creation
+    /// time before `cutoff` that the daily creation quota kept. Returns how many
+    /// challenges were removed; call again while it returns `limit`.
+    ///
+    /// Pass a cutoff at least a day in the past, or the daily quota would forget
+    /// creations it still counts (the engine's `prune_expired` takes a retention of
+    /// at least a day). A host that wants every `challenge.expired` event expires
+    /// challenges before they are pruned.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] only.
+    fn prune_expired(
+        &self,
+        cutoff: UnixTime,
+        limit: usize,
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send;
 }

@@ -674,3 +674,60 @@ fn totp_config_update_checks_its_limits_and_type() {
         ));
     });
 }
+
+/// Retention: a challenge is kept for the retention after its expiration date,
+/// then `prune_expired` removes it (and it answers "not found"); a retention
+/// under a day is refused.
+#[test]
+fn expired_challenges_are_pruned_after_the_retention() {
+    use verify_engine::{MIN_RETENTION, Retention};
+    let h = Harness::new(5);
+    let e = enrolled(&h);
+    let day = MIN_RETENTION;
+    let short = day - std::time::Duration::from_secs(1);
+    assert_eq!(Retention::new(short).unwrap_err().requested(), short);
+    let retention = Retention::new(day).unwrap();
+    block_on(async {
+        let old = h
+            .verify
+            .create_challenge(
+                e.service,
+                &e.identity,
+                e.factor.sid(),
+                NewChallengeRequest::new(),
+            )
+            .await
+            .unwrap()
+            .challenge;
+        h.advance(3600);
+        let recent = h
+            .verify
+            .create_challenge(
+                e.service,
+                &e.identity,
+                e.factor.sid(),
+                NewChallengeRequest::new(),
+            )
+            .await
+            .unwrap()
+            .challenge;
+        // A day after the first one's expiration, not yet the second's.
+        h.advance(day.as_secs() + 300 - 3600);
+        assert_eq!(h.verify.prune_expired(retention).await.unwrap(), 1);
+        let gone = h
+            .verify
+            .fetch_challenge(e.service, &e.identity, old.sid())
+            .await
+            .unwrap_err();
+        assert_eq!(gone.code(), 60391);
+        assert!(
+            h.verify
+                .fetch_challenge(e.service, &e.identity, recent.sid())
+                .await
+                .is_ok()
+        );
+        assert_eq!(h.verify.prune_expired(retention).await.unwrap(), 0);
+        h.advance(3600);
+        assert_eq!(h.verify.prune_expired(retention).await.unwrap(), 1);
+    });
+}

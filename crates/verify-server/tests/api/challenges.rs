@@ -252,3 +252,36 @@ async fn challenges_list_with_filters_and_paging() {
         .await
         .assert_error(404, 20404);
 }
+
+/// The retention pass (`verify_server::retention::run`, started by the binary with
+/// `--challenge-retention-hours`): its first pass, at once, removes a challenge
+/// expired longer ago than the retention, which then answers 404/60391.
+#[tokio::test]
+async fn the_retention_pass_removes_challenges_past_the_retention() {
+    let h = Harness::new();
+    let service = h.service("Owl Bank").await;
+    let (factor, _) = h.verified_totp(&service, "user-0001").await;
+    let path = format!("/v2/Services/{service}/Entities/user-0001/Challenges");
+    let created = h.post(&path, &[("FactorSid", &factor)]).await;
+    let sid = created.str("sid");
+    assert_eq!(h.get(&format!("{path}/{sid}")).await.status, StatusCode::OK);
+    // A day and an hour past the challenge's 5-minute expiry.
+    h.advance(25 * 3600);
+    let retention = verify_engine::Retention::new(verify_engine::MIN_RETENTION).unwrap();
+    let pass = tokio::spawn(verify_server::retention::run(
+        std::sync::Arc::clone(&h.state),
+        retention,
+    ));
+    let mut gone = false;
+    for _ in 0..200 {
+        let reply = h.get(&format!("{path}/{sid}")).await;
+        if reply.status == StatusCode::NOT_FOUND {
+            reply.assert_error(404, 60391);
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    pass.abort();
+    assert!(gone, "the challenge past the retention is still there");
+}

@@ -23,7 +23,7 @@ macro_rules! pg_suite {
 pg_suite!(
     service_crud entity_crud factor_crud factor_quota passkey_credential_unique
     access_token_redeem challenge_crud paired_write list_challenges list_factors list_entities
-    webhook_crud entity_cascade_delete service_cascade_delete outbox
+    webhook_crud entity_cascade_delete service_cascade_delete outbox prune_expired
     race_challenge_approval race_totp_step race_sign_count race_outbox_drain
     race_entity_identity race_token_redeem discoverable_passkey entity_passkey
 );

@@ -216,6 +216,17 @@ const QUERIES: &[(&str, &str, &[Bind])] = &[
         &[Int],
     ),
     (
+        "prune_expired: the challenges",
+        "DELETE FROM verify_challenges WHERE sid IN (SELECT sid FROM verify_challenges \
+         WHERE expiration_date <= $1 ORDER BY expiration_date, sid LIMIT $2)",
+        &[Int, Int],
+    ),
+    (
+        "prune_expired: the creation times",
+        "DELETE FROM verify_factor_creations WHERE date_created < $1",
+        &[Int],
+    ),
+    (
         "upgrade_records: the next batch",
         "SELECT sid, version, record FROM verify_challenges \
          WHERE record_format = 1 AND sid > $1 ORDER BY sid LIMIT $2",

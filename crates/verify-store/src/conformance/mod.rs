@@ -27,8 +27,8 @@ use std::fmt;
 pub use checks::{
     access_token_redeem, challenge_crud, discoverable_passkey, entity_cascade_delete, entity_crud,
     entity_passkey, factor_crud, factor_quota, list_challenges, list_entities, list_factors,
-    outbox, paired_write, passkey_credential_unique, service_cascade_delete, service_crud,
-    webhook_crud,
+    outbox, paired_write, passkey_credential_unique, prune_expired, service_cascade_delete,
+    service_crud, webhook_crud,
 };
 pub use races::{
     race_challenge_approval, race_entity_identity, race_outbox_drain, race_sign_count,
@@ -37,7 +37,7 @@ pub use races::{
 
 /// The names of every check, in the order [`conformance_suite!`](crate::conformance_suite)
 /// runs them.
-pub const CHECKS: [&str; 23] = [
+pub const CHECKS: [&str; 24] = [
     "service_crud",
     "entity_crud",
     "factor_crud",
@@ -55,6 +55,7 @@ pub const CHECKS: [&str; 23] = [
     "entity_cascade_delete",
     "service_cascade_delete",
     "outbox",
+    "prune_expired",
     "race_challenge_approval",
     "race_totp_step",
     "race_sign_count",
@@ -165,7 +166,7 @@ macro_rules! for_each_conformance_check {
             service_crud entity_crud factor_crud factor_quota passkey_credential_unique
             access_token_redeem challenge_crud paired_write discoverable_passkey entity_passkey
             list_challenges list_factors list_entities
-            webhook_crud entity_cascade_delete service_cascade_delete outbox
+            webhook_crud entity_cascade_delete service_cascade_delete outbox prune_expired
             race_challenge_approval race_totp_step race_sign_count race_outbox_drain
             race_entity_identity race_token_redeem
         );

@@ -21,6 +21,8 @@ enum Flaw {
     IgnorePageToken,
     /// `delete_entity` ignores the factor list it was given.
     DeleteEntityBlindly,
+    /// `prune_expired` ignores its limit.
+    PruneUnbounded,
 }
 
 #[derive(Debug, Clone)]
@@ -289,6 +291,14 @@ impl Store for Flawed {
         }
         self.inner.drain_events(limit).await
     }
+    async fn prune_expired(&self, cutoff: UnixTime, limit: usize) -> Result<usize, StoreError> {
+        let limit = if self.flaw == Flaw::PruneUnbounded {
+            usize::MAX
+        } else {
+            limit
+        };
+        self.inner.prune_expired(cutoff, limit).await
+    }
 }
 
 fn expect_failure(check: &str, result: Result<(), Failure>) {
@@ -335,6 +345,14 @@ async fn non_removing_drain_is_caught() {
 }
 
 #[tokio::test]
+async fn an_unbounded_prune_is_caught() {
+    expect_failure(
+        "prune_expired",
+        conformance::prune_expired(Flawed::new(Flaw::PruneUnbounded)).await,
+    );
+}
+
+#[tokio::test]
 async fn ignored_quota_is_caught() {
     expect_failure(
         "factor_quota",
@@ -369,5 +387,5 @@ async fn the_checks_pass_on_memory_store_one_by_one() {
     let store = MemoryStore::new;
     assert_eq!(conformance::factor_quota(store()).await, Ok(()));
     assert_eq!(conformance::outbox(store()).await, Ok(()));
-    assert_eq!(conformance::CHECKS.len(), 23);
+    assert_eq!(conformance::CHECKS.len(), 24);
 }

@@ -16,6 +16,7 @@ mod challenges;
 mod factors;
 mod outbox;
 mod passkey_challenges;
+mod retention;
 mod services;
 mod webhooks;
 
@@ -25,6 +26,7 @@ pub use challenges::{challenge_crud, list_challenges, paired_write};
 pub use factors::{factor_crud, factor_quota, list_factors, passkey_credential_unique};
 pub use outbox::outbox;
 pub use passkey_challenges::{discoverable_passkey, entity_passkey};
+pub use retention::prune_expired;
 pub use services::{entity_crud, list_entities, service_crud};
 pub use webhooks::webhook_crud;
 
