@@ -13,7 +13,9 @@ use crate::config::string_enum;
 use crate::error::{Field, ModelError};
 use crate::factor::Factor;
 use crate::id::FactorSid;
-use crate::limits::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_PAGE_TOKEN_LEN, MIN_PAGE_SIZE};
+use crate::limits::{
+    DEFAULT_PAGE_SIZE, MAX_CHALLENGE_TTL, MAX_PAGE_SIZE, MAX_PAGE_TOKEN_LEN, MIN_PAGE_SIZE,
+};
 use crate::time::UnixTime;
 
 string_enum!(
@@ -116,6 +118,18 @@ impl ChallengeFilter {
         self.factor_sid
             .is_none_or(|sid| challenge.factor_sid() == Some(sid))
             && self.status.is_none_or(|s| challenge.status_at(now) == s)
+    }
+
+    /// The earliest creation date a challenge matching at `now` can have, when the
+    /// filter bounds it: a pending challenge expires at most [`MAX_CHALLENGE_TTL`]
+    /// after its creation (every stored challenge keeps that invariant), so one
+    /// created at or before `now - MAX_CHALLENGE_TTL` is no longer pending. A store
+    /// starts a `Status=pending` list there instead of walking the entity's (or the
+    /// factor's) whole history.
+    #[must_use]
+    pub fn created_since(&self, now: UnixTime) -> Option<UnixTime> {
+        (self.status == Some(ChallengeStatus::Pending))
+            .then(|| now.saturating_sub(MAX_CHALLENGE_TTL))
     }
 
     /// The query parameters that reproduce this filter (`FactorSid`, `Status`).

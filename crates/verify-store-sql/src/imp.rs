@@ -983,6 +983,16 @@ macro_rules! store_impl {
                 if factor_bytes.is_some() {
                     sql.push_str(" AND factor_sid = $3");
                 }
+                // Pending ones were created within the longest lifetime: read only that
+                // range of the index, not the entity's (or factor's) whole history.
+                let since = filter.created_since(now).map(|since| secs(R, since)).transpose()?;
+                if since.is_some() {
+                    sql.push_str(if factor_bytes.is_some() {
+                        " AND date_created >= $4"
+                    } else {
+                        " AND date_created >= $3"
+                    });
+                }
                 // In list order, as migration 0004's indexes hold the rows: the planner
                 // then walks `verify_challenges_entity_list` (or `_factor_list`) for
                 // this entity alone instead of every challenge of the service (the
@@ -993,6 +1003,9 @@ macro_rules! store_impl {
                     .bind(service.as_bytes().as_slice());
                 if let Some(factor) = &factor_bytes {
                     scan = scan.bind(factor.as_slice());
+                }
+                if let Some(since) = since {
+                    scan = scan.bind(since);
                 }
                 let rows = scan.fetch_all(self.read_pool()).await.map_err(backend)?;
                 let now_secs = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);

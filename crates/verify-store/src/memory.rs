@@ -679,6 +679,23 @@ impl State {
         rows(self.index.factor_challenges.get(&factor), &self.challenges)
     }
 
+    /// The challenges of `entity` (only `factor`'s, when given) created at or after
+    /// `since`, in list order: one range of the index.
+    fn challenges_created_since(
+        &self,
+        entity: EntitySid,
+        factor: Option<FactorSid>,
+        since: UnixTime,
+    ) -> impl DoubleEndedIterator<Item = &Challenge> + '_ {
+        let keys = match factor {
+            Some(factor) => self.index.factor_challenges.get(&factor),
+            None => self.index.entity_challenges.get(&entity),
+        };
+        keys.into_iter()
+            .flat_map(move |keys| keys.range((since, ChallengeSid::from_bytes([0; 16]))..))
+            .filter_map(|(_, sid)| self.challenges.get(sid))
+    }
+
     /// Whether a factor of `service` other than `except` holds `credential`.
     fn credential_taken(&self, service: ServiceSid, credential: &[u8], except: FactorSid) -> bool {
         self.service_index(service)
@@ -1227,6 +1244,16 @@ impl Store for MemoryStore {
         let keep = |c: &&Challenge| {
             c.service_sid() == service && c.entity_sid() == Some(entity) && filter.matches(c, now)
         };
+        // Pending ones were created within the longest lifetime: walk only that range.
+        if let Some(since) = filter.created_since(now) {
+            return page_in_order(
+                state
+                    .challenges_created_since(entity, filter.factor_sid, since)
+                    .filter(keep),
+                Listable::list_key,
+                query,
+            );
+        }
         // With a factor filter the factor's index is the smaller list to walk.
         match filter.factor_sid {
             Some(factor) => page_in_order(
@@ -2008,6 +2035,11 @@ mod index_tests {
                         FactorType::Passkeys => input = input.with_passkey(ceremony(Some(b"YE0"))),
                         _ => {}
                     }
+                    // Some live the longest lifetime: still pending an hour later.
+                    if secs % 3 == 0 {
+                        input.expiration_date =
+                            Some(at(secs).saturating_add(verify_model::limits::MAX_CHALLENGE_TTL));
+                    }
                     let target = ChallengeTarget::Factor(&factor);
                     if let Ok(created) = Challenge::create(target, input, at(secs), &mut self.rng) {
                         let _ = block_on(store.insert_challenge(&created.challenge, &[]));
@@ -2221,10 +2253,13 @@ mod index_tests {
                     let factor_filters =
                         std::iter::once(None).chain(self.factors.iter().take(4).copied().map(Some));
                     for factor in factor_filters {
-                        for status in [
-                            None,
-                            Some(ChallengeStatus::Pending),
-                            Some(ChallengeStatus::Expired),
+                        // Pending also an hour and more later, when the store starts the
+                        // list past the challenges too old to be pending (created_since).
+                        for (status, now) in [
+                            (None, now),
+                            (Some(ChallengeStatus::Pending), now),
+                            (Some(ChallengeStatus::Pending), at(3_600 + 400)),
+                            (Some(ChallengeStatus::Expired), now),
                         ] {
                             let filter = ChallengeFilter::new(factor, status);
                             let matching: Vec<&Challenge> = state

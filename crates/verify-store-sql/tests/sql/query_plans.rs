@@ -155,6 +155,20 @@ const QUERIES: &[(&str, &str, &[Bind])] = &[
         &[Sid, Sid, Sid],
     ),
     (
+        "list_challenges with Status=pending",
+        "SELECT date_created, sid, status, expiration_date FROM verify_challenges \
+         WHERE entity_sid = $1 AND service_sid = $2 AND date_created >= $3 \
+         ORDER BY date_created, sid",
+        &[Sid, Sid, Int],
+    ),
+    (
+        "list_challenges with FactorSid and Status=pending",
+        "SELECT date_created, sid, status, expiration_date FROM verify_challenges \
+         WHERE entity_sid = $1 AND service_sid = $2 AND factor_sid = $3 \
+         AND date_created >= $4 ORDER BY date_created, sid",
+        &[Sid, Sid, Sid, Int],
+    ),
+    (
         "a page's records by sid",
         "SELECT sid, record FROM verify_challenges WHERE sid IN ($1, $2, $3)",
         &[Sid, Sid, Sid],
@@ -324,6 +338,14 @@ async fn challenge_lists_use_the_entity_indexes_on_sqlite() {
         ("list_challenges", "verify_challenges_entity_list"),
         (
             "list_challenges with FactorSid",
+            "verify_challenges_factor_list",
+        ),
+        (
+            "list_challenges with Status=pending",
+            "verify_challenges_entity_list",
+        ),
+        (
+            "list_challenges with FactorSid and Status=pending",
             "verify_challenges_factor_list",
         ),
         ("entity_factors", "verify_factors_entity_list"),

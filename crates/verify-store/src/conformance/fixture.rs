@@ -188,6 +188,23 @@ impl Fixture {
         Ok(self.model(created)?.challenge)
     }
 
+    /// A pending TOTP or push challenge on `factor` created at `now` that expires at
+    /// `expiration_date`.
+    pub(super) fn challenge_until(
+        &mut self,
+        factor: &Factor,
+        now: UnixTime,
+        expiration_date: UnixTime,
+    ) -> Result<Challenge, Failure> {
+        let mut input = NewChallenge::new();
+        if factor.factor_type() == verify_model::FactorType::Push {
+            input = input.with_details(self.model(Details::new("Sign in?", Vec::new()))?);
+        }
+        input.expiration_date = Some(expiration_date);
+        let created = Challenge::create(ChallengeTarget::Factor(factor), input, now, &mut self.rng);
+        Ok(self.model(created)?.challenge)
+    }
+
     /// A pending usernameless passkey challenge of `service` created at `now`.
     pub(super) fn discoverable_challenge(
         &mut self,

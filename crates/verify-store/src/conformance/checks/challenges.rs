@@ -1,5 +1,6 @@
 //! Challenges: CRUD, the paired challenge-and-factor write, listing and its filters.
 
+use verify_model::limits::MAX_CHALLENGE_TTL;
 use verify_model::{
     Challenge, ChallengeFilter, ChallengeStatus, EventType, ListOrder, VerificationProof,
     list::Listable,
@@ -427,5 +428,39 @@ pub async fn list_challenges<S: Store>(store: S) -> Result<(), Failure> {
         rest == expected,
         "continuing a list after inserts returned {rest:?}, expected {expected:?}"
     );
+    // One that lives the longest lifetime is still pending a second before its end,
+    // long after every other expired: a store that starts a pending list at the
+    // oldest creation a pending challenge can have must still find it.
+    let long = fx.challenge_until(&g, at(1000), at(1000).saturating_add(MAX_CHALLENGE_TTL))?;
+    ok!(
+        C,
+        store.insert_challenge(&long, &[]),
+        "insert a challenge of the longest lifetime"
+    );
+    let last_second = at(1000)
+        .saturating_add(MAX_CHALLENGE_TTL)
+        .saturating_sub(std::time::Duration::from_secs(1));
+    for filter in [
+        pending,
+        ChallengeFilter::new(Some(g.sid()), Some(ChallengeStatus::Pending)),
+    ] {
+        let late = ok!(
+            C,
+            store.list_challenges(
+                service.sid(),
+                entity.sid(),
+                &filter,
+                &ListQuery::default(),
+                last_second
+            ),
+            "list pending at the longest lifetime's last second"
+        );
+        ensure!(
+            C,
+            late.items.iter().map(Challenge::sid).collect::<Vec<_>>() == [long.sid()],
+            "filter {filter:?} at the longest lifetime's last second listed {:?}",
+            late.items.iter().map(Challenge::sid).collect::<Vec<_>>()
+        );
+    }
     Ok(())
 }
