@@ -177,18 +177,10 @@ impl Fixture {
         factor: &Factor,
         now: UnixTime,
     ) -> Result<Challenge, Failure> {
-        let mut input = NewChallenge::new();
-        if factor.factor_type() == verify_model::FactorType::Push {
-            input = input.with_details(self.model(Details::new("Sign in?", Vec::new()))?);
-        }
-        if factor.factor_type() == verify_model::FactorType::Passkeys {
-            input = input.with_passkey(ceremony(Some(b"YE0")));
-        }
-        let created = Challenge::create(ChallengeTarget::Factor(factor), input, now, &mut self.rng);
-        Ok(self.model(created)?.challenge)
+        self.challenge_expiring(factor, now, None)
     }
 
-    /// A pending TOTP or push challenge on `factor` created at `now` that expires at
+    /// A pending challenge on `factor` created at `now` that expires at
     /// `expiration_date`.
     pub(super) fn challenge_until(
         &mut self,
@@ -196,11 +188,25 @@ impl Fixture {
         now: UnixTime,
         expiration_date: UnixTime,
     ) -> Result<Challenge, Failure> {
+        self.challenge_expiring(factor, now, Some(expiration_date))
+    }
+
+    /// A pending challenge on `factor` created at `now`, expiring at
+    /// `expiration_date` or after the default lifetime.
+    fn challenge_expiring(
+        &mut self,
+        factor: &Factor,
+        now: UnixTime,
+        expiration_date: Option<UnixTime>,
+    ) -> Result<Challenge, Failure> {
         let mut input = NewChallenge::new();
         if factor.factor_type() == verify_model::FactorType::Push {
             input = input.with_details(self.model(Details::new("Sign in?", Vec::new()))?);
         }
-        input.expiration_date = Some(expiration_date);
+        if factor.factor_type() == verify_model::FactorType::Passkeys {
+            input = input.with_passkey(ceremony(Some(b"YE0")));
+        }
+        input.expiration_date = expiration_date;
         let created = Challenge::create(ChallengeTarget::Factor(factor), input, now, &mut self.rng);
         Ok(self.model(created)?.challenge)
     }
