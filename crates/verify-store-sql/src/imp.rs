@@ -985,12 +985,15 @@ macro_rules! store_impl {
                 }
                 // Pending ones were created within the longest lifetime: read only that
                 // range of the index, not the entity's (or factor's) whole history.
+                // The status is a literal so that the planner may take migration
+                // 0007's partial indexes, which hold the stored-pending rows alone (a
+                // pending row past its expiry is filtered below).
                 let since = filter.created_since(now).map(|since| secs(R, since)).transpose()?;
                 if since.is_some() {
                     sql.push_str(if factor_bytes.is_some() {
-                        " AND date_created >= $4"
+                        " AND status = 'pending' AND date_created >= $4"
                     } else {
-                        " AND date_created >= $3"
+                        " AND status = 'pending' AND date_created >= $3"
                     });
                 }
                 // In list order, as migration 0004's indexes hold the rows: the planner

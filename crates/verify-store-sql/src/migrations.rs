@@ -44,6 +44,11 @@ const POSTGRES: &[Source] = &[
         "retention indexes",
         include_str!("../migrations/postgres/0006_retention_indexes.sql"),
     ),
+    (
+        7,
+        "pending indexes",
+        include_str!("../migrations/postgres/0007_pending_indexes.sql"),
+    ),
 ];
 
 #[cfg(feature = "sqlite")]
@@ -77,6 +82,11 @@ const SQLITE: &[Source] = &[
         6,
         "retention indexes",
         include_str!("../migrations/sqlite/0006_retention_indexes.sql"),
+    ),
+    (
+        7,
+        "pending indexes",
+        include_str!("../migrations/sqlite/0007_pending_indexes.sql"),
     ),
 ];
 
@@ -120,5 +130,6 @@ pub(crate) fn sqlite() -> Migrator {
 /// lookup reads only its answer; 5 numbers PostgreSQL's outbox when it is read
 /// instead of in every writing transaction (no change on SQLite); 6 indexes
 /// challenges by expiration date and factor creation times by date, for
-/// `prune_expired`.
-pub const SCHEMA_VERSION: i64 = 6;
+/// `prune_expired`; 7 indexes the challenges whose stored status is pending (partial
+/// indexes), for `Status=pending` lists.
+pub const SCHEMA_VERSION: i64 = 7;

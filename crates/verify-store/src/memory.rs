@@ -7,9 +7,9 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use verify_model::list::Listable;
 use verify_model::{
-    AccessToken, AccessTokenSid, Challenge, ChallengeFilter, ChallengeSid, ChallengeTransition,
-    Entity, EntitySid, Event, Factor, FactorKind, FactorSid, FactorTransition, FactorType,
-    Identity, ListOrder, Service, ServiceSid, UnixTime, Webhook, WebhookSid, paginate,
+    AccessToken, AccessTokenSid, Challenge, ChallengeFilter, ChallengeSid, ChallengeState,
+    ChallengeTransition, Entity, EntitySid, Event, Factor, FactorKind, FactorSid, FactorTransition,
+    FactorType, Identity, ListOrder, Service, ServiceSid, UnixTime, Webhook, WebhookSid, paginate,
 };
 
 use crate::error::{QuotaKind, Resource, StoreError, UniqueKey};
@@ -106,6 +106,11 @@ struct Indexes {
     /// Per factor sid: the challenges naming it, in list order (the `FactorSid`
     /// filter, the delete cascade).
     factor_challenges: BTreeMap<FactorSid, BTreeSet<ListKey<ChallengeSid>>>,
+    /// Per entity sid: the challenges naming it whose stored state is pending, in
+    /// list order (the `Status=pending` lists, and the engine's count of a push
+    /// factor's pending challenges on every create). Without it, those walk every
+    /// challenge the entity made within the longest lifetime, answered or not.
+    entity_pending: BTreeMap<EntitySid, BTreeSet<ListKey<ChallengeSid>>>,
     /// Every challenge by expiration date ([`MemoryStore::prune`]).
     expirations: BTreeSet<(UnixTime, ChallengeSid)>,
 }
@@ -251,6 +256,7 @@ impl Indexes {
                 .or_default()
                 .insert(key);
         }
+        self.index_pending(challenge);
         self.expirations
             .insert((challenge.expiration_date(), challenge.sid()));
         self.service(challenge.service_sid())
@@ -266,12 +272,37 @@ impl Indexes {
         if let Some(factor) = challenge.factor_sid() {
             remove_from(&mut self.factor_challenges, factor, &key);
         }
+        self.unindex_pending(challenge);
         self.expirations
             .remove(&(challenge.expiration_date(), challenge.sid()));
         if let Some(index) = self.by_service.get_mut(&challenge.service_sid()) {
             index.challenges.remove(&challenge.sid());
         }
         self.tidy_service(challenge.service_sid());
+    }
+
+    /// Adds `challenge` to its entity's pending index when its stored state is
+    /// pending.
+    fn index_pending(&mut self, challenge: &Challenge) {
+        if let Some(entity) = challenge.entity_sid()
+            && challenge.state() == ChallengeState::Pending
+        {
+            self.entity_pending
+                .entry(entity)
+                .or_default()
+                .insert((challenge.date_created(), challenge.sid()));
+        }
+    }
+
+    /// Removes `challenge` from its entity's pending index (whatever its state).
+    fn unindex_pending(&mut self, challenge: &Challenge) {
+        if let Some(entity) = challenge.entity_sid() {
+            remove_from(
+                &mut self.entity_pending,
+                entity,
+                &(challenge.date_created(), challenge.sid()),
+            );
+        }
     }
 }
 
@@ -581,11 +612,17 @@ impl State {
     }
 
     fn put_challenge(&mut self, challenge: Challenge) {
-        // A status change (the usual update) changes no indexed field: replace the
-        // row in place and leave the indexes alone.
+        // A status change (the usual update) changes no key of the list indexes:
+        // replace the row in place and move it out of the pending index only.
         if let Some(stored) = self.challenges.get_mut(&challenge.sid())
             && challenge_index_keys(stored) == challenge_index_keys(&challenge)
         {
+            let was_pending = stored.state() == ChallengeState::Pending;
+            let is_pending = challenge.state() == ChallengeState::Pending;
+            if was_pending != is_pending {
+                self.index.unindex_pending(&challenge);
+                self.index.index_pending(&challenge);
+            }
             *stored = challenge;
             return;
         }
@@ -679,19 +716,18 @@ impl State {
         rows(self.index.factor_challenges.get(&factor), &self.challenges)
     }
 
-    /// The challenges of `entity` (only `factor`'s, when given) created at or after
-    /// `since`, in list order: one range of the index.
-    fn challenges_created_since(
+    /// The challenges of `entity` whose stored state is pending, created at or
+    /// after `since`, in list order: one range of the pending index. (A stored
+    /// pending challenge may have expired: the list's filter still decides.)
+    fn pending_created_since(
         &self,
         entity: EntitySid,
-        factor: Option<FactorSid>,
         since: UnixTime,
     ) -> impl DoubleEndedIterator<Item = &Challenge> + '_ {
-        let keys = match factor {
-            Some(factor) => self.index.factor_challenges.get(&factor),
-            None => self.index.entity_challenges.get(&entity),
-        };
-        keys.into_iter()
+        self.index
+            .entity_pending
+            .get(&entity)
+            .into_iter()
             .flat_map(move |keys| keys.range((since, ChallengeSid::from_bytes([0; 16]))..))
             .filter_map(|(_, sid)| self.challenges.get(sid))
     }
@@ -1244,12 +1280,11 @@ impl Store for MemoryStore {
         let keep = |c: &&Challenge| {
             c.service_sid() == service && c.entity_sid() == Some(entity) && filter.matches(c, now)
         };
-        // Pending ones were created within the longest lifetime: walk only that range.
+        // Pending ones are stored pending and were created within the longest
+        // lifetime: walk only that range of the entity's pending index.
         if let Some(since) = filter.created_since(now) {
             return page_in_order(
-                state
-                    .challenges_created_since(entity, filter.factor_sid, since)
-                    .filter(keep),
+                state.pending_created_since(entity, since).filter(keep),
                 Listable::list_key,
                 query,
             );
@@ -2364,6 +2399,68 @@ mod index_tests {
         }
     }
 
+    /// Every way out of pending (approved, denied after failed attempts, expired)
+    /// takes a challenge out of the pending index, which the random operations
+    /// above reach only rarely.
+    #[test]
+    fn answered_challenges_leave_the_pending_index() {
+        for (kind, how) in [(2, 0), (2, 1), (0, 2), (1, 2)] {
+            let mut world = World::new(11);
+            let mut ops = vec![
+                Op::Entity {
+                    service: 0,
+                    identity: 0,
+                },
+                Op::Factor {
+                    entity: 0,
+                    kind,
+                    quota: false,
+                },
+                Op::Verify {
+                    factor: 0,
+                    credential: 0,
+                },
+                Op::Challenge { factor: 0, secs: 5 },
+            ];
+            // Five failed attempts deny a challenge; one answer does the rest.
+            let answers = if how == 1 { 5 } else { 1 };
+            let secs = if how == 2 { 899 } else { 10 };
+            ops.extend((0..answers).map(|_| Op::Answer {
+                challenge: 0,
+                factor: 0,
+                how,
+                secs,
+            }));
+            let entity = {
+                world.apply(&ops[0]);
+                world.entities[0].sid()
+            };
+            let pending = |world: &World| {
+                world
+                    .store
+                    .read()
+                    .index
+                    .entity_pending
+                    .get(&entity)
+                    .map_or(0, BTreeSet::len)
+            };
+            for op in &ops[1..4] {
+                world.apply(op);
+                world.check().unwrap();
+            }
+            assert_eq!(pending(&world), 1, "kind {kind}: the new challenge is pending");
+            for op in &ops[4..] {
+                world.apply(op);
+                world.check().unwrap();
+            }
+            let state = world.store.read();
+            let challenge = state.challenges.values().next().unwrap();
+            assert_ne!(challenge.state(), ChallengeState::Pending, "kind {kind}, how {how}");
+            drop(state);
+            assert_eq!(pending(&world), 0, "kind {kind}, how {how}");
+        }
+    }
+
     #[test]
     fn a_deleted_service_leaves_no_index_behind() {
         let mut world = World::new(9);
@@ -2401,6 +2498,7 @@ mod index_tests {
         assert!(state.index.entity_factors.is_empty());
         assert!(state.index.entity_challenges.is_empty());
         assert!(state.index.factor_challenges.is_empty());
+        assert!(state.index.entity_pending.is_empty());
         assert!(state.index.expirations.is_empty());
         assert_eq!(state.index.services.len(), 1);
     }
