@@ -2460,3 +2460,377 @@ fn compound_of_two_trusted_statements_is_trusted() {
         [true, false]
     );
 }
+
+// ---------------------------------------------------------------------------------
+// One test per §8 check that docs/webauthn.md listed without one: each asserts the
+// exact error of that check, on a statement that passes every check before it.
+// ---------------------------------------------------------------------------------
+
+/// `reg`'s leaf re-issued with `subject` (an RFC 4514 string).
+fn leaf_with_subject(reg: &Registration, subject: &str) -> Value {
+    use std::str::FromStr as _;
+    let subject = x509_cert::name::Name::from_str(subject).unwrap();
+    with_leaf(reg, reissued_leaf(reg, |tbs| tbs.subject = subject))
+}
+
+/// §8.2.1: a packed attestation certificate must be X.509 version 3. The leaf is
+/// re-issued as version 1 (extensions dropped, as version 1 has none): the statement
+/// signature still verifies, the version rule refuses it.
+#[test]
+fn packed_certificate_must_be_version_3() {
+    let regs = registrations();
+    let reg = &regs[find(&regs, "packed-es256")];
+    for version in [x509_cert::Version::V1, x509_cert::Version::V2] {
+        let leaf = reissued_leaf(reg, |tbs| {
+            tbs.version = version;
+            tbs.extensions = None;
+        });
+        let mut run = Run::new(reg);
+        run.statement = Some(with_leaf(reg, leaf));
+        assert_eq!(
+            run.go().unwrap_err(),
+            AttestationError::CertificateRequirement {
+                format: "packed",
+                requirement: "version must be 3"
+            },
+            "{version:?}"
+        );
+    }
+}
+
+/// §8.2.1: subject C, O, OU = "Authenticator Attestation" and CN, each required on
+/// its own: a subject with all four verifies; without any one of them (or with
+/// another OU) it is refused by that attribute's rule.
+#[test]
+fn packed_subject_c_o_ou_cn_are_each_required() {
+    let regs = registrations();
+    let reg = &regs[find(&regs, "packed-es256")];
+    let run_with = |subject: &str| {
+        let mut run = Run::new(reg);
+        run.statement = Some(leaf_with_subject(reg, subject));
+        run.go()
+    };
+    let full = "CN=Test Key,OU=Authenticator Attestation,O=Test Vendor,C=US";
+    assert!(run_with(full).unwrap().trusted, "the full subject verifies");
+    for (subject, requirement) in [
+        (
+            "CN=Test Key,OU=Authenticator Attestation,O=Test Vendor",
+            "subject C must be an ISO 3166 country code",
+        ),
+        (
+            "CN=Test Key,OU=Authenticator Attestation,O=Test Vendor,C=USA",
+            "subject C must be an ISO 3166 country code",
+        ),
+        (
+            "CN=Test Key,OU=Authenticator Attestation,C=US",
+            "subject O must name the authenticator vendor",
+        ),
+        (
+            "CN=Test Key,O=Test Vendor,C=US",
+            "subject OU must be \"Authenticator Attestation\"",
+        ),
+        (
+            "CN=Test Key,OU=Attestation,O=Test Vendor,C=US",
+            "subject OU must be \"Authenticator Attestation\"",
+        ),
+        (
+            "OU=Authenticator Attestation,O=Test Vendor,C=US",
+            "subject CN must be present",
+        ),
+    ] {
+        assert_eq!(
+            run_with(subject).unwrap_err(),
+            AttestationError::CertificateRequirement {
+                format: "packed",
+                requirement
+            },
+            "{subject}"
+        );
+    }
+}
+
+/// ECDAA was removed in L3: an `ecdaaKeyId` member is refused in packed (with and
+/// without `x5c`) and in tpm, where the statement is otherwise valid.
+#[test]
+fn ecdaa_key_id_is_refused_in_packed_and_tpm() {
+    let regs = registrations();
+    for (id, format) in [
+        ("packed-es256", "packed"),
+        ("packed-self-es256", "packed"),
+        ("tpm-es256", "tpm"),
+    ] {
+        let reg = &regs[find(&regs, id)];
+        assert!(Run::new(reg).go().is_ok(), "{id} verifies without it");
+        let mut run = Run::new(reg);
+        run.statement = Some(with_member(
+            &reg.statement,
+            "ecdaaKeyId",
+            Some(Value::Bytes(vec![0x11; 32])),
+        ));
+        assert_eq!(
+            run.go().unwrap_err(),
+            AttestationError::UnexpectedField {
+                format,
+                field: "ecdaaKeyId".into()
+            },
+            "{id}"
+        );
+    }
+}
+
+/// §8.3.1: the AIK certificate is version 3; its extKeyUsage contains
+/// tcg-kp-AIKCertificate (an EKU with other purposes only is refused); it is not a CA.
+#[test]
+fn tpm_aik_version_eku_purpose_and_ca_rules() {
+    use der::Encode as _;
+    use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage};
+    let regs = registrations();
+    let reg = &regs[find(&regs, "tpm-es256")];
+    let refused = |edit: &dyn Fn(&mut x509_cert::TbsCertificate)| {
+        let mut run = Run::new(reg);
+        run.statement = Some(with_leaf(reg, reissued_leaf(reg, edit)));
+        run.go().unwrap_err()
+    };
+    let requirement = |requirement| AttestationError::CertificateRequirement {
+        format: "tpm",
+        requirement,
+    };
+    assert_eq!(
+        refused(&|tbs| {
+            tbs.version = x509_cert::Version::V1;
+            tbs.extensions = None;
+        }),
+        requirement("version must be 3")
+    );
+    // clientAuth and serverAuth, but not 2.23.133.8.3.
+    let other_purposes = ExtendedKeyUsage(vec![
+        "1.3.6.1.5.5.7.3.2".parse().unwrap(),
+        "1.3.6.1.5.5.7.3.1".parse().unwrap(),
+    ])
+    .to_der()
+    .unwrap();
+    assert_eq!(
+        refused(&|tbs| set_extension(tbs, "2.5.29.37", false, other_purposes.clone())),
+        requirement("extKeyUsage must contain tcg-kp-AIKCertificate")
+    );
+    let ca = BasicConstraints {
+        ca: true,
+        path_len_constraint: None,
+    }
+    .to_der()
+    .unwrap();
+    assert_eq!(
+        refused(&|tbs| set_extension(tbs, "2.5.29.19", true, ca.clone())),
+        requirement("basic constraints CA must be false")
+    );
+}
+
+/// §8.3 checks 7, 9 and 10 by their own errors: a flipped `sig` byte is
+/// `SignatureInvalid`; a certInfo `type` other than TPM_ST_ATTEST_CERTIFY (bytes 4..6,
+/// after the magic) is named; another clientDataHash fails `extraData` (the signature
+/// covers certInfo only, so `extraData` is what notices).
+#[test]
+fn tpm_signature_type_and_extra_data_errors_are_named() {
+    let regs = registrations();
+    let reg = &regs[find(&regs, "tpm-es256")];
+    let member = |field: &str| {
+        map_get(&reg.statement, &text(field))
+            .unwrap()
+            .as_bytes()
+            .unwrap()
+            .clone()
+    };
+    let sig = member("sig");
+    let mut run = Run::new(reg);
+    let last = sig.len() - 1;
+    run.statement = Some(with_member(
+        &reg.statement,
+        "sig",
+        Some(Value::Bytes(flip(&sig, last, 0))),
+    ));
+    assert_eq!(run.go().unwrap_err(), AttestationError::SignatureInvalid);
+
+    let cert_info = member("certInfo");
+    assert_eq!(&cert_info[4..6], &[0x80, 0x17], "TPM_ST_ATTEST_CERTIFY");
+    for index in [4, 5] {
+        let mut run = Run::new(reg);
+        run.statement = Some(with_member(
+            &reg.statement,
+            "certInfo",
+            Some(Value::Bytes(flip(&cert_info, index, 3))),
+        ));
+        assert_eq!(
+            run.go().unwrap_err(),
+            AttestationError::TpmCheck {
+                check: "certInfo.type == TPM_ST_ATTEST_CERTIFY"
+            }
+        );
+    }
+
+    let mut run = Run::new(reg);
+    run.client_data_hash = Some([0x42; 32]);
+    assert_eq!(
+        run.go().unwrap_err(),
+        AttestationError::TpmCheck {
+            check: "certInfo.extraData == hash(attToBeSigned)"
+        }
+    );
+}
+
+/// §8.4.1: an android-key leaf without the KeyDescription extension (the rest of the
+/// statement valid: signature and key match) is refused as missing it.
+#[test]
+fn android_key_without_key_description_is_refused() {
+    let regs = registrations();
+    let reg = &regs[find(&regs, "android-key-es256")];
+    let leaf = reissued_leaf(reg, |tbs| {
+        let extensions = tbs.extensions.as_mut().unwrap();
+        let before = extensions.len();
+        extensions.retain(|e| e.extn_id.to_string() != "1.3.6.1.4.1.11129.2.1.17");
+        assert_eq!(extensions.len(), before - 1, "the vector carries one");
+    });
+    let mut run = Run::new(reg);
+    run.statement = Some(with_leaf(reg, leaf));
+    assert_eq!(
+        run.go().unwrap_err(),
+        AttestationError::ExtensionMissing {
+            format: "android-key",
+            oid: "1.3.6.1.4.1.11129.2.1.17"
+        }
+    );
+}
+
+/// §8.5 check 1: `ver` must be a non-empty text string (refused before the response
+/// is read), and present.
+#[test]
+fn safetynet_ver_must_be_non_empty_text() {
+    let now_ms = NOW.as_secs() * 1000;
+    let sn = SafetyNet::new("attest.android.com");
+    let jws = sn.jws("ES256", &sn.payload(now_ms, true));
+    assert!(sn.run(&jws).is_ok());
+    let response = Value::Bytes(jws.into_bytes());
+    for (ver, expected) in [
+        (
+            Some(text("")),
+            AttestationError::InvalidField {
+                format: "android-safetynet",
+                field: "ver",
+            },
+        ),
+        (
+            Some(int(201_516_000)),
+            AttestationError::InvalidField {
+                format: "android-safetynet",
+                field: "ver",
+            },
+        ),
+        (
+            None,
+            AttestationError::MissingField {
+                format: "android-safetynet",
+                field: "ver",
+            },
+        ),
+    ] {
+        let mut statement = vec![(text("response"), response.clone())];
+        if let Some(ver) = ver {
+            statement.push((text("ver"), ver));
+        }
+        let mut run = Run::new(&sn.reg);
+        run.statement = Some(Value::Map(statement));
+        assert_eq!(run.go().unwrap_err(), expected);
+    }
+}
+
+/// A SubjectPublicKeyInfo for an EC P-384 or Ed25519 key given as COSE material.
+fn spki_of(key: &PublicKeyMaterial<'_>) -> spki::SubjectPublicKeyInfoOwned {
+    let (oid, parameters, bits) = match key {
+        PublicKeyMaterial::Ec {
+            curve: EcCurve::P384,
+            x,
+            y,
+        } => {
+            let curve: der::asn1::ObjectIdentifier = "1.3.132.0.34".parse().unwrap();
+            (
+                "1.2.840.10045.2.1",
+                Some(der::Any::encode_from(&curve).unwrap()),
+                [&[0x04][..], x, y].concat(),
+            )
+        }
+        PublicKeyMaterial::Ed25519 { x } => ("1.3.101.112", None, x.to_vec()),
+        _ => panic!("P-384 or Ed25519 expected"),
+    };
+    spki::SubjectPublicKeyInfoOwned {
+        algorithm: spki::AlgorithmIdentifierOwned {
+            oid: oid.parse().unwrap(),
+            parameters,
+        },
+        subject_public_key: der::asn1::BitString::from_bytes(&bits).unwrap(),
+    }
+}
+
+/// §8.6 check 2: the fido-u2f attestation certificate's key must be EC P-256. The
+/// vector's certificate re-issued with an RSA, a P-384 and an Ed25519 key is refused,
+/// before the signature is looked at.
+#[test]
+fn fido_u2f_certificate_key_must_be_p256() {
+    let regs = registrations();
+    let u2f = &regs[find(&regs, "fido-u2f-es256")];
+    assert!(Run::new(u2f).go().is_ok());
+    let rsa = x509_cert::Certificate::from_der(&rsa_root().1)
+        .unwrap()
+        .tbs_certificate
+        .subject_public_key_info;
+    let p384 = spki_of(&regs[find(&regs, "packed-es384")].key().unwrap().1);
+    let ed25519 = spki_of(&regs[find(&regs, "packed-eddsa")].key().unwrap().1);
+    for (name, key) in [("RSA", rsa), ("P-384", p384), ("Ed25519", ed25519)] {
+        let leaf = reissued_leaf(u2f, |tbs| tbs.subject_public_key_info = key);
+        let mut run = Run::new(u2f);
+        run.statement = Some(with_leaf(u2f, leaf));
+        assert_eq!(
+            run.go().unwrap_err(),
+            AttestationError::U2fKeyNotP256 {
+                which: "certificate"
+            },
+            "{name}"
+        );
+    }
+}
+
+/// §8.4, §8.6 and §8.8 check 1: each member of the android-key (`alg`, `sig`,
+/// `x5c`), fido-u2f (`sig`, `x5c`) and apple (`x5c`) syntax is required, and one of
+/// the wrong CBOR type is refused by name.
+#[test]
+fn android_key_fido_u2f_and_apple_statement_members_are_required() {
+    let regs = registrations();
+    for (id, format, fields) in [
+        ("android-key-es256", "android-key", &["alg", "sig", "x5c"][..]),
+        ("fido-u2f-es256", "fido-u2f", &["sig", "x5c"]),
+        ("apple-es256", "apple", &["x5c"]),
+    ] {
+        let reg = &regs[find(&regs, id)];
+        for &field in fields {
+            let mut run = Run::new(reg);
+            run.statement = Some(with_member(&reg.statement, field, None));
+            assert_eq!(
+                run.go().unwrap_err(),
+                AttestationError::MissingField { format, field },
+                "{id} without {field}"
+            );
+            let mut run = Run::new(reg);
+            run.statement = Some(with_member(&reg.statement, field, Some(text("x"))));
+            assert_eq!(
+                run.go().unwrap_err(),
+                AttestationError::InvalidField { format, field },
+                "{id} with a text {field}"
+            );
+        }
+        let mut run = Run::new(reg);
+        run.statement = Some(Value::Array(vec![]));
+        assert_eq!(
+            run.go().unwrap_err(),
+            AttestationError::StatementNotMap { format },
+            "{id}"
+        );
+    }
+}
