@@ -2804,7 +2804,11 @@ fn fido_u2f_certificate_key_must_be_p256() {
 fn android_key_fido_u2f_and_apple_statement_members_are_required() {
     let regs = registrations();
     for (id, format, fields) in [
-        ("android-key-es256", "android-key", &["alg", "sig", "x5c"][..]),
+        (
+            "android-key-es256",
+            "android-key",
+            &["alg", "sig", "x5c"][..],
+        ),
         ("fido-u2f-es256", "fido-u2f", &["sig", "x5c"]),
         ("apple-es256", "apple", &["x5c"]),
     ] {

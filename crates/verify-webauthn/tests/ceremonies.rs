@@ -15,8 +15,8 @@ use sha2::Digest as _;
 use verify_model::UnixTime;
 use verify_webauthn::attestation::TrustAnchors;
 use verify_webauthn::authentication::{
-    AuthenticationInput, StoredCredential, finish_authentication, start_authentication,
-    verify_authentication,
+    AuthenticationInput, ParsedAuthentication, StoredCredential, finish_authentication,
+    finish_parsed_authentication, start_authentication, verify_authentication,
 };
 use verify_webauthn::crypto::SignatureAlgorithm;
 use verify_webauthn::policy::{
@@ -808,7 +808,6 @@ fn descriptor_lists_are_capped_at_the_named_limit() {
 /// challenge from the same parse.
 #[test]
 fn parsed_once_and_unparsed_finishes_agree() {
-    use verify_webauthn::authentication::{ParsedAuthentication, finish_parsed_authentication};
     let mut rng = ChaCha20Rng::seed_from_u64(7);
     let rp = RelyingParty::new(RP_ID, "Example", origins()).unwrap();
     let auth = Authenticator::new();
@@ -877,7 +876,6 @@ fn parsed_once_and_unparsed_finishes_agree() {
 /// allow-list named it; an owner recorded for someone else is refused always.
 #[test]
 fn an_identified_sign_in_refuses_a_credential_of_unknown_owner() {
-    use verify_webauthn::authentication::{ParsedAuthentication, finish_parsed_authentication};
     let mut rng = ChaCha20Rng::seed_from_u64(11);
     let rp = RelyingParty::new(RP_ID, "Example", origins()).unwrap();
     let auth = Authenticator::new();
@@ -1065,4 +1063,294 @@ fn transports_are_reduced_to_known_values_when_parsed() {
     }))
     .unwrap();
     assert_eq!(read.transports, ["usb", "hybrid"]);
+}
+
+// ---------------------------------------------------------------------------------
+// One test per §7.1 / §7.2 check docs/webauthn.md listed without one: each asserts
+// the exact error of that check on a response that passes every check before it.
+// ---------------------------------------------------------------------------------
+
+/// §7.1 step 3 and §7.2 step 3: a credential `type` other than `public-key` is
+/// refused in both ceremonies (the rest of each response verifies).
+#[test]
+fn a_type_other_than_public_key_is_refused_in_both_ceremonies() {
+    let auth = Authenticator::new();
+    let policy = CeremonyPolicy::default();
+    let cred = stored(&auth, 0, None);
+    register_with(&policy, &good_registration(&auth, UP)).unwrap();
+    let assertion = auth.assert(&get_data(), &auth.auth_data(RP_ID, UP, 1, false), None);
+    authenticate_with(&policy, &cred, &assertion).unwrap();
+    for kind in ["", "Public-Key", "public-key ", "password"] {
+        let mut registration = good_registration(&auth, UP);
+        registration.credential_type = kind.to_owned();
+        assert!(
+            matches!(
+                register_with(&policy, &registration),
+                Err(WebauthnError::Malformed(ParseError::InvalidValue {
+                    field: "type"
+                }))
+            ),
+            "registration type {kind:?}"
+        );
+        let mut wrong = assertion.clone();
+        wrong.credential_type = kind.to_owned();
+        assert!(
+            matches!(
+                authenticate_with(&policy, &cred, &wrong),
+                Err(WebauthnError::Malformed(ParseError::InvalidValue {
+                    field: "type"
+                }))
+            ),
+            "assertion type {kind:?}"
+        );
+    }
+}
+
+/// §7.2 step 3: an assertion whose `id` is not base64url of its `rawId` is refused
+/// (also when `id` names the stored credential and only `rawId` differs).
+#[test]
+fn an_assertion_id_not_matching_raw_id_is_refused() {
+    let auth = Authenticator::new();
+    let policy = CeremonyPolicy::default();
+    let cred = stored(&auth, 0, None);
+    let assertion = auth.assert(&get_data(), &auth.auth_data(RP_ID, UP, 1, false), None);
+    let mut other_id = assertion.clone();
+    other_id.id = base64url::encode(b"another id");
+    assert!(matches!(
+        authenticate_with(&policy, &cred, &other_id),
+        Err(WebauthnError::Malformed(ParseError::IdMismatch))
+    ));
+    let mut other_raw_id = assertion;
+    other_raw_id.raw_id = base64url::Base64UrlBytes(vec![0xc2; 16]);
+    assert!(matches!(
+        authenticate_with(&policy, &cred, &other_raw_id),
+        Err(WebauthnError::Malformed(ParseError::IdMismatch))
+    ));
+}
+
+/// §7.1 step 5 and §7.2 step 8: `clientDataJSON` that is not UTF-8 (an invalid byte
+/// inside `origin`, where a lossy decode would have turned it into U+FFFD) is refused
+/// as malformed JSON, and so is one with a leading byte order mark: verify does not
+/// strip it (clients do not write one), so the spec's BOM-stripping decode is the one
+/// place verify is stricter than §7.1 step 5 (docs/webauthn.md).
+#[test]
+fn client_data_that_is_not_utf8_or_starts_with_a_bom_is_refused() {
+    let auth = Authenticator::new();
+    let policy = CeremonyPolicy::default();
+    let cred = stored(&auth, 0, None);
+    let ad = auth.auth_data(RP_ID, UP, 1, false);
+    let not_utf8 = |kind: &str| {
+        let mut bytes = client_data(kind, CHALLENGE, ORIGIN, "");
+        let quote = bytes.len() - 2; // the origin's closing quote
+        assert_eq!(bytes[quote], b'"');
+        bytes.insert(quote, 0xff);
+        bytes
+    };
+    let with_bom = |kind: &str| {
+        [
+            &[0xef, 0xbb, 0xbf][..],
+            &client_data(kind, CHALLENGE, ORIGIN, ""),
+        ]
+        .concat()
+    };
+    let malformed = |result: Result<(), WebauthnError>| {
+        matches!(
+            result,
+            Err(WebauthnError::Malformed(ParseError::Json {
+                field: "clientDataJSON",
+                ..
+            }))
+        )
+    };
+    for (name, create, get) in [
+        (
+            "invalid UTF-8",
+            not_utf8("webauthn.create"),
+            not_utf8("webauthn.get"),
+        ),
+        ("BOM", with_bom("webauthn.create"), with_bom("webauthn.get")),
+    ] {
+        let registration = auth.register(&create, auth.auth_data(RP_ID, UP, 0, true));
+        assert!(
+            malformed(register_with(&policy, &registration).map(|_| ())),
+            "registration: {name}"
+        );
+        let assertion = auth.assert(&get, &ad, None);
+        assert!(
+            malformed(authenticate_with(&policy, &cred, &assertion).map(|_| ())),
+            "assertion: {name}"
+        );
+        // The parsed-once path refuses it when the response is received.
+        assert!(matches!(
+            ParsedAuthentication::new(assertion),
+            Err(ParseError::Json {
+                field: "clientDataJSON",
+                ..
+            })
+        ));
+    }
+}
+
+/// §7.1 step 21: a registration whose `fmt` is not a supported format name (matched
+/// case-sensitively) is refused by name, with an otherwise valid response.
+#[test]
+fn a_registration_with_an_unknown_fmt_is_refused() {
+    let auth = Authenticator::new();
+    let policy = CeremonyPolicy::default();
+    let cd = client_data("webauthn.create", CHALLENGE, ORIGIN, "");
+    for fmt in ["None", "NONE", "none ", "ecdaa", "x-unknown", ""] {
+        let object = ciborium::Value::Map(vec![
+            ("fmt".into(), fmt.into()),
+            ("attStmt".into(), ciborium::Value::Map(vec![])),
+            (
+                "authData".into(),
+                ciborium::Value::Bytes(auth.auth_data(RP_ID, UP, 0, true)),
+            ),
+        ]);
+        let mut bytes = Vec::new();
+        ciborium::ser::into_writer(&object, &mut bytes).unwrap();
+        let result = register_with(&policy, &auth.registration_json(&cd, &bytes));
+        assert!(
+            matches!(
+                &result,
+                Err(WebauthnError::Malformed(ParseError::UnknownAttestationFormat { format }))
+                    if format == fmt
+            ),
+            "{fmt:?}: {result:?}"
+        );
+    }
+}
+
+/// The check verify adds to §7.1: the credential id in the attested credential data
+/// must be the response's `rawId` (`id` and `rawId` agree with each other here).
+#[test]
+fn a_registration_whose_attested_credential_id_is_not_raw_id_is_refused() {
+    let auth = Authenticator::new();
+    let policy = CeremonyPolicy::default();
+    for other in [vec![0xc2; 16], vec![0xc1; 15], vec![0xc1; 17]] {
+        let mut response = good_registration(&auth, UP);
+        response.id = base64url::encode(&other);
+        response.raw_id = base64url::Base64UrlBytes(other);
+        assert!(matches!(
+            register_with(&policy, &response),
+            Err(WebauthnError::CredentialIdMismatch)
+        ));
+    }
+}
+
+/// §7.2 step 7, what verify adds: `clientDataJSON`, `signature` and `userHandle` of
+/// an assertion are bounded (`src/limits.rs`). At the bound each is accepted as far
+/// as its size goes; one byte over it is refused as too large, naming the field.
+#[test]
+fn assertion_inputs_above_their_size_bounds_are_refused() {
+    use verify_webauthn::limits::{
+        MAX_CLIENT_DATA_JSON_BYTES, MAX_SIGNATURE_BYTES, MAX_USER_HANDLE_BYTES,
+    };
+    let auth = Authenticator::new();
+    let policy = CeremonyPolicy::default();
+    let cred = stored(&auth, 0, None);
+    let ad = auth.auth_data(RP_ID, UP, 1, false);
+    let too_large = |result: Result<_, WebauthnError>, field: &str, len: usize, max: usize| {
+        matches!(
+            result,
+            Err(WebauthnError::Malformed(ParseError::TooLarge { field: f, len: l, max: m }))
+                if f == field && l == len && m == max
+        )
+    };
+
+    // clientDataJSON padded by an extra (ignored) member to exactly the bound, then
+    // one byte over it.
+    let padded = |len: usize| {
+        let base = client_data("webauthn.get", CHALLENGE, ORIGIN, r#","pad":"""#).len();
+        let pad = "p".repeat(len - base);
+        client_data(
+            "webauthn.get",
+            CHALLENGE,
+            ORIGIN,
+            &format!(r#","pad":"{pad}""#),
+        )
+    };
+    let at_bound = padded(MAX_CLIENT_DATA_JSON_BYTES);
+    assert_eq!(at_bound.len(), MAX_CLIENT_DATA_JSON_BYTES);
+    authenticate_with(&policy, &cred, &auth.assert(&at_bound, &ad, None)).unwrap();
+    let over = padded(MAX_CLIENT_DATA_JSON_BYTES + 1);
+    assert!(too_large(
+        authenticate_with(&policy, &cred, &auth.assert(&over, &ad, None)),
+        "clientDataJSON",
+        MAX_CLIENT_DATA_JSON_BYTES + 1,
+        MAX_CLIENT_DATA_JSON_BYTES
+    ));
+
+    // A signature of the bound's length is looked at (and is not a valid one); one
+    // byte longer is not.
+    let cd = get_data();
+    let at_bound = assertion_json(
+        &auth.credential_id,
+        &cd,
+        &ad,
+        &[0x30; MAX_SIGNATURE_BYTES],
+        None,
+    );
+    assert!(matches!(
+        authenticate_with(&policy, &cred, &at_bound),
+        Err(WebauthnError::SignatureInvalid)
+    ));
+    let over = assertion_json(
+        &auth.credential_id,
+        &cd,
+        &ad,
+        &[0x30; MAX_SIGNATURE_BYTES + 1],
+        None,
+    );
+    assert!(too_large(
+        authenticate_with(&policy, &cred, &over),
+        "signature",
+        MAX_SIGNATURE_BYTES + 1,
+        MAX_SIGNATURE_BYTES
+    ));
+
+    // A userHandle of 64 bytes verifies (no owner recorded); 65 bytes does not.
+    let handle = [0x75; MAX_USER_HANDLE_BYTES + 1];
+    let verified = authenticate_with(
+        &policy,
+        &cred,
+        &auth.assert(&cd, &ad, Some(&handle[..MAX_USER_HANDLE_BYTES])),
+    )
+    .unwrap();
+    assert_eq!(verified.user_handle.unwrap().len(), MAX_USER_HANDLE_BYTES);
+    assert!(too_large(
+        authenticate_with(&policy, &cred, &auth.assert(&cd, &ad, Some(&handle))),
+        "userHandle",
+        MAX_USER_HANDLE_BYTES + 1,
+        MAX_USER_HANDLE_BYTES
+    ));
+}
+
+/// §7.2 step 2, what verify adds: the authentication state expires with the
+/// ceremony's timeout. A response at the last second is accepted; one second later
+/// `finish_authentication` (and `finish_parsed_authentication`) refuse it.
+#[test]
+fn an_expired_authentication_ceremony_is_refused() {
+    let mut rng = ChaCha20Rng::seed_from_u64(7);
+    let rp = RelyingParty::new(RP_ID, "Example", origins()).unwrap();
+    let auth = Authenticator::new();
+    let (request, state) = start_authentication(&rp, None, NOW, &mut rng);
+    let expires_at = state.expires_at();
+    assert_eq!(expires_at.as_secs(), NOW.as_secs() + 600);
+    let handle = b"user-1";
+    let cred = stored(&auth, 0, None).with_user_handle(handle.to_vec());
+    let cd = client_data("webauthn.get", request.challenge.as_slice(), ORIGIN, "");
+    let response = auth.assert(&cd, &auth.auth_data(RP_ID, UP, 1, false), Some(handle));
+    finish_authentication(&rp, &state, &response, &cred, expires_at).unwrap();
+    let late = UnixTime::from_secs(expires_at.as_secs() + 1);
+    assert!(matches!(
+        finish_authentication(&rp, &state, &response, &cred, late),
+        Err(WebauthnError::CeremonyExpired { expires_at: e, now })
+            if e == expires_at.as_secs() && now == late.as_secs()
+    ));
+    let parsed = ParsedAuthentication::new(response.clone()).unwrap();
+    assert!(matches!(
+        finish_parsed_authentication(&rp, &state, &parsed, &cred, late),
+        Err(WebauthnError::CeremonyExpired { .. })
+    ));
 }
