@@ -16,7 +16,7 @@ use proptest::strategy::Strategy as _;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng as _;
 use sha2::Digest as _;
-use verify_engine::{ServiceSettings, VerifyError};
+use verify_engine::{Resource, ServiceSettings, VerifyError};
 use verify_model::{
     ChallengeOutcome, ChallengeStatus, EventType, Factor, FactorStatus, Identity, ModelError,
     PasskeysConfig, RelyingParty, ServiceSid,
@@ -29,6 +29,8 @@ pub(crate) const RP_ID: &str = "example.org";
 pub(crate) const ORIGIN: &str = "https://example.org";
 const UP: u8 = 0x01;
 const UV: u8 = 0x04;
+const BE: u8 = 0x08;
+const BS: u8 = 0x10;
 const AT: u8 = 0x40;
 
 /// A software authenticator with one P-256 credential.
@@ -73,6 +75,11 @@ impl Authenticator {
 
     /// `navigator.credentials.create()` for `options` (`{"publicKey": ...}`).
     pub(crate) fn create(&self, options: &serde_json::Value, origin: &str) -> String {
+        self.create_with_flags(options, origin, UP | UV)
+    }
+
+    /// [`create`](Self::create) with authenticator data flags `flags` (AT is added).
+    fn create_with_flags(&self, options: &serde_json::Value, origin: &str, flags: u8) -> String {
         let challenge = options["publicKey"]["challenge"].as_str().unwrap();
         let client_data = client_data("webauthn.create", challenge, origin);
         let object = ciborium::Value::Map(vec![
@@ -80,7 +87,7 @@ impl Authenticator {
             ("attStmt".into(), ciborium::Value::Map(vec![])),
             (
                 "authData".into(),
-                ciborium::Value::Bytes(self.auth_data(UP | UV, 0, true)),
+                ciborium::Value::Bytes(self.auth_data(flags, 0, true)),
             ),
         ]);
         let mut bytes = Vec::new();
@@ -106,9 +113,21 @@ impl Authenticator {
         count: u32,
         user_handle: &[u8],
     ) -> String {
+        self.get_with_flags(options, origin, count, user_handle, UP | UV)
+    }
+
+    /// [`get`](Self::get) with authenticator data flags `flags`.
+    fn get_with_flags(
+        &self,
+        options: &serde_json::Value,
+        origin: &str,
+        count: u32,
+        user_handle: &[u8],
+        flags: u8,
+    ) -> String {
         let challenge = options["publicKey"]["challenge"].as_str().unwrap();
         let client_data = client_data("webauthn.get", challenge, origin);
-        let auth_data = self.auth_data(UP | UV, count, false);
+        let auth_data = self.auth_data(flags, count, false);
         let mut message = auth_data.clone();
         message.extend_from_slice(&sha2::Sha256::digest(&client_data));
         let signature: p256::ecdsa::Signature = self.key.sign(&message);
@@ -579,7 +598,7 @@ fn register_and_verify_by_the_bare_response() {
             matches!(
                 refused,
                 VerifyError::NotFound {
-                    resource: verify_engine::Resource::Factor
+                    resource: Resource::Factor
                 }
             ),
             "{refused:?}"
@@ -877,7 +896,7 @@ fn forged_or_unknown_challenge_prefixes_are_refused() {
                 matches!(
                     refused,
                     VerifyError::NotFound {
-                        resource: verify_engine::Resource::Challenge
+                        resource: Resource::Challenge
                     }
                 ),
                 "{refused:?}"
@@ -1470,5 +1489,132 @@ fn an_empty_allow_list_still_admits_only_the_identified_users_passkey() {
             .await
             .unwrap();
         assert_eq!(approved.outcome, ChallengeOutcome::Approved);
+    });
+}
+
+/// WebAuthn L3 §7.1 step 26: a credential id already registered, to another user of
+/// the same service, is refused with `Conflict` (the other user's options do not
+/// exclude it: `excludeCredentials` lists only that user's own passkeys). The new
+/// factor stays unverified and the owner still signs in with the credential.
+#[test]
+fn a_credential_another_user_registered_is_a_conflict() {
+    let h = Harness::new(41);
+    block_on(async {
+        let owner = registered(&h, 41).await;
+        let other = Identity::parse("0bbe5e1a-c0de-4711").unwrap();
+        let created = h
+            .verify
+            .create_passkey_factor(owner.service, &other, "Borrowed key")
+            .await
+            .unwrap();
+        assert!(
+            created.options["publicKey"]["excludeCredentials"]
+                .as_array()
+                .is_none_or(Vec::is_empty)
+        );
+        let response = owner.authenticator.create(&created.options, ORIGIN);
+        let result = h
+            .verify
+            .verify_passkey_factor(owner.service, &other, created.factor.sid(), &response)
+            .await;
+        assert!(
+            matches!(
+                result,
+                Err(VerifyError::Conflict {
+                    resource: Resource::Factor
+                })
+            ),
+            "{result:?}"
+        );
+        let pending = h
+            .verify
+            .fetch_factor(owner.service, &other, created.factor.sid())
+            .await
+            .unwrap();
+        assert_eq!(pending.status(), FactorStatus::Unverified);
+
+        let challenge = h
+            .verify
+            .create_passkey_challenge(owner.service, Some(&owner.identity), None, None)
+            .await
+            .unwrap()
+            .challenge;
+        let options = request_options(&challenge);
+        let assertion = owner
+            .authenticator
+            .get(&options, ORIGIN, 1, &owner.user_handle());
+        let approved = h
+            .verify
+            .approve_passkey_challenge(owner.service, challenge.sid(), &assertion)
+            .await
+            .unwrap();
+        assert_eq!(approved.outcome, ChallengeOutcome::Approved);
+    });
+}
+
+/// WebAuthn L3 §7.2 steps 24.1 and 24.2: after a sign-in the stored credential holds
+/// the assertion's backup state (BS set, then cleared again) and sign count. BE stays
+/// as registered (a change of BE is refused by §7.2 step 19).
+#[test]
+fn a_sign_in_stores_the_backup_state() {
+    let h = Harness::new(42);
+    block_on(async {
+        let service = passkey_service(&h, verify_model::PasskeyPolicy::new()).await;
+        let identity = Identity::parse("ff483d1f-f591-898a").unwrap();
+        let key = Authenticator::new(42);
+        let created = h
+            .verify
+            .create_passkey_factor(service, &identity, "Synced key")
+            .await
+            .unwrap();
+        let response = key.create_with_flags(&created.options, ORIGIN, UP | UV | BE);
+        let factor = h
+            .verify
+            .verify_passkey_factor(service, &identity, created.factor.sid(), &response)
+            .await
+            .unwrap();
+        let stored = |factor: &Factor| {
+            let verify_model::FactorKind::Passkeys(passkey) = factor.kind() else {
+                panic!("a passkey factor")
+            };
+            let credential = passkey.credential().unwrap();
+            (
+                credential.backup_eligible,
+                credential.backup_state,
+                credential.sign_count,
+            )
+        };
+        assert_eq!(stored(&factor), (true, false, 0));
+        let handle = factor.entity_sid().to_string().into_bytes();
+        for (count, flags, backup_state) in [
+            (1, UP | UV | BE | BS, true),
+            (2, UP | UV | BE, false),
+            (3, UP | BE | BS, true),
+        ] {
+            let challenge = h
+                .verify
+                .create_passkey_challenge(service, Some(&identity), None, None)
+                .await
+                .unwrap()
+                .challenge;
+            let options = request_options(&challenge);
+            let assertion = key.get_with_flags(&options, ORIGIN, count, &handle, flags);
+            let approved = h
+                .verify
+                .approve_passkey_challenge(service, challenge.sid(), &assertion)
+                .await
+                .unwrap();
+            assert_eq!(approved.outcome, ChallengeOutcome::Approved);
+            let after = h
+                .verify
+                .fetch_factor(service, &identity, factor.sid())
+                .await
+                .unwrap();
+            assert_eq!(
+                stored(&after),
+                (true, backup_state, count),
+                "sign-in {count}"
+            );
+        }
     });
 }
