@@ -1348,9 +1348,24 @@ fn an_expired_authentication_ceremony_is_refused() {
         Err(WebauthnError::CeremonyExpired { expires_at: e, now })
             if e == expires_at.as_secs() && now == late.as_secs()
     ));
-    let parsed = ParsedAuthentication::new(response.clone()).unwrap();
+    let parsed = ParsedAuthentication::new(response).unwrap();
     assert!(matches!(
         finish_parsed_authentication(&rp, &state, &parsed, &cred, late),
         Err(WebauthnError::CeremonyExpired { .. })
     ));
+}
+
+/// §7.2 step 24.3 is the host's (an update of the stored `uvInitialized`, gated on an
+/// extra authorization factor verify cannot see); what verify gives the host for it
+/// is the assertion's UV flag, reported as is, under the default (preferred) policy.
+#[test]
+fn the_assertion_uv_flag_is_reported_for_uv_initialized() {
+    let auth = Authenticator::new();
+    let policy = CeremonyPolicy::default();
+    let cred = stored(&auth, 0, None);
+    for (flags, user_verified) in [(UP, false), (UP | UV, true)] {
+        let response = auth.assert(&get_data(), &auth.auth_data(RP_ID, flags, 1, false), None);
+        let verified = authenticate_with(&policy, &cred, &response).unwrap();
+        assert_eq!(verified.user_verified, user_verified, "flags {flags:#04x}");
+    }
 }
