@@ -176,16 +176,27 @@ pub struct Config {
     )]
     pub allow_plaintext_secrets: bool,
 
-    /// Seconds a client gets to send a request's header block, counted from when the
-    /// server starts waiting for it (a new or an idle keep-alive connection); then
-    /// the connection is closed.
-    #[arg(long, env = "VERIFY_HEADER_READ_TIMEOUT_SECS", default_value_t = 10,
+    /// Seconds a client gets to send a request's header block, counted from the
+    /// connection's start for its first request and from the request's first byte
+    /// for later ones on a keep-alive connection; then the connection is closed.
+    #[arg(long, env = "VERIFY_HEADER_READ_TIMEOUT_SECS",
+          default_value_t = crate::serve::DEFAULT_HEADER_READ_TIMEOUT.as_secs(),
           value_parser = clap::value_parser!(u64).range(1..=300))]
     pub header_read_timeout_secs: u64,
 
+    /// Seconds a keep-alive connection may sit with no request after its last
+    /// answer (counted from the answer's last byte written); then the server closes
+    /// it. Behind a load balancer that reuses connections, set it above the
+    /// balancer's own idle timeout.
+    #[arg(long, env = "VERIFY_IDLE_TIMEOUT_SECS",
+          default_value_t = crate::serve::DEFAULT_IDLE_TIMEOUT.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub idle_timeout_secs: u64,
+
     /// Seconds a client gets to send a request's whole body once its header block
     /// is read; then it is answered 408 (code 20408) and the connection closed.
-    #[arg(long, env = "VERIFY_BODY_READ_TIMEOUT_SECS", default_value_t = 10,
+    #[arg(long, env = "VERIFY_BODY_READ_TIMEOUT_SECS",
+          default_value_t = crate::serve::DEFAULT_BODY_READ_TIMEOUT.as_secs(),
           value_parser = clap::value_parser!(u64).range(1..=300))]
     pub body_read_timeout_secs: u64,
 
@@ -608,6 +619,38 @@ mod tests {
         );
         let config = Config::try_parse_from(["verify-server"]).unwrap();
         assert_eq!(config.body_read_timeout_secs, 10);
+    }
+
+    #[test]
+    fn read_and_idle_timeouts_default_to_serve_and_are_bounded() {
+        let config = Config::try_parse_from(["verify-server"]).unwrap();
+        assert_eq!(
+            (
+                config.header_read_timeout_secs,
+                config.body_read_timeout_secs,
+                config.idle_timeout_secs
+            ),
+            (
+                crate::serve::DEFAULT_HEADER_READ_TIMEOUT.as_secs(),
+                crate::serve::DEFAULT_BODY_READ_TIMEOUT.as_secs(),
+                crate::serve::DEFAULT_IDLE_TIMEOUT.as_secs()
+            )
+        );
+        assert!(crate::serve::DEFAULT_IDLE_TIMEOUT <= std::time::Duration::from_secs(30));
+        let config = Config::try_parse_from(["verify-server", "--idle-timeout-secs", "5"]).unwrap();
+        assert_eq!(config.idle_timeout_secs, 5);
+        for flag in [
+            "--idle-timeout-secs",
+            "--header-read-timeout-secs",
+            "--body-read-timeout-secs",
+        ] {
+            for bad in ["0", "301", "soon"] {
+                assert!(
+                    Config::try_parse_from(["verify-server", flag, bad]).is_err(),
+                    "{flag} {bad}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -405,6 +405,7 @@ async fn serve<S: Store + 'static>(
     tracing::info!(listen = %config.listen, %base_url, tls = tls.is_some(), database = %redact(&config.database), "verify-server listening");
     let mut options = verify_server::serve::ServeOptions::default();
     options.header_read_timeout = Duration::from_secs(config.header_read_timeout_secs);
+    options.idle_timeout = Duration::from_secs(config.idle_timeout_secs);
     options.max_connections = usize::try_from(config.max_connections).unwrap_or(usize::MAX);
     options.body_read_timeout = Duration::from_secs(config.body_read_timeout_secs);
     options.more_info = config.more_info_url.clone();

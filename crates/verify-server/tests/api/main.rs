@@ -13,6 +13,7 @@ mod support;
 mod api_keys;
 mod auth;
 mod challenges;
+mod connection_timeouts;
 mod database;
 mod device_auth;
 mod entities;
