@@ -53,6 +53,17 @@
 //!
 //! (add `--servers 3` for three instances; `.ci/pg.sh stop` afterwards).
 //!
+//! The CPU ceiling: the clients run on their own tokio runtime, whose threads are
+//! named `load-client`; every other thread of the process is the server's (its
+//! runtime, the SQLite workers, the delivery task). The bench reads each thread's
+//! time on a CPU (`/proc/self/task/*/schedstat`, nanoseconds) at the start and the
+//! end of the measured interval and reports the server's and the clients' CPU per
+//! request, and two ceilings: what the server alone could answer with every core of
+//! the machine (cores / server CPU per request: the figure the issue's target is
+//! about) and what this machine can do with the bench's clients on the same cores
+//! (cores / all CPU per request); the achieved rate is given as a share of both.
+//! Without `schedstat` (not Linux, or a kernel without it) the ceiling is left out.
+//!
 //! Bounds: `--secs` 1..=300 (default 10), `--concurrency` 1..=256 (default 16),
 //! `--servers` 1..=4; a value out of range is an error (clap). Each client is one
 //! hyper HTTP/1.1 client connection (`hyper::client::conn::http1`) over its own
@@ -145,12 +156,21 @@ fn main() {
             .exit();
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .thread_name("verify-server")
         .enable_all()
         .build()
         .unwrap();
-    let ok = runtime.block_on(async {
+    // The clients' own runtime, so that their CPU is told apart from the server's.
+    let clients = tokio::runtime::Builder::new_multi_thread()
+        .thread_name(CLIENT_THREAD)
+        .enable_all()
+        .build()
+        .unwrap();
+    let clients = clients.handle().clone();
+    let ok = runtime.block_on(async move {
+        let clients = &clients;
         if let Some(url) = &options.database {
-            run_postgres(&options, url).await
+            run_postgres(&options, url, clients).await
         } else if options.sqlite {
             let path = std::env::temp_dir().join(format!(
                 "verify-load-{}-{}.sqlite",
@@ -160,7 +180,7 @@ fn main() {
             let store = verify_store_sql::SqliteStore::open(&path).await.unwrap();
             store.migrate().await.unwrap();
             let name = format!("sqlite {}", path.display());
-            let ok = run(&options, vec![(store, None)], &name).await;
+            let ok = run(&options, vec![(store, None)], &name, clients).await;
             for suffix in ["", "-wal", "-shm"] {
                 let mut file = path.clone().into_os_string();
                 file.push(suffix);
@@ -169,7 +189,7 @@ fn main() {
             ok
         } else {
             let store = verify_engine::store::MemoryStore::new();
-            run(&options, vec![(store, None)], "memory").await
+            run(&options, vec![(store, None)], "memory", clients).await
         }
     });
     if !ok {
@@ -180,7 +200,7 @@ fn main() {
 /// The run on PostgreSQL: a fresh schema, `--servers` stores (each its own pool)
 /// with `search_path` set to it, and the schema dropped afterwards, also when the
 /// run failed or panicked.
-async fn run_postgres(options: &Options, url: &str) -> bool {
+async fn run_postgres(options: &Options, url: &str, clients: &tokio::runtime::Handle) -> bool {
     let schema = format!("verify_load_{}_{}", std::process::id(), unix_now());
     let mut admin = PgConnection::connect(url).await.unwrap();
     verify_store_sql::sqlx::query(&format!("CREATE SCHEMA {schema}"))
@@ -220,7 +240,8 @@ async fn run_postgres(options: &Options, url: &str) -> bool {
     );
     let task = {
         let options = options.clone();
-        tokio::spawn(async move { run(&options, instances, &name).await })
+        let clients = clients.clone();
+        tokio::spawn(async move { run(&options, instances, &name, &clients).await })
     };
     let ok = match task.await {
         Ok(ok) => ok,
@@ -254,6 +275,7 @@ async fn run<S: Store + 'static>(
     options: &Options,
     stores: Vec<(S, Option<Arc<dyn delivery::DeliveryLeader>>)>,
     store_name: &str,
+    clients: &tokio::runtime::Handle,
 ) -> bool {
     let mut addrs = Vec::new();
     let mut servers = Vec::new();
@@ -314,23 +336,76 @@ async fn run<S: Store + 'static>(
     );
 
     let deadline = Instant::now() + Duration::from_secs(options.secs);
+    let cpu_before = ThreadCpu::read();
     let started = Instant::now();
     let mut tasks = Vec::new();
     for (index, (addr, device)) in workers.into_iter().enumerate() {
         let service = service.clone();
-        tasks.push(tokio::spawn(async move {
-            worker(addr, &service, index, device, deadline).await
-        }));
+        tasks.push(
+            clients.spawn(async move { worker(addr, &service, index, device, deadline).await }),
+        );
     }
     let mut total = Stats::default();
     for task in tasks {
         total.merge(task.await.unwrap());
     }
     let elapsed = started.elapsed().as_secs_f64();
+    let cpu = ThreadCpu::read()
+        .zip(cpu_before)
+        .map(|(after, before)| after.since(&before));
     for server in servers {
         server.abort();
     }
-    total.report(elapsed)
+    total.report(elapsed, cpu)
+}
+
+/// The name of the clients' runtime threads (see the module docs: every other
+/// thread is the server's).
+const CLIENT_THREAD: &str = "load-client";
+
+/// Time on a CPU of this process's threads, server's and clients' apart.
+#[derive(Debug, Clone, Copy)]
+struct ThreadCpu {
+    server: Duration,
+    clients: Duration,
+}
+
+impl ThreadCpu {
+    /// Sums `/proc/self/task/*/schedstat` (its first field: nanoseconds on a CPU)
+    /// by thread name; `None` where the kernel does not provide it. A thread that
+    /// ended between the two reads drops out of the second; the runtimes' threads
+    /// live for the whole run, so the interval is not skewed by it.
+    fn read() -> Option<Self> {
+        let mut total = Self {
+            server: Duration::ZERO,
+            clients: Duration::ZERO,
+        };
+        for task in std::fs::read_dir("/proc/self/task").ok()? {
+            let path = task.ok()?.path();
+            let (Ok(name), Ok(stat)) = (
+                std::fs::read_to_string(path.join("comm")),
+                std::fs::read_to_string(path.join("schedstat")),
+            ) else {
+                continue;
+            };
+            let nanos: u64 = stat.split_whitespace().next()?.parse().ok()?;
+            let time = Duration::from_nanos(nanos);
+            // `comm` is cut at 15 bytes: compare its start.
+            if name.trim_end().starts_with(CLIENT_THREAD) {
+                total.clients += time;
+            } else {
+                total.server += time;
+            }
+        }
+        Some(total)
+    }
+
+    fn since(&self, before: &Self) -> Self {
+        Self {
+            server: self.server.saturating_sub(before.server),
+            clients: self.clients.saturating_sub(before.clients),
+        }
+    }
 }
 
 // ---- the device ---------------------------------------------------------------
@@ -677,7 +752,7 @@ impl Stats {
         }
     }
 
-    fn report(mut self, elapsed: f64) -> bool {
+    fn report(mut self, elapsed: f64, cpu: Option<ThreadCpu>) -> bool {
         let requests: usize = self.latencies.values().map(Vec::len).sum();
         let approved = self.approved.len();
         self.approved.sort_unstable();
@@ -695,6 +770,9 @@ impl Stats {
             self.conflicts,
             self.errors,
         );
+        if let Some(cpu) = cpu {
+            report_ceiling(requests, elapsed, cpu);
+        }
         println!(
             "{:<34} {:>8} {:>9} {:>9} {:>9} {:>9}",
             "request", "count", "p50 ms", "p90 ms", "p99 ms", "max ms"
@@ -722,6 +800,28 @@ impl Stats {
         }
         self.errors == 0 && self.conflicts == 0 && double_approvals == 0 && requests > 0
     }
+}
+
+/// Prints the CPU per request and the ceilings it implies (see the module docs).
+fn report_ceiling(requests: usize, elapsed: f64, cpu: ThreadCpu) {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let cores = f64::from(u32::try_from(cores).unwrap_or(u32::MAX));
+    let count = f64::from(u32::try_from(requests.max(1)).unwrap_or(u32::MAX));
+    let server = cpu.server.as_secs_f64() / count;
+    let clients = cpu.clients.as_secs_f64() / count;
+    let achieved = rate(requests, elapsed);
+    let alone = cores / server;
+    let shared = cores / (server + clients);
+    println!(
+        "CPU per request: server {:.0} µs, clients {:.0} µs ({cores} cores; busy {:.0}% of them); \
+         ceiling: server alone {alone:.0} requests/s (achieved {:.0}%), \
+         server and clients on these cores {shared:.0} requests/s (achieved {:.0}%)",
+        server * 1e6,
+        clients * 1e6,
+        (cpu.server + cpu.clients).as_secs_f64() / elapsed / cores * 100.0,
+        achieved / alone * 100.0,
+        achieved / shared * 100.0,
+    );
 }
 
 /// `count` per second over `elapsed` seconds.
