@@ -22,7 +22,12 @@ pub struct Config {
 
     /// Storage: `sqlite://PATH` (a file, created and migrated on start), `memory`
     /// (lost on exit), or `postgres://user@host/db` (migrated on start; no TLS).
-    #[arg(long, env = "VERIFY_DATABASE", default_value = "sqlite://verify.db")]
+    #[arg(
+        long,
+        env = "VERIFY_DATABASE",
+        default_value = "sqlite://verify.db",
+        global = true
+    )]
     pub database: String,
 
     /// The API key clients send as the HTTP Basic username. Without it a demo key
@@ -139,7 +144,12 @@ pub struct Config {
     /// hex digits (32 bytes). Without it they are stored in the clear. Records
     /// written with a key cannot be read without it: keep the key safe and apart
     /// from the database.
-    #[arg(long, env = "VERIFY_SECRET_KEY_FILE", value_name = "PATH")]
+    #[arg(
+        long,
+        env = "VERIFY_SECRET_KEY_FILE",
+        value_name = "PATH",
+        global = true
+    )]
     pub secret_key_file: Option<PathBuf>,
 
     /// With --secret-key-file, still read secrets stored in the clear (a database
@@ -148,7 +158,8 @@ pub struct Config {
     #[arg(
         long,
         env = "VERIFY_ACCEPT_PLAINTEXT_SECRETS",
-        requires = "secret_key_file"
+        requires = "secret_key_file",
+        global = true
     )]
     pub accept_plaintext_secrets: bool,
 
@@ -161,7 +172,8 @@ pub struct Config {
         env = "VERIFY_PREVIOUS_SECRET_KEY_FILES",
         value_name = "PATH",
         value_delimiter = ',',
-        requires = "secret_key_file"
+        requires = "secret_key_file",
+        global = true
     )]
     pub previous_secret_key_file: Vec<PathBuf>,
 
@@ -239,7 +251,8 @@ pub struct Config {
     /// default would hold every request for 30 s during an outage).
     #[arg(long, env = "VERIFY_DB_ACQUIRE_TIMEOUT_MS", value_name = "MS",
           default_value_t = DEFAULT_DB_ACQUIRE_TIMEOUT_MS,
-          value_parser = clap::value_parser!(u64).range(1..=MAX_DB_ACQUIRE_TIMEOUT_MS))]
+          value_parser = clap::value_parser!(u64).range(1..=MAX_DB_ACQUIRE_TIMEOUT_MS),
+          global = true)]
     pub db_acquire_timeout_ms: u64,
 
     /// PostgreSQL: the most connections this process opens. The default, 16, keeps
@@ -247,7 +260,8 @@ pub struct Config {
     /// processes stay well under PostgreSQL's default `max_connections` of 100.
     #[arg(long, env = "VERIFY_DB_MAX_CONNECTIONS", value_name = "N",
           default_value_t = verify_store_sql::DEFAULT_PG_MAX_CONNECTIONS,
-          value_parser = clap::value_parser!(u32).range(1..=10_000))]
+          value_parser = clap::value_parser!(u32).range(1..=10_000),
+          global = true)]
     pub db_max_connections: u32,
 
     /// SQLite: connections that serve plain reads beside the one writer (WAL mode);
@@ -255,7 +269,8 @@ pub struct Config {
     /// (crates/verify-store-sql/benches/approvals.rs measures it).
     #[arg(long, env = "VERIFY_SQLITE_READERS", value_name = "N",
           default_value_t = verify_store_sql::DEFAULT_SQLITE_READERS,
-          value_parser = clap::value_parser!(u32).range(0..=64))]
+          value_parser = clap::value_parser!(u32).range(0..=64),
+          global = true)]
     pub sqlite_readers: u32,
 
     /// Consecutive wrong TOTP codes (across a factor's challenges) that lock the
@@ -303,6 +318,35 @@ pub enum Command {
     /// (--api-keys-file). A running server picks the change up within a second.
     #[command(subcommand)]
     ApiKeys(ApiKeysCommand),
+    /// Make a sealing key, or reseal every stored secret under --secret-key-file
+    /// (a key rotation). `reseal` takes the server's --database,
+    /// --secret-key-file, --previous-secret-key-file, --accept-plaintext-secrets
+    /// and pool flags, and their environment variables, as the server does.
+    #[command(subcommand)]
+    Secrets(SecretsCommand),
+}
+
+/// `verify-server secrets ...`.
+#[derive(Debug, Clone, clap::Subcommand)]
+#[non_exhaustive]
+pub enum SecretsCommand {
+    /// Write a new random AES-256-GCM key (64 hex digits, from the OS random
+    /// number generator) to a new file, readable by its owner only (mode 0600), for
+    /// --secret-key-file. An existing file is never overwritten.
+    GenerateKey {
+        /// The file to create.
+        #[arg(long, value_name = "PATH")]
+        out: PathBuf,
+    },
+    /// Rewrite every factor and webhook row of --database with its secrets sealed
+    /// under --secret-key-file, opening them with that key or a
+    /// --previous-secret-key-file (or in the clear, with
+    /// --accept-plaintext-secrets); migrates the schema first, as the server does.
+    /// Prints the number of rows rewritten. Fails, naming the row, on a secret no
+    /// given key opens (rows rewritten before it stay under the new key). Servers
+    /// running meanwhile must already read the new key (--secret-key-file NEW
+    /// --previous-secret-key-file OLD).
+    Reseal,
 }
 
 /// `verify-server api-keys ...`.
@@ -763,6 +807,73 @@ mod tests {
         let off = Config::try_parse_from(["verify-server", "--demo", "off"]).unwrap();
         assert!(!off.demo_enabled(true));
         assert!(Config::try_parse_from(["verify-server", "--demo", "maybe"]).is_err());
+    }
+
+    #[test]
+    fn secrets_subcommands_take_the_server_flags_before_or_after_them() {
+        for args in [
+            &[
+                "verify-server",
+                "secrets",
+                "reseal",
+                "--database",
+                "sqlite:///var/lib/verify.db",
+                "--secret-key-file",
+                "new.key",
+                "--previous-secret-key-file",
+                "old.key,older.key",
+                "--sqlite-readers",
+                "0",
+            ][..],
+            &[
+                "verify-server",
+                "--database",
+                "sqlite:///var/lib/verify.db",
+                "--secret-key-file",
+                "new.key",
+                "--previous-secret-key-file",
+                "old.key,older.key",
+                "--sqlite-readers",
+                "0",
+                "secrets",
+                "reseal",
+            ][..],
+        ] {
+            let config = Config::try_parse_from(args).unwrap();
+            assert!(
+                matches!(
+                    config.command,
+                    Some(Command::Secrets(SecretsCommand::Reseal))
+                ),
+                "{args:?}"
+            );
+            assert_eq!(config.database, "sqlite:///var/lib/verify.db");
+            assert_eq!(config.secret_key_file, Some(PathBuf::from("new.key")));
+            assert_eq!(
+                config.previous_secret_key_file,
+                [PathBuf::from("old.key"), PathBuf::from("older.key")]
+            );
+            assert_eq!(config.store_options().sqlite_readers(), 0);
+        }
+        // As for the server, a previous key needs the current one.
+        assert!(
+            Config::try_parse_from([
+                "verify-server",
+                "secrets",
+                "reseal",
+                "--previous-secret-key-file",
+                "old.key"
+            ])
+            .is_err()
+        );
+        let config =
+            Config::try_parse_from(["verify-server", "secrets", "generate-key", "--out", "k"])
+                .unwrap();
+        assert!(matches!(
+            config.command,
+            Some(Command::Secrets(SecretsCommand::GenerateKey { out })) if out.as_os_str() == "k"
+        ));
+        assert!(Config::try_parse_from(["verify-server", "secrets", "generate-key"]).is_err());
     }
 
     #[test]

@@ -8,6 +8,7 @@ use clap::Parser as _;
 use verify_engine::store::Store;
 use verify_server::config::{
     ApiKeysCommand, Command, Config, DEMO_API_KEY, DEMO_API_SECRET, Database, DemoMode,
+    SecretsCommand,
 };
 use verify_server::{AppState, Credentials, Demo, delivery, router, router_with_demo};
 
@@ -18,6 +19,7 @@ async fn main() -> std::process::ExitCode {
     match &config.command {
         None => {}
         Some(Command::ApiKeys(command)) => return api_keys_command(command),
+        Some(Command::Secrets(command)) => return secrets_command(&config, command).await,
         Some(other) => {
             eprintln!("verify-server: unsupported command {other:?}");
             return std::process::ExitCode::FAILURE;
@@ -47,6 +49,18 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
+/// `$store` (a SQL store) with the sealing of [`sealing`]. Set before migrating:
+/// the upgrade of older rows re-seals their secrets.
+macro_rules! sealed {
+    ($store:expr, $sealer:expr, $accept_plaintext:expr) => {
+        match $sealer {
+            None => $store,
+            Some(sealer) if $accept_plaintext => $store.with_sealer_accepting_plaintext(sealer),
+            Some(sealer) => $store.with_sealer(sealer),
+        }
+    };
+}
+
 /// How the SQL store seals secrets: the sealer, whether it still reads secrets in
 /// the clear, and whether every row is to be resealed after start.
 struct Sealing {
@@ -66,25 +80,38 @@ fn read_key(flag: &str, path: &std::path::Path) -> Result<verify_store_sql::AesG
 /// The demo's generated key file, next to its SQLite file: read when it exists,
 /// else made from the OS RNG and written readable by its owner only.
 fn demo_key_file(db_path: &str) -> Result<std::path::PathBuf, String> {
-    use rand_core::RngCore as _;
     let path = std::path::PathBuf::from(format!("{db_path}.secret-key"));
     if path.exists() {
         return Ok(path);
     }
+    write_new_key(&path).map_err(|e| format!("the demo's secret key: {e}"))?;
+    Ok(path)
+}
+
+/// Writes a new AES-256-GCM key from the OS RNG to `path` as 64 hex digits and a
+/// newline, in a file made for it (never over an existing one), mode 0600 on Unix.
+fn write_new_key(path: &std::path::Path) -> Result<(), String> {
+    use rand_core::RngCore as _;
     let mut key = zeroize::Zeroizing::new([0_u8; verify_store_sql::AES_GCM_KEY_LEN]);
     rand_core_os().fill_bytes(key.as_mut_slice());
-    let hex: zeroize::Zeroizing<String> =
-        zeroize::Zeroizing::new(key.iter().map(|b| format!("{b:02x}")).collect());
+    let mut hex = zeroize::Zeroizing::new(String::with_capacity(key.len() * 2 + 1));
+    for byte in key.iter() {
+        hex.push_str(&format!("{byte:02x}"));
+    }
+    hex.push('\n');
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options
-        .open(&path)
-        .map_err(|e| format!("creating the demo's secret key {}: {e}", path.display()))?;
-    std::io::Write::write_all(&mut file, format!("{}\n", hex.as_str()).as_bytes())
-        .map_err(|e| format!("writing the demo's secret key {}: {e}", path.display()))?;
-    Ok(path)
+    let mut file = options.open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::AlreadyExists => {
+            format!("{} exists: not overwritten", path.display())
+        }
+        _ => format!("creating {}: {e}", path.display()),
+    })?;
+    std::io::Write::write_all(&mut file, hex.as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| format!("writing {}: {e}", path.display()))
 }
 
 /// The sealing of `database`: --secret-key-file (with --previous-secret-key-file
@@ -171,6 +198,107 @@ fn api_keys_command(command: &ApiKeysCommand) -> std::process::ExitCode {
     }
 }
 
+/// `verify-server secrets generate-key|reseal`: one line on stdout and exit 0, or
+/// a message on stderr and exit 1.
+async fn secrets_command(config: &Config, command: &SecretsCommand) -> std::process::ExitCode {
+    let done = match command {
+        SecretsCommand::GenerateKey { out } => write_new_key(out).map(|()| {
+            format!(
+                "a new secret key is in {} (mode 0600): pass it as --secret-key-file",
+                out.display()
+            )
+        }),
+        SecretsCommand::Reseal => reseal(config).await.map(|rows| {
+            format!(
+                "resealed {rows} {} (factors and webhooks) under --secret-key-file {}",
+                if rows == 1 { "row" } else { "rows" },
+                config
+                    .secret_key_file
+                    .as_deref()
+                    .unwrap_or(std::path::Path::new("?"))
+                    .display()
+            )
+        }),
+        other => Err(format!("unsupported command {other:?}")),
+    };
+    match done {
+        Ok(line) => {
+            println!("{line}");
+            std::process::ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("verify-server secrets: {message}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// `verify-server secrets reseal`: the store of --database opened and migrated with
+/// the server's sealing (--secret-key-file required), then every row rewritten
+/// under the current key; the rows rewritten.
+async fn reseal(config: &Config) -> Result<u64, String> {
+    if config.secret_key_file.is_none() {
+        return Err(
+            "reseal needs --secret-key-file (the key to seal under) and, for a \
+                    rotation, --previous-secret-key-file (the key the rows are sealed with now)"
+                .to_owned(),
+        );
+    }
+    let database = Database::parse(&config.database)?;
+    let Sealing {
+        sealer,
+        accept_plaintext,
+        ..
+    } = sealing(config, &database)?;
+    let failed = |error: verify_engine::store::StoreError| {
+        let hint = if matches!(error, verify_engine::store::StoreError::Corrupt { .. }) {
+            " (a secret that no given key opens: is the key it was sealed with among \
+             --secret-key-file and --previous-secret-key-file? Rows resealed before it \
+             are under --secret-key-file now: keep that key)"
+        } else {
+            ""
+        };
+        format!("resealing failed: {error}{hint}")
+    };
+    let store_options = config.store_options();
+    match database {
+        Database::Memory => {
+            Err("--database memory keeps nothing at rest: there is nothing to reseal".to_owned())
+        }
+        Database::Sqlite(path) => {
+            // Opening would create an empty database: a mistyped path would then
+            // "succeed" with 0 rows.
+            if !std::path::Path::new(&path).exists() {
+                return Err(format!("{path}: no such database file"));
+            }
+            let store = verify_store_sql::SqliteStore::open_with_options(&path, &store_options)
+                .await
+                .map_err(|e| format!("opening {path}: {e}"))?;
+            let store = sealed!(store, sealer, accept_plaintext);
+            let resealed = match store.migrate().await {
+                Ok(()) => store.reseal_secrets().await.map_err(failed),
+                Err(e) => Err(format!("migrating {path}: {e}")),
+            };
+            // Checkpoints the write-ahead log: the file alone holds the rows.
+            store.close().await;
+            resealed
+        }
+        Database::Postgres(url) => {
+            let store = verify_store_sql::PgStore::connect_with_options(&url, &store_options)
+                .await
+                .map_err(|e| format!("connecting to PostgreSQL: {e}"))?;
+            let store = sealed!(store, sealer, accept_plaintext);
+            let resealed = match store.migrate().await {
+                Ok(()) => store.reseal_secrets().await.map_err(failed),
+                Err(e) => Err(format!("migrating PostgreSQL: {e}")),
+            };
+            store.close().await;
+            resealed
+        }
+        other => Err(format!("unsupported database {other:?}")),
+    }
+}
+
 async fn run(config: Config) -> Result<(), String> {
     let database = Database::parse(&config.database)?;
     let Sealing {
@@ -179,16 +307,6 @@ async fn run(config: Config) -> Result<(), String> {
         reseal,
     } = sealing(&config, &database)?;
     let store_options = config.store_options();
-    // Set before migrating: the upgrade of older rows re-seals their secrets.
-    macro_rules! sealed {
-        ($store:expr) => {
-            match sealer {
-                None => $store,
-                Some(sealer) if accept_plaintext => $store.with_sealer_accepting_plaintext(sealer),
-                Some(sealer) => $store.with_sealer(sealer),
-            }
-        };
-    }
     // After a key rotation (or with plaintext rows accepted), every row is rewritten
     // under the current key in the background while the server serves.
     macro_rules! resealed {
@@ -222,7 +340,7 @@ async fn run(config: Config) -> Result<(), String> {
             let store = verify_store_sql::SqliteStore::open_with_options(&path, &store_options)
                 .await
                 .map_err(|e| format!("opening {path}: {e}"))?;
-            let store = sealed!(store);
+            let store = sealed!(store, sealer, accept_plaintext);
             store
                 .migrate()
                 .await
@@ -239,7 +357,7 @@ async fn run(config: Config) -> Result<(), String> {
             let store = verify_store_sql::PgStore::connect_with_options(&url, &store_options)
                 .await
                 .map_err(|e| format!("connecting to PostgreSQL: {e}"))?;
-            let store = sealed!(store);
+            let store = sealed!(store, sealer, accept_plaintext);
             store
                 .migrate()
                 .await

@@ -23,6 +23,7 @@ mod guessing;
 mod notifications;
 mod passkeys;
 mod push;
+mod secrets_command;
 mod services;
 mod webhook_ssrf;
 mod webhooks;
