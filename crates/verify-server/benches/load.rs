@@ -51,7 +51,8 @@
 //! eval "$(.ci/pg.sh start)"; cargo bench -p verify-server --bench load -- --database "$VERIFY_TEST_POSTGRES_URL" --concurrency 64 --secs 10
 //! ```
 //!
-//! (add `--servers 3` for three instances; `.ci/pg.sh stop` afterwards).
+//! (add `--servers 3` for three instances, `--pool N` for another pool size;
+//! `.ci/pg.sh stop` afterwards).
 //!
 //! The CPU ceiling: the clients run on their own tokio runtime, whose threads are
 //! named `load-client`; every other thread of the process is the server's (its
@@ -128,6 +129,11 @@ struct Options {
     /// (more than 1 needs --database).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=4))]
     servers: u8,
+    /// Connections in each server instance's PostgreSQL pool (1..=256; default the
+    /// binary's, `DEFAULT_PG_MAX_CONNECTIONS`); only with --database.
+    #[arg(long, value_name = "N", requires = "database",
+          value_parser = clap::value_parser!(u32).range(1..=256))]
+    pool: Option<u32>,
     /// What `cargo bench` passes (`--bench`); ignored.
     #[arg(long, hide = true)]
     bench: bool,
@@ -211,14 +217,14 @@ async fn run_postgres(options: &Options, url: &str, clients: &tokio::runtime::Ha
     let connect = PgConnectOptions::from_str(url)
         .unwrap()
         .options([("search_path", schema.as_str())]);
+    let pool = options
+        .pool
+        .unwrap_or(verify_store_sql::DEFAULT_PG_MAX_CONNECTIONS);
     let mut stores = Vec::new();
     for _ in 0..options.servers {
-        let store = verify_store_sql::PgStore::connect_with(
-            connect.clone(),
-            verify_store_sql::DEFAULT_PG_MAX_CONNECTIONS,
-        )
-        .await
-        .unwrap();
+        let store = verify_store_sql::PgStore::connect_with(connect.clone(), pool)
+            .await
+            .unwrap();
         // Every process migrates at start (serialized on an advisory lock).
         store.migrate().await.unwrap();
         stores.push(store);
@@ -236,7 +242,7 @@ async fn run_postgres(options: &Options, url: &str, clients: &tokio::runtime::Ha
         "postgres (schema {schema}, {} server instance{}, {} connections each)",
         options.servers,
         if options.servers == 1 { "" } else { "s" },
-        verify_store_sql::DEFAULT_PG_MAX_CONNECTIONS,
+        pool,
     );
     let task = {
         let options = options.clone();
