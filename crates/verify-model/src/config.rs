@@ -114,6 +114,288 @@ impl AllowCredentials {
     }
 }
 
+string_enum!(
+    @exhaustive
+    /// `attestation_conveyance` of a passkeys configuration: the `attestation` member
+    /// of the creation options (WebAuthn `AttestationConveyancePreference`). An
+    /// extension of this server; the default `none` is what the service's documents
+    /// show.
+    AttestationConveyance, Field::AttestationConveyance, {
+        /// `"none"`: no attestation asked for (the default).
+        None => "none",
+        /// `"indirect"`: an attestation the client may anonymize.
+        Indirect => "indirect",
+        /// `"direct"`: the authenticator's attestation as it made it.
+        Direct => "direct",
+        /// `"enterprise"`: uniquely identifying attestation (managed devices).
+        Enterprise => "enterprise",
+    }
+);
+
+#[expect(clippy::derivable_impls, reason = "the enum is declared by a macro")]
+impl Default for AttestationConveyance {
+    fn default() -> Self {
+        Self::None
+    }
+}
+
+impl AttestationConveyance {
+    /// Whether this is the default, [`AttestationConveyance::None`] (not serialized
+    /// then).
+    #[must_use]
+    pub const fn is_none(&self) -> bool {
+        matches!(self, Self::None)
+    }
+}
+
+string_enum!(
+    @exhaustive
+    /// One of a passkeys configuration's `hints` (WebAuthn L3
+    /// `PublicKeyCredentialHint`): the kind of authenticator the relying party
+    /// expects. An extension of this server.
+    PasskeyHint, Field::PasskeyHints, {
+        /// `"security-key"`: a roaming security key.
+        SecurityKey => "security-key",
+        /// `"client-device"`: the platform authenticator of the device in use.
+        ClientDevice => "client-device",
+        /// `"hybrid"`: a phone, over the hybrid transport.
+        Hybrid => "hybrid",
+    }
+);
+
+string_enum!(
+    @exhaustive
+    /// One of a passkeys configuration's `attestation_formats` (WebAuthn L3
+    /// `attestationFormats`, the registered statement format identifiers). An
+    /// extension of this server.
+    AttestationFormat, Field::AttestationFormats, {
+        /// `"packed"`.
+        Packed => "packed",
+        /// `"tpm"`.
+        Tpm => "tpm",
+        /// `"android-key"`.
+        AndroidKey => "android-key",
+        /// `"android-safetynet"`.
+        AndroidSafetynet => "android-safetynet",
+        /// `"fido-u2f"`.
+        FidoU2f => "fido-u2f",
+        /// `"apple"`.
+        Apple => "apple",
+        /// `"none"`.
+        None => "none",
+        /// `"compound"`.
+        Compound => "compound",
+    }
+);
+
+string_enum!(
+    @exhaustive
+    /// The CTAP 2.1 `credProtect` level a passkeys configuration requests, spelled as
+    /// the WebAuthn client input `credentialProtectionPolicy`. Ordered: a later
+    /// variant protects more.
+    CredentialProtection, Field::CredProtect, {
+        /// Level 1, `userVerificationOptional`.
+        UserVerificationOptional => "userVerificationOptional",
+        /// Level 2: without user verification only when the credential id is listed.
+        UserVerificationOptionalWithCredentialIdList => "userVerificationOptionalWithCredentialIDList",
+        /// Level 3, `userVerificationRequired`.
+        UserVerificationRequired => "userVerificationRequired",
+    }
+);
+
+/// At most this many `hints` (there are three values, each allowed once).
+pub const MAX_PASSKEY_HINTS: usize = 3;
+/// At most this many `attestation_formats` (there are eight values, each allowed
+/// once).
+pub const MAX_ATTESTATION_FORMATS: usize = 8;
+
+/// `Ok` when `items` holds at most `max` values and none twice.
+fn check_distinct<T: PartialEq>(field: Field, items: &[T], max: usize) -> Result<(), ModelError> {
+    if items.len() > max {
+        return Err(ModelError::TooManyItems {
+            field,
+            max,
+            count: items.len(),
+        });
+    }
+    for (index, item) in items.iter().enumerate() {
+        if items.iter().take(index).any(|earlier| earlier == item) {
+            return Err(ModelError::DuplicateItem { field });
+        }
+    }
+    Ok(())
+}
+
+/// Declares a list of distinct values of a closed set, most preferred first, kept
+/// inline (a passkeys configuration sits in every passkey factor): serialized as a
+/// JSON array, checked when built and when read.
+macro_rules! distinct_list {
+    ($(#[$meta:meta])* $name:ident, $item:ty, $max:expr, $field:expr, $field_text:literal) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+        pub struct $name([Option<$item>; $max]);
+
+        impl $name {
+            /// Checks the count and that no value repeats.
+            ///
+            /// # Errors
+            #[doc = concat!("[`ModelError::TooManyItems`] or [`ModelError::DuplicateItem`] naming `", $field_text, "`.")]
+            pub fn new(items: Vec<$item>) -> Result<Self, ModelError> {
+                check_distinct($field, &items, $max)?;
+                let mut slots = [None; $max];
+                for (slot, item) in slots.iter_mut().zip(items) {
+                    *slot = Some(item);
+                }
+                Ok(Self(slots))
+            }
+
+            /// The values, most preferred first.
+            #[must_use]
+            pub fn to_vec(&self) -> Vec<$item> {
+                self.0.iter().flatten().copied().collect()
+            }
+
+            /// Whether there is none (the default, not serialized then).
+            #[must_use]
+            pub fn is_empty(&self) -> bool {
+                self.0.iter().all(Option::is_none)
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_seq(self.0.iter().flatten())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                Self::new(Vec::deserialize(deserializer)?).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+distinct_list!(
+    /// A passkeys configuration's `hints`, most preferred first: at most
+    /// [`MAX_PASSKEY_HINTS`], each once. Empty by default (no `hints` in the options).
+    PasskeyHints, PasskeyHint, MAX_PASSKEY_HINTS, Field::PasskeyHints, "passkeys.hints"
+);
+
+distinct_list!(
+    /// A passkeys configuration's `attestation_formats`, most preferred first: at
+    /// most [`MAX_ATTESTATION_FORMATS`], each once. Empty by default (no
+    /// `attestationFormats` in the options). A client may ignore them; what a
+    /// registration accepts is not narrowed by them.
+    AttestationFormats, AttestationFormat, MAX_ATTESTATION_FORMATS, Field::AttestationFormats,
+    "passkeys.attestation_formats"
+);
+
+/// A `credProtect` request: the level, and whether it is enforced (the client must
+/// not create a weaker credential, and a registration whose signed authenticator
+/// data does not carry at least `level` is refused).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CredProtect {
+    /// The level asked for.
+    pub level: CredentialProtection,
+    /// Whether it is enforced; `false` when absent.
+    #[serde(default)]
+    pub enforce: bool,
+}
+
+impl CredProtect {
+    /// A request for `level`, enforced or not.
+    #[must_use]
+    pub const fn new(level: CredentialProtection, enforce: bool) -> Self {
+        Self { level, enforce }
+    }
+
+    /// The request a form names with a level and an enforcement flag, each optional:
+    /// `None` without a level.
+    ///
+    /// # Errors
+    /// [`ModelError::MissingField`] naming `passkeys.extensions.cred_protect` when
+    /// enforcement is asked for without a level.
+    pub fn from_parts(
+        level: Option<CredentialProtection>,
+        enforce: Option<bool>,
+    ) -> Result<Option<Self>, ModelError> {
+        match (level, enforce) {
+            (Some(level), enforce) => Ok(Some(Self::new(level, enforce.unwrap_or(false)))),
+            (None, Some(true)) => Err(ModelError::MissingField {
+                field: Field::CredProtect,
+            }),
+            (None, _) => Ok(None),
+        }
+    }
+}
+
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if"
+)]
+const fn is_false(value: &bool) -> bool {
+    !*value
+}
+
+/// The WebAuthn extensions a passkeys configuration requests at registration (an
+/// extension of this server): `credProps` (the client reports whether the credential
+/// is discoverable), `credProtect` and `minPinLength` (the authenticator reports its
+/// minimum PIN length). Nothing by default; each member is serialized only when set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct PasskeyExtensions {
+    /// Request `credProps`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub cred_props: bool,
+    /// Request `credProtect`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cred_protect: Option<CredProtect>,
+    /// Request `minPinLength`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub min_pin_length: bool,
+}
+
+impl PasskeyExtensions {
+    /// Nothing requested.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self {
+            cred_props: false,
+            cred_protect: None,
+            min_pin_length: false,
+        }
+    }
+
+    /// Requesting (or not) `credProps`.
+    #[must_use]
+    pub const fn with_cred_props(mut self, request: bool) -> Self {
+        self.cred_props = request;
+        self
+    }
+
+    /// Requesting `credProtect` (or not, with `None`).
+    #[must_use]
+    pub const fn with_cred_protect(mut self, request: Option<CredProtect>) -> Self {
+        self.cred_protect = request;
+        self
+    }
+
+    /// Requesting (or not) `minPinLength`.
+    #[must_use]
+    pub const fn with_min_pin_length(mut self, request: bool) -> Self {
+        self.min_pin_length = request;
+        self
+    }
+
+    /// Whether nothing is requested (the default, not serialized then).
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        *self == Self::new()
+    }
+}
+
 /// TOTP parameters: digits (`code_length` 3..=8, default 6), period (`time_step`
 /// 20..=60 s, default 30) and tolerated drift (`skew` 0..=2 steps, default 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -374,6 +656,22 @@ pub struct PasskeysConfig {
     /// not the default; absent in older records.
     #[serde(default, skip_serializing_if = "AllowCredentials::is_list")]
     pub allow_credentials: AllowCredentials,
+    /// The creation options' `attestation`. Serialized only when not `none`;
+    /// absent in older records.
+    #[serde(default, skip_serializing_if = "AttestationConveyance::is_none")]
+    pub attestation_conveyance: AttestationConveyance,
+    /// The `hints` of the creation options. Serialized only when not empty; absent
+    /// in older records.
+    #[serde(default, skip_serializing_if = "PasskeyHints::is_empty")]
+    pub hints: PasskeyHints,
+    /// The creation options' `attestationFormats`. Serialized only when not empty;
+    /// absent in older records.
+    #[serde(default, skip_serializing_if = "AttestationFormats::is_empty")]
+    pub attestation_formats: AttestationFormats,
+    /// The extensions a registration requests. Serialized only when one is;
+    /// absent in older records.
+    #[serde(default, skip_serializing_if = "PasskeyExtensions::is_empty")]
+    pub extensions: PasskeyExtensions,
     /// The host's policy (not part of the API's JSON: [`PasskeysConfig::public_view`]
     /// drops it). Serialized only when not the default; absent in older records.
     #[serde(default, skip_serializing_if = "PasskeyPolicy::is_default")]
@@ -392,6 +690,10 @@ impl PasskeysConfig {
             discoverable_credentials: DiscoverableCredentials::Preferred,
             user_verification: UserVerification::Preferred,
             allow_credentials: AllowCredentials::List,
+            attestation_conveyance: AttestationConveyance::None,
+            hints: PasskeyHints([None; MAX_PASSKEY_HINTS]),
+            attestation_formats: AttestationFormats([None; MAX_ATTESTATION_FORMATS]),
+            extensions: PasskeyExtensions::new(),
             policy: PasskeyPolicy::new(),
         }
     }
@@ -491,6 +793,139 @@ mod tests {
             ))
             .is_err()
         );
+    }
+
+    fn example_config() -> PasskeysConfig {
+        PasskeysConfig::new(
+            RelyingParty::new("example.com", "Example", vec!["https://example.com".into()])
+                .unwrap(),
+        )
+    }
+
+    #[test]
+    fn ceremony_options_validate_their_values() {
+        assert_eq!(
+            "direct".parse::<AttestationConveyance>(),
+            Ok(AttestationConveyance::Direct)
+        );
+        assert_eq!(
+            "Direct".parse::<AttestationConveyance>(),
+            Err(ModelError::UnknownValue {
+                field: Field::AttestationConveyance,
+                length: 6
+            })
+        );
+        assert_eq!(
+            AttestationConveyance::default(),
+            AttestationConveyance::None
+        );
+        assert!("usb".parse::<PasskeyHint>().is_err());
+        assert!("packed ".parse::<AttestationFormat>().is_err());
+        assert_eq!(
+            "userVerificationOptionalWithCredentialIDList".parse::<CredentialProtection>(),
+            Ok(CredentialProtection::UserVerificationOptionalWithCredentialIdList)
+        );
+        assert!("3".parse::<CredentialProtection>().is_err());
+        // Lists: each value once, bounded.
+        assert!(PasskeyHints::new(vec![PasskeyHint::SecurityKey, PasskeyHint::Hybrid]).is_ok());
+        assert_eq!(
+            PasskeyHints::new(vec![PasskeyHint::Hybrid, PasskeyHint::Hybrid]),
+            Err(ModelError::DuplicateItem {
+                field: Field::PasskeyHints
+            })
+        );
+        assert_eq!(
+            PasskeyHints::new(vec![PasskeyHint::Hybrid; 4]),
+            Err(ModelError::TooManyItems {
+                field: Field::PasskeyHints,
+                max: MAX_PASSKEY_HINTS,
+                count: 4
+            })
+        );
+        assert_eq!(
+            AttestationFormats::new(vec![AttestationFormat::Packed, AttestationFormat::Packed]),
+            Err(ModelError::DuplicateItem {
+                field: Field::AttestationFormats
+            })
+        );
+        assert!(matches!(
+            AttestationFormats::new(vec![AttestationFormat::Tpm; 9]),
+            Err(ModelError::TooManyItems {
+                max: 8,
+                count: 9,
+                ..
+            })
+        ));
+        // The same checks when a record is read.
+        assert!(serde_json::from_str::<PasskeyHints>(r#"["hybrid","hybrid"]"#).is_err());
+        assert!(serde_json::from_str::<AttestationFormats>(r#"["packed","tpm"]"#).is_ok());
+        assert!(serde_json::from_str::<AttestationFormats>(r#"["packed","x"]"#).is_err());
+        // Enforcement names a level.
+        assert_eq!(CredProtect::from_parts(None, None), Ok(None));
+        assert_eq!(CredProtect::from_parts(None, Some(false)), Ok(None));
+        assert_eq!(
+            CredProtect::from_parts(None, Some(true)),
+            Err(ModelError::MissingField {
+                field: Field::CredProtect
+            })
+        );
+        assert_eq!(
+            CredProtect::from_parts(Some(CredentialProtection::UserVerificationRequired), None),
+            Ok(Some(CredProtect::new(
+                CredentialProtection::UserVerificationRequired,
+                false
+            )))
+        );
+    }
+
+    #[test]
+    fn ceremony_options_are_absent_from_old_records_and_round_trip() {
+        let old = r#"{"relying_party":{"id":"example.com","name":"Example","origins":["https://example.com"]},"authenticator_attachment":"any","discoverable_credentials":"preferred","user_verification":"preferred"}"#;
+        let read: PasskeysConfig = serde_json::from_str(old).unwrap();
+        assert_eq!(read, example_config());
+        assert_eq!(read.attestation_conveyance, AttestationConveyance::None);
+        assert!(read.hints.is_empty() && read.attestation_formats.is_empty());
+        assert!(read.extensions.is_empty());
+        // Defaults serialize to nothing: a record written today is the old shape.
+        assert_eq!(
+            serde_json::to_value(&read).unwrap(),
+            serde_json::from_str::<serde_json::Value>(old).unwrap()
+        );
+        let mut config = example_config();
+        config.attestation_conveyance = AttestationConveyance::Enterprise;
+        config.hints = PasskeyHints::new(vec![PasskeyHint::ClientDevice]).unwrap();
+        config.attestation_formats =
+            AttestationFormats::new(vec![AttestationFormat::AndroidKey, AttestationFormat::None])
+                .unwrap();
+        config.extensions = PasskeyExtensions::new()
+            .with_cred_props(true)
+            .with_cred_protect(Some(CredProtect::new(
+                CredentialProtection::UserVerificationRequired,
+                true,
+            )))
+            .with_min_pin_length(true);
+        let json = serde_json::to_value(config.public_view()).unwrap();
+        assert_eq!(json["attestation_conveyance"], "enterprise");
+        assert_eq!(json["hints"], serde_json::json!(["client-device"]));
+        assert_eq!(
+            json["attestation_formats"],
+            serde_json::json!(["android-key", "none"])
+        );
+        assert_eq!(
+            json["extensions"],
+            serde_json::json!({
+                "cred_props": true,
+                "cred_protect": {"level": "userVerificationRequired", "enforce": true},
+                "min_pin_length": true
+            })
+        );
+        assert_eq!(
+            serde_json::from_value::<PasskeysConfig>(json.clone()).unwrap(),
+            config
+        );
+        let mut bad = json;
+        bad["hints"] = serde_json::json!(["hybrid", "hybrid"]);
+        assert!(serde_json::from_value::<PasskeysConfig>(bad).is_err());
     }
 
     #[test]

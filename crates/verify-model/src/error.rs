@@ -34,6 +34,14 @@ pub enum Field {
     TotpSecret,
     /// `passkeys.allow_credentials` (this server's extension).
     AllowCredentials,
+    /// `passkeys.attestation_conveyance` (this server's extension).
+    AttestationConveyance,
+    /// `passkeys.hints` (this server's extension).
+    PasskeyHints,
+    /// `passkeys.attestation_formats` (this server's extension).
+    AttestationFormats,
+    /// `passkeys.extensions.cred_protect` (this server's extension).
+    CredProtect,
     /// `push.apn_credential_sid`.
     PushApnCredentialSid,
     /// `push.fcm_credential_sid`.
@@ -146,6 +154,10 @@ impl Field {
             Self::TotpSkew => "skew",
             Self::TotpSecret => "binding.secret",
             Self::AllowCredentials => "passkeys.allow_credentials",
+            Self::AttestationConveyance => "passkeys.attestation_conveyance",
+            Self::PasskeyHints => "passkeys.hints",
+            Self::AttestationFormats => "passkeys.attestation_formats",
+            Self::CredProtect => "passkeys.extensions.cred_protect",
             Self::PushApnCredentialSid => "push.apn_credential_sid",
             Self::PushFcmCredentialSid => "push.fcm_credential_sid",
             Self::RelyingPartyId => "passkeys.relying_party.id",
@@ -288,6 +300,12 @@ pub enum ModelError {
         field: Field,
         /// Length of the rejected text in bytes.
         length: usize,
+    },
+    /// A list named the same value twice.
+    #[error("{field}: a value is repeated (each may appear once)")]
+    DuplicateItem {
+        /// The field.
+        field: Field,
     },
     /// `metadata` / `hidden_details` was not a JSON object whose values are all
     /// strings, or repeated a key.
@@ -553,6 +571,7 @@ impl ModelError {
             | Self::InvalidIdentity { .. }
             | Self::LengthOutOfRange { .. }
             | Self::TooManyItems { .. }
+            | Self::DuplicateItem { .. }
             | Self::ValueOutOfRange { .. }
             | Self::InvalidCharacters { .. }
             | Self::UnknownValue { .. }

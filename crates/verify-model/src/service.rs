@@ -389,6 +389,37 @@ mod tests {
     }
 
     #[test]
+    fn a_service_record_of_release_0_1_0_loads_and_writes_back_unchanged() {
+        // As `verify-store-sql`'s release-0.1.0 database holds it (before the
+        // passkeys block had ceremony options or a policy).
+        let old = serde_json::json!({
+            "date_created": "2025-12-31T23:00:00Z",
+            "date_updated": "2025-12-31T23:00:00Z",
+            "friendly_name": "Owl Bank",
+            "passkeys": {
+                "authenticator_attachment": "any",
+                "discoverable_credentials": "preferred",
+                "relying_party": {"id": "example.com", "name": "Owl Bank",
+                                  "origins": ["https://example.com"]},
+                "user_verification": "preferred"
+            },
+            "push": {"apn_credential_sid": "CRapn-owl-bank", "fcm_credential_sid": null,
+                     "include_date": false},
+            "sid": "VA0c669509ff0ebf4ca73c269f9911fc49",
+            "totp": {"code_length": 6, "issuer": "Owl Bank", "skew": 1, "time_step": 30},
+            "unverified_factor_ttl": 86400,
+            "version": 0
+        });
+        let service: Service = serde_json::from_value(old.clone()).unwrap();
+        let passkeys = service.passkeys().unwrap();
+        assert!(passkeys.attestation_conveyance.is_none());
+        assert!(passkeys.hints.is_empty());
+        assert!(passkeys.attestation_formats.is_empty());
+        assert!(passkeys.extensions.is_empty());
+        assert_eq!(serde_json::to_value(&service).unwrap(), old);
+    }
+
+    #[test]
     fn issuer_defaults_to_friendly_name() {
         let mut rng = ChaCha20Rng::seed_from_u64(9);
         let now = UnixTime::from_secs(1_000);
