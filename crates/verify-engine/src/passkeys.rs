@@ -17,8 +17,9 @@ use verify_model::ceremony::{
     AllowedCredential, PasskeyCeremony, PasskeyRegistration, PasskeyRequestOptions,
 };
 use verify_model::config::{
-    AllowCredentials, AuthenticatorAttachment, DiscoverableCredentials, PasskeyPolicy,
-    PasskeysConfig, SignCountRegression, UserVerification,
+    AllowCredentials, AttestationConveyance, AttestationFormat, AuthenticatorAttachment,
+    CredentialProtection, DiscoverableCredentials, PasskeyHint, PasskeyPolicy, PasskeysConfig,
+    SignCountRegression, UserVerification,
 };
 use verify_model::factor::{FactorKind, PasskeyCredential};
 use verify_model::limits::DEFAULT_CHALLENGE_TTL;
@@ -32,8 +33,9 @@ use verify_webauthn::authentication::{
     AuthenticationState, ParsedAuthentication, StoredCredential,
 };
 use verify_webauthn::challenge::CeremonyChallenge;
-use verify_webauthn::policy::{AttestationTrust, CounterPolicy};
-use verify_webauthn::registration::RegistrationState;
+use verify_webauthn::extensions::{CredentialProtectionPolicy, RegistrationExtensions};
+use verify_webauthn::policy::{AttestationTrust, CounterPolicy, Hint};
+use verify_webauthn::registration::{RegistrationOptions, RegistrationState};
 use verify_webauthn::relying_party::RelyingParty;
 use verify_webauthn::wire::{CredentialDescriptor, RegistrationResponseJson, UserEntity};
 
@@ -114,7 +116,81 @@ pub(crate) fn relying_party(
     } else {
         AttestationTrust::Report
     };
+    party.attestation = match config.attestation_conveyance {
+        AttestationConveyance::None => verify_webauthn::policy::AttestationConveyance::None,
+        AttestationConveyance::Indirect => verify_webauthn::policy::AttestationConveyance::Indirect,
+        AttestationConveyance::Direct => verify_webauthn::policy::AttestationConveyance::Direct,
+        AttestationConveyance::Enterprise => {
+            verify_webauthn::policy::AttestationConveyance::Enterprise
+        }
+    };
     Ok(party)
+}
+
+/// The extensions a registration under `config` requests. The creation options
+/// carry them, and the same value (derived again from the factor's copy of the
+/// configuration) checks the outputs when the factor is verified: an enforced
+/// `credProtect` level the signed authenticator data does not carry is refused.
+fn registration_extensions(config: &PasskeysConfig) -> RegistrationExtensions {
+    let requested = &config.extensions;
+    let mut extensions = RegistrationExtensions::new();
+    if requested.cred_props {
+        extensions = extensions.with_cred_props();
+    }
+    if let Some(cred_protect) = requested.cred_protect {
+        let level = match cred_protect.level {
+            CredentialProtection::UserVerificationOptional => {
+                CredentialProtectionPolicy::UserVerificationOptional
+            }
+            CredentialProtection::UserVerificationOptionalWithCredentialIdList => {
+                CredentialProtectionPolicy::UserVerificationOptionalWithCredentialIdList
+            }
+            CredentialProtection::UserVerificationRequired => {
+                CredentialProtectionPolicy::UserVerificationRequired
+            }
+        };
+        extensions = extensions.with_cred_protect(level, cred_protect.enforce);
+    }
+    if requested.min_pin_length {
+        extensions = extensions.with_min_pin_length();
+    }
+    extensions
+}
+
+/// The per-ceremony creation options of `config`: its extensions, `hints` and
+/// `attestationFormats` (the conveyance is the relying party's, see
+/// [`relying_party`]).
+fn registration_options(config: &PasskeysConfig) -> RegistrationOptions {
+    use verify_webauthn::attestation::AttestationFormat as Format;
+    let hints = config
+        .hints
+        .to_vec()
+        .into_iter()
+        .map(|hint| match hint {
+            PasskeyHint::SecurityKey => Hint::SecurityKey,
+            PasskeyHint::ClientDevice => Hint::ClientDevice,
+            PasskeyHint::Hybrid => Hint::Hybrid,
+        })
+        .collect();
+    let formats = config
+        .attestation_formats
+        .to_vec()
+        .into_iter()
+        .map(|format| match format {
+            AttestationFormat::Packed => Format::Packed,
+            AttestationFormat::Tpm => Format::Tpm,
+            AttestationFormat::AndroidKey => Format::AndroidKey,
+            AttestationFormat::AndroidSafetynet => Format::AndroidSafetynet,
+            AttestationFormat::FidoU2f => Format::FidoU2f,
+            AttestationFormat::Apple => Format::Apple,
+            AttestationFormat::None => Format::None,
+            AttestationFormat::Compound => Format::Compound,
+        })
+        .collect();
+    RegistrationOptions::new()
+        .with_extensions(registration_extensions(config))
+        .with_hints(hints)
+        .with_attestation_formats(formats)
 }
 
 /// The WebAuthn `timeout` (ms) of a ceremony that must end at `until`.
@@ -325,11 +401,12 @@ impl<S: Store> Verify<S> {
         let user = UserEntity::new(user_handle(&entity.sid()), friendly_name, friendly_name);
         let sid = self.with_rng(|rng| FactorSid::generate(rng))?;
         let challenge = self.with_rng(|rng| challenge_for(&sid, rng))??;
-        let (options, state) = verify_webauthn::registration::start_registration_with_challenge(
+        let (options, state) = verify_webauthn::registration::start_registration_with_options(
             &rp,
             &user,
             &descriptors(&existing),
             challenge,
+            &registration_options(&config),
             now,
         )?;
         let options = wrap_public_key(&options)?;
@@ -439,6 +516,9 @@ impl<S: Store> Verify<S> {
                     r.exclude.clone(),
                     r.expires_at,
                 )
+                // What the creation options requested: the factor keeps the
+                // configuration they were made from.
+                .with_extensions(registration_extensions(passkey.config()))
             })
             .ok_or(VerifyError::Inconsistent {
                 resource: Resource::Factor,

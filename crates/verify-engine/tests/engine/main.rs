@@ -8,6 +8,7 @@
     reason = "test helpers outside #[test] functions: a failing test should fail loudly"
 )]
 
+mod ceremony_options;
 mod concurrency;
 mod configurations;
 mod devices;
