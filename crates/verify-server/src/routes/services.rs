@@ -66,9 +66,59 @@ fn service_settings(form: &Form) -> Result<ServiceSettings, ApiError> {
         if let Some(v) = form.parsed("Passkeys.AllowCredentials")? {
             passkeys.allow_credentials = v;
         }
+        ceremony_options(form, &mut passkeys)?;
         settings = settings.with_passkeys(passkeys);
     }
     Ok(settings)
+}
+
+/// The values of a list parameter, repeated or one comma-separated value (as
+/// `Passkeys.RelyingParty.Origins`), each parsed; an empty list when absent.
+fn parsed_list<T: std::str::FromStr>(form: &Form, name: &str) -> Result<Vec<T>, ApiError> {
+    form.all(name)
+        .iter()
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .filter(|value| !value.is_empty())
+        .map(|value| {
+            value
+                .parse::<T>()
+                .map_err(|_| ApiError::invalid(format!("parameter {name} is malformed")))
+        })
+        .collect()
+}
+
+/// This server's extensions of the passkeys block: the creation options'
+/// attestation conveyance, hints and attestation formats, and the registration
+/// extensions (docs/api.md, "Services").
+fn ceremony_options(
+    form: &Form,
+    passkeys: &mut verify_engine::model::PasskeysConfig,
+) -> Result<(), ApiError> {
+    use verify_engine::model::config::{
+        AttestationFormats, CredProtect, PasskeyExtensions, PasskeyHints,
+    };
+    if let Some(v) = form.parsed("Passkeys.AttestationConveyance")? {
+        passkeys.attestation_conveyance = v;
+    }
+    passkeys.hints = PasskeyHints::new(parsed_list(form, "Passkeys.Hints")?)?;
+    passkeys.attestation_formats =
+        AttestationFormats::new(parsed_list(form, "Passkeys.AttestationFormats")?)?;
+    let cred_protect = CredProtect::from_parts(
+        form.parsed("Passkeys.Extensions.CredProtect")?,
+        form.parsed::<bool>("Passkeys.Extensions.EnforceCredProtect")?,
+    )?;
+    passkeys.extensions = PasskeyExtensions::new()
+        .with_cred_props(
+            form.parsed::<bool>("Passkeys.Extensions.CredProps")?
+                .unwrap_or(false),
+        )
+        .with_cred_protect(cred_protect)
+        .with_min_pin_length(
+            form.parsed::<bool>("Passkeys.Extensions.MinPinLength")?
+                .unwrap_or(false),
+        );
+    Ok(())
 }
 
 pub(super) async fn create_service<S: Store + 'static>(

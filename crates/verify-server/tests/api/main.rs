@@ -21,6 +21,7 @@ mod every_operation;
 mod factors;
 mod guessing;
 mod notifications;
+mod passkey_ceremony_options;
 mod passkeys;
 mod push;
 mod secrets_command;
