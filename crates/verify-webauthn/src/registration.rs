@@ -5,7 +5,8 @@ use rand_core::{CryptoRng, RngCore};
 use verify_model::UnixTime;
 
 use crate::attestation::{
-    AttestationFormat, AttestationType, StatementInput, TrustAnchors, verify_statement,
+    AttestationError, AttestationFormat, AttestationType, StatementInput, TrustAnchors,
+    verify_statement,
 };
 use crate::authenticator_data::AuthenticatorData;
 use crate::base64url::Base64UrlBytes;
@@ -337,6 +338,12 @@ pub fn verify_registration(
             &input.policy.attestation,
         ),
     )?;
+    // An AAGUID the anchors refuse (a compromise status in FIDO metadata) is refused
+    // under every trust policy and format. For `none` and self attestation the AAGUID
+    // is unsigned: refusing on it fails closed, and nothing here trusts it.
+    if let Some(check) = input.trust.refusal(&attested.aaguid) {
+        return Err(AttestationError::MdsCheck { check }.into());
+    }
     if input.policy.attestation_trust == AttestationTrust::RequireTrusted
         && (!statement.trusted
             || matches!(

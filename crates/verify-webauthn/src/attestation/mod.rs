@@ -82,7 +82,7 @@ mod der_tlv;
 mod fido_u2f;
 mod jws;
 pub mod mds;
-pub use mds::MdsImport;
+pub use mds::{AuthenticatorMetadata, MdsImport};
 mod none;
 mod packed;
 mod statement;

@@ -13,8 +13,11 @@
 //! assert!(anchors.is_empty());
 //! ```
 
+use std::collections::BTreeMap;
+
 use base64::Engine as _;
 
+use super::mds::AuthenticatorMetadata;
 use super::x509::{Cert, MAX_CERTIFICATE_LEN, Sha1};
 use super::{AttestationError, AttestationFormat};
 
@@ -41,10 +44,18 @@ const MAX_ANCHORS: usize = 65_536;
 /// A chain is trusted when one of its certificates is an applicable anchor (byte for
 /// byte), or its last certificate is issued (name and signature) by an applicable
 /// anchor; the anchor itself must be within its validity period at `now`.
+///
+/// Besides roots, it holds AAGUIDs that are *refused* whatever the attestation
+/// ([`TrustAnchors::refuse_aaguid`]; a FIDO MDS3 import adds those with a compromise
+/// status report), and per-AAGUID metadata a host may show
+/// ([`TrustAnchors::metadata`]).
 #[derive(Clone, Debug, Default)]
 #[non_exhaustive]
 pub struct TrustAnchors {
     anchors: Vec<(AnchorScope, Cert)>,
+    /// AAGUID → the status that refuses it.
+    refused: BTreeMap<[u8; 16], &'static str>,
+    metadata: BTreeMap<[u8; 16], AuthenticatorMetadata>,
 }
 
 impl TrustAnchors {
@@ -119,10 +130,67 @@ impl TrustAnchors {
         self.anchors.len()
     }
 
-    /// Whether there are no anchors.
+    /// Whether there are no anchors (refused AAGUIDs and metadata aside).
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.anchors.is_empty()
+    }
+
+    /// Refuses every registration whose authData names `aaguid`, whatever its
+    /// attestation (also `none` and self attestation) and whatever the ceremony's
+    /// trust policy, with `AttestationError::MdsCheck {{ check: HOST_REFUSAL_CHECK }}`
+    /// ([`super::mds::HOST_REFUSAL_CHECK`]). The all-zero AAGUID ("not known", and
+    /// always the AAGUID of `fido-u2f`) cannot be refused: it is ignored.
+    ///
+    /// The AAGUID of a `none` or self attestation is not vouched for by anyone, so a
+    /// refusal only ever fails closed: an authenticator can dodge it by lying about
+    /// its AAGUID (it would then also not be trusted), never gain trust through it.
+    pub fn refuse_aaguid(&mut self, aaguid: [u8; 16]) {
+        self.refuse(aaguid, super::mds::HOST_REFUSAL_CHECK);
+    }
+
+    fn refuse(&mut self, aaguid: [u8; 16], check: &'static str) {
+        if aaguid != [0; 16] {
+            self.refused.entry(aaguid).or_insert(check);
+        }
+    }
+
+    /// The check a registration naming `aaguid` fails, if it is refused:
+    /// [`super::mds::HOST_REFUSAL_CHECK`], or for an MDS3 import one of
+    /// [`super::mds::REFUSAL_CHECKS`] (`"AAGUID has no REVOKED status report"`, ...).
+    #[must_use]
+    pub fn refusal(&self, aaguid: &[u8; 16]) -> Option<&'static str> {
+        self.refused.get(aaguid).copied()
+    }
+
+    /// How many AAGUIDs are refused.
+    #[must_use]
+    pub fn refused_len(&self) -> usize {
+        self.refused.len()
+    }
+
+    /// The metadata an MDS3 import recorded for `aaguid` (its `description` and
+    /// `icon`), for a host to show next to a credential.
+    ///
+    /// Display only: for `none` and self attestation (and whenever the chain was not
+    /// trusted) the AAGUID is the authenticator's own unverified claim, so this is
+    /// what the authenticator *says* it is. Never derive trust from it; trust is
+    /// `attestation_trusted` of the verified registration.
+    #[must_use]
+    pub fn metadata(&self, aaguid: &[u8; 16]) -> Option<&AuthenticatorMetadata> {
+        self.metadata.get(aaguid)
+    }
+
+    /// Adds an MDS3 import's refusals and metadata (after its roots were added).
+    pub(crate) fn extend_mds(
+        &mut self,
+        refused: Vec<([u8; 16], &'static str)>,
+        metadata: Vec<([u8; 16], AuthenticatorMetadata)>,
+    ) {
+        for (aaguid, check) in refused {
+            self.refuse(aaguid, check);
+        }
+        self.metadata.extend(metadata);
     }
 
     fn push(
