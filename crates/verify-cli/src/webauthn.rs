@@ -21,6 +21,9 @@ use verify_webauthn::base64url;
 use verify_webauthn::client_data::{CollectedClientData, is_valid_origin};
 use verify_webauthn::cose::CoseKey;
 use verify_webauthn::crypto::{EcCurve, PublicKeyMaterial, SignatureAlgorithm};
+use verify_webauthn::extensions::{
+    CredentialProtectionPolicy, RegistrationExtensionOutputs, RegistrationExtensions,
+};
 use verify_webauthn::policy::{
     AttestationTrust, CeremonyPolicy, CounterPolicy, CrossOriginPolicy, UserVerification,
 };
@@ -42,6 +45,8 @@ struct RegistrationRequest {
     top_origins: Option<Value>,
     trust_anchors_pem: Option<Value>,
     require_trusted_attestation: Option<Value>,
+    /// The extensions the ceremony requested (a service's per-service settings).
+    extensions: Option<Value>,
     now: Option<Value>,
     /// The `RegistrationResponseJSON`: its members are checked by verify-webauthn
     /// (defects there are rejections).
@@ -63,6 +68,89 @@ struct AuthenticationRequest {
     counter_policy: Option<Value>,
     /// The `AuthenticationResponseJSON`, checked by verify-webauthn.
     credential: Option<Value>,
+}
+
+/// `extensions` of `verify webauthn verify-registration`: what the ceremony
+/// requested, whose outputs are then checked and reported.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExtensionsRequest {
+    cred_props: Option<Value>,
+    cred_protect: Option<Value>,
+    enforce_cred_protect: Option<Value>,
+    min_pin_length: Option<Value>,
+}
+
+/// The CTAP 2.1 `credentialProtectionPolicy` spellings, level 1 to 3.
+const CRED_PROTECT_LEVELS: [&str; 3] = [
+    "userVerificationOptional",
+    "userVerificationOptionalWithCredentialIDList",
+    "userVerificationRequired",
+];
+
+/// `extensions`: `None` when absent (then the output has no `extensions` either).
+fn extensions(field: Field<'_>) -> Result<Option<RegistrationExtensions>, EnvelopeError> {
+    if field.get().is_none() {
+        return Ok(None);
+    }
+    let members: ExtensionsRequest = nested(field.name(), field.object()?)?;
+    let mut requested = RegistrationExtensions::new();
+    if Field::new("extensions.cred_props", members.cred_props.as_ref()).bool_or(false)? {
+        requested = requested.with_cred_props();
+    }
+    let enforce = Field::new(
+        "extensions.enforce_cred_protect",
+        members.enforce_cred_protect.as_ref(),
+    )
+    .bool_or(false)?;
+    match Field::new("extensions.cred_protect", members.cred_protect.as_ref()).opt_str()? {
+        Some(level) => {
+            let policy = match pick_level(level)? {
+                1 => CredentialProtectionPolicy::UserVerificationOptional,
+                2 => CredentialProtectionPolicy::UserVerificationOptionalWithCredentialIdList,
+                _ => CredentialProtectionPolicy::UserVerificationRequired,
+            };
+            requested = requested.with_cred_protect(policy, enforce);
+        }
+        None if enforce => {
+            return Err(EnvelopeError::Missing("extensions.cred_protect".into()));
+        }
+        None => {}
+    }
+    if Field::new("extensions.min_pin_length", members.min_pin_length.as_ref()).bool_or(false)? {
+        requested = requested.with_min_pin_length();
+    }
+    Ok(Some(requested))
+}
+
+/// The level (1..=3) of a `credentialProtectionPolicy` spelling.
+fn pick_level(text: &str) -> Result<u8, EnvelopeError> {
+    let mut level = 0_u8;
+    for name in CRED_PROTECT_LEVELS {
+        level = level.saturating_add(1);
+        if name == text {
+            return Ok(level);
+        }
+    }
+    Err(out_of_range(
+        "extensions.cred_protect",
+        &format!("one of {}", CRED_PROTECT_LEVELS.join(", ")),
+    ))
+}
+
+/// The reported outputs of the requested extensions (absent ones omitted).
+fn extension_outputs(outputs: &RegistrationExtensionOutputs) -> Value {
+    let mut map = Map::new();
+    if let Some(rk) = outputs.cred_props_rk {
+        map.insert("cred_props_rk".to_owned(), Value::Bool(rk));
+    }
+    if let Some(policy) = outputs.cred_protect {
+        map.insert("cred_protect".to_owned(), policy.as_str().into());
+    }
+    if let Some(length) = outputs.min_pin_length {
+        map.insert("min_pin_length".to_owned(), length.into());
+    }
+    Value::Object(map)
 }
 
 /// `credential_record` of `verify webauthn verify-authentication`.
@@ -328,6 +416,7 @@ pub(crate) fn verify_registration(input: &str) -> Result<Outcome, EnvelopeError>
     if field!(request.require_trusted_attestation).bool_or(false)? {
         ceremony.policy.attestation_trust = AttestationTrust::RequireTrusted;
     }
+    let requested = extensions(field!(request.extensions))?;
     let credential = credential(field!(request.credential))?;
     let response =
         match RegistrationResponseJson::from_json(&Value::Object(credential.clone()).to_string()) {
@@ -342,10 +431,12 @@ pub(crate) fn verify_registration(input: &str) -> Result<Outcome, EnvelopeError>
         &anchors,
         ceremony.now,
     );
+    let none = RegistrationExtensions::new();
+    let input = input.with_extensions(requested.as_ref().unwrap_or(&none));
     Ok(match registration::verify_registration(&input, &response) {
         Ok(verified) => {
             let record = &verified.credential;
-            Outcome::Accepted(json!({
+            let mut accepted = json!({
                 "ok": true,
                 "credential": {
                     "id": base64url::encode(record.id.as_slice()),
@@ -361,7 +452,16 @@ pub(crate) fn verify_registration(input: &str) -> Result<Outcome, EnvelopeError>
                     "backup_state": record.backup_state,
                     "transports": record.transports,
                 }
-            }))
+            });
+            if requested.is_some()
+                && let Value::Object(members) = &mut accepted
+            {
+                members.insert(
+                    "extensions".to_owned(),
+                    extension_outputs(&verified.extensions),
+                );
+            }
+            Outcome::Accepted(accepted)
         }
         Err(err) => rejected(&err),
     })
