@@ -49,6 +49,31 @@ pub struct Config {
     #[arg(long, env = "VERIFY_API_KEYS_FILE", value_name = "PATH")]
     pub api_keys_file: Option<PathBuf>,
 
+    /// A FIDO MDS3 metadata BLOB file (downloaded by you from the FIDO Alliance):
+    /// its per-AAGUID attestation roots become the trust anchors of passkey
+    /// registrations, and the authenticator models it reports revoked or
+    /// compromised are refused whatever the service's attestation policy. Verified
+    /// against --mds-root at start (a bad file stops the server), then re-read
+    /// within a second of each change (a BLOB that then fails keeps the anchors
+    /// read before, with an error logged).
+    #[arg(
+        long,
+        env = "VERIFY_MDS_BLOB",
+        value_name = "FILE",
+        requires = "mds_root"
+    )]
+    pub mds_blob: Option<PathBuf>,
+
+    /// The root certificate (PEM or DER) the --mds-blob signature must chain to:
+    /// the FIDO Alliance's MDS root, which you obtain and trust yourself.
+    #[arg(
+        long,
+        env = "VERIFY_MDS_ROOT",
+        value_name = "FILE",
+        requires = "mds_blob"
+    )]
+    pub mds_root: Option<PathBuf>,
+
     /// A command to run instead of the server.
     #[command(subcommand)]
     pub command: Option<Command>,

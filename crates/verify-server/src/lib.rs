@@ -15,6 +15,7 @@ pub mod demo;
 pub mod error;
 pub mod form;
 pub mod head;
+pub mod mds;
 pub mod paging;
 pub mod push;
 pub mod rate_limit;

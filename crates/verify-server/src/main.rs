@@ -417,6 +417,28 @@ async fn serve<S: Store + 'static>(
     let clock: Arc<dyn verify_engine::Clock> = Arc::new(verify_engine::SystemClock::new());
     let engine_config = verify_engine::EngineConfig::new(account_sid)
         .with_code_guess_policy(config.guess_policy()?);
+    let (engine_config, mds) = match (&config.mds_blob, &config.mds_root) {
+        (Some(blob), Some(root)) => {
+            let now = clock
+                .now()
+                .map_err(|e| format!("the system clock failed: {e}"))?;
+            let (engine_config, watched, summary) =
+                verify_server::mds::WatchedMds::open(engine_config, blob, root, now)?;
+            tracing::info!(
+                file = %blob.display(),
+                serial = summary.serial,
+                next_update = %summary.next_update,
+                roots = summary.roots,
+                refused_aaguids = summary.refused,
+                "FIDO metadata BLOB read (re-read within a second of a change)"
+            );
+            (engine_config, Some(Arc::new(watched)))
+        }
+        _ => (engine_config, None),
+    };
+    if let Some(watched) = mds {
+        tokio::spawn(watched.run(Arc::clone(&clock)));
+    }
     let mut state = AppState::with_engine_config(
         store,
         engine_config,

@@ -20,6 +20,7 @@ mod entities;
 mod every_operation;
 mod factors;
 mod guessing;
+mod mds;
 mod notifications;
 mod passkey_ceremony_options;
 mod passkeys;
