@@ -14,7 +14,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::access_token::AccessToken;
 use crate::challenge::{Challenge, ChallengeStatus, RespondedReason};
-use crate::config::{PasskeysConfig, TotpAlgorithm, TotpParams};
+use crate::config::{PasskeyExtensionOutputs, PasskeysConfig, TotpAlgorithm, TotpParams};
 use crate::factor::{Factor, FactorKind, FactorStatus, FactorType, PushBinding, PushConfig};
 use crate::id::{
     AccessTokenSid, AccountSid, ChallengeSid, EntitySid, FactorSid, ServiceSid, WebhookSid,
@@ -248,6 +248,21 @@ pub struct TotpConfigJson {
     pub params: TotpParams,
 }
 
+/// A passkey factor's `config`: the service's passkeys block as it was when the
+/// factor was created and, once verified, `extension_outputs` (this server's
+/// extension): what the registration reported for the extensions it requested
+/// (`cred_props_rk`, `min_pin_length`), shown only when something was reported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct PasskeyFactorConfigJson {
+    /// The passkeys configuration's members.
+    #[serde(flatten)]
+    pub config: PasskeysConfig,
+    /// `extension_outputs`, absent when nothing was reported.
+    #[serde(default, skip_serializing_if = "PasskeyExtensionOutputs::is_empty")]
+    pub extension_outputs: PasskeyExtensionOutputs,
+}
+
 /// A factor's `config`, by type.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
@@ -257,8 +272,8 @@ pub enum FactorConfigJson {
     Totp(TotpConfigJson),
     /// Push configuration (with `credential_sid`).
     Push(PushConfig),
-    /// Passkeys configuration.
-    Passkeys(PasskeysConfig),
+    /// Passkeys configuration (with the reported extension outputs).
+    Passkeys(PasskeyFactorConfigJson),
 }
 
 /// The Factor resource as the API serves it: `sid`, `account_sid`, `service_sid`,
@@ -361,9 +376,13 @@ impl FactorJson {
                 params: totp.params(),
             }),
             FactorKind::Push(push) => FactorConfigJson::Push(push.config().clone()),
-            FactorKind::Passkeys(passkey) => {
-                FactorConfigJson::Passkeys(passkey.config().public_view())
-            }
+            FactorKind::Passkeys(passkey) => FactorConfigJson::Passkeys(PasskeyFactorConfigJson {
+                config: passkey.config().public_view(),
+                extension_outputs: passkey
+                    .credential()
+                    .map(|credential| credential.extension_outputs)
+                    .unwrap_or_default(),
+            }),
         };
         Self {
             sid: factor.sid(),
@@ -711,5 +730,85 @@ impl WebhookJson {
             date_created: webhook.date_created(),
             date_updated: webhook.date_updated(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rand_core::SeedableRng;
+
+    use super::*;
+    use crate::config::RelyingParty;
+    use crate::factor::{NewFactor, PasskeyCredential, VerificationProof};
+
+    fn verified_passkey(outputs: PasskeyExtensionOutputs) -> Factor {
+        let config = PasskeysConfig::new(
+            RelyingParty::new("example.com", "Example", vec!["https://example.com".into()])
+                .unwrap(),
+        );
+        let input = NewFactor::new(
+            ServiceSid::from_bytes([0xaa; 16]),
+            EntitySid::from_bytes([0xbb; 16]),
+            Identity::parse("ff483d1ff591898a9942916050d2ca3f").unwrap(),
+            "Laptop",
+        );
+        let now = UnixTime::from_secs(1_700_000_000);
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(7);
+        let created = Factor::create(input, FactorKind::passkeys(config), now, &mut rng).unwrap();
+        let credential = PasskeyCredential::new(
+            vec![1, 2, 3, 4],
+            vec![0xa5; 77],
+            -7,
+            0,
+            vec!["internal".into()],
+            true,
+            false,
+            [0; 16],
+            "none",
+            true,
+        )
+        .unwrap()
+        .with_extension_outputs(outputs);
+        created
+            .factor
+            .verify(VerificationProof::Passkey(credential), now)
+            .unwrap()
+            .factor
+    }
+
+    fn ctx() -> ApiContext {
+        ApiContext::new(AccountSid::from_bytes([1; 16]), None)
+    }
+
+    #[test]
+    fn a_passkey_factors_config_shows_the_reported_extension_outputs() {
+        let outputs = PasskeyExtensionOutputs::new()
+            .with_cred_props_rk(Some(true))
+            .with_min_pin_length(Some(8));
+        let view = FactorJson::new(&verified_passkey(outputs), &ctx());
+        let json = serde_json::to_value(&view).unwrap();
+        assert_eq!(
+            json["config"]["extension_outputs"],
+            serde_json::json!({"cred_props_rk": true, "min_pin_length": 8})
+        );
+        // The service's block is still there, beside it.
+        assert_eq!(json["config"]["relying_party"]["id"], "example.com");
+        assert_eq!(json["config"]["user_verification"], "preferred");
+        let back: FactorJson = serde_json::from_value(json).unwrap();
+        assert_eq!(back, view);
+    }
+
+    #[test]
+    fn a_passkey_factors_config_is_the_services_block_when_nothing_was_reported() {
+        let factor = verified_passkey(PasskeyExtensionOutputs::new());
+        let json = serde_json::to_value(FactorJson::new(&factor, &ctx())).unwrap();
+        assert!(json["config"].get("extension_outputs").is_none(), "{json}");
+        let FactorKind::Passkeys(passkey) = factor.kind() else {
+            unreachable!()
+        };
+        assert_eq!(
+            json["config"],
+            serde_json::to_value(passkey.config().public_view()).unwrap()
+        );
     }
 }

@@ -396,6 +396,55 @@ impl PasskeyExtensions {
     }
 }
 
+/// What a registration reported for the extensions its [`PasskeyExtensions`]
+/// requested, as a verified passkey's credential record keeps it (an extension of
+/// this server): `credProps.rk` (the client's word, not signed: whether the
+/// credential is discoverable) and the `minPinLength` in the signed authenticator
+/// data. A member is `None` when not requested or not reported; each is serialized
+/// only when present, so a record without outputs keeps its earlier shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct PasskeyExtensionOutputs {
+    /// `credProps.rk`, when `credProps` was requested and the client reported it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cred_props_rk: Option<bool>,
+    /// The authenticator's minimum PIN length, when `minPinLength` was requested and
+    /// the authenticator data carried it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_pin_length: Option<u64>,
+}
+
+impl PasskeyExtensionOutputs {
+    /// Nothing reported.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self {
+            cred_props_rk: None,
+            min_pin_length: None,
+        }
+    }
+
+    /// With the reported `credProps.rk` (or none).
+    #[must_use]
+    pub const fn with_cred_props_rk(mut self, rk: Option<bool>) -> Self {
+        self.cred_props_rk = rk;
+        self
+    }
+
+    /// With the reported minimum PIN length (or none).
+    #[must_use]
+    pub const fn with_min_pin_length(mut self, length: Option<u64>) -> Self {
+        self.min_pin_length = length;
+        self
+    }
+
+    /// Whether nothing was reported (the default, not serialized then).
+    #[must_use]
+    pub const fn is_empty(&self) -> bool {
+        self.cred_props_rk.is_none() && self.min_pin_length.is_none()
+    }
+}
+
 /// TOTP parameters: digits (`code_length` 3..=8, default 6), period (`time_step`
 /// 20..=60 s, default 30) and tolerated drift (`skew` 0..=2 steps, default 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ceremony::PasskeyRegistration;
-use crate::config::PasskeysConfig;
+use crate::config::{PasskeyExtensionOutputs, PasskeysConfig};
 use crate::error::{Field, ModelError, check_len};
 use crate::limits::{
     MAX_COSE_KEY_LEN, MAX_CREDENTIAL_ID_LEN, MAX_CREDENTIAL_TOKEN_LEN, MAX_TRANSPORTS,
@@ -45,6 +45,11 @@ pub struct PasskeyCredential {
     /// service's `warn` sign-count policy); 0 in records older than this field.
     #[serde(default)]
     pub sign_count_regressions: u32,
+    /// What the registration reported for the extensions the factor's
+    /// configuration requested (`credProps.rk`, `minPinLength`). Serialized only
+    /// when something was reported; absent in older records.
+    #[serde(default, skip_serializing_if = "PasskeyExtensionOutputs::is_empty")]
+    pub extension_outputs: PasskeyExtensionOutputs,
 }
 
 impl PasskeyCredential {
@@ -131,6 +136,7 @@ impl PasskeyCredential {
             attestation_type: attestation_type.to_owned(),
             user_verified,
             sign_count_regressions: 0,
+            extension_outputs: PasskeyExtensionOutputs::new(),
         };
         credential.check()?;
         let mut unique: Vec<String> = Vec::with_capacity(credential.transports.len());
@@ -141,6 +147,13 @@ impl PasskeyCredential {
         }
         credential.transports = unique;
         Ok(credential)
+    }
+
+    /// The same record with the registration's extension outputs.
+    #[must_use]
+    pub const fn with_extension_outputs(mut self, outputs: PasskeyExtensionOutputs) -> Self {
+        self.extension_outputs = outputs;
+        self
     }
 
     pub(super) fn check(&self) -> Result<(), ModelError> {
@@ -313,5 +326,56 @@ mod tests {
         let again: PasskeyCredential =
             serde_json::from_value(serde_json::to_value(&today).unwrap()).unwrap();
         assert_eq!(again, today);
+    }
+
+    /// A verified passkey factor's storage record as written before the extension
+    /// outputs existed (the credential holds `sign_count_regressions`, nothing more).
+    const OLD_VERIFIED_FACTOR: &str = concat!(
+        r#"{"config":{"relying_party":{"id":"example.com","name":"Example","origins":["https://example.com"]},"#,
+        r#""authenticator_attachment":"any","discoverable_credentials":"preferred","user_verification":"preferred"},"#,
+        r#""credential":{"id":"AQEBAQEBAQEBAQEBAQEBAQ","public_key_cose":"paWl","algorithm":-7,"sign_count":3,"#,
+        r#""transports":["usb"],"backup_eligible":false,"backup_state":false,"#,
+        r#""aaguid":[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0],"attestation_type":"none","user_verified":true,"#,
+        r#""sign_count_regressions":0}}"#
+    );
+
+    #[test]
+    fn an_old_verified_factor_record_loads_and_writes_back_unchanged() {
+        let factor: PasskeyFactor = serde_json::from_str(OLD_VERIFIED_FACTOR).unwrap();
+        let credential = factor.credential().unwrap();
+        assert_eq!(credential.extension_outputs, PasskeyExtensionOutputs::new());
+        assert!(credential.extension_outputs.is_empty());
+        assert_eq!(credential.sign_count, 3);
+        // Nothing reported serializes to nothing: the record keeps its bytes.
+        assert_eq!(serde_json::to_string(&factor).unwrap(), OLD_VERIFIED_FACTOR);
+    }
+
+    #[test]
+    fn reported_extension_outputs_round_trip_through_the_record() {
+        let mut factor: PasskeyFactor = serde_json::from_str(OLD_VERIFIED_FACTOR).unwrap();
+        let outputs = PasskeyExtensionOutputs::new()
+            .with_cred_props_rk(Some(false))
+            .with_min_pin_length(Some(6));
+        factor.credential = factor
+            .credential
+            .map(|credential| credential.with_extension_outputs(outputs));
+        let stored = serde_json::to_value(&factor).unwrap();
+        assert_eq!(
+            stored["credential"]["extension_outputs"],
+            serde_json::json!({"cred_props_rk": false, "min_pin_length": 6})
+        );
+        let loaded: PasskeyFactor = serde_json::from_value(stored).unwrap();
+        assert_eq!(loaded, factor);
+        assert_eq!(loaded.credential().unwrap().extension_outputs, outputs);
+        // One member alone keeps only that member.
+        let rk_only = PasskeyExtensionOutputs::new().with_cred_props_rk(Some(true));
+        assert_eq!(
+            serde_json::to_value(rk_only).unwrap(),
+            serde_json::json!({"cred_props_rk": true})
+        );
+        assert_eq!(
+            serde_json::from_str::<PasskeyExtensionOutputs>("{}").unwrap(),
+            PasskeyExtensionOutputs::new()
+        );
     }
 }
