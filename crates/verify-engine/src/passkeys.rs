@@ -18,8 +18,8 @@ use verify_model::ceremony::{
 };
 use verify_model::config::{
     AllowCredentials, AttestationConveyance, AttestationFormat, AuthenticatorAttachment,
-    CredentialProtection, DiscoverableCredentials, PasskeyHint, PasskeyPolicy, PasskeysConfig,
-    SignCountRegression, UserVerification,
+    CredentialProtection, DiscoverableCredentials, PasskeyExtensionOutputs, PasskeyHint,
+    PasskeyPolicy, PasskeysConfig, SignCountRegression, UserVerification,
 };
 use verify_model::factor::{FactorKind, PasskeyCredential};
 use verify_model::limits::DEFAULT_CHALLENGE_TTL;
@@ -570,7 +570,14 @@ impl<S: Store> Verify<S> {
             aaguid,
             &record.attestation_type,
             record.user_verified,
-        )?;
+        )?
+        // verify-webauthn reports an output only when the factor's configuration
+        // requested its extension (and checked its type).
+        .with_extension_outputs(
+            PasskeyExtensionOutputs::new()
+                .with_cred_props_rk(verified.extensions.cred_props_rk)
+                .with_min_pin_length(verified.extensions.min_pin_length),
+        );
         let transition = factor.verify(VerificationProof::Passkey(credential), now)?;
         let written = self
             .store

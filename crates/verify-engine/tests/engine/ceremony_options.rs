@@ -9,9 +9,11 @@ use serde_json::json;
 use verify_engine::{ServiceSettings, VerifyError};
 use verify_model::config::{
     AttestationConveyance, AttestationFormat, AttestationFormats, CredProtect,
-    CredentialProtection, PasskeyExtensions, PasskeyHint, PasskeyHints,
+    CredentialProtection, PasskeyExtensionOutputs, PasskeyExtensions, PasskeyHint, PasskeyHints,
 };
-use verify_model::{FactorStatus, Identity, PasskeysConfig, RelyingParty, ServiceSid};
+use verify_model::{
+    Factor, FactorKind, FactorStatus, Identity, PasskeysConfig, RelyingParty, ServiceSid,
+};
 use verify_webauthn::WebauthnError;
 
 use crate::passkeys::{Authenticator, ORIGIN, RP_ID};
@@ -157,6 +159,75 @@ fn the_services_ceremony_options_reach_the_creation_options() {
             .await
             .unwrap();
         assert_eq!(factor.status(), FactorStatus::Verified);
+        // The reported rk and minimum PIN length are stored on the factor.
+        let stored = h
+            .verify
+            .fetch_factor(service, &identity, factor.sid())
+            .await
+            .unwrap();
+        assert_eq!(
+            extension_outputs(&stored),
+            PasskeyExtensionOutputs::new()
+                .with_cred_props_rk(Some(true))
+                .with_min_pin_length(Some(6))
+        );
+        assert_eq!(stored, factor);
+    });
+}
+
+/// The extension outputs a verified passkey factor's credential record keeps.
+fn extension_outputs(factor: &Factor) -> PasskeyExtensionOutputs {
+    let FactorKind::Passkeys(passkey) = factor.kind() else {
+        panic!("not a passkey factor: {factor:?}");
+    };
+    passkey.credential().unwrap().extension_outputs
+}
+
+#[test]
+fn reported_outputs_are_stored_only_for_requested_extensions() {
+    let h = Harness::new(76);
+    block_on(async {
+        let mut rk_only = config();
+        rk_only.extensions = PasskeyExtensions::new().with_cred_props(true);
+        let mut pin_only = config();
+        pin_only.extensions = PasskeyExtensions::new().with_min_pin_length(true);
+        let both = PasskeyExtensionOutputs::new()
+            .with_cred_props_rk(Some(false))
+            .with_min_pin_length(Some(4));
+        for (seed, config, expected) in [
+            (
+                0,
+                rk_only,
+                PasskeyExtensionOutputs::new().with_cred_props_rk(Some(false)),
+            ),
+            (
+                1,
+                pin_only,
+                PasskeyExtensionOutputs::new().with_min_pin_length(Some(4)),
+            ),
+            (2, config(), PasskeyExtensionOutputs::new()),
+        ] {
+            let service = service_with(&h, config).await;
+            let identity = Identity::parse("ceremony-outputs").unwrap();
+            let created = h
+                .verify
+                .create_passkey_factor(service, &identity, "Key")
+                .await
+                .unwrap();
+            // The authenticator reports both, whatever was requested.
+            let response = with_extension_outputs(
+                &Authenticator::new(760 + seed).create(&created.options, ORIGIN),
+                vec![("minPinLength".into(), ciborium::Value::Integer(4.into()))],
+                json!({"credProps": {"rk": false}}),
+            );
+            let factor = h
+                .verify
+                .verify_passkey_factor_response(service, &response)
+                .await
+                .unwrap();
+            assert_eq!(extension_outputs(&factor), expected);
+            assert_ne!(extension_outputs(&factor), both);
+        }
     });
 }
 
