@@ -19,7 +19,7 @@ use verify_model::ceremony::{
 use verify_model::config::{
     AllowCredentials, AttestationConveyance, AttestationFormat, AuthenticatorAttachment,
     CredentialProtection, DiscoverableCredentials, PasskeyExtensionOutputs, PasskeyHint,
-    PasskeyPolicy, PasskeysConfig, SignCountRegression, UserVerification,
+    PasskeyHints, PasskeyPolicy, PasskeysConfig, SignCountRegression, UserVerification,
 };
 use verify_model::factor::{FactorKind, PasskeyCredential};
 use verify_model::limits::DEFAULT_CHALLENGE_TTL;
@@ -592,7 +592,8 @@ impl<S: Store> Verify<S> {
 
     /// Creates a passkey challenge with request options (the WebAuthn challenge
     /// begins with the challenge sid's 16 bytes, for
-    /// [`Verify::approve_passkey_challenge_response`]).
+    /// [`Verify::approve_passkey_challenge_response`]). The options carry the
+    /// service's passkeys `hints` when it has any.
     ///
     /// - `identity` and `factor_sid`: bound to that verified passkey;
     ///   `allowCredentials` lists its credential.
@@ -652,7 +653,7 @@ impl<S: Store> Verify<S> {
         let created = match identity {
             None => {
                 let (options, state) = start(None)?;
-                let ceremony = ceremony(&rp, options, &state);
+                let ceremony = ceremony(&rp, options, &state, config.hints);
                 self.with_rng(|rng| {
                     Challenge::create(
                         ChallengeTarget::DiscoverablePasskey(service.sid()),
@@ -679,7 +680,7 @@ impl<S: Store> Verify<S> {
                     // never invite an assertion the approval would refuse.
                     let allowed = listed(config, std::slice::from_ref(&factor));
                     let (options, state) = start(Some((&handle, &allowed)))?;
-                    let ceremony = ceremony(&rp, options, &state);
+                    let ceremony = ceremony(&rp, options, &state, config.hints);
                     self.with_rng(|rng| {
                         Challenge::create(
                             ChallengeTarget::Factor(&factor),
@@ -704,7 +705,7 @@ impl<S: Store> Verify<S> {
                     }
                     let allowed = listed(config, &passkeys);
                     let (options, state) = start(Some((&handle, &allowed)))?;
-                    let ceremony = ceremony(&rp, options, &state);
+                    let ceremony = ceremony(&rp, options, &state, config.hints);
                     self.with_rng(|rng| {
                         Challenge::create(
                             ChallengeTarget::EntityPasskeys(&entity),
@@ -921,11 +922,13 @@ impl<S: Store> Verify<S> {
 }
 
 /// The typed ceremony a passkey challenge stores, from the options the WebAuthn crate
-/// built and its state (of which only the user handle is not in the options).
+/// built and its state (of which only the user handle is not in the options), with
+/// the service's `hints` (the options the challenge serves are these).
 fn ceremony(
     rp: &RelyingParty,
     options: verify_webauthn::wire::RequestOptionsJson,
     state: &AuthenticationState,
+    hints: PasskeyHints,
 ) -> PasskeyCeremony {
     let allowed = options
         .allow_credentials
@@ -938,7 +941,8 @@ fn ceremony(
         rp.id().to_owned(),
         allowed,
         rp.policy.user_verification.into(),
-    );
+    )
+    .with_hints(hints);
     PasskeyCeremony::new(options, state.user_handle().map(<[u8]>::to_vec))
 }
 

@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::UserVerification;
+use crate::config::{PasskeyHints, UserVerification};
 use crate::time::UnixTime;
 
 /// A credential the browser may use (`PublicKeyCredentialDescriptorJSON`): its id and
@@ -74,6 +74,11 @@ pub struct PasskeyRequestOptions {
     pub allow_credentials: Vec<AllowedCredential>,
     /// The user verification requirement.
     pub user_verification: UserVerification,
+    /// `hints` (WebAuthn L3), most preferred first: the service's passkeys
+    /// `hints`. Serialized only when not empty; absent from challenges stored
+    /// before it existed.
+    #[serde(default, skip_serializing_if = "PasskeyHints::is_empty")]
+    pub hints: PasskeyHints,
 }
 
 impl PasskeyRequestOptions {
@@ -92,7 +97,15 @@ impl PasskeyRequestOptions {
             rp_id,
             allow_credentials,
             user_verification,
+            hints: PasskeyHints::empty(),
         }
+    }
+
+    /// The same options with `hints`.
+    #[must_use]
+    pub const fn with_hints(mut self, hints: PasskeyHints) -> Self {
+        self.hints = hints;
+        self
     }
 }
 
@@ -167,6 +180,7 @@ impl PasskeyRegistration {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::PasskeyHint;
 
     #[test]
     fn request_options_serialize_as_webauthn_json() {
@@ -176,6 +190,7 @@ mod tests {
             rp_id: "example.com".to_owned(),
             allow_credentials: vec![AllowedCredential::new(vec![1, 2, 3], vec!["usb".into()])],
             user_verification: UserVerification::Preferred,
+            hints: PasskeyHints::empty(),
         };
         let json = serde_json::to_value(&options).unwrap();
         assert_eq!(
@@ -190,6 +205,47 @@ mod tests {
         );
         let back: PasskeyRequestOptions = serde_json::from_value(json).unwrap();
         assert_eq!(back, options);
+    }
+
+    #[test]
+    fn request_options_carry_hints_when_set() {
+        let hints =
+            PasskeyHints::new(vec![PasskeyHint::ClientDevice, PasskeyHint::SecurityKey]).unwrap();
+        let options = PasskeyRequestOptions::new(
+            b"YC00".to_vec(),
+            300_000,
+            "example.com".to_owned(),
+            Vec::new(),
+            UserVerification::Required,
+        )
+        .with_hints(hints);
+        let json = serde_json::to_value(&options).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "challenge": "WUMwMA",
+                "timeout": 300_000,
+                "rpId": "example.com",
+                "allowCredentials": [],
+                "userVerification": "required",
+                "hints": ["client-device", "security-key"],
+            })
+        );
+        let back: PasskeyRequestOptions = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(back, options);
+        // Read with the same checks as the service's hints.
+        let mut repeated = json;
+        repeated["hints"] = serde_json::json!(["hybrid", "hybrid"]);
+        assert!(serde_json::from_value::<PasskeyRequestOptions>(repeated).is_err());
+    }
+
+    #[test]
+    fn a_ceremony_stored_before_hints_loads_and_writes_back_unchanged() {
+        let stored = r#"{"options":{"challenge":"WUMwMA","timeout":300000,"rpId":"example.com","allowCredentials":[{"type":"public-key","id":"AQID"}],"userVerification":"preferred"},"user_handle":"WUUw"}"#;
+        let ceremony: PasskeyCeremony = serde_json::from_str(stored).unwrap();
+        assert!(ceremony.options.hints.is_empty());
+        assert_eq!(ceremony.user_handle.as_deref(), Some(&b"YE0"[..]));
+        assert_eq!(serde_json::to_string(&ceremony).unwrap(), stored);
     }
 
     #[test]

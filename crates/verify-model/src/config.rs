@@ -249,6 +249,12 @@ macro_rules! distinct_list {
                 Ok(Self(slots))
             }
 
+            /// None (the default).
+            #[must_use]
+            pub const fn empty() -> Self {
+                Self([None; $max])
+            }
+
             /// The values, most preferred first.
             #[must_use]
             pub fn to_vec(&self) -> Vec<$item> {

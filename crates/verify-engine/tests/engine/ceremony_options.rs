@@ -1,7 +1,8 @@
 //! A service's passkey ceremony options (issue 17): attestation conveyance, hints,
 //! attestation formats and the registration extensions reach the creation options,
 //! and an enforced `credProtect` level is checked against the signed authenticator
-//! data when the factor is verified.
+//! data when the factor is verified; the outputs reported are stored on the factor,
+//! and the service's hints reach the sign-in challenges' request options too.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -12,12 +13,13 @@ use verify_model::config::{
     CredentialProtection, PasskeyExtensionOutputs, PasskeyExtensions, PasskeyHint, PasskeyHints,
 };
 use verify_model::{
-    Factor, FactorKind, FactorStatus, Identity, PasskeysConfig, RelyingParty, ServiceSid,
+    ChallengeOutcome, Factor, FactorKind, FactorStatus, Identity, PasskeysConfig, RelyingParty,
+    ServiceSid,
 };
 use verify_webauthn::WebauthnError;
 
 use crate::passkeys::{Authenticator, ORIGIN, RP_ID};
-use crate::support::{Harness, block_on};
+use crate::support::{Harness, block_on, request_options};
 
 /// The ED flag of authenticator data: an extensions map follows.
 const ED: u8 = 0x80;
@@ -350,6 +352,82 @@ fn a_malformed_cred_props_output_is_refused_only_when_requested() {
                 refused,
                 "{result:?}"
             );
+        }
+    });
+}
+
+#[test]
+fn the_services_hints_reach_every_sign_in_challenges_options() {
+    let h = Harness::new(77);
+    block_on(async {
+        let mut hinted = config();
+        hinted.hints =
+            PasskeyHints::new(vec![PasskeyHint::ClientDevice, PasskeyHint::Hybrid]).unwrap();
+        for (config, expected) in [
+            (hinted, Some(json!(["client-device", "hybrid"]))),
+            (config(), None),
+        ] {
+            let service = service_with(&h, config).await;
+            let identity = Identity::parse("ceremony-hints").unwrap();
+            let authenticator = Authenticator::new(77);
+            let created = h
+                .verify
+                .create_passkey_factor(service, &identity, "Key")
+                .await
+                .unwrap();
+            let factor = h
+                .verify
+                .verify_passkey_factor_response(
+                    service,
+                    authenticator.create(&created.options, ORIGIN),
+                )
+                .await
+                .unwrap();
+            let by_identity = h
+                .verify
+                .create_passkey_challenge(service, Some(&identity), None, None)
+                .await
+                .unwrap()
+                .challenge;
+            let by_factor = h
+                .verify
+                .create_passkey_challenge(service, Some(&identity), Some(factor.sid()), None)
+                .await
+                .unwrap()
+                .challenge;
+            let usernameless = h
+                .verify
+                .create_passkey_challenge(service, None, None, None)
+                .await
+                .unwrap()
+                .challenge;
+            for challenge in [&by_identity, &by_factor, &usernameless] {
+                let options = request_options(challenge);
+                assert_eq!(
+                    options["publicKey"].get("hints"),
+                    expected.as_ref(),
+                    "{options}"
+                );
+            }
+            // The stored challenge serves the same options, and its assertion approves.
+            let stored = h
+                .verify
+                .fetch_challenge(service, &identity, by_identity.sid())
+                .await
+                .unwrap();
+            assert_eq!(request_options(&stored), request_options(&by_identity));
+            let assertion = authenticator.get(
+                &request_options(&stored),
+                ORIGIN,
+                1,
+                factor.entity_sid().to_string().as_bytes(),
+            );
+            let approved = h
+                .verify
+                .approve_passkey_challenge(service, stored.sid(), &assertion)
+                .await
+                .unwrap();
+            assert_eq!(approved.outcome, ChallengeOutcome::Approved);
         }
     });
 }
