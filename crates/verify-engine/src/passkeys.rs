@@ -576,7 +576,12 @@ impl<S: Store> Verify<S> {
         .with_extension_outputs(
             PasskeyExtensionOutputs::new()
                 .with_cred_props_rk(verified.extensions.cred_props_rk)
-                .with_min_pin_length(verified.extensions.min_pin_length),
+                .with_min_pin_length(
+                    verified
+                        .extensions
+                        .min_pin_length
+                        .and_then(|length| u8::try_from(length).ok()),
+                ),
         );
         let transition = factor.verify(VerificationProof::Passkey(credential), now)?;
         let written = self

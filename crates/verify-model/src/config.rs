@@ -415,9 +415,10 @@ pub struct PasskeyExtensionOutputs {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cred_props_rk: Option<bool>,
     /// The authenticator's minimum PIN length, when `minPinLength` was requested and
-    /// the authenticator data carried it.
+    /// the authenticator data carried it. CTAP 2.1 caps a PIN at 63 bytes, so a
+    /// length above 255 is no real authenticator's and is not kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub min_pin_length: Option<u64>,
+    pub min_pin_length: Option<u8>,
 }
 
 impl PasskeyExtensionOutputs {
@@ -439,7 +440,7 @@ impl PasskeyExtensionOutputs {
 
     /// With the reported minimum PIN length (or none).
     #[must_use]
-    pub const fn with_min_pin_length(mut self, length: Option<u64>) -> Self {
+    pub const fn with_min_pin_length(mut self, length: Option<u8>) -> Self {
         self.min_pin_length = length;
         self
     }
