@@ -54,8 +54,6 @@ pub struct EngineConfig {
     pub code_guess_policy: GuessPolicy,
     /// Attestation trust anchors for every service without its own, replaceable.
     trust_anchors: SharedTrustAnchors,
-    /// The global anchors as they were when set (for [`EngineConfig::trust_anchors_for`]).
-    initial_trust_anchors: Arc<TrustAnchors>,
     /// Per-service attestation trust anchors (replacing `trust_anchors`).
     service_trust_anchors: BTreeMap<ServiceSid, Arc<TrustAnchors>>,
 }
@@ -83,7 +81,6 @@ impl EngineConfig {
             conflict_retries: DEFAULT_CONFLICT_RETRIES,
             code_guess_policy: GuessPolicy::default(),
             trust_anchors: SharedTrustAnchors::default(),
-            initial_trust_anchors: Arc::new(TrustAnchors::new()),
             service_trust_anchors: BTreeMap::new(),
         }
     }
@@ -102,9 +99,7 @@ impl EngineConfig {
     /// ([`EngineConfig::replace_trust_anchors`]).
     #[must_use]
     pub fn with_trust_anchors(mut self, anchors: TrustAnchors) -> Self {
-        let anchors = SharedTrustAnchors::new(anchors);
-        self.initial_trust_anchors = anchors.current();
-        self.trust_anchors = anchors;
+        self.trust_anchors = SharedTrustAnchors::new(anchors);
         self
     }
 
@@ -177,18 +172,6 @@ impl EngineConfig {
         self.service_trust_anchors
             .insert(service, Arc::new(anchors));
         self
-    }
-
-    /// The trust anchors of `service` as configured: its own, else the global
-    /// anchors *as they were set* by [`EngineConfig::with_trust_anchors`] or
-    /// [`EngineConfig::with_mds_blob`]. It does not see
-    /// [`EngineConfig::replace_trust_anchors`]: use [`EngineConfig::trust_anchors`], which
-    /// does (this borrow cannot follow a replacement).
-    #[must_use]
-    pub fn trust_anchors_for(&self, service: ServiceSid) -> &TrustAnchors {
-        self.service_trust_anchors
-            .get(&service)
-            .unwrap_or(&self.initial_trust_anchors)
     }
 
     /// With a base URL for `url` and `links`.
@@ -277,18 +260,19 @@ mod tests {
         let config = EngineConfig::new(AccountSid::from_bytes([9; 16]))
             .with_trust_anchors(TrustAnchors::new())
             .with_service_trust_anchors(ours, TrustAnchors::new());
-        let global = config.trust_anchors_for(other);
-        assert!(std::ptr::eq(
-            global,
-            config.trust_anchors_for(ServiceSid::from_bytes([3; 16]))
+        let global = config.trust_anchors(other);
+        assert!(Arc::ptr_eq(
+            &global,
+            &config.trust_anchors(ServiceSid::from_bytes([3; 16]))
         ));
-        assert!(!std::ptr::eq(global, config.trust_anchors_for(ours)));
+        assert!(!Arc::ptr_eq(&global, &config.trust_anchors(ours)));
         // Clones share the anchors.
         let cloned = config.clone();
-        assert!(std::ptr::eq(
-            cloned.trust_anchors_for(ours),
-            config.trust_anchors_for(ours)
+        assert!(Arc::ptr_eq(
+            &cloned.trust_anchors(ours),
+            &config.trust_anchors(ours)
         ));
+        assert!(Arc::ptr_eq(&cloned.trust_anchors(other), &global));
     }
 
     #[test]
@@ -309,8 +293,6 @@ mod tests {
         for config in [&config, &cloned] {
             assert!(config.trust_anchors(other).refusal(&[7; 16]).is_some());
             assert!(config.trust_anchors(ours).refusal(&[7; 16]).is_none());
-            // The borrow keeps the anchors as set.
-            assert!(config.trust_anchors_for(other).refusal(&[7; 16]).is_none());
         }
         // A bad BLOB replaces nothing.
         assert!(

@@ -533,9 +533,13 @@ impl<S: Store> Verify<S> {
             .and_then(|s| s.passkeys().map(|c| c.policy))
             .unwrap_or(passkey.config().policy);
         let rp = relying_party(passkey.config(), &policy)?;
-        let anchors = self.config.trust_anchors_for(service);
+        // The current set (a reloaded metadata BLOB included), held for this one
+        // registration.
+        let anchors = self.config.trust_anchors(service);
         let checked = parsed.and_then(|response| {
-            verify_webauthn::registration::finish_registration(&rp, &state, &response, now, anchors)
+            verify_webauthn::registration::finish_registration(
+                &rp, &state, &response, now, &anchors,
+            )
         });
         let verified = match checked {
             Ok(verified) => verified,

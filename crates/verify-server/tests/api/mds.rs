@@ -253,12 +253,9 @@ async fn a_revoked_aaguid_is_refused_and_a_rewritten_blob_replaces_the_anchors()
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// The reloaded anchors as the registration endpoint sees them. Ignored until
-/// `verify-engine`'s passkeys.rs reads `EngineConfig::trust_anchors(service)`
-/// (which follows a replacement) instead of `trust_anchors_for(service)` (the
-/// anchors as set at start).
+/// The reloaded anchors as the registration endpoint sees them: a registration
+/// after the file changed is judged by the new BLOB.
 #[tokio::test]
-#[ignore = "needs passkeys.rs to call EngineConfig::trust_anchors"]
 async fn a_rewritten_blob_takes_effect_on_registrations() {
     let pki = Pki::new();
     let dir = temp_dir("effect");
