@@ -2448,14 +2448,22 @@ mod index_tests {
                 world.apply(op);
                 world.check().unwrap();
             }
-            assert_eq!(pending(&world), 1, "kind {kind}: the new challenge is pending");
+            assert_eq!(
+                pending(&world),
+                1,
+                "kind {kind}: the new challenge is pending"
+            );
             for op in &ops[4..] {
                 world.apply(op);
                 world.check().unwrap();
             }
             let state = world.store.read();
             let challenge = state.challenges.values().next().unwrap();
-            assert_ne!(challenge.state(), ChallengeState::Pending, "kind {kind}, how {how}");
+            assert_ne!(
+                challenge.state(),
+                ChallengeState::Pending,
+                "kind {kind}, how {how}"
+            );
             drop(state);
             assert_eq!(pending(&world), 0, "kind {kind}, how {how}");
         }
