@@ -44,6 +44,12 @@ struct RegistrationRequest {
     allow_cross_origin: Option<Value>,
     top_origins: Option<Value>,
     trust_anchors_pem: Option<Value>,
+    /// A FIDO MDS3 BLOB (the compact JWS text), verified against
+    /// `trust_mds_roots_pem` at `now`: its per-AAGUID roots join the anchors, and
+    /// its revoked or compromised AAGUIDs are refused.
+    trust_mds_blob: Option<Value>,
+    /// The roots the BLOB's signing chain must reach (the FIDO MDS root).
+    trust_mds_roots_pem: Option<Value>,
     require_trusted_attestation: Option<Value>,
     /// The extensions the ceremony requested (a service's per-service settings).
     extensions: Option<Value>,
@@ -344,6 +350,41 @@ fn trust_anchors(field: Field<'_>) -> Result<TrustAnchors, EnvelopeError> {
     Ok(anchors)
 }
 
+/// `trust_mds_blob` with `trust_mds_roots_pem` (each needs the other): the BLOB
+/// verified at `now` and imported into `anchors`. A BLOB that fails its checks is
+/// an input error, as a malformed anchor is: nothing of it is used.
+fn mds_blob(
+    anchors: &mut TrustAnchors,
+    blob: Field<'_>,
+    roots: Field<'_>,
+    now: UnixTime,
+) -> Result<(), EnvelopeError> {
+    let (blob, roots_pem) = match (blob.opt_str()?, roots.opt_str_array()?) {
+        (None, None) => return Ok(()),
+        (Some(blob), Some(roots)) if !roots.is_empty() => (blob, roots),
+        (Some(_), _) => return Err(EnvelopeError::Missing("trust_mds_roots_pem".into())),
+        (None, Some(_)) => return Err(EnvelopeError::Missing("trust_mds_blob".into())),
+    };
+    let mut roots = TrustAnchors::new();
+    for (index, pem) in roots_pem.iter().enumerate() {
+        roots
+            .add_pem(verify_webauthn::attestation::AnchorScope::All, pem)
+            .map_err(|err| {
+                out_of_range(
+                    "trust_mds_roots_pem",
+                    &format!("PEM certificates (entry {index}: {err})"),
+                )
+            })?;
+    }
+    anchors.add_mds3_blob(blob, &roots, now).map_err(|err| {
+        out_of_range(
+            "trust_mds_blob",
+            &format!("an MDS3 BLOB signed under trust_mds_roots_pem ({err})"),
+        )
+    })?;
+    Ok(())
+}
+
 /// The stored credential record of `verify-authentication`.
 struct Record {
     stored: StoredCredential,
@@ -412,7 +453,13 @@ pub(crate) fn verify_registration(input: &str) -> Result<Outcome, EnvelopeError>
     if let Some(algorithms) = algorithms(field!(request.algorithms))? {
         ceremony.policy.algorithms = algorithms;
     }
-    let anchors = trust_anchors(field!(request.trust_anchors_pem))?;
+    let mut anchors = trust_anchors(field!(request.trust_anchors_pem))?;
+    mds_blob(
+        &mut anchors,
+        field!(request.trust_mds_blob),
+        field!(request.trust_mds_roots_pem),
+        ceremony.now,
+    )?;
     if field!(request.require_trusted_attestation).bool_or(false)? {
         ceremony.policy.attestation_trust = AttestationTrust::RequireTrusted;
     }
