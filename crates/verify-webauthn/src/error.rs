@@ -139,6 +139,26 @@ pub enum WebauthnError {
         /// The attestation type.
         attestation_type: &'static str,
     },
+    /// The credential is backup eligible (BE set: a synced passkey) and the policy
+    /// refuses those at registration.
+    #[error("backup-eligible credentials are refused by policy")]
+    BackupEligibleRefused,
+    /// The AAGUID is on the policy's deny-list.
+    #[error("AAGUID {aaguid} is denied by policy")]
+    AaguidDenied {
+        /// The AAGUID, lower-case 8-4-4-4-12.
+        aaguid: String,
+    },
+    /// The policy has an AAGUID allow-list and the AAGUID is not on it, or is not
+    /// signed by a trusted attestation (`attested` false: `none`, self, fido-u2f or
+    /// an untrusted chain), so the list cannot grant it.
+    #[error("AAGUID {aaguid} is not allowed by policy (attested: {attested})")]
+    AaguidNotAllowed {
+        /// The AAGUID, lower-case 8-4-4-4-12.
+        aaguid: String,
+        /// Whether a trusted attestation signed it.
+        attested: bool,
+    },
     /// A caller-chosen challenge prefix is longer than
     /// [`MAX_CHALLENGE_PREFIX_BYTES`](crate::registration::MAX_CHALLENGE_PREFIX_BYTES)
     /// (a host configuration error; nothing was started).
@@ -217,6 +237,9 @@ impl WebauthnError {
             Self::UserHandleMismatch => "user_handle_mismatch",
             Self::CredentialOwnerUnknown => "credential_owner_unknown",
             Self::AttestationNotTrusted { .. } => "attestation_not_trusted",
+            Self::BackupEligibleRefused => "backup_eligible_refused",
+            Self::AaguidDenied { .. } => "aaguid_denied",
+            Self::AaguidNotAllowed { .. } => "aaguid_not_allowed",
             Self::ChallengePrefixTooLong { .. } => "challenge_prefix_too_long",
             Self::ExtensionOutputMalformed { .. } => "extension_output_malformed",
             Self::ExtensionRequirementNotMet { .. } => "extension_requirement_not_met",

@@ -103,6 +103,44 @@ pub enum AttestationTrust {
     RequireTrusted,
 }
 
+/// Whether a registration of a backup-eligible credential (BE flag set: a synced
+/// passkey) is accepted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BackupEligibleRegistration {
+    /// Accept it (default).
+    #[default]
+    Accept,
+    /// Refuse it ([`WebauthnError::BackupEligibleRefused`](crate::WebauthnError::BackupEligibleRefused)).
+    Refuse,
+}
+
+/// A registration's AAGUID allow-list and deny-list (both empty by default: any
+/// AAGUID).
+///
+/// The deny-list refuses on the AAGUID of the authenticator data even when nothing
+/// signs it (`none`, self, fido-u2f attestation): refusing on unsigned data fails
+/// closed. The allow-list grants only on a signed AAGUID: with a non-empty list, the
+/// attestation must be trusted (its chain reaches a trust anchor), of a type other
+/// than `none` and self, in a format whose signature covers the AAGUID (not
+/// fido-u2f), and the AAGUID must be listed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AaguidPolicy {
+    /// When not empty, the only AAGUIDs accepted (attested, see above).
+    pub allow: Vec<[u8; 16]>,
+    /// AAGUIDs refused.
+    pub deny: Vec<[u8; 16]>,
+}
+
+impl AaguidPolicy {
+    /// The lists.
+    #[must_use]
+    pub const fn new(allow: Vec<[u8; 16]>, deny: Vec<[u8; 16]>) -> Self {
+        Self { allow, deny }
+    }
+}
+
 /// The attestation conveyance a relying party asks for in creation options.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -198,6 +236,11 @@ pub struct CeremonyPolicy {
     /// Format-specific attestation rules (android-key TEE vs software, SafetyNet
     /// freshness). Default [`AttestationPolicy::default`].
     pub attestation: AttestationPolicy,
+    /// Backup-eligible credentials at registration. Default
+    /// [`BackupEligibleRegistration::Accept`].
+    pub backup_eligible_registration: BackupEligibleRegistration,
+    /// The AAGUIDs a registration accepts. Default: any.
+    pub aaguids: AaguidPolicy,
 }
 
 impl Default for CeremonyPolicy {
@@ -210,6 +253,8 @@ impl Default for CeremonyPolicy {
             backup_eligibility: BackupEligibilityPolicy::default(),
             attestation_trust: AttestationTrust::default(),
             attestation: AttestationPolicy::default(),
+            backup_eligible_registration: BackupEligibleRegistration::default(),
+            aaguids: AaguidPolicy::default(),
         }
     }
 }

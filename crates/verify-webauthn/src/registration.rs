@@ -22,7 +22,8 @@ use crate::limits::{
     MAX_CREDENTIAL_DESCRIPTORS, MAX_USER_HANDLE_BYTES,
 };
 use crate::policy::{
-    AttestationConveyance, AttestationTrust, CeremonyPolicy, Hint, UserVerification, hint_strings,
+    AttestationConveyance, AttestationTrust, BackupEligibleRegistration, CeremonyPolicy, Hint,
+    UserVerification, hint_strings,
 };
 use crate::relying_party::{AuthenticatorAttachment, DiscoverableCredentials, RelyingParty};
 use crate::wire::{
@@ -356,6 +357,7 @@ pub fn verify_registration(
             attestation_type: statement.attestation_type.name(),
         });
     }
+    check_registration_policy(input.policy, &auth_data, attested.aaguid, &statement)?;
     let extensions = check_registration_outputs(
         input.extensions,
         &response.client_extension_results,
@@ -384,6 +386,45 @@ pub fn verify_registration(
         inner_statements: statement.inner,
         extensions,
     })
+}
+
+/// The backup-eligibility and AAGUID rules of `policy` (see
+/// [`AaguidPolicy`](crate::policy::AaguidPolicy)): the deny-list applies to the
+/// AAGUID as written, the allow-list only to one a trusted attestation signed.
+fn check_registration_policy(
+    policy: &CeremonyPolicy,
+    auth_data: &AuthenticatorData<'_>,
+    aaguid: [u8; 16],
+    statement: &crate::attestation::VerifiedStatement,
+) -> Result<(), WebauthnError> {
+    if policy.backup_eligible_registration == BackupEligibleRegistration::Refuse
+        && auth_data.flags.backup_eligible()
+    {
+        return Err(WebauthnError::BackupEligibleRefused);
+    }
+    if policy.aaguids.deny.contains(&aaguid) {
+        return Err(WebauthnError::AaguidDenied {
+            aaguid: format_aaguid(&aaguid),
+        });
+    }
+    if !policy.aaguids.allow.is_empty() {
+        let attested = statement.trusted
+            && !matches!(
+                statement.attestation_type,
+                AttestationType::None | AttestationType::SelfAttestation
+            )
+            && !matches!(
+                statement.format,
+                AttestationFormat::None | AttestationFormat::FidoU2f
+            );
+        if !attested || !policy.aaguids.allow.contains(&aaguid) {
+            return Err(WebauthnError::AaguidNotAllowed {
+                aaguid: format_aaguid(&aaguid),
+                attested,
+            });
+        }
+    }
+    Ok(())
 }
 
 pub(crate) fn sha256(bytes: &[u8]) -> [u8; 32] {
@@ -739,6 +780,67 @@ mod tests {
         encode(&ciborium::Value::Map(
             entries.into_iter().map(|(k, v)| (k.into(), v)).collect(),
         ))
+    }
+
+    #[test]
+    fn backup_eligibility_and_aaguid_policy() {
+        use crate::policy::AaguidPolicy;
+        let listed = [7_u8; 16];
+        let other = [9_u8; 16];
+        let mut synced_bytes = vec![0_u8; 37];
+        synced_bytes[32] = 0x01 | 0x08; // UP, BE
+        let mut bound_bytes = vec![0_u8; 37];
+        bound_bytes[32] = 0x01; // UP
+        let synced = AuthenticatorData::parse(&synced_bytes).unwrap();
+        let device_bound = AuthenticatorData::parse(&bound_bytes).unwrap();
+        let statement = |format, attestation_type, trusted| crate::attestation::VerifiedStatement {
+            format,
+            attestation_type,
+            trust_path: Vec::new(),
+            trusted,
+            inner: Vec::new(),
+        };
+        let basic = statement(AttestationFormat::Packed, AttestationType::Basic, true);
+        let untrusted = statement(AttestationFormat::Packed, AttestationType::Basic, false);
+        let none = statement(AttestationFormat::None, AttestationType::None, true);
+        let u2f = statement(AttestationFormat::FidoU2f, AttestationType::Basic, true);
+        let code = |policy: &CeremonyPolicy, data, aaguid, st| {
+            check_registration_policy(policy, data, aaguid, st).map_err(|e| e.code())
+        };
+
+        let mut policy = CeremonyPolicy::default();
+        assert_eq!(code(&policy, &synced, other, &none), Ok(()));
+        policy.backup_eligible_registration = BackupEligibleRegistration::Refuse;
+        assert_eq!(
+            code(&policy, &synced, other, &basic),
+            Err("backup_eligible_refused")
+        );
+        assert_eq!(code(&policy, &device_bound, other, &none), Ok(()));
+
+        // The deny-list refuses even an unsigned AAGUID.
+        policy.aaguids = AaguidPolicy::new(Vec::new(), vec![listed]);
+        assert_eq!(
+            code(&policy, &device_bound, listed, &none),
+            Err("aaguid_denied")
+        );
+        assert_eq!(code(&policy, &device_bound, other, &none), Ok(()));
+
+        // The allow-list grants only a trusted, AAGUID-signing attestation.
+        policy.aaguids = AaguidPolicy::new(vec![listed], Vec::new());
+        assert_eq!(code(&policy, &device_bound, listed, &basic), Ok(()));
+        for st in [&none, &untrusted, &u2f] {
+            assert!(matches!(
+                check_registration_policy(&policy, &device_bound, listed, st),
+                Err(WebauthnError::AaguidNotAllowed {
+                    attested: false,
+                    ..
+                })
+            ));
+        }
+        assert!(matches!(
+            check_registration_policy(&policy, &device_bound, other, &basic),
+            Err(WebauthnError::AaguidNotAllowed { attested: true, .. })
+        ));
     }
 
     #[test]
