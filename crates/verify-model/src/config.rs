@@ -695,6 +695,254 @@ impl PasskeyPolicy {
     }
 }
 
+/// At most this many AAGUIDs on each of `aaguid_allow_list` and `aaguid_deny_list`.
+pub const MAX_AAGUID_LIST: usize = 64;
+/// At most this many `top_origins`.
+pub const MAX_TOP_ORIGINS: usize = MAX_RELYING_PARTY_ORIGINS;
+
+/// An authenticator's AAGUID, written as a UUID (8-4-4-4-12 hexadecimal digits, read
+/// in either case, written in lower case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Aaguid([u8; 16]);
+
+impl Aaguid {
+    /// The AAGUID of these 16 bytes.
+    #[must_use]
+    pub const fn from_bytes(bytes: [u8; 16]) -> Self {
+        Self(bytes)
+    }
+
+    /// Its 16 bytes.
+    #[must_use]
+    pub const fn to_bytes(self) -> [u8; 16] {
+        self.0
+    }
+
+    /// Reads the UUID text of `field`.
+    ///
+    /// # Errors
+    /// [`ModelError::InvalidCharacters`] naming `field` when `text` is not
+    /// 8-4-4-4-12 hexadecimal digits.
+    pub fn parse(field: Field, text: &str) -> Result<Self, ModelError> {
+        let bad = ModelError::InvalidCharacters { field };
+        let bytes = text.as_bytes();
+        if bytes.len() != 36 {
+            return Err(bad);
+        }
+        let mut out = [0_u8; 16];
+        let mut digits = bytes.iter().enumerate().filter_map(|(index, byte)| {
+            if matches!(index, 8 | 13 | 18 | 23) {
+                None
+            } else {
+                Some(*byte)
+            }
+        });
+        if bytes
+            .iter()
+            .enumerate()
+            .any(|(index, byte)| matches!(index, 8 | 13 | 18 | 23) != (*byte == b'-'))
+        {
+            return Err(bad);
+        }
+        for slot in &mut out {
+            let (Some(high), Some(low)) = (digits.next(), digits.next()) else {
+                return Err(bad);
+            };
+            let hex = |digit: u8| char::from(digit).to_digit(16);
+            let (Some(high), Some(low)) = (hex(high), hex(low)) else {
+                return Err(bad);
+            };
+            *slot = u8::try_from(high * 16 + low).map_err(|_| bad.clone())?;
+        }
+        Ok(Self(out))
+    }
+}
+
+impl std::fmt::Display for Aaguid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (index, byte) in self.0.iter().enumerate() {
+            if matches!(index, 4 | 6 | 8 | 10) {
+                f.write_str("-")?;
+            }
+            write!(f, "{byte:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Serialize for Aaguid {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// The registration and ceremony restrictions a service sets (this server's
+/// extensions, docs/api.md "Services"): refusing backup-eligible credentials, AAGUID
+/// allow- and deny-lists, cross-origin ceremonies and their top origins. All off by
+/// default, and then kept out of line as nothing (a passkeys configuration sits in
+/// every passkey factor); in JSON their members sit in the passkeys block itself,
+/// each only when set.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PasskeyRestrictions(Option<Box<RestrictionValues>>);
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+struct RestrictionValues {
+    #[serde(default, skip_serializing_if = "is_false")]
+    refuse_backup_eligible: bool,
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "aaguid_allow_list"
+    )]
+    aaguid_allow_list: Vec<Aaguid>,
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "aaguid_deny_list"
+    )]
+    aaguid_deny_list: Vec<Aaguid>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    allow_cross_origin: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    top_origins: Vec<String>,
+}
+
+/// Reads a list of UUID texts as AAGUIDs of `field`.
+fn aaguid_list<'de, D: serde::Deserializer<'de>>(
+    field: Field,
+    deserializer: D,
+) -> Result<Vec<Aaguid>, D::Error> {
+    Vec::<String>::deserialize(deserializer)?
+        .iter()
+        .map(|text| Aaguid::parse(field, text).map_err(serde::de::Error::custom))
+        .collect()
+}
+
+fn aaguid_allow_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Aaguid>, D::Error> {
+    aaguid_list(Field::AaguidAllowList, d)
+}
+
+fn aaguid_deny_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Aaguid>, D::Error> {
+    aaguid_list(Field::AaguidDenyList, d)
+}
+
+impl PasskeyRestrictions {
+    /// None (the default).
+    #[must_use]
+    pub const fn new() -> Self {
+        Self(None)
+    }
+
+    /// Checks and bundles the restrictions: at most [`MAX_AAGUID_LIST`] distinct
+    /// AAGUIDs per list and none on both; `top_origins` (at most
+    /// [`MAX_TOP_ORIGINS`], distinct, each 1..=2048 characters) only with
+    /// `allow_cross_origin`. Whether each top origin is a usable web origin is
+    /// decided by `verify-webauthn`, when the engine checks the configuration.
+    ///
+    /// # Errors
+    /// [`ModelError::TooManyItems`], [`ModelError::DuplicateItem`],
+    /// [`ModelError::LengthOutOfRange`] or [`ModelError::UnexpectedField`] naming
+    /// the list.
+    pub fn new_checked(
+        refuse_backup_eligible: bool,
+        aaguid_allow_list: Vec<Aaguid>,
+        aaguid_deny_list: Vec<Aaguid>,
+        allow_cross_origin: bool,
+        top_origins: Vec<String>,
+    ) -> Result<Self, ModelError> {
+        check_distinct(Field::AaguidAllowList, &aaguid_allow_list, MAX_AAGUID_LIST)?;
+        check_distinct(Field::AaguidDenyList, &aaguid_deny_list, MAX_AAGUID_LIST)?;
+        if aaguid_deny_list
+            .iter()
+            .any(|denied| aaguid_allow_list.contains(denied))
+        {
+            return Err(ModelError::DuplicateItem {
+                field: Field::AaguidDenyList,
+            });
+        }
+        check_distinct(Field::TopOrigins, &top_origins, MAX_TOP_ORIGINS)?;
+        for origin in &top_origins {
+            check_text(Field::TopOrigins, origin, 1, MAX_URL_LEN)?;
+        }
+        if !allow_cross_origin && !top_origins.is_empty() {
+            return Err(ModelError::UnexpectedField {
+                field: Field::TopOrigins,
+            });
+        }
+        let values = RestrictionValues {
+            refuse_backup_eligible,
+            aaguid_allow_list,
+            aaguid_deny_list,
+            allow_cross_origin,
+            top_origins,
+        };
+        Ok(Self(
+            (values != RestrictionValues::default()).then(|| Box::new(values)),
+        ))
+    }
+
+    /// Whether a registration of a backup-eligible (synced) credential is refused.
+    #[must_use]
+    pub fn refuse_backup_eligible(&self) -> bool {
+        self.0.as_ref().is_some_and(|v| v.refuse_backup_eligible)
+    }
+
+    /// When not empty, the only AAGUIDs a registration accepts, and only when a
+    /// trusted attestation signs them.
+    #[must_use]
+    pub fn aaguid_allow_list(&self) -> &[Aaguid] {
+        self.0.as_ref().map_or(&[], |v| &v.aaguid_allow_list)
+    }
+
+    /// The AAGUIDs a registration refuses (signed or not).
+    #[must_use]
+    pub fn aaguid_deny_list(&self) -> &[Aaguid] {
+        self.0.as_ref().map_or(&[], |v| &v.aaguid_deny_list)
+    }
+
+    /// Whether ceremonies in a cross-origin iframe are accepted.
+    #[must_use]
+    pub fn allow_cross_origin(&self) -> bool {
+        self.0.as_ref().is_some_and(|v| v.allow_cross_origin)
+    }
+
+    /// With cross-origin ceremonies allowed: the accepted top-level origins (empty:
+    /// any).
+    #[must_use]
+    pub fn top_origins(&self) -> &[String] {
+        self.0.as_ref().map_or(&[], |v| &v.top_origins)
+    }
+
+    /// Whether none is set (the default, serialized as nothing).
+    #[must_use]
+    pub const fn is_empty(&self) -> bool {
+        self.0.is_none()
+    }
+}
+
+impl Serialize for PasskeyRestrictions {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match &self.0 {
+            Some(values) => values.serialize(serializer),
+            None => RestrictionValues::default().serialize(serializer),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for PasskeyRestrictions {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let v = RestrictionValues::deserialize(deserializer)?;
+        Self::new_checked(
+            v.refuse_backup_eligible,
+            v.aaguid_allow_list,
+            v.aaguid_deny_list,
+            v.allow_cross_origin,
+            v.top_origins,
+        )
+        .map_err(serde::de::Error::custom)
+    }
+}
+
 /// A passkeys configuration, as in the service's `passkeys` block and a passkey
 /// factor's `config`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -728,6 +976,11 @@ pub struct PasskeysConfig {
     /// absent in older records.
     #[serde(default, skip_serializing_if = "PasskeyExtensions::is_empty")]
     pub extensions: PasskeyExtensions,
+    /// The service's restrictions (backup eligibility, AAGUIDs, cross origin): their
+    /// members sit in this block, each serialized only when set; absent in older
+    /// records.
+    #[serde(flatten)]
+    pub restrictions: PasskeyRestrictions,
     /// The host's policy (not part of the API's JSON: [`PasskeysConfig::public_view`]
     /// drops it). Serialized only when not the default; absent in older records.
     #[serde(default, skip_serializing_if = "PasskeyPolicy::is_default")]
@@ -750,6 +1003,7 @@ impl PasskeysConfig {
             hints: PasskeyHints([None; MAX_PASSKEY_HINTS]),
             attestation_formats: AttestationFormats([None; MAX_ATTESTATION_FORMATS]),
             extensions: PasskeyExtensions::new(),
+            restrictions: PasskeyRestrictions::new(),
             policy: PasskeyPolicy::new(),
         }
     }
@@ -982,6 +1236,147 @@ mod tests {
         let mut bad = json;
         bad["hints"] = serde_json::json!(["hybrid", "hybrid"]);
         assert!(serde_json::from_value::<PasskeysConfig>(bad).is_err());
+    }
+
+    #[test]
+    fn aaguid_text() {
+        let text = "08987058-CADC-4b81-b6e1-30de50dcbe96";
+        let aaguid = Aaguid::parse(Field::AaguidAllowList, text).unwrap();
+        assert_eq!(aaguid.to_string(), text.to_ascii_lowercase());
+        assert_eq!(aaguid.to_bytes()[0..2], [0x08, 0x98]);
+        for bad in [
+            "",
+            "08987058cadc4b81b6e130de50dcbe96",
+            "08987058-cadc-4b81-b6e1-30de50dcbe9",
+            "08987058-cadc-4b81-b6e1-30de50dcbe9g",
+            "0898705-8cadc-4b81-b6e1-30de50dcbe96",
+            "+8987058-cadc-4b81-b6e1-30de50dcbe96",
+        ] {
+            assert_eq!(
+                Aaguid::parse(Field::AaguidDenyList, bad),
+                Err(ModelError::InvalidCharacters {
+                    field: Field::AaguidDenyList
+                }),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn restrictions_validate_their_values() {
+        let a = Aaguid::from_bytes([1; 16]);
+        let b = Aaguid::from_bytes([2; 16]);
+        let none = PasskeyRestrictions::new_checked(false, vec![], vec![], false, vec![]).unwrap();
+        assert!(none.is_empty());
+        let set = PasskeyRestrictions::new_checked(
+            true,
+            vec![a],
+            vec![b],
+            true,
+            vec!["https://top.example".into()],
+        )
+        .unwrap();
+        assert!(set.refuse_backup_eligible() && set.allow_cross_origin());
+        assert_eq!(set.aaguid_allow_list(), [a]);
+        assert_eq!(set.aaguid_deny_list(), [b]);
+        assert_eq!(set.top_origins(), ["https://top.example"]);
+        let err = |allow, deny, cross, top| {
+            PasskeyRestrictions::new_checked(false, allow, deny, cross, top).unwrap_err()
+        };
+        assert_eq!(
+            err(vec![a, a], vec![], false, vec![]),
+            ModelError::DuplicateItem {
+                field: Field::AaguidAllowList
+            }
+        );
+        assert_eq!(
+            err(vec![a], vec![a], false, vec![]),
+            ModelError::DuplicateItem {
+                field: Field::AaguidDenyList
+            }
+        );
+        let many: Vec<Aaguid> = (0..=MAX_AAGUID_LIST)
+            .map(|i| Aaguid::from_bytes([u8::try_from(i).unwrap(); 16]))
+            .collect();
+        assert_eq!(
+            err(vec![], many.clone(), false, vec![]),
+            ModelError::TooManyItems {
+                field: Field::AaguidDenyList,
+                max: MAX_AAGUID_LIST,
+                count: MAX_AAGUID_LIST + 1
+            }
+        );
+        assert!(
+            PasskeyRestrictions::new_checked(false, many[1..].to_vec(), vec![], false, vec![])
+                .is_ok()
+        );
+        assert_eq!(
+            err(vec![], vec![], false, vec!["https://top.example".into()]),
+            ModelError::UnexpectedField {
+                field: Field::TopOrigins
+            }
+        );
+        assert!(matches!(
+            err(vec![], vec![], true, vec![String::new()]),
+            ModelError::LengthOutOfRange {
+                field: Field::TopOrigins,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn restrictions_are_absent_from_old_records_and_round_trip() {
+        // A record of before (with a ceremony option and a host policy): read and
+        // written back byte for byte.
+        let old = r#"{"relying_party":{"id":"example.com","name":"Example","origins":["https://example.com"]},"authenticator_attachment":"any","discoverable_credentials":"preferred","user_verification":"preferred","hints":["hybrid"],"policy":{"sign_count_regression":"warn","require_trusted_attestation":true}}"#;
+        let read: PasskeysConfig = serde_json::from_str(old).unwrap();
+        assert!(read.restrictions.is_empty());
+        assert_eq!(serde_json::to_string(&read).unwrap(), old);
+
+        let mut config = example_config();
+        config.restrictions = PasskeyRestrictions::new_checked(
+            true,
+            vec![Aaguid::from_bytes([0xab; 16])],
+            vec![Aaguid::from_bytes([0; 16])],
+            true,
+            vec!["https://top.example".into()],
+        )
+        .unwrap();
+        let json = serde_json::to_value(config.public_view()).unwrap();
+        assert_eq!(json["refuse_backup_eligible"], true);
+        assert_eq!(
+            json["aaguid_allow_list"],
+            serde_json::json!(["abababab-abab-abab-abab-abababababab"])
+        );
+        assert_eq!(
+            json["aaguid_deny_list"],
+            serde_json::json!(["00000000-0000-0000-0000-000000000000"])
+        );
+        assert_eq!(json["allow_cross_origin"], true);
+        assert_eq!(
+            json["top_origins"],
+            serde_json::json!(["https://top.example"])
+        );
+        assert_eq!(
+            serde_json::from_value::<PasskeysConfig>(json.clone()).unwrap(),
+            config
+        );
+        for (member, value) in [
+            ("aaguid_allow_list", serde_json::json!(["not-a-uuid"])),
+            (
+                "aaguid_deny_list",
+                serde_json::json!(["abababab-abab-abab-abab-abababababab"]),
+            ),
+            ("allow_cross_origin", serde_json::json!(false)),
+        ] {
+            let mut bad = json.clone();
+            bad[member] = value;
+            assert!(
+                serde_json::from_value::<PasskeysConfig>(bad).is_err(),
+                "{member}"
+            );
+        }
     }
 
     #[test]

@@ -42,6 +42,12 @@ pub enum Field {
     AttestationFormats,
     /// `passkeys.extensions.cred_protect` (this server's extension).
     CredProtect,
+    /// `passkeys.aaguid_allow_list` (this server's extension).
+    AaguidAllowList,
+    /// `passkeys.aaguid_deny_list` (this server's extension).
+    AaguidDenyList,
+    /// `passkeys.top_origins` (this server's extension).
+    TopOrigins,
     /// `push.apn_credential_sid`.
     PushApnCredentialSid,
     /// `push.fcm_credential_sid`.
@@ -158,6 +164,9 @@ impl Field {
             Self::PasskeyHints => "passkeys.hints",
             Self::AttestationFormats => "passkeys.attestation_formats",
             Self::CredProtect => "passkeys.extensions.cred_protect",
+            Self::AaguidAllowList => "passkeys.aaguid_allow_list",
+            Self::AaguidDenyList => "passkeys.aaguid_deny_list",
+            Self::TopOrigins => "passkeys.top_origins",
             Self::PushApnCredentialSid => "push.apn_credential_sid",
             Self::PushFcmCredentialSid => "push.fcm_credential_sid",
             Self::RelyingPartyId => "passkeys.relying_party.id",
