@@ -843,6 +843,102 @@ mod tests {
         ));
     }
 
+    /// The W3C L3 vector `sctn-test-vectors-<suffix>`'s registration response,
+    /// challenge and AAGUID, and the vectors' attestation root.
+    fn w3c_registration(suffix: &str) -> (RegistrationResponseJson, Vec<u8>, [u8; 16], Vec<u8>) {
+        let all: serde_json::Value =
+            serde_json::from_str(include_str!("../testdata/webauthn-l3-test-vectors.json"))
+                .unwrap();
+        let find = |id: &str| {
+            all["vectors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|v| v["id"] == format!("sctn-test-vectors-{id}").as_str())
+                .unwrap()
+                .clone()
+        };
+        let hex = |v: &serde_json::Value| hex::decode(v.as_str().unwrap()).unwrap();
+        let v = find(suffix);
+        let outputs = &v["registration"]["outputs"];
+        let gen_inputs = &v["registration"]["generator_inputs"];
+        let id = crate::base64url::encode(&hex(&gen_inputs["credential_id"]));
+        let json = serde_json::json!({
+            "id": id, "rawId": id, "type": "public-key",
+            "response": {
+                "clientDataJSON": crate::base64url::encode(&hex(&outputs["clientDataJSON"])),
+                "attestationObject": crate::base64url::encode(&hex(&outputs["attestationObject"])),
+            },
+            "clientExtensionResults": {},
+        });
+        let response = RegistrationResponseJson::from_json(&json.to_string()).unwrap();
+        let aaguid: [u8; 16] = hex(&gen_inputs["aaguid"]).try_into().unwrap();
+        let root = hex(&find("attestation-root-cert")["attestation_ca_cert_der_hex"]);
+        (
+            response,
+            hex(&v["registration"]["inputs"]["challenge"]),
+            aaguid,
+            root,
+        )
+    }
+
+    #[test]
+    fn an_allow_list_grants_a_trusted_packed_attestation_w3c() {
+        use crate::attestation::AnchorScope;
+        use crate::policy::AaguidPolicy;
+        let (response, challenge, aaguid, root) = w3c_registration("packed-es256");
+        let mut trusted = TrustAnchors::new();
+        trusted.add_der(AnchorScope::All, &root).unwrap();
+        let untrusted = TrustAnchors::new();
+        let origins = vec!["https://example.org".to_owned()];
+        // 2026-01-01, inside the vectors' certificate validity.
+        let now = UnixTime::from_secs(1_767_225_600);
+        let run = |allow: Vec<[u8; 16]>, trust: &TrustAnchors| {
+            let policy = CeremonyPolicy {
+                aaguids: AaguidPolicy::new(allow, Vec::new()),
+                ..CeremonyPolicy::default()
+            };
+            let input =
+                RegistrationInput::new("example.org", &origins, &challenge, &policy, trust, now);
+            verify_registration(&input, &response).map(|_| ())
+        };
+        assert!(run(vec![aaguid], &trusted).is_ok());
+        assert!(matches!(
+            run(vec![[0x11; 16]], &trusted),
+            Err(WebauthnError::AaguidNotAllowed { attested: true, .. })
+        ));
+        // The same statement without an anchor: its AAGUID is signed by nobody
+        // trusted, so the list cannot grant it.
+        assert!(matches!(
+            run(vec![aaguid], &untrusted),
+            Err(WebauthnError::AaguidNotAllowed {
+                attested: false,
+                ..
+            })
+        ));
+        // And a `none` attestation never satisfies it, even trusted anchors set.
+        let (none, none_challenge, none_aaguid, _) = w3c_registration("none-es256");
+        let policy = CeremonyPolicy {
+            aaguids: AaguidPolicy::new(vec![none_aaguid], Vec::new()),
+            ..CeremonyPolicy::default()
+        };
+        let input = RegistrationInput::new(
+            "example.org",
+            &origins,
+            &none_challenge,
+            &policy,
+            &trusted,
+            now,
+        );
+        assert!(matches!(
+            verify_registration(&input, &none),
+            Err(WebauthnError::AaguidNotAllowed {
+                attested: false,
+                ..
+            })
+        ));
+    }
+
     #[test]
     fn attestation_object_shape() {
         let good = object(vec![
