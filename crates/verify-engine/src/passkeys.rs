@@ -17,9 +17,10 @@ use verify_model::ceremony::{
     AllowedCredential, PasskeyCeremony, PasskeyRegistration, PasskeyRequestOptions,
 };
 use verify_model::config::{
-    AllowCredentials, AttestationConveyance, AttestationFormat, AuthenticatorAttachment,
+    Aaguid, AllowCredentials, AttestationConveyance, AttestationFormat, AuthenticatorAttachment,
     CredentialProtection, DiscoverableCredentials, PasskeyExtensionOutputs, PasskeyHint,
-    PasskeyHints, PasskeyPolicy, PasskeysConfig, SignCountRegression, UserVerification,
+    PasskeyHints, PasskeyPolicy, PasskeyRestrictions, PasskeysConfig, SignCountRegression,
+    UserVerification,
 };
 use verify_model::factor::{FactorKind, PasskeyCredential};
 use verify_model::limits::DEFAULT_CHALLENGE_TTL;
@@ -34,7 +35,10 @@ use verify_webauthn::authentication::{
 };
 use verify_webauthn::challenge::CeremonyChallenge;
 use verify_webauthn::extensions::{CredentialProtectionPolicy, RegistrationExtensions};
-use verify_webauthn::policy::{AttestationTrust, CounterPolicy, Hint};
+use verify_webauthn::policy::{
+    AaguidPolicy, AttestationTrust, BackupEligibleRegistration, CeremonyPolicy, CounterPolicy,
+    CrossOriginPolicy, Hint,
+};
 use verify_webauthn::registration::{RegistrationOptions, RegistrationState};
 use verify_webauthn::relying_party::RelyingParty;
 use verify_webauthn::wire::{CredentialDescriptor, RegistrationResponseJson, UserEntity};
@@ -116,6 +120,7 @@ pub(crate) fn relying_party(
     } else {
         AttestationTrust::Report
     };
+    apply_restrictions(&mut party.policy, &config.restrictions)?;
     party.attestation = match config.attestation_conveyance {
         AttestationConveyance::None => verify_webauthn::policy::AttestationConveyance::None,
         AttestationConveyance::Indirect => verify_webauthn::policy::AttestationConveyance::Indirect,
@@ -125,6 +130,38 @@ pub(crate) fn relying_party(
         }
     };
     Ok(party)
+}
+
+/// A service's restrictions as verify-webauthn policy: backup-eligible credentials
+/// and AAGUIDs at registration, cross-origin ceremonies (and their top origins) at
+/// registration and sign-in. A top origin verify-webauthn would not accept as a web
+/// origin is [`VerifyError::PasskeysConfigInvalid`].
+fn apply_restrictions(
+    policy: &mut CeremonyPolicy,
+    restrictions: &PasskeyRestrictions,
+) -> Result<(), VerifyError> {
+    if restrictions.refuse_backup_eligible() {
+        policy.backup_eligible_registration = BackupEligibleRegistration::Refuse;
+    }
+    let bytes = |list: &[Aaguid]| list.iter().map(|a| a.to_bytes()).collect();
+    policy.aaguids = AaguidPolicy::new(
+        bytes(restrictions.aaguid_allow_list()),
+        bytes(restrictions.aaguid_deny_list()),
+    );
+    if restrictions.allow_cross_origin() {
+        if let Some(bad) = restrictions.top_origins().iter().find(|origin| {
+            !(origin.starts_with("https://") || origin.starts_with("http://"))
+                || !verify_webauthn::client_data::is_valid_origin(origin)
+        }) {
+            return Err(VerifyError::PasskeysConfigInvalid {
+                what: format!("top origin {bad:?} is not an https or localhost origin"),
+            });
+        }
+        policy.cross_origin = CrossOriginPolicy::Allow {
+            top_origins: restrictions.top_origins().to_vec(),
+        };
+    }
+    Ok(())
 }
 
 /// The extensions a registration under `config` requests. The creation options
@@ -526,13 +563,16 @@ impl<S: Store> Verify<S> {
             })?;
         // The service's current policy decides (a policy tightened after the factor
         // was created applies to its registration too).
-        let policy = self
-            .store
-            .get_service(service)
-            .await?
-            .and_then(|s| s.passkeys().map(|c| c.policy))
-            .unwrap_or(passkey.config().policy);
-        let rp = relying_party(passkey.config(), &policy)?;
+        // So do its current restrictions (an AAGUID denied since, a synced
+        // credential refused since).
+        let mut config = passkey.config().clone();
+        if let Some(current) = self.store.get_service(service).await?
+            && let Some(current) = current.passkeys()
+        {
+            config.policy = current.policy;
+            config.restrictions = current.restrictions.clone();
+        }
+        let rp = relying_party(&config, &config.policy)?;
         // The current set (a reloaded metadata BLOB included), held for this one
         // registration.
         let anchors = self.config.trust_anchors(service);

@@ -17,6 +17,7 @@ mod guessing;
 mod passkeys;
 mod properties;
 mod push;
+mod restrictions;
 mod services;
 mod support;
 mod totp;
