@@ -67,6 +67,7 @@ fn service_settings(form: &Form) -> Result<ServiceSettings, ApiError> {
             passkeys.allow_credentials = v;
         }
         ceremony_options(form, &mut passkeys)?;
+        restrictions(form, &mut passkeys)?;
         settings = settings.with_passkeys(passkeys);
     }
     Ok(settings)
@@ -75,11 +76,8 @@ fn service_settings(form: &Form) -> Result<ServiceSettings, ApiError> {
 /// The values of a list parameter, repeated or one comma-separated value (as
 /// `Passkeys.RelyingParty.Origins`), each parsed; an empty list when absent.
 fn parsed_list<T: std::str::FromStr>(form: &Form, name: &str) -> Result<Vec<T>, ApiError> {
-    form.all(name)
+    text_list(form, name)
         .iter()
-        .flat_map(|value| value.split(','))
-        .map(str::trim)
-        .filter(|value| !value.is_empty())
         .map(|value| {
             value
                 .parse::<T>()
@@ -118,6 +116,44 @@ fn ceremony_options(
             form.parsed::<bool>("Passkeys.Extensions.MinPinLength")?
                 .unwrap_or(false),
         );
+    Ok(())
+}
+
+/// The values of a list parameter, repeated or one comma-separated value, unparsed.
+fn text_list(form: &Form, name: &str) -> Vec<String> {
+    form.all(name)
+        .iter()
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .filter(|value| !value.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// This server's extensions of the passkeys block that restrict ceremonies:
+/// backup-eligible credentials and AAGUIDs at registration, cross-origin
+/// ceremonies and their top origins (docs/api.md, "Services").
+fn restrictions(
+    form: &Form,
+    passkeys: &mut verify_engine::model::PasskeysConfig,
+) -> Result<(), ApiError> {
+    use verify_engine::model::Field;
+    use verify_engine::model::config::{Aaguid, PasskeyRestrictions};
+    let aaguids = |name: &str, field: Field| -> Result<Vec<Aaguid>, ApiError> {
+        text_list(form, name)
+            .iter()
+            .map(|text| Aaguid::parse(field, text).map_err(ApiError::from))
+            .collect()
+    };
+    passkeys.restrictions = PasskeyRestrictions::new_checked(
+        form.parsed::<bool>("Passkeys.RefuseBackupEligible")?
+            .unwrap_or(false),
+        aaguids("Passkeys.AaguidAllowList", Field::AaguidAllowList)?,
+        aaguids("Passkeys.AaguidDenyList", Field::AaguidDenyList)?,
+        form.parsed::<bool>("Passkeys.AllowCrossOrigin")?
+            .unwrap_or(false),
+        text_list(form, "Passkeys.TopOrigins"),
+    )?;
     Ok(())
 }
 

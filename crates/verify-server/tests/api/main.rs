@@ -23,6 +23,7 @@ mod guessing;
 mod mds;
 mod notifications;
 mod passkey_ceremony_options;
+mod passkey_restrictions;
 mod passkeys;
 mod push;
 mod secrets_command;
