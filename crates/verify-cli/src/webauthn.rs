@@ -13,6 +13,8 @@
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use verify_model::UnixTime;
+use verify_model::config::{Aaguid, PasskeyRestrictions};
+use verify_model::{Field as VerifyField, ModelError};
 use verify_webauthn::WebauthnError;
 use verify_webauthn::attestation::TrustAnchors;
 use verify_webauthn::authentication::{self, AuthenticationInput, StoredCredential};
@@ -25,7 +27,8 @@ use verify_webauthn::extensions::{
     CredentialProtectionPolicy, RegistrationExtensionOutputs, RegistrationExtensions,
 };
 use verify_webauthn::policy::{
-    AttestationTrust, CeremonyPolicy, CounterPolicy, CrossOriginPolicy, UserVerification,
+    AaguidPolicy, AttestationTrust, BackupEligibleRegistration, CeremonyPolicy, CounterPolicy,
+    CrossOriginPolicy, UserVerification,
 };
 use verify_webauthn::registration::{self, AttestationObject, RegistrationInput};
 use verify_webauthn::wire::{AuthenticationResponseJson, RegistrationResponseJson};
@@ -51,6 +54,14 @@ struct RegistrationRequest {
     /// The roots the BLOB's signing chain must reach (the FIDO MDS root).
     trust_mds_roots_pem: Option<Value>,
     require_trusted_attestation: Option<Value>,
+    /// Refuse a backup-eligible (BE) credential (a service's
+    /// `Passkeys.RefuseBackupEligible`).
+    refuse_backup_eligible: Option<Value>,
+    /// When not empty, the only AAGUIDs accepted, and only signed by a trusted
+    /// attestation (a service's `Passkeys.AaguidAllowList`).
+    aaguid_allow_list: Option<Value>,
+    /// AAGUIDs refused, signed or not (a service's `Passkeys.AaguidDenyList`).
+    aaguid_deny_list: Option<Value>,
     /// The extensions the ceremony requested (a service's per-service settings).
     extensions: Option<Value>,
     now: Option<Value>,
@@ -289,6 +300,25 @@ fn wrong_type(field: &str, expected: &'static str) -> EnvelopeError {
     }
 }
 
+/// `aaguid_allow_list` / `aaguid_deny_list`: UUID strings (8-4-4-4-12, either
+/// case), parsed by verify-model's rule; absent is empty.
+fn aaguids(
+    name: &str,
+    model_field: VerifyField,
+    field: Field<'_>,
+) -> Result<Vec<[u8; 16]>, EnvelopeError> {
+    field
+        .opt_str_array()?
+        .unwrap_or_default()
+        .iter()
+        .map(|text| {
+            Aaguid::parse(model_field, text)
+                .map(Aaguid::to_bytes)
+                .map_err(|_| out_of_range(name, "UUIDs (8-4-4-4-12 hexadecimal digits)"))
+        })
+        .collect()
+}
+
 /// The system clock, for a request without `now` (the CLI is the I/O edge).
 fn system_now() -> UnixTime {
     let seconds = std::time::SystemTime::now()
@@ -463,6 +493,41 @@ pub(crate) fn verify_registration(input: &str) -> Result<Outcome, EnvelopeError>
     if field!(request.require_trusted_attestation).bool_or(false)? {
         ceremony.policy.attestation_trust = AttestationTrust::RequireTrusted;
     }
+    if field!(request.refuse_backup_eligible).bool_or(false)? {
+        ceremony.policy.backup_eligible_registration = BackupEligibleRegistration::Refuse;
+    }
+    let allow = aaguids(
+        "aaguid_allow_list",
+        VerifyField::AaguidAllowList,
+        field!(request.aaguid_allow_list),
+    )?;
+    let deny = aaguids(
+        "aaguid_deny_list",
+        VerifyField::AaguidDenyList,
+        field!(request.aaguid_deny_list),
+    )?;
+    // The service's rules (verify-model's PasskeyRestrictions): at most 64 each,
+    // no repeat, none on both lists.
+    let to_model = |list: &[[u8; 16]]| list.iter().copied().map(Aaguid::from_bytes).collect();
+    if let Err(error) =
+        PasskeyRestrictions::new_checked(false, to_model(&allow), to_model(&deny), false, vec![])
+    {
+        let name = match error {
+            ModelError::TooManyItems {
+                field: VerifyField::AaguidDenyList,
+                ..
+            }
+            | ModelError::DuplicateItem {
+                field: VerifyField::AaguidDenyList,
+            } => "aaguid_deny_list",
+            _ => "aaguid_allow_list",
+        };
+        return Err(out_of_range(
+            name,
+            "at most 64 distinct AAGUIDs, none on both lists",
+        ));
+    }
+    ceremony.policy.aaguids = AaguidPolicy::new(allow, deny);
     let requested = extensions(field!(request.extensions))?;
     let credential = credential(field!(request.credential))?;
     let response =
