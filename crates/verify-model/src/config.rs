@@ -699,6 +699,8 @@ impl PasskeyPolicy {
 pub const MAX_AAGUID_LIST: usize = 64;
 /// At most this many `top_origins`.
 pub const MAX_TOP_ORIGINS: usize = MAX_RELYING_PARTY_ORIGINS;
+/// At most this many `related_origins`.
+pub const MAX_RELATED_ORIGINS: usize = MAX_RELYING_PARTY_ORIGINS;
 
 /// An authenticator's AAGUID, written as a UUID (8-4-4-4-12 hexadecimal digits, read
 /// in either case, written in lower case).
@@ -778,8 +780,8 @@ impl Serialize for Aaguid {
 
 /// The registration and ceremony restrictions a service sets (this server's
 /// extensions, docs/api.md "Services"): refusing backup-eligible credentials, AAGUID
-/// allow- and deny-lists, cross-origin ceremonies and their top origins. All off by
-/// default, and then kept out of line as nothing (a passkeys configuration sits in
+/// allow- and deny-lists, cross-origin ceremonies and their top origins, and the
+/// related origins outside the RP ID it accepts. All off by default, and then kept out of line as nothing (a passkeys configuration sits in
 /// every passkey factor); in JSON their members sit in the passkeys block itself,
 /// each only when set.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -805,6 +807,8 @@ struct RestrictionValues {
     allow_cross_origin: bool,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     top_origins: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    related_origins: Vec<String>,
 }
 
 /// Reads a list of UUID texts as AAGUIDs of `field`.
@@ -875,10 +879,47 @@ impl PasskeyRestrictions {
             aaguid_deny_list,
             allow_cross_origin,
             top_origins,
+            related_origins: Vec::new(),
         };
-        Ok(Self(
-            (values != RestrictionValues::default()).then(|| Box::new(values)),
-        ))
+        Ok(Self::boxed(values))
+    }
+
+    fn boxed(values: RestrictionValues) -> Self {
+        Self((values != RestrictionValues::default()).then(|| Box::new(values)))
+    }
+
+    /// The same with `related_origins` (WebAuthn L3 §5.11, related origin
+    /// requests): at most [`MAX_RELATED_ORIGINS`] distinct `https://` origins of
+    /// 1..=2048 characters. The engine accepts an origin of the relying party
+    /// outside its RP ID only when it is listed here, and each listed one must be
+    /// such an origin (checked by `verify-webauthn` when the service is created or
+    /// updated); they are what `/.well-known/webauthn` of the RP ID answers.
+    ///
+    /// # Errors
+    /// [`ModelError::TooManyItems`], [`ModelError::DuplicateItem`],
+    /// [`ModelError::LengthOutOfRange`] or [`ModelError::InvalidUrl`] naming
+    /// `passkeys.related_origins`.
+    pub fn with_related_origins(self, related_origins: Vec<String>) -> Result<Self, ModelError> {
+        check_distinct(Field::RelatedOrigins, &related_origins, MAX_RELATED_ORIGINS)?;
+        for origin in &related_origins {
+            check_text(Field::RelatedOrigins, origin, 1, MAX_URL_LEN)?;
+            if !origin.starts_with("https://") {
+                return Err(ModelError::InvalidUrl {
+                    field: Field::RelatedOrigins,
+                    length: origin.len(),
+                });
+            }
+        }
+        let mut values = self.0.map(|boxed| *boxed).unwrap_or_default();
+        values.related_origins = related_origins;
+        Ok(Self::boxed(values))
+    }
+
+    /// The origins outside the RP ID the relying party accepts (and
+    /// `/.well-known/webauthn` lists).
+    #[must_use]
+    pub fn related_origins(&self) -> &[String] {
+        self.0.as_ref().map_or(&[], |v| &v.related_origins)
     }
 
     /// Whether a registration of a backup-eligible (synced) credential is refused.
@@ -939,6 +980,7 @@ impl<'de> Deserialize<'de> for PasskeyRestrictions {
             v.allow_cross_origin,
             v.top_origins,
         )
+        .and_then(|checked| checked.with_related_origins(v.related_origins))
         .map_err(serde::de::Error::custom)
     }
 }
@@ -1377,6 +1419,69 @@ mod tests {
                 "{member}"
             );
         }
+    }
+
+    #[test]
+    fn related_origins_validate_and_round_trip() {
+        let related = PasskeyRestrictions::new()
+            .with_related_origins(vec!["https://example.net".into()])
+            .unwrap();
+        assert!(!related.is_empty());
+        assert_eq!(related.related_origins(), ["https://example.net"]);
+        // Kept beside the other restrictions, and cleared back to nothing.
+        let both = PasskeyRestrictions::new_checked(true, vec![], vec![], false, vec![])
+            .unwrap()
+            .with_related_origins(vec!["https://example.net".into()])
+            .unwrap();
+        assert!(both.refuse_backup_eligible());
+        assert!(related.with_related_origins(vec![]).unwrap().is_empty());
+        for (bad, error) in [
+            (
+                vec!["http://example.net".to_owned()],
+                ModelError::InvalidUrl {
+                    field: Field::RelatedOrigins,
+                    length: 18,
+                },
+            ),
+            (
+                vec![
+                    "https://a.example".to_owned(),
+                    "https://a.example".to_owned(),
+                ],
+                ModelError::DuplicateItem {
+                    field: Field::RelatedOrigins,
+                },
+            ),
+            (
+                (0..=MAX_RELATED_ORIGINS)
+                    .map(|i| format!("https://{i}.example"))
+                    .collect(),
+                ModelError::TooManyItems {
+                    field: Field::RelatedOrigins,
+                    max: MAX_RELATED_ORIGINS,
+                    count: MAX_RELATED_ORIGINS + 1,
+                },
+            ),
+        ] {
+            assert_eq!(
+                PasskeyRestrictions::new().with_related_origins(bad),
+                Err(error)
+            );
+        }
+        let mut config = example_config();
+        config.restrictions = both;
+        let json = serde_json::to_value(&config).unwrap();
+        assert_eq!(
+            json["related_origins"],
+            serde_json::json!(["https://example.net"])
+        );
+        assert_eq!(
+            serde_json::from_value::<PasskeysConfig>(json.clone()).unwrap(),
+            config
+        );
+        let mut bad = json;
+        bad["related_origins"] = serde_json::json!(["ftp://example.net"]);
+        assert!(serde_json::from_value::<PasskeysConfig>(bad).is_err());
     }
 
     #[test]

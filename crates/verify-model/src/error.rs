@@ -48,6 +48,8 @@ pub enum Field {
     AaguidDenyList,
     /// `passkeys.top_origins` (this server's extension).
     TopOrigins,
+    /// `passkeys.related_origins` (this server's extension).
+    RelatedOrigins,
     /// `push.apn_credential_sid`.
     PushApnCredentialSid,
     /// `push.fcm_credential_sid`.
@@ -167,6 +169,7 @@ impl Field {
             Self::AaguidAllowList => "passkeys.aaguid_allow_list",
             Self::AaguidDenyList => "passkeys.aaguid_deny_list",
             Self::TopOrigins => "passkeys.top_origins",
+            Self::RelatedOrigins => "passkeys.related_origins",
             Self::PushApnCredentialSid => "push.apn_credential_sid",
             Self::PushFcmCredentialSid => "push.fcm_credential_sid",
             Self::RelyingPartyId => "passkeys.relying_party.id",
