@@ -80,6 +80,24 @@ impl RelyingParty {
         name: impl Into<String>,
         origins: Vec<String>,
     ) -> Result<Self, WebauthnError> {
+        Self::with_related_origins(id, name, origins, &[])
+    }
+
+    /// [`RelyingParty::new`], with `related` origins (WebAuthn L3 §5.11: origins
+    /// outside the RP ID that the RP ID's `/.well-known/webauthn` lists): an origin
+    /// whose host is neither the RP ID nor a subdomain of it is accepted when it is
+    /// listed in `related`. Each related origin must be an `https://` origin outside
+    /// the RP ID that is one of `origins`.
+    ///
+    /// # Errors
+    /// [`WebauthnError::InvalidConfig`] as [`RelyingParty::new`], or for a related
+    /// origin that breaks its rule.
+    pub fn with_related_origins(
+        id: impl Into<String>,
+        name: impl Into<String>,
+        origins: Vec<String>,
+        related: &[String],
+    ) -> Result<Self, WebauthnError> {
         let id = id.into();
         // An RP ID is compared with the lower-case host of the origin and hashed
         // into the authenticator data: an upper-case one could never match.
@@ -105,9 +123,28 @@ impl RelyingParty {
                 what: format!("origin {bad:?} is not an https, localhost or app origin"),
             });
         }
-        if let Some(bad) = origins.iter().find(|o| !origin_fits_rp_id(o, &id)) {
+        if let Some(bad) = related.iter().find(|o| {
+            !o.starts_with("https://")
+                || !is_valid_origin(o)
+                || origin_fits_rp_id(o, &id)
+                || !origins.contains(o)
+        }) {
             return Err(WebauthnError::InvalidConfig {
-                what: format!("origin {bad:?} is neither the RP ID {id:?} nor a subdomain of it"),
+                what: format!(
+                    "related origin {bad:?} is not an https origin outside the RP ID {id:?} \
+                     that is one of the origins"
+                ),
+            });
+        }
+        if let Some(bad) = origins
+            .iter()
+            .find(|o| !origin_fits_rp_id(o, &id) && !related.contains(o))
+        {
+            return Err(WebauthnError::InvalidConfig {
+                what: format!(
+                    "origin {bad:?} is neither the RP ID {id:?} nor a subdomain of it, \
+                     nor a related origin"
+                ),
             });
         }
         Ok(Self {
@@ -151,7 +188,12 @@ impl RelyingParty {
             DiscoverableCredentials as ModelDiscoverable,
         };
         let rp = &config.relying_party;
-        let mut party = Self::new(rp.id(), rp.name(), rp.origins().to_vec())?;
+        let mut party = Self::with_related_origins(
+            rp.id(),
+            rp.name(),
+            rp.origins().to_vec(),
+            config.restrictions.related_origins(),
+        )?;
         party.authenticator_attachment = match config.authenticator_attachment {
             ModelAttachment::Platform => AuthenticatorAttachment::Platform,
             ModelAttachment::CrossPlatform => AuthenticatorAttachment::CrossPlatform,
@@ -213,6 +255,42 @@ mod tests {
         // An RP ID that can never match an origin's (lower-case) host.
         assert!(!accepts("Example.com", "https://example.com"));
         assert!(!accepts(".example.com", "https://example.com"));
+    }
+
+    #[test]
+    fn related_origins_admit_origins_outside_the_rp_id() {
+        let related = |origins: &[&str], related: &[&str]| {
+            RelyingParty::with_related_origins(
+                "example.com",
+                "Example",
+                origins.iter().map(|o| (*o).to_owned()).collect(),
+                &related.iter().map(|o| (*o).to_owned()).collect::<Vec<_>>(),
+            )
+            .map(|rp| rp.origins().to_vec())
+        };
+        assert!(related(&["https://example.com", "https://example.co.uk"], &[]).is_err());
+        assert_eq!(
+            related(
+                &["https://example.com", "https://example.co.uk"],
+                &["https://example.co.uk"]
+            )
+            .unwrap(),
+            ["https://example.com", "https://example.co.uk"]
+        );
+        // A related origin must be an https origin outside the RP ID, among the
+        // origins.
+        for bad in [
+            "https://login.example.com",
+            "http://localhost:8080",
+            "ios:bundle-id:com.example.app",
+            "https://example.co.uk/path",
+        ] {
+            assert!(
+                related(&["https://example.com", bad], &[bad]).is_err(),
+                "{bad}"
+            );
+        }
+        assert!(related(&["https://example.com"], &["https://example.net"]).is_err());
     }
 
     #[test]
