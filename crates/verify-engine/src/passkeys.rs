@@ -639,6 +639,42 @@ impl<S: Store> Verify<S> {
         Ok(transition.factor)
     }
 
+    /// The related origins (WebAuthn L3 §5.11) of the services whose RP ID is
+    /// `rp_id`: the union, in service order and each once, of their passkeys
+    /// `related_origins` (the origins outside the RP ID they accept), for the RP
+    /// ID's `/.well-known/webauthn`. Empty when no such service lists any. Reads
+    /// every service, a page of 1000 at a time.
+    ///
+    /// # Errors
+    /// [`VerifyError::Store`].
+    pub async fn related_origins(&self, rp_id: &str) -> Result<Vec<String>, VerifyError> {
+        let page =
+            verify_model::list::PageSize::new(u64::from(verify_model::limits::MAX_PAGE_SIZE))?;
+        let mut query = verify_store::ListQuery::new(verify_model::ListOrder::Asc, page);
+        let mut origins: Vec<String> = Vec::new();
+        loop {
+            let listing = self.list_services(&query).await?;
+            for config in listing
+                .items
+                .iter()
+                .filter_map(|service| service.passkeys())
+            {
+                if config.relying_party.id() != rp_id {
+                    continue;
+                }
+                for origin in config.restrictions.related_origins() {
+                    if !origins.contains(origin) {
+                        origins.push(origin.clone());
+                    }
+                }
+            }
+            match listing.next_page_token {
+                Some(token) => query = query.with_page_token(token),
+                None => return Ok(origins),
+            }
+        }
+    }
+
     /// Creates a passkey challenge with request options (the WebAuthn challenge
     /// begins with the challenge sid's 16 bytes, for
     /// [`Verify::approve_passkey_challenge_response`]). The options carry the

@@ -17,6 +17,7 @@ mod guessing;
 mod passkeys;
 mod properties;
 mod push;
+mod related_origins;
 mod restrictions;
 mod services;
 mod support;
