@@ -213,7 +213,11 @@ fn build<S: Store + 'static>(state: Arc<AppState<S>>, demo: Option<Demo>) -> Rou
             Arc::clone(&state),
             auth::authenticate::<S>,
         ))
-        .route("/api", axum::routing::get(index));
+        .route("/api", axum::routing::get(index))
+        .route(
+            "/.well-known/webauthn",
+            axum::routing::get(routes::well_known::webauthn::<S>),
+        );
     if demo.is_none() {
         api = api.route("/", axum::routing::get(index));
     }

@@ -26,6 +26,7 @@ mod notifications;
 mod passkeys;
 mod services;
 mod webhooks;
+pub(crate) mod well_known;
 
 use access_tokens::{create_access_token, fetch_access_token};
 use challenges::{create_challenge, fetch_challenge, list_challenges, update_challenge};

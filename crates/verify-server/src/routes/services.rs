@@ -153,7 +153,8 @@ fn restrictions(
         form.parsed::<bool>("Passkeys.AllowCrossOrigin")?
             .unwrap_or(false),
         text_list(form, "Passkeys.TopOrigins"),
-    )?;
+    )?
+    .with_related_origins(text_list(form, "Passkeys.RelatedOrigins"))?;
     Ok(())
 }
 

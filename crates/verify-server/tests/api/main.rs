@@ -25,6 +25,7 @@ mod notifications;
 mod passkey_ceremony_options;
 mod passkey_restrictions;
 mod passkeys;
+mod related_origins;
 mod push;
 mod secrets_command;
 mod services;
