@@ -256,7 +256,12 @@ async fn registrations_follow_the_restrictions() {
     for (identity, flags, aaguid, top) in [
         ("strict-user-1", UP_UV_AT | BE, [0; 16], None),
         ("strict-user-2", UP_UV_AT, aaguid, None),
-        ("strict-user-3", UP_UV_AT, [0; 16], Some("https://evil.example")),
+        (
+            "strict-user-3",
+            UP_UV_AT,
+            [0; 16],
+            Some("https://evil.example"),
+        ),
     ] {
         register(&h, &strict, identity, |o| {
             registration(3, o, flags, aaguid, top)
