@@ -149,6 +149,12 @@ pub struct RegistrationInput<'a> {
     /// The extensions the ceremony requested (default: none): their outputs are
     /// checked and reported in [`VerifiedRegistration::extensions`].
     pub extensions: &'a RegistrationExtensions,
+    /// Whether the ceremony was a conditional create (default false): the host
+    /// called `navigator.credentials.create` with `mediation: "conditional"`.
+    /// WebAuthn L3 §7.1 then does not require the UP flag; user verification is
+    /// still checked by [`CeremonyPolicy::user_verification`]. Set it with
+    /// [`with_conditional_mediation`](Self::with_conditional_mediation).
+    pub conditional_mediation: bool,
 }
 
 /// What `RegistrationInput::new` requests: nothing.
@@ -159,6 +165,16 @@ impl<'a> RegistrationInput<'a> {
     #[must_use]
     pub const fn with_extensions(mut self, extensions: &'a RegistrationExtensions) -> Self {
         self.extensions = extensions;
+        self
+    }
+
+    /// The same inputs for a conditional create (`mediation: "conditional"`, e.g.
+    /// a passkey upgrade after a password sign-in): the UP flag is not required for
+    /// this ceremony. UV is checked as before, and authentication ceremonies are
+    /// not affected.
+    #[must_use]
+    pub const fn with_conditional_mediation(mut self) -> Self {
+        self.conditional_mediation = true;
         self
     }
 
@@ -180,6 +196,7 @@ impl<'a> RegistrationInput<'a> {
             trust,
             now,
             extensions: &NO_EXTENSIONS,
+            conditional_mediation: false,
         }
     }
 }
@@ -292,7 +309,9 @@ pub fn verify_registration(
             rp_id: input.rp_id.to_owned(),
         });
     }
-    if !auth_data.flags.user_present() {
+    // §7.1: "If options.mediation is not set to conditional, verify that the UP
+    // bit of the flags in authData is set."
+    if !input.conditional_mediation && !auth_data.flags.user_present() {
         return Err(WebauthnError::UserNotPresent);
     }
     if input.policy.user_verification == UserVerification::Required
@@ -468,6 +487,13 @@ pub struct RegistrationState {
     /// Absent in states stored before extensions existed: nothing requested.
     #[serde(default, skip_serializing_if = "RegistrationExtensions::is_empty")]
     extensions: RegistrationExtensions,
+    /// A conditional create (absent in states stored before it existed: false).
+    #[serde(default, skip_serializing_if = "is_false")]
+    conditional_mediation: bool,
+}
+
+const fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 impl RegistrationState {
@@ -487,6 +513,7 @@ impl RegistrationState {
             exclude: exclude.into_iter().map(Base64UrlBytes).collect(),
             expires_at,
             extensions: RegistrationExtensions::default(),
+            conditional_mediation: false,
         }
     }
 
@@ -503,6 +530,23 @@ impl RegistrationState {
     #[must_use]
     pub const fn extensions(&self) -> &RegistrationExtensions {
         &self.extensions
+    }
+
+    /// The same state for a conditional create (see
+    /// [`RegistrationOptions::with_conditional_mediation`]; a host that stores the
+    /// parts also stores [`conditional_mediation`](Self::conditional_mediation),
+    /// which [`into_parts`](Self::into_parts) leaves out).
+    #[must_use]
+    pub const fn with_conditional_mediation(mut self) -> Self {
+        self.conditional_mediation = true;
+        self
+    }
+
+    /// Whether the ceremony is a conditional create: [`finish_registration`] then
+    /// does not require the UP flag.
+    #[must_use]
+    pub const fn conditional_mediation(&self) -> bool {
+        self.conditional_mediation
     }
 
     /// The parts [`RegistrationState::from_parts`] takes, in its order.
@@ -606,6 +650,10 @@ pub struct RegistrationOptions {
     /// `attestationFormats`, most preferred first (repeats dropped). A client may
     /// ignore it; what [`finish_registration`] accepts is not narrowed by it.
     pub attestation_formats: Vec<AttestationFormat>,
+    /// A conditional create (default false): see
+    /// [`with_conditional_mediation`](Self::with_conditional_mediation).
+    #[serde(skip_serializing_if = "is_false")]
+    pub conditional_mediation: bool,
 }
 
 impl RegistrationOptions {
@@ -642,12 +690,31 @@ impl RegistrationOptions {
         self.attestation_formats = formats;
         self
     }
+
+    /// Marks the ceremony as a conditional create, for passkey upgrades (WebAuthn
+    /// L3 §7.1: "If options.mediation is not set to conditional, verify that the UP
+    /// bit of the flags in authData is set"). The state remembers it, and
+    /// [`finish_registration`] then accepts a response without UP; UV is still
+    /// checked against the relying party's policy, and authentication ceremonies
+    /// always require UP.
+    ///
+    /// The creation options JSON is unchanged: `mediation` is a parameter of
+    /// `navigator.credentials.create`, not of `PublicKeyCredentialCreationOptions`,
+    /// so the host passes it to the browser itself:
+    /// `navigator.credentials.create({ mediation: "conditional", publicKey })`.
+    /// Use it only for ceremonies started that way.
+    #[must_use]
+    pub const fn with_conditional_mediation(mut self) -> Self {
+        self.conditional_mediation = true;
+        self
+    }
 }
 
 /// Starts a registration as [`start_registration_with_challenge`] does, with
 /// per-ceremony [`RegistrationOptions`]: extension inputs, `hints`,
-/// `attestationFormats` and the attestation conveyance. The returned state
-/// remembers the requested extensions for [`finish_registration`].
+/// `attestationFormats`, the attestation conveyance and conditional mediation. The
+/// returned state remembers the requested extensions and whether the ceremony is a
+/// conditional create for [`finish_registration`].
 ///
 /// # Errors
 /// As [`start_registration`]; [`WebauthnError::InvalidConfig`] for extension
@@ -731,11 +798,15 @@ pub fn start_registration_with_options(
         exclude: exclude.into_iter().map(|d| d.id).collect(),
         expires_at: expiry(now, rp.timeout_ms),
         extensions: options.extensions.clone(),
+        conditional_mediation: options.conditional_mediation,
     };
     Ok((creation, state))
 }
 
 /// Finishes a registration started with [`start_registration`].
+///
+/// UP is required unless the state is a conditional create
+/// ([`RegistrationState::conditional_mediation`]).
 ///
 /// # Errors
 /// [`WebauthnError::CeremonyExpired`], [`WebauthnError::CredentialExcluded`], or any
@@ -757,6 +828,11 @@ pub fn finish_registration(
         now,
     )
     .with_extensions(&state.extensions);
+    let input = if state.conditional_mediation {
+        input.with_conditional_mediation()
+    } else {
+        input
+    };
     let mut verified = verify_registration(&input, response)?;
     if state.exclude.contains(&verified.credential.id) {
         return Err(WebauthnError::CredentialExcluded);
