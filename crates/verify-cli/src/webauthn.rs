@@ -64,6 +64,9 @@ struct RegistrationRequest {
     aaguid_deny_list: Option<Value>,
     /// The extensions the ceremony requested (a service's per-service settings).
     extensions: Option<Value>,
+    /// `"conditional"` when the browser was called with `mediation: "conditional"`
+    /// (a conditional create: UP is not required); absent otherwise.
+    mediation: Option<Value>,
     now: Option<Value>,
     /// The `RegistrationResponseJSON`: its members are checked by verify-webauthn
     /// (defects there are rejections).
@@ -529,6 +532,11 @@ pub(crate) fn verify_registration(input: &str) -> Result<Outcome, EnvelopeError>
     }
     ceremony.policy.aaguids = AaguidPolicy::new(allow, deny);
     let requested = extensions(field!(request.extensions))?;
+    let conditional = match field!(request.mediation).opt_str()? {
+        None => false,
+        Some("conditional") => true,
+        Some(_) => return Err(out_of_range("mediation", "\"conditional\" or absent")),
+    };
     let credential = credential(field!(request.credential))?;
     let response =
         match RegistrationResponseJson::from_json(&Value::Object(credential.clone()).to_string()) {
@@ -545,6 +553,11 @@ pub(crate) fn verify_registration(input: &str) -> Result<Outcome, EnvelopeError>
     );
     let none = RegistrationExtensions::new();
     let input = input.with_extensions(requested.as_ref().unwrap_or(&none));
+    let input = if conditional {
+        input.with_conditional_mediation()
+    } else {
+        input
+    };
     Ok(match registration::verify_registration(&input, &response) {
         Ok(verified) => {
             let record = &verified.credential;
